@@ -1,0 +1,49 @@
+# The forum's commands. `make run` starts a populated demo forum; `make test` runs every test.
+
+GO        ?= go
+BIN       := bin/forum
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+HTMX_VERSION := 2.0.11
+
+.PHONY: run build test lint bench docker htmx clean
+
+## run: build, migrate, seed the demo board when the database is empty, serve on 127.0.0.1:8080 in development mode
+run: build
+	./$(BIN) migrate
+	./$(BIN) seed --if-empty
+	./$(BIN) serve --dev --addr 127.0.0.1:8080
+
+## build: a static binary in bin/forum
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/forum
+
+## test: every test, with the race detector (PostgreSQL too when FORUM_TEST_POSTGRES_URL is set)
+test:
+	$(GO) test -race -count=1 ./...
+
+## lint: formatting, go vet and staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+## bench: Go benchmarks of rendering and storage
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## docker: build the container image (needs a Docker engine)
+docker:
+	docker build --build-arg VERSION=$(VERSION) -t forum:$(VERSION) .
+
+## htmx: refresh the vendored htmx from its npm package (version pinned above)
+htmx:
+	rm -rf .htmx-tmp && mkdir .htmx-tmp
+	cd .htmx-tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz
+	cp .htmx-tmp/package/dist/htmx.min.js static/vendor/htmx/htmx.min.js
+	cp .htmx-tmp/package/LICENSE static/vendor/htmx/LICENSE
+	echo "htmx.org $(HTMX_VERSION) from the npm package htmx.org, dist/htmx.min.js; license: BSD Zero Clause (LICENSE)" > static/vendor/htmx/VERSION
+	rm -rf .htmx-tmp
+
+clean:
+	rm -rf bin

@@ -1,0 +1,282 @@
+// Package config reads the forum's configuration from environment variables and flags
+// and validates it before anything starts.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Database drivers the forum speaks.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Config is the validated configuration shared by every subcommand.
+type Config struct {
+	Addr          string // listen address, host:port
+	DataDir       string // where the SQLite file, the session secret and the search index live
+	DatabaseURL   string // as given (may hold a password: never log it, use DatabaseLabel)
+	Driver        string // DriverSQLite or DriverPostgres
+	DatabaseDSN   string // what the driver opens
+	DatabaseLabel string // DatabaseURL without a password, for messages and logs
+	BaseURL       *url.URL
+	SessionSecret []byte
+	Dev           bool
+	LogLevel      string
+}
+
+// Error names the variable whose value is wrong and what is wrong with it.
+type Error struct {
+	Var string
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Msg }
+
+// Flags holds the flag values that override environment variables. Register adds them
+// to a subcommand's flag set; only flags the user set override the environment.
+type Flags struct {
+	fs                                  *flag.FlagSet
+	addr, dataDir, databaseURL, baseURL string
+	dev                                 bool
+}
+
+// Register adds the configuration flags to fs. withDev adds --dev (serve only).
+func Register(fs *flag.FlagSet, withDev bool) *Flags {
+	f := &Flags{fs: fs}
+	fs.StringVar(&f.addr, "addr", "", "listen address (env FORUM_ADDR, default 127.0.0.1:8080)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (env FORUM_DATA_DIR, default ./data)")
+	fs.StringVar(&f.databaseURL, "database-url", "", "database: a SQLite file path or postgres://... (env FORUM_DATABASE_URL)")
+	fs.StringVar(&f.baseURL, "base-url", "", "public URL of the forum (env FORUM_BASE_URL, default http://ADDR)")
+	if withDev {
+		fs.BoolVar(&f.dev, "dev", false, "development mode: demo sign-in, templates reloaded from disk; loopback only")
+	}
+	return f
+}
+
+// Load reads the environment (through getenv) and the set flags, and validates the result.
+// It creates the data directory and, when FORUM_SESSION_SECRET is unset, generates a
+// secret kept in the data directory.
+func Load(getenv func(string) string, f *Flags) (*Config, error) {
+	val := func(flagName, flagVal, env, def string) string {
+		if f != nil && f.fs != nil && isSet(f.fs, flagName) {
+			return flagVal
+		}
+		if v := strings.TrimSpace(getenv(env)); v != "" {
+			return v
+		}
+		return def
+	}
+	var fl Flags
+	if f != nil {
+		fl = *f
+	}
+	c := &Config{
+		Addr:     val("addr", fl.addr, "FORUM_ADDR", "127.0.0.1:8080"),
+		DataDir:  val("data-dir", fl.dataDir, "FORUM_DATA_DIR", "./data"),
+		Dev:      fl.dev,
+		LogLevel: val("", "", "FORUM_LOG_LEVEL", "info"),
+	}
+	if v := strings.TrimSpace(getenv("FORUM_DEV")); v != "" && !(f != nil && f.fs != nil && isSet(f.fs, "dev")) {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, &Error{"FORUM_DEV", fmt.Sprintf("%q is not true or false", v)}
+		}
+		c.Dev = b
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, &Error{"FORUM_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+	}
+
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return nil, &Error{"FORUM_ADDR", fmt.Sprintf("%q is not host:port (for example 127.0.0.1:8080)", c.Addr)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return nil, &Error{"FORUM_ADDR", fmt.Sprintf("port %q is not a number from 0 to 65535", port)}
+	}
+
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, &Error{"FORUM_DATA_DIR", fmt.Sprintf("cannot create %q: %v", c.DataDir, unwrapPath(err))}
+	}
+
+	dbURL := val("database-url", fl.databaseURL, "FORUM_DATABASE_URL", "")
+	if err := c.setDatabase(dbURL); err != nil {
+		return nil, err
+	}
+
+	base := val("base-url", fl.baseURL, "FORUM_BASE_URL", "")
+	if base == "" {
+		h := host
+		if h == "" || h == "0.0.0.0" || h == "::" {
+			h = "localhost"
+		}
+		base = "http://" + net.JoinHostPort(h, port)
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &Error{"FORUM_BASE_URL", fmt.Sprintf("%q is not an absolute http:// or https:// URL", base)}
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	c.BaseURL = u
+
+	if err := c.setSessionSecret(getenv("FORUM_SESSION_SECRET")); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Loopback reports whether the listen address is on the loopback interface only.
+func (c *Config) Loopback() bool {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Secure reports whether the forum is served over HTTPS (cookies are then Secure).
+func (c *Config) Secure() bool { return c.BaseURL.Scheme == "https" }
+
+func (c *Config) setDatabase(raw string) error {
+	const v = "FORUM_DATABASE_URL"
+	if raw == "" {
+		raw = filepath.Join(c.DataDir, "forum.db")
+	}
+	switch {
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		u, err := url.Parse(raw)
+		if err != nil {
+			return &Error{v, "is not a valid postgres:// URL: " + redactErr(err, raw)}
+		}
+		if u.Host == "" {
+			return &Error{v, "postgres URL has no host (expected postgres://user@host:5432/dbname)"}
+		}
+		if strings.Trim(u.Path, "/") == "" {
+			return &Error{v, "postgres URL names no database (expected postgres://user@host:5432/dbname)"}
+		}
+		c.Driver, c.DatabaseDSN, c.DatabaseURL = DriverPostgres, raw, raw
+		c.DatabaseLabel = u.Redacted()
+		return nil
+	case strings.Contains(raw, "://"):
+		scheme, _, _ := strings.Cut(raw, "://")
+		return &Error{v, fmt.Sprintf("unsupported scheme %q: use postgres://user@host/dbname or a SQLite file path", scheme)}
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		return &Error{v, "SQLite options are set by the forum; give a plain file path"}
+	}
+	if path == "" {
+		return &Error{v, "empty SQLite file path"}
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &Error{v, fmt.Sprintf("cannot create the folder of SQLite file %q: %v", path, unwrapPath(err))}
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return &Error{v, fmt.Sprintf("%q is a directory, not a SQLite file", path)}
+	}
+	c.Driver, c.DatabaseURL, c.DatabaseLabel = DriverSQLite, raw, path
+	c.DatabaseDSN = SQLiteDSN(path)
+	return nil
+}
+
+// SQLiteDSN is the DSN of the SQLite file at path with every pragma the forum needs.
+// Pragmas in the DSN apply to every pooled connection: busy timeout first so that
+// switching to WAL waits instead of failing, immediate transactions so that writers
+// queue on the busy timeout instead of failing with "database is locked".
+func SQLiteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func (c *Config) setSessionSecret(env string) error {
+	const v = "FORUM_SESSION_SECRET"
+	if env != "" {
+		if len(env) < 32 {
+			return &Error{v, fmt.Sprintf("is %d characters long; use at least 32 random characters", len(env))}
+		}
+		c.SessionSecret = []byte(env)
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "session.secret")
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return &Error{v, fmt.Sprintf("the secret kept in %s is too short; delete the file to make a new one", path)}
+		}
+		c.SessionSecret = []byte(s)
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return &Error{v, "cannot generate a secret: " + err.Error()}
+		}
+		s := hex.EncodeToString(raw)
+		if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+			return &Error{v, fmt.Sprintf("unset, and cannot keep a generated one in %s: %v", path, unwrapPath(err))}
+		}
+		c.SessionSecret = []byte(s)
+		return nil
+	default:
+		return &Error{v, fmt.Sprintf("unset, and cannot read the kept one in %s: %v", path, unwrapPath(err))}
+	}
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// redactErr keeps a URL parse error from echoing a password.
+func redactErr(err error, raw string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		msg = ue.Err.Error()
+	}
+	return msg
+}

@@ -1,0 +1,304 @@
+// Package forum holds the operations people do on the forum: ask, reply, mark helpful.
+// Each checks the rules (app/policy), validates the input and writes in one transaction,
+// together with the change-log rows that keep the search index in step.
+package forum
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"forum/app/markdown"
+	"forum/app/model"
+	"forum/app/policy"
+	"forum/app/store"
+)
+
+// Limits on what members write.
+const (
+	MaxTitle       = 150
+	MinTitle       = 8
+	MaxBody        = 50_000
+	MaxContentNote = 80
+	MaxTags        = 5
+)
+
+// Service runs the forum's operations.
+type Service struct {
+	store *store.Store
+	md    *markdown.Renderer
+	// Now is the clock; the demo seeder sets it to write a board with a past.
+	Now func() time.Time
+}
+
+// New returns a Service.
+func New(st *store.Store, md *markdown.Renderer) *Service {
+	return &Service{store: st, md: md, Now: func() time.Time { return time.Now().UTC() }}
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+// AskInput is a new thread as submitted.
+type AskInput struct {
+	Kind        string // model.KindQuestion by default
+	Title       string
+	Body        string
+	ContentNote string
+	Tags        []string // tag slugs
+	Anonymous   bool
+	DemoKey     string // set only by the demo seeder, to make seeding idempotent
+}
+
+// Ask starts a thread: a question, a discussion or (experts) an article.
+func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*model.Thread, error) {
+	if in.Kind == "" {
+		in.Kind = model.KindQuestion
+	}
+	switch in.Kind {
+	case model.KindQuestion, model.KindDiscussion:
+		if !policy.CanAsk(author) {
+			return nil, model.ErrForbidden
+		}
+	case model.KindArticle:
+		if !policy.CanWriteArticle(author) {
+			return nil, model.ErrForbidden
+		}
+	default:
+		return nil, model.Invalid("kind", "Choose a question, a discussion or an article.")
+	}
+	in.Title = strings.TrimSpace(in.Title)
+	in.ContentNote = strings.TrimSpace(in.ContentNote)
+	inv := &model.InvalidError{}
+	validateTitle(inv, in.Title)
+	validateBody(inv, in.Body)
+	validateNote(inv, in.ContentNote)
+	slugs := dedupe(in.Tags)
+	switch {
+	case len(slugs) == 0:
+		inv.Add("tags", "Choose at least one tag, so the right people find your question.")
+	case len(slugs) > MaxTags:
+		inv.Add("tags", fmt.Sprintf("Choose at most %d tags.", MaxTags))
+	}
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	html, err := s.md.Render(in.Body)
+	if err != nil {
+		return nil, err
+	}
+
+	now := s.now()
+	t := &model.Thread{
+		Kind: in.Kind, Title: in.Title, Slug: Slugify(in.Title), AuthorID: author.ID,
+		Anonymous: in.Anonymous, Visibility: model.VisibilityMembers, State: model.StateOpen,
+		CreatedAt: now, UpdatedAt: now, LastActivityAt: now,
+	}
+	if in.DemoKey != "" {
+		t.DemoKey = &in.DemoKey
+	}
+	err = s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		tags, err := s.store.TagsBySlugs(ctx, tx, slugs)
+		if err != nil {
+			return err
+		}
+		if len(tags) != len(slugs) {
+			return model.Invalid("tags", "Choose tags from the list; "+unknownTags(slugs, tags)+" is not one of them.")
+		}
+		ids := make([]int64, len(tags))
+		for i, tag := range tags {
+			ids[i] = tag.ID
+		}
+		if err := s.store.InsertThread(ctx, tx, t, ids); err != nil {
+			return err
+		}
+		p := &model.Post{
+			ThreadID: t.ID, AuthorID: author.ID, Anonymous: in.Anonymous, Opening: true,
+			BodySource: in.Body, BodyHTML: html, ContentNote: in.ContentNote,
+			CreatedAt: now, UpdatedAt: now,
+		}
+		if err := s.store.InsertPost(ctx, tx, p); err != nil {
+			return err
+		}
+		return s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "create", now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ReplyInput is a reply as submitted.
+type ReplyInput struct {
+	Body        string
+	ContentNote string
+	Anonymous   bool
+}
+
+// Reply adds a reply to a thread. A reply by an expert marks an open question answered.
+func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64, in ReplyInput) (*model.Post, error) {
+	in.ContentNote = strings.TrimSpace(in.ContentNote)
+	inv := &model.InvalidError{}
+	validateBody(inv, in.Body)
+	validateNote(inv, in.ContentNote)
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	html, err := s.md.Render(in.Body)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var p *model.Post
+	err = s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		t := new(model.Thread)
+		if err := tx.NewSelect().Model(t).Where("id = ?", threadID).Scan(ctx); err != nil {
+			return fmt.Errorf("thread %d: %w", threadID, err)
+		}
+		if !policy.CanView(author, t) {
+			return model.ErrNotFound
+		}
+		if !policy.CanReply(author, t) {
+			return model.ErrForbidden
+		}
+		p = &model.Post{
+			ThreadID: t.ID, AuthorID: author.ID, Anonymous: in.Anonymous,
+			Expert:     policy.IsExpertAnswer(author),
+			BodySource: in.Body, BodyHTML: html, ContentNote: in.ContentNote,
+			CreatedAt: now, UpdatedAt: now,
+		}
+		if err := s.store.InsertPost(ctx, tx, p); err != nil {
+			return err
+		}
+		t.ReplyCount++
+		t.LastActivityAt = now
+		t.UpdatedAt = now
+		if p.Expert && t.State == model.StateOpen {
+			t.State = model.StateAnswered
+		}
+		if err := s.store.UpdateThread(ctx, tx, t, "reply_count", "last_activity_at", "updated_at", "state"); err != nil {
+			return err
+		}
+		return s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "create", now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// MarkHelpful marks a reply as the one that helped the asker; the question becomes resolved.
+func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, postID int64) error {
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		t := new(model.Thread)
+		if err := tx.NewSelect().Model(t).Where("id = ?", threadID).Scan(ctx); err != nil {
+			return fmt.Errorf("thread %d: %w", threadID, err)
+		}
+		if !policy.CanView(actor, t) {
+			return model.ErrNotFound
+		}
+		if !policy.CanMarkHelpful(actor, t) {
+			return model.ErrForbidden
+		}
+		p, err := s.store.PostByID(ctx, tx, postID)
+		if err != nil {
+			return err
+		}
+		if p.ThreadID != t.ID || p.Opening || p.DeletedAt != nil || p.HiddenAt != nil {
+			return model.Invalid("post", "Only a reply in this thread can be marked helpful.")
+		}
+		t.HelpfulPostID = &p.ID
+		t.State = model.StateResolved
+		t.UpdatedAt = now
+		if err := s.store.UpdateThread(ctx, tx, t, "helpful_post_id", "state", "updated_at"); err != nil {
+			return err
+		}
+		return s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now)
+	})
+}
+
+func validateTitle(inv *model.InvalidError, title string) {
+	n := utf8.RuneCountInString(title)
+	switch {
+	case n == 0:
+		inv.Add("title", "Give your question a title.")
+	case n < MinTitle:
+		inv.Add("title", fmt.Sprintf("Use a few more words in the title (at least %d characters).", MinTitle))
+	case n > MaxTitle:
+		inv.Add("title", fmt.Sprintf("Keep the title under %d characters; it has %d. The details can go in the text below.", MaxTitle, n))
+	}
+}
+
+func validateBody(inv *model.InvalidError, body string) {
+	n := utf8.RuneCountInString(body)
+	switch {
+	case strings.TrimSpace(body) == "":
+		inv.Add("body", "Write a few words before posting.")
+	case n > MaxBody:
+		inv.Add("body", fmt.Sprintf("This is %d characters; the limit is %d. Split it into two posts, or shorten it.", n, MaxBody))
+	case !utf8.ValidString(body):
+		inv.Add("body", "The text contains characters that are not valid UTF-8.")
+	}
+}
+
+func validateNote(inv *model.InvalidError, note string) {
+	if utf8.RuneCountInString(note) > MaxContentNote {
+		inv.Add("content_note", fmt.Sprintf("Keep the content note under %d characters.", MaxContentNote))
+	}
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func unknownTags(slugs []string, found []*model.Tag) string {
+	known := map[string]bool{}
+	for _, t := range found {
+		known[t.Slug] = true
+	}
+	var missing []string
+	for _, s := range slugs {
+		if !known[s] {
+			missing = append(missing, fmt.Sprintf("%q", s))
+		}
+	}
+	return strings.Join(missing, ", ")
+}
+
+// Slugify makes the URL slug of a title: lowercase ASCII words joined by hyphens.
+func Slugify(title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+			dash = false
+		case b.Len() > 0 && !dash:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if s == "" {
+		return "thread"
+	}
+	return s
+}

@@ -1,0 +1,261 @@
+// Package model holds the plain records of the forum, with bun tags for the store.
+package model
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Role is what a person may do on the forum, from pending to admin.
+type Role string
+
+// The roles, lowest first (their ranks live in the roles table too).
+const (
+	RolePending   Role = "pending"
+	RoleMember    Role = "member"
+	RoleExpert    Role = "expert"
+	RoleModerator Role = "moderator"
+	RoleAdmin     Role = "admin"
+)
+
+// Roles lists every role, lowest first.
+var Roles = []Role{RolePending, RoleMember, RoleExpert, RoleModerator, RoleAdmin}
+
+// Rank orders roles: a higher rank may do all a lower one may.
+func (r Role) Rank() int {
+	for i, role := range Roles {
+		if role == r {
+			return i
+		}
+	}
+	return -1
+}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r.Rank() >= 0 }
+
+// AtLeast reports whether r ranks at or above other.
+func (r Role) AtLeast(other Role) bool { return r.Valid() && r.Rank() >= other.Rank() }
+
+// User status values.
+const (
+	StatusActive    = "active"
+	StatusSuspended = "suspended"
+	StatusDeclined  = "declined"
+	StatusDeleted   = "deleted"
+)
+
+// User is a person with an account. Email and RealName come from the sign-in provider
+// and are never shown to other people; Pseudonym is the public name.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID             int64      `bun:"id,pk,autoincrement"`
+	Pseudonym      string     `bun:"pseudonym,notnull"`
+	PseudonymLower string     `bun:"pseudonym_lower,notnull"`
+	Email          string     `bun:"email,notnull"`
+	RealName       string     `bun:"real_name,notnull"`
+	Role           Role       `bun:"role,notnull"`
+	Status         string     `bun:"status,notnull"`
+	Credential     string     `bun:"credential,notnull"`
+	Bio            string     `bun:"bio,notnull"`
+	DemoKey        *string    `bun:"demo_key"`
+	CreatedAt      time.Time  `bun:"created_at,notnull"`
+	UpdatedAt      time.Time  `bun:"updated_at,notnull"`
+	ApprovedAt     *time.Time `bun:"approved_at"`
+	SuspendedAt    *time.Time `bun:"suspended_at"`
+	DeletedAt      *time.Time `bun:"deleted_at"`
+}
+
+// IsExpert reports whether the user carries the expert badge.
+func (u *User) IsExpert() bool { return u != nil && u.Role == RoleExpert }
+
+// Identity links a user to an account at a sign-in provider, by provider and subject.
+type Identity struct {
+	bun.BaseModel `bun:"table:identities"`
+
+	ID         int64     `bun:"id,pk,autoincrement"`
+	UserID     int64     `bun:"user_id,notnull"`
+	Provider   string    `bun:"provider,notnull"`
+	Subject    string    `bun:"subject,notnull"`
+	Email      string    `bun:"email,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+	LastUsedAt time.Time `bun:"last_used_at,notnull"`
+}
+
+// Session is a signed-in browser. Only the hash of its token is stored.
+type Session struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	ID         int64      `bun:"id,pk,autoincrement"`
+	UserID     int64      `bun:"user_id,notnull"`
+	TokenHash  []byte     `bun:"token_hash,notnull"`
+	UserAgent  string     `bun:"user_agent,notnull"`
+	IP         string     `bun:"ip,notnull"`
+	CreatedAt  time.Time  `bun:"created_at,notnull"`
+	LastSeenAt time.Time  `bun:"last_seen_at,notnull"`
+	ExpiresAt  time.Time  `bun:"expires_at,notnull"`
+	RevokedAt  *time.Time `bun:"revoked_at"`
+}
+
+// Invite lets a person join as a member at once. Only the hash of its code is stored.
+type Invite struct {
+	bun.BaseModel `bun:"table:invites"`
+
+	ID        int64      `bun:"id,pk,autoincrement"`
+	CodeHash  []byte     `bun:"code_hash,notnull"`
+	CreatedBy int64      `bun:"created_by,notnull"`
+	MaxUses   int        `bun:"max_uses,notnull"`
+	UsedCount int        `bun:"used_count,notnull"`
+	Note      string     `bun:"note,notnull"`
+	CreatedAt time.Time  `bun:"created_at,notnull"`
+	ExpiresAt time.Time  `bun:"expires_at,notnull"`
+	RevokedAt *time.Time `bun:"revoked_at"`
+}
+
+// Thread kinds.
+const (
+	KindQuestion   = "question"
+	KindDiscussion = "discussion"
+	KindArticle    = "article"
+)
+
+// Thread states: open, answered (an expert replied), resolved (the asker marked a reply helpful).
+const (
+	StateOpen     = "open"
+	StateAnswered = "answered"
+	StateResolved = "resolved"
+)
+
+// Thread visibility: members only by default, public once published to the archive.
+const (
+	VisibilityMembers = "members"
+	VisibilityPublic  = "public"
+)
+
+// Thread is a question, discussion or article with its replies.
+type Thread struct {
+	bun.BaseModel `bun:"table:threads"`
+
+	ID             int64      `bun:"id,pk,autoincrement"`
+	Kind           string     `bun:"kind,notnull"`
+	Title          string     `bun:"title,notnull"`
+	Slug           string     `bun:"slug,notnull"`
+	AuthorID       int64      `bun:"author_id,notnull"`
+	Anonymous      bool       `bun:"anonymous,notnull"`
+	Visibility     string     `bun:"visibility,notnull"`
+	State          string     `bun:"state,notnull"`
+	Locked         bool       `bun:"locked,notnull"`
+	Pinned         bool       `bun:"pinned,notnull"`
+	Hidden         bool       `bun:"hidden,notnull"`
+	PublishConsent bool       `bun:"publish_consent,notnull"`
+	HelpfulPostID  *int64     `bun:"helpful_post_id"`
+	ReplyCount     int        `bun:"reply_count,notnull"`
+	ViewCount      int        `bun:"view_count,notnull"`
+	DemoKey        *string    `bun:"demo_key"`
+	CreatedAt      time.Time  `bun:"created_at,notnull"`
+	UpdatedAt      time.Time  `bun:"updated_at,notnull"`
+	LastActivityAt time.Time  `bun:"last_activity_at,notnull"`
+	PublishedAt    *time.Time `bun:"published_at"`
+	PublishedBy    *int64     `bun:"published_by"`
+
+	Author *User  `bun:"rel:belongs-to,join:author_id=id"`
+	Tags   []*Tag `bun:"m2m:thread_tags,join:Thread=Tag"`
+}
+
+// Post is the opening post or a reply. BodyHTML is rendered and sanitized when the post is written.
+type Post struct {
+	bun.BaseModel `bun:"table:posts"`
+
+	ID          int64      `bun:"id,pk,autoincrement"`
+	ThreadID    int64      `bun:"thread_id,notnull"`
+	AuthorID    int64      `bun:"author_id,notnull"`
+	Anonymous   bool       `bun:"anonymous,notnull"`
+	Opening     bool       `bun:"opening,notnull"`
+	Expert      bool       `bun:"expert,notnull"`
+	BodySource  string     `bun:"body_source,notnull"`
+	BodyHTML    string     `bun:"body_html,notnull"`
+	ContentNote string     `bun:"content_note,notnull"`
+	CreatedAt   time.Time  `bun:"created_at,notnull"`
+	UpdatedAt   time.Time  `bun:"updated_at,notnull"`
+	EditedAt    *time.Time `bun:"edited_at"`
+	HiddenAt    *time.Time `bun:"hidden_at"`
+	DeletedAt   *time.Time `bun:"deleted_at"`
+
+	Author *User `bun:"rel:belongs-to,join:author_id=id"`
+}
+
+// PostRevision keeps an earlier version of an edited post.
+type PostRevision struct {
+	bun.BaseModel `bun:"table:post_revisions"`
+
+	ID         int64     `bun:"id,pk,autoincrement"`
+	PostID     int64     `bun:"post_id,notnull"`
+	EditorID   int64     `bun:"editor_id,notnull"`
+	Title      string    `bun:"title,notnull"`
+	BodySource string    `bun:"body_source,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+}
+
+// Tag is a curated topic such as CRAFT or harm reduction.
+type Tag struct {
+	bun.BaseModel `bun:"table:tags"`
+
+	ID          int64     `bun:"id,pk,autoincrement"`
+	Name        string    `bun:"name,notnull"`
+	Slug        string    `bun:"slug,notnull"`
+	Description string    `bun:"description,notnull"`
+	ThreadCount int       `bun:"thread_count,notnull"`
+	MergedInto  *int64    `bun:"merged_into"`
+	CreatedAt   time.Time `bun:"created_at,notnull"`
+	UpdatedAt   time.Time `bun:"updated_at,notnull"`
+}
+
+// ThreadTag joins threads and tags.
+type ThreadTag struct {
+	bun.BaseModel `bun:"table:thread_tags"`
+
+	ThreadID int64   `bun:"thread_id,pk"`
+	TagID    int64   `bun:"tag_id,pk"`
+	Thread   *Thread `bun:"rel:belongs-to,join:thread_id=id"`
+	Tag      *Tag    `bun:"rel:belongs-to,join:tag_id=id"`
+}
+
+// RelatedLink links two threads, stored once with ThreadID < OtherID and shown both ways.
+type RelatedLink struct {
+	bun.BaseModel `bun:"table:related_links"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	ThreadID  int64     `bun:"thread_id,notnull"`
+	OtherID   int64     `bun:"other_id,notnull"`
+	Note      string    `bun:"note,notnull"`
+	CreatedBy int64     `bun:"created_by,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// AuditEntry records a moderator's or admin's action.
+type AuditEntry struct {
+	bun.BaseModel `bun:"table:audit_log"`
+
+	ID         int64     `bun:"id,pk,autoincrement"`
+	ActorID    *int64    `bun:"actor_id"`
+	Action     string    `bun:"action,notnull"`
+	TargetType string    `bun:"target_type,notnull"`
+	TargetID   int64     `bun:"target_id,notnull"`
+	Note       string    `bun:"note,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+}
+
+// Change is one row of the change log that the search index follows. Every write that
+// changes searchable content adds one in the same transaction.
+type Change struct {
+	bun.BaseModel `bun:"table:changes"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	Entity    string    `bun:"entity,notnull"`
+	EntityID  int64     `bun:"entity_id,notnull"`
+	ThreadID  int64     `bun:"thread_id,notnull"`
+	Op        string    `bun:"op,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}

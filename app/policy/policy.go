@@ -1,0 +1,72 @@
+// Package policy answers every who-may-do-what question of the forum.
+//
+// The functions are pure: they look at the viewer (nil for a visitor) and the content,
+// never at the database. app/forum asks them to enforce a rule, app/web asks them to
+// decide what to show. A rule lives here and nowhere else.
+package policy
+
+import "forum/app/model"
+
+// Active reports whether v is signed in and neither suspended, declined nor deleted.
+func Active(v *model.User) bool {
+	return v != nil && v.Status == model.StatusActive
+}
+
+// has reports whether v is active and holds at least role.
+func has(v *model.User, role model.Role) bool {
+	return Active(v) && v.Role.AtLeast(role)
+}
+
+// IsMember reports whether v may read members-only content.
+func IsMember(v *model.User) bool { return has(v, model.RoleMember) }
+
+// IsModerator reports whether v moderates (moderators and admins).
+func IsModerator(v *model.User) bool { return has(v, model.RoleModerator) }
+
+// IsAdmin reports whether v administers the forum.
+func IsAdmin(v *model.User) bool { return has(v, model.RoleAdmin) }
+
+// CanView reports whether v may read thread t.
+func CanView(v *model.User, t *model.Thread) bool {
+	if t == nil {
+		return false
+	}
+	if t.Hidden {
+		return IsModerator(v)
+	}
+	if t.Visibility == model.VisibilityPublic {
+		return true
+	}
+	return IsMember(v)
+}
+
+// CanAsk reports whether v may start a question or discussion.
+func CanAsk(v *model.User) bool { return IsMember(v) }
+
+// CanWriteArticle reports whether v may write an article: experts, and moderators who curate them.
+func CanWriteArticle(v *model.User) bool { return has(v, model.RoleExpert) }
+
+// CanReply reports whether v may reply in t. Locked threads take replies from moderators only.
+func CanReply(v *model.User, t *model.Thread) bool {
+	if !CanView(v, t) || !IsMember(v) {
+		return false
+	}
+	return !t.Locked || IsModerator(v)
+}
+
+// CanMarkHelpful reports whether v may mark a reply in t as the helpful one:
+// the asker of a question, or a moderator.
+func CanMarkHelpful(v *model.User, t *model.Thread) bool {
+	if t == nil || t.Kind != model.KindQuestion || !CanView(v, t) {
+		return false
+	}
+	return (IsMember(v) && v.ID == t.AuthorID) || IsModerator(v)
+}
+
+// CanSeeAnonymousAuthor reports whether v may see who wrote an anonymous post.
+func CanSeeAnonymousAuthor(v *model.User) bool { return IsModerator(v) }
+
+// IsExpertAnswer reports whether a post written by author counts as an expert answer.
+func IsExpertAnswer(author *model.User) bool {
+	return author != nil && author.Role == model.RoleExpert && author.Status == model.StatusActive
+}

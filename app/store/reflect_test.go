@@ -1,0 +1,5 @@
+package store_test
+
+import "reflect"
+
+func reflectType(m any) reflect.Type { return reflect.TypeOf(m).Elem() }

@@ -1,0 +1,153 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"forum/app/config"
+	"forum/app/model"
+	"forum/app/store"
+	"forum/app/store/storetest"
+)
+
+// columns returns table -> sorted "column notnull" entries of the forum's tables.
+func columns(t *testing.T, st *store.Store) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string][]string{}
+	var rows []struct {
+		Table   string `bun:"table_name"`
+		Column  string `bun:"column_name"`
+		NotNull bool   `bun:"not_null"`
+	}
+	var err error
+	if st.Driver == config.DriverSQLite {
+		err = st.DB.NewRaw(`SELECT m.name AS table_name, p.name AS column_name, (p."notnull" OR p.pk = 1) AS not_null
+			FROM sqlite_master m JOIN pragma_table_info(m.name) p
+			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`).Scan(ctx, &rows)
+	} else {
+		err = st.DB.NewRaw(`SELECT table_name, column_name, is_nullable = 'NO' AS not_null
+			FROM information_schema.columns WHERE table_schema = current_schema()`).Scan(ctx, &rows)
+	}
+	if err != nil {
+		t.Fatalf("read schema: %v", err)
+	}
+	for _, r := range rows {
+		out[r.Table] = append(out[r.Table], fmt.Sprintf("%s notnull=%v", r.Column, r.NotNull))
+	}
+	for k := range out {
+		sort.Strings(out[k])
+	}
+	return out
+}
+
+func TestDialectsHaveSameSchema(t *testing.T) {
+	drivers := storetest.Drivers(t)
+	if len(drivers) < 2 {
+		t.Skipf("needs PostgreSQL too: set %s", storetest.PostgresEnv)
+	}
+	lite := columns(t, storetest.Open(t, config.DriverSQLite))
+	pg := columns(t, storetest.Open(t, config.DriverPostgres))
+	if len(lite) < 15 {
+		t.Fatalf("SQLite has only %d tables", len(lite))
+	}
+	for table, cols := range lite {
+		if strings.HasPrefix(table, "bun_") {
+			continue
+		}
+		if got := strings.Join(pg[table], "\n"); got != strings.Join(cols, "\n") {
+			t.Errorf("table %s differs:\nSQLite:\n%s\nPostgreSQL:\n%s", table, strings.Join(cols, "\n"), got)
+		}
+	}
+	for table := range pg {
+		if _, ok := lite[table]; !ok {
+			t.Errorf("table %s exists only on PostgreSQL", table)
+		}
+	}
+}
+
+// TestModelsMatchSchema checks that every column a model names exists in its table.
+func TestModelsMatchSchema(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		cols := columns(t, st)
+		models := []any{
+			(*model.User)(nil), (*model.Identity)(nil), (*model.Session)(nil), (*model.Invite)(nil),
+			(*model.Thread)(nil), (*model.Post)(nil), (*model.PostRevision)(nil), (*model.Tag)(nil),
+			(*model.ThreadTag)(nil), (*model.RelatedLink)(nil), (*model.AuditEntry)(nil), (*model.Change)(nil),
+		}
+		for _, m := range models {
+			table := st.DB.Table(reflectType(m))
+			have := map[string]bool{}
+			for _, c := range cols[table.Name] {
+				have[strings.Fields(c)[0]] = true
+			}
+			if len(have) == 0 {
+				t.Errorf("model %T: table %s missing", m, table.Name)
+				continue
+			}
+			for _, f := range table.Fields {
+				if !have[f.Name] {
+					t.Errorf("model %T: column %s.%s missing", m, table.Name, f.Name)
+				}
+			}
+		}
+	})
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		applied, err := st.Migrate(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(applied) != 0 {
+			t.Fatalf("second migrate applied %v", applied)
+		}
+	})
+}
+
+func TestUniquePseudonymIsConflict(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		a := &model.User{Pseudonym: "Maple_Mom", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}
+		if err := st.InsertUser(ctx, st.DB, a); err != nil {
+			t.Fatal(err)
+		}
+		b := &model.User{Pseudonym: "maple_mom", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}
+		err := st.InsertUser(ctx, st.DB, b)
+		if !errors.Is(err, model.ErrConflict) {
+			t.Fatalf("second maple_mom: got %v, want ErrConflict", err)
+		}
+		got, err := st.UserByPseudonym(ctx, "MAPLE_MOM")
+		if err != nil || got.ID != a.ID {
+			t.Fatalf("UserByPseudonym = %v, %v", got, err)
+		}
+		if _, err := st.UserByID(ctx, 999999); !errors.Is(err, model.ErrNotFound) {
+			t.Fatalf("missing user: got %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestTimesRoundTripInUTC(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		at := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
+		u := &model.User{Pseudonym: "harbor", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: at, UpdatedAt: at}
+		if err := st.InsertUser(ctx, st.DB, u); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.UserByID(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.CreatedAt.Equal(at) {
+			t.Fatalf("created_at = %v, want %v", got.CreatedAt, at)
+		}
+	})
+}

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"forum/app/model"
+)
+
+// Cursor marks a place in a list ordered by last activity, newest first.
+type Cursor struct {
+	LastActivity time.Time
+	ID           int64
+}
+
+// ThreadQuery selects threads for a list.
+type ThreadQuery struct {
+	Limit      int
+	After      *Cursor // continue after this thread (keyset pagination)
+	PublicOnly bool    // only threads published to the public archive
+	Pinned     *bool   // only pinned (true) or only not pinned (false) threads
+	TagID      int64   // only threads with this tag
+	States     []string
+	AuthorID   int64
+}
+
+// Threads returns threads ordered by last activity, newest first, with authors and tags.
+// Hidden threads are never listed.
+func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*model.Thread, error) {
+	if q.Limit <= 0 || q.Limit > 200 {
+		q.Limit = 30
+	}
+	var threads []*model.Thread
+	sel := s.DB.NewSelect().Model(&threads).
+		Relation("Author").
+		Relation("Tags", func(sq *bun.SelectQuery) *bun.SelectQuery { return sq.Order("tag.name") }).
+		Where("thread.hidden = ?", false).
+		OrderExpr("thread.last_activity_at DESC, thread.id DESC").
+		Limit(int64(q.Limit))
+	if q.PublicOnly {
+		sel.Where("thread.visibility = ?", model.VisibilityPublic)
+	}
+	if q.Pinned != nil {
+		sel.Where("thread.pinned = ?", *q.Pinned)
+	}
+	if q.TagID != 0 {
+		sel.Where("EXISTS (SELECT 1 FROM thread_tags tt WHERE tt.thread_id = thread.id AND tt.tag_id = ?)", q.TagID)
+	}
+	if len(q.States) > 0 {
+		sel.Where("thread.state IN (?)", bun.In(q.States))
+	}
+	if q.AuthorID != 0 {
+		sel.Where("thread.author_id = ?", q.AuthorID)
+	}
+	if q.After != nil {
+		sel.Where("(thread.last_activity_at < ? OR (thread.last_activity_at = ? AND thread.id < ?))",
+			q.After.LastActivity, q.After.LastActivity, q.After.ID)
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list threads: %w", err)
+	}
+	return threads, nil
+}
+
+// ThreadByID returns a thread with its author and tags.
+func (s *Store) ThreadByID(ctx context.Context, id int64) (*model.Thread, error) {
+	t := new(model.Thread)
+	err := s.DB.NewSelect().Model(t).
+		Relation("Author").
+		Relation("Tags", func(sq *bun.SelectQuery) *bun.SelectQuery { return sq.Order("tag.name") }).
+		Where("thread.id = ?", id).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("thread %d: %w", id, mapError(err))
+	}
+	return t, nil
+}
+
+// ThreadByDemoKey returns the demo thread with the given key.
+func (s *Store) ThreadByDemoKey(ctx context.Context, db bun.IDB, key string) (*model.Thread, error) {
+	t := new(model.Thread)
+	if err := db.NewSelect().Model(t).Where("demo_key = ?", key).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("demo thread %q: %w", key, mapError(err))
+	}
+	return t, nil
+}
+
+// PostsByThread returns a thread's posts in the order they were written, with authors.
+// Deleted posts are returned too (the page shows that a post was removed).
+func (s *Store) PostsByThread(ctx context.Context, threadID int64) ([]*model.Post, error) {
+	var posts []*model.Post
+	err := s.DB.NewSelect().Model(&posts).
+		Relation("Author").
+		Where("post.thread_id = ?", threadID).
+		OrderExpr("post.created_at ASC, post.id ASC").
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("posts of thread %d: %w", threadID, err)
+	}
+	return posts, nil
+}
+
+// CountThreads counts threads that are not hidden.
+func (s *Store) CountThreads(ctx context.Context) (int, error) {
+	n, err := s.DB.NewSelect().Model((*model.Thread)(nil)).Where("hidden = ?", false).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count threads: %w", err)
+	}
+	return int(n), nil
+}
+
+// InsertThread writes a new thread and links its tags.
+func (s *Store) InsertThread(ctx context.Context, db bun.IDB, t *model.Thread, tagIDs []int64) error {
+	if _, err := db.NewInsert().Model(t).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("insert thread: %w", mapError(err))
+	}
+	if len(tagIDs) == 0 {
+		return nil
+	}
+	links := make([]model.ThreadTag, len(tagIDs))
+	for i, id := range tagIDs {
+		links[i] = model.ThreadTag{ThreadID: t.ID, TagID: id}
+	}
+	if _, err := db.NewInsert().Model(&links).Exec(ctx); err != nil {
+		return fmt.Errorf("tag thread %d: %w", t.ID, mapError(err))
+	}
+	if _, err := db.NewUpdate().Model((*model.Tag)(nil)).
+		Set("thread_count = thread_count + 1").
+		Where("id IN (?)", bun.In(tagIDs)).
+		Exec(ctx); err != nil {
+		return fmt.Errorf("count tags: %w", err)
+	}
+	return nil
+}
+
+// UpdateThread writes the named columns of t.
+func (s *Store) UpdateThread(ctx context.Context, db bun.IDB, t *model.Thread, columns ...string) error {
+	if _, err := db.NewUpdate().Model(t).Column(columns...).WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("update thread %d: %w", t.ID, mapError(err))
+	}
+	return nil
+}
+
+// InsertPost writes a new post.
+func (s *Store) InsertPost(ctx context.Context, db bun.IDB, p *model.Post) error {
+	if _, err := db.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("insert post: %w", mapError(err))
+	}
+	return nil
+}
+
+// PostByID returns a post.
+func (s *Store) PostByID(ctx context.Context, db bun.IDB, id int64) (*model.Post, error) {
+	p := new(model.Post)
+	if err := db.NewSelect().Model(p).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("post %d: %w", id, mapError(err))
+	}
+	return p, nil
+}
+
+// ExpertReplied reports whether an expert wrote a visible reply in the thread.
+func (s *Store) ExpertReplied(ctx context.Context, db bun.IDB, threadID int64) (bool, error) {
+	return db.NewSelect().Model((*model.Post)(nil)).
+		Where("thread_id = ? AND expert = ? AND opening = ? AND deleted_at IS NULL AND hidden_at IS NULL", threadID, true, false).
+		Exists(ctx)
+}
+
+// AddChange writes a change-log row; call it in the transaction that changed the content.
+func (s *Store) AddChange(ctx context.Context, db bun.IDB, entity string, entityID, threadID int64, op string, at time.Time) error {
+	c := &model.Change{Entity: entity, EntityID: entityID, ThreadID: threadID, Op: op, CreatedAt: at}
+	if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
+		return fmt.Errorf("write change log: %w", err)
+	}
+	return nil
+}
+
+// ChangesAfter returns up to limit change-log rows with an id above after, oldest first.
+func (s *Store) ChangesAfter(ctx context.Context, after int64, limit int) ([]model.Change, error) {
+	var cs []model.Change
+	err := s.DB.NewSelect().Model(&cs).Where("id > ?", after).Order("id").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read change log: %w", err)
+	}
+	return cs, nil
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"forum/app/model"
+)
+
+// UserByID returns a user.
+func (s *Store) UserByID(ctx context.Context, id int64) (*model.User, error) {
+	u := new(model.User)
+	if err := s.DB.NewSelect().Model(u).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("user %d: %w", id, mapError(err))
+	}
+	return u, nil
+}
+
+// UserByPseudonym returns the user with the pseudonym, compared case-insensitively.
+func (s *Store) UserByPseudonym(ctx context.Context, name string) (*model.User, error) {
+	u := new(model.User)
+	if err := s.DB.NewSelect().Model(u).Where("pseudonym_lower = ?", lower(name)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("user %q: %w", name, mapError(err))
+	}
+	return u, nil
+}
+
+// UserByDemoKey returns the demo persona with the given key.
+func (s *Store) UserByDemoKey(ctx context.Context, db bun.IDB, key string) (*model.User, error) {
+	u := new(model.User)
+	if err := db.NewSelect().Model(u).Where("demo_key = ?", key).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("demo user %q: %w", key, mapError(err))
+	}
+	return u, nil
+}
+
+// InsertUser writes a new user; a taken pseudonym yields model.ErrConflict.
+func (s *Store) InsertUser(ctx context.Context, db bun.IDB, u *model.User) error {
+	u.PseudonymLower = lower(u.Pseudonym)
+	if _, err := db.NewInsert().Model(u).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("insert user: %w", mapError(err))
+	}
+	return nil
+}
+
+// CountUsers counts accounts.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	n, err := s.DB.NewSelect().Model((*model.User)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"forum/app/model"
+)
+
+type errorPage struct {
+	Title     string
+	Message   string
+	RequestID string
+}
+
+// handleError is the one HTTP error handler: it maps domain errors to statuses, logs
+// server errors with the request id and answers with a calm page (or its fragment).
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	var inv *model.InvalidError
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, model.ErrForbidden):
+		status = http.StatusForbidden
+	case errors.Is(err, model.ErrConflict):
+		status = http.StatusConflict
+	case errors.As(err, &inv):
+		status = http.StatusUnprocessableEntity
+	case errors.As(err, &he):
+		status = he.Code
+	}
+	p := errorPage{Title: "Something went wrong", Message: http.StatusText(status)}
+	switch status {
+	case http.StatusNotFound:
+		p.Title, p.Message = "Page not found", "This page does not exist, or it was moved or removed."
+	case http.StatusForbidden:
+		p.Title, p.Message = "Not available to you", "You do not have access to this page."
+	case http.StatusConflict:
+		p.Title, p.Message = "Already there", "That already exists; nothing was changed."
+	case http.StatusUnprocessableEntity:
+		p.Title, p.Message = "Please check what you entered", err.Error()
+	case http.StatusRequestEntityTooLarge:
+		p.Title, p.Message = "Too long", "What you sent is larger than the forum accepts."
+	case http.StatusTooManyRequests:
+		p.Title, p.Message = "Please slow down", "Too many requests in a short time. Wait a minute and try again."
+	case http.StatusMethodNotAllowed:
+		p.Title, p.Message = "Not possible here", "This address does not take that kind of request."
+	case http.StatusServiceUnavailable:
+		p.Title, p.Message = "Briefly unavailable", "The forum is busy or restarting. Try again in a moment."
+	}
+	if status >= 500 {
+		p.RequestID = requestID(c)
+		p.Title = "Something went wrong on our side"
+		p.Message = "Nothing you did caused this. Please try again in a moment."
+		s.log.Error("request failed", "id", p.RequestID, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	if rerr := s.render(c, status, "error", "", p); rerr != nil {
+		s.log.Error("render error page", "id", requestID(c), "err", rerr)
+		_ = c.String(status, p.Title+"\n")
+	}
+}

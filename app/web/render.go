@@ -1,0 +1,72 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/labstack/echo/v4"
+
+	"forum/app/model"
+	"forum/views"
+)
+
+// page is what every template receives: the common parts of the layout and the page's own data.
+type page struct {
+	SiteName string
+	Nav      string // which navigation entry is current
+	Viewer   *model.User
+	CSRF     string
+	Data     any
+}
+
+// isFragment reports whether the request wants only the page's content block: an htmx
+// request that is neither boosted (a boosted link wants the whole page, htmx swaps the body)
+// nor a history restore.
+func isFragment(c echo.Context) bool {
+	h := c.Request().Header
+	return h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true" && h.Get("HX-History-Restore-Request") != "true"
+}
+
+// render is the one render function: the whole page, or for htmx its content block.
+func (s *Server) render(c echo.Context, status int, name, nav string, data any) error {
+	set := s.views
+	if s.cfg.Dev && dirExists("views") {
+		// Development: templates reload from disk on every request.
+		fresh, err := views.Parse(os.DirFS("views"), s.funcs())
+		if err != nil {
+			return fmt.Errorf("reload templates: %w", err)
+		}
+		set = fresh
+	}
+	t, ok := set.Page(name)
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), Data: data}
+	block := "base"
+	if isFragment(c) {
+		block = "content"
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, block, p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	h := c.Response().Header()
+	h.Add(echo.HeaderVary, "HX-Request")
+	h.Set(echo.HeaderCacheControl, "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// viewer returns the signed-in user of the request, or nil for a visitor.
+func viewer(c echo.Context) *model.User {
+	u, _ := c.Get("viewer").(*model.User)
+	return u
+}
+
+// csrfToken returns the request's CSRF token, if the request carries one.
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get("csrf").(string)
+	return t
+}
+

@@ -1,0 +1,146 @@
+// Package web is the forum's HTTP side: routes, middleware, handlers and rendering.
+// It is the only package that imports echo.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"forum/app/config"
+	"forum/app/forum"
+	"forum/app/store"
+	"forum/static"
+	"forum/views"
+)
+
+// SiteName is the forum's name as shown on every page.
+const SiteName = "Kinship"
+
+// Options are the dependencies of a Server.
+type Options struct {
+	Config  *config.Config
+	Store   *store.Store
+	Forum   *forum.Service
+	Logger  *slog.Logger
+	Version string
+}
+
+// Server serves the forum over HTTP.
+type Server struct {
+	cfg     *config.Config
+	store   *store.Store
+	forum   *forum.Service
+	log     *slog.Logger
+	version string
+
+	echo     *echo.Echo
+	assets   *static.Assets
+	views    *views.Set
+	registry *prometheus.Registry
+
+	// ShutdownTimeout bounds how long in-flight requests may take to finish at shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// New builds the server: it parses every template (a broken one is an error) and
+// registers the routes.
+func New(o Options) (*Server, error) {
+	s := &Server{
+		cfg: o.Config, store: o.Store, forum: o.Forum, log: o.Logger, version: o.Version,
+		ShutdownTimeout: 30 * time.Second,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if s.cfg.Dev && dirExists("static") {
+		s.assets, err = static.LoadFS(os.DirFS("static"))
+	} else {
+		s.assets, err = static.Load()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.views, err = views.Parse(views.FS(), s.funcs()); err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	s.registry = prometheus.NewRegistry()
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	// Never trust X-Forwarded-For by default: rate limits key on the client address.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	s.echo = e
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler, for tests and for Serve.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Echo returns the echo instance (tests register extra routes on it).
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// Serve answers requests on ln until ctx is cancelled, then stops taking new connections
+// and lets in-flight requests finish (up to ShutdownTimeout) before returning.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests in flight", "timeout", s.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+func (s *Server) funcs() template.FuncMap {
+	return template.FuncMap{
+		"asset": func(name string) (string, error) {
+			p, err := s.assets.Path(name)
+			return "/static/" + p, err
+		},
+		"ago":      ago,
+		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"longdate": func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+	}
+}
+
+func dirExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"time"
+
+	"forum/app/model"
+	"forum/app/policy"
+)
+
+// Names shown instead of a person's pseudonym.
+const (
+	anonymousName = "A family member"
+	formerMember  = "A former member"
+)
+
+// threadItem is a thread as lists and the thread page show it.
+type threadItem struct {
+	ID           int64
+	URL          string
+	Title        string
+	Kind         string
+	KindLabel    string
+	State        string
+	Author       string
+	Replies      int
+	LastActivity time.Time
+	Pinned       bool
+	Locked       bool
+	Tags         []*model.Tag
+}
+
+func threadURL(t *model.Thread) string { return fmt.Sprintf("/t/%d/%s", t.ID, t.Slug) }
+
+func newThreadItem(v *model.User, t *model.Thread) threadItem {
+	label := map[string]string{model.KindQuestion: "Question", model.KindDiscussion: "Discussion", model.KindArticle: "Article"}[t.Kind]
+	return threadItem{
+		ID: t.ID, URL: threadURL(t), Title: t.Title, Kind: t.Kind, KindLabel: label, State: t.State,
+		Author:  displayName(v, t.Author, t.Anonymous),
+		Replies: t.ReplyCount, LastActivity: t.LastActivityAt, Pinned: t.Pinned, Locked: t.Locked, Tags: t.Tags,
+	}
+}
+
+func threadItems(v *model.User, ts []*model.Thread) []threadItem {
+	out := make([]threadItem, len(ts))
+	for i, t := range ts {
+		out[i] = newThreadItem(v, t)
+	}
+	return out
+}
+
+// postView is a post as the thread page shows it, with the author resolved by policy.
+type postView struct {
+	ID                   int64
+	Author               string
+	AuthorURL            string
+	Credential           string
+	Expert               bool
+	Helpful              bool
+	Edited               bool
+	AnonymousToModerator bool
+	CreatedAt            time.Time
+	Body                 template.HTML
+	ContentNote          string
+	Removed              string
+}
+
+func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
+	pv := postView{
+		ID: p.ID, Author: displayName(v, p.Author, p.Anonymous), Expert: p.Expert,
+		Helpful:   t.HelpfulPostID != nil && *t.HelpfulPostID == p.ID,
+		Edited:    p.EditedAt != nil,
+		CreatedAt: p.CreatedAt, ContentNote: p.ContentNote,
+		// BodyHTML was sanitized by app/markdown when the post was written.
+		Body: template.HTML(p.BodyHTML),
+	}
+	if p.Anonymous && policy.CanSeeAnonymousAuthor(v) {
+		pv.AnonymousToModerator = true
+	}
+	if p.Expert && p.Author != nil && !p.Anonymous {
+		pv.Credential = p.Author.Credential
+	}
+	switch {
+	case p.DeletedAt != nil:
+		pv.Removed, pv.Body = "This post was deleted by its author.", ""
+	case p.HiddenAt != nil:
+		pv.Removed, pv.Body = "This post was hidden by a moderator.", ""
+	}
+	return pv
+}
+
+// displayName is the name a viewer sees for an author: the pseudonym, "A family member"
+// for an anonymous post (moderators see the pseudonym), or "A former member".
+func displayName(v *model.User, author *model.User, anonymous bool) string {
+	switch {
+	case author == nil || author.Status == model.StatusDeleted:
+		return formerMember
+	case anonymous && !policy.CanSeeAnonymousAuthor(v):
+		return anonymousName
+	}
+	return author.Pseudonym
+}
+
+// ago says how long ago t was, the way people say it.
+func ago(t time.Time) string {
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	case d < 30*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	case d < 365*24*time.Hour:
+		return t.UTC().Format("2 Jan")
+	}
+	return t.UTC().Format("2 Jan 2006")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
