@@ -26,7 +26,7 @@ test:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 ## bench: Go benchmarks of rendering and storage
 bench:
@@ -40,9 +40,9 @@ docker:
 htmx:
 	rm -rf .htmx-tmp && mkdir .htmx-tmp
 	cd .htmx-tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz
-	cp .htmx-tmp/package/dist/htmx.min.js static/vendor/htmx/htmx.min.js
-	cp .htmx-tmp/package/LICENSE static/vendor/htmx/LICENSE
-	echo "htmx.org $(HTMX_VERSION) from the npm package htmx.org, dist/htmx.min.js; license: BSD Zero Clause (LICENSE)" > static/vendor/htmx/VERSION
+	@cp .htmx-tmp/package/dist/htmx.min.js static/vendor/htmx/htmx.min.js
+	@cp .htmx-tmp/package/LICENSE static/vendor/htmx/LICENSE
+	@echo "htmx.org $(HTMX_VERSION) from the npm package htmx.org, dist/htmx.min.js; license: BSD Zero Clause (LICENSE)" > static/vendor/htmx/VERSION
 	rm -rf .htmx-tmp
 
 clean:

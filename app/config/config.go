@@ -34,6 +34,17 @@ type Config struct {
 	SessionSecret []byte
 	Dev           bool
 	LogLevel      string
+	OAuth         OAuth
+}
+
+// OAuth holds the sign-in providers' credentials; a provider is enabled when its
+// client id is set.
+type OAuth struct {
+	GitHubClientID, GitHubClientSecret string
+	GoogleClientID, GoogleClientSecret string
+	OIDCDiscoveryURL                   string // the issuer's /.well-known/openid-configuration
+	OIDCClientID, OIDCClientSecret     string
+	OIDCName                           string // what the sign-in button says, e.g. "Our clinic"
 }
 
 // Error names the variable whose value is wrong and what is wrong with it.
@@ -134,6 +145,9 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 	c.BaseURL = u
 
 	if err := c.setSessionSecret(getenv("FORUM_SESSION_SECRET")); err != nil {
+		return nil, err
+	}
+	if err := c.setOAuth(getenv); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -279,4 +293,46 @@ func redactErr(err error, raw string) string {
 		msg = ue.Err.Error()
 	}
 	return msg
+}
+
+func (c *Config) setOAuth(getenv func(string) string) error {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	o := OAuth{
+		GitHubClientID: get("FORUM_GITHUB_CLIENT_ID"), GitHubClientSecret: get("FORUM_GITHUB_CLIENT_SECRET"),
+		GoogleClientID: get("FORUM_GOOGLE_CLIENT_ID"), GoogleClientSecret: get("FORUM_GOOGLE_CLIENT_SECRET"),
+		OIDCDiscoveryURL: get("FORUM_OIDC_DISCOVERY_URL"),
+		OIDCClientID:     get("FORUM_OIDC_CLIENT_ID"), OIDCClientSecret: get("FORUM_OIDC_CLIENT_SECRET"),
+		OIDCName: get("FORUM_OIDC_NAME"),
+	}
+	pairs := []struct{ id, secret, idVar, secretVar string }{
+		{o.GitHubClientID, o.GitHubClientSecret, "FORUM_GITHUB_CLIENT_ID", "FORUM_GITHUB_CLIENT_SECRET"},
+		{o.GoogleClientID, o.GoogleClientSecret, "FORUM_GOOGLE_CLIENT_ID", "FORUM_GOOGLE_CLIENT_SECRET"},
+		{o.OIDCClientID, o.OIDCClientSecret, "FORUM_OIDC_CLIENT_ID", "FORUM_OIDC_CLIENT_SECRET"},
+	}
+	for _, p := range pairs {
+		if p.id != "" && p.secret == "" {
+			return &Error{p.secretVar, "is unset, but " + p.idVar + " is set; set both or neither"}
+		}
+		if p.id == "" && p.secret != "" {
+			return &Error{p.idVar, "is unset, but " + p.secretVar + " is set; set both or neither"}
+		}
+	}
+	if (o.OIDCClientID != "") != (o.OIDCDiscoveryURL != "") {
+		return &Error{"FORUM_OIDC_DISCOVERY_URL", "and FORUM_OIDC_CLIENT_ID go together; set both or neither"}
+	}
+	if o.OIDCDiscoveryURL != "" {
+		u, err := url.Parse(o.OIDCDiscoveryURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return &Error{"FORUM_OIDC_DISCOVERY_URL", fmt.Sprintf("%q is not an http(s) URL", o.OIDCDiscoveryURL)}
+		}
+		if !strings.Contains(u.Path, "/.well-known/openid-configuration") {
+			u.Path = strings.TrimSuffix(u.Path, "/") + "/.well-known/openid-configuration"
+			o.OIDCDiscoveryURL = u.String()
+		}
+	}
+	if o.OIDCName == "" {
+		o.OIDCName = "single sign-on"
+	}
+	c.OAuth = o
+	return nil
 }

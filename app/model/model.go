@@ -66,6 +66,8 @@ type User struct {
 	ApprovedAt     *time.Time `bun:"approved_at"`
 	SuspendedAt    *time.Time `bun:"suspended_at"`
 	DeletedAt      *time.Time `bun:"deleted_at"`
+	// PseudonymChosenAt is nil until the member has picked a pseudonym after first sign-in.
+	PseudonymChosenAt *time.Time `bun:"pseudonym_chosen_at"`
 }
 
 // IsExpert reports whether the user carries the expert badge.
@@ -97,6 +99,8 @@ type Session struct {
 	LastSeenAt time.Time  `bun:"last_seen_at,notnull"`
 	ExpiresAt  time.Time  `bun:"expires_at,notnull"`
 	RevokedAt  *time.Time `bun:"revoked_at"`
+
+	User *User `bun:"rel:belongs-to,join:user_id=id"`
 }
 
 // Invite lets a person join as a member at once. Only the hash of its code is stored.

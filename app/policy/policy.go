@@ -70,3 +70,39 @@ func CanSeeAnonymousAuthor(v *model.User) bool { return IsModerator(v) }
 func IsExpertAnswer(author *model.User) bool {
 	return author != nil && author.Role == model.RoleExpert && author.Status == model.StatusActive
 }
+
+// IsPending reports whether v signed in but awaits approval.
+func IsPending(v *model.User) bool { return Active(v) && v.Role == model.RolePending }
+
+// CanApproveMembers reports whether v may approve or decline people awaiting approval.
+func CanApproveMembers(v *model.User) bool { return IsModerator(v) }
+
+// CanSeeAuditLog reports whether v may read the moderators' audit log.
+func CanSeeAuditLog(v *model.User) bool { return IsModerator(v) }
+
+// CanManageInvites reports whether v may create and revoke invite links.
+func CanManageInvites(v *model.User) bool { return IsAdmin(v) }
+
+// CanSetRole reports whether v may give target the role: admins only, never on themselves
+// (so that the last admin cannot lock everyone out by accident).
+func CanSetRole(v, target *model.User, role model.Role) bool {
+	return IsAdmin(v) && target != nil && target.ID != v.ID && role.Valid()
+}
+
+// CanSuspend reports whether v may suspend target: moderators may suspend people ranked
+// below them; nobody suspends themselves.
+func CanSuspend(v, target *model.User) bool {
+	return IsModerator(v) && target != nil && target.ID != v.ID && target.Role.Rank() < v.Role.Rank()
+}
+
+// CanViewProfile reports whether v may see a member's profile page.
+func CanViewProfile(v, target *model.User) bool {
+	if target == nil || target.Status == model.StatusDeleted {
+		return false
+	}
+	if v != nil && v.ID == target.ID {
+		return true
+	}
+	return IsMember(v) && target.Role != model.RolePending
+}
+

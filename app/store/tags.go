@@ -33,7 +33,7 @@ func (s *Store) TagsBySlugs(ctx context.Context, db bun.IDB, slugs []string) ([]
 	if len(slugs) == 0 {
 		return tags, nil
 	}
-	if err := db.NewSelect().Model(&tags).Where("slug IN (?) AND merged_into IS NULL", bun.In(slugs)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&tags).Where("slug IN (?) AND merged_into IS NULL", bun.List(slugs)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("tags by slug: %w", err)
 	}
 	return tags, nil

@@ -50,7 +50,7 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*model.Thread, er
 		sel.Where("EXISTS (SELECT 1 FROM thread_tags tt WHERE tt.thread_id = thread.id AND tt.tag_id = ?)", q.TagID)
 	}
 	if len(q.States) > 0 {
-		sel.Where("thread.state IN (?)", bun.In(q.States))
+		sel.Where("thread.state IN (?)", bun.List(q.States))
 	}
 	if q.AuthorID != 0 {
 		sel.Where("thread.author_id = ?", q.AuthorID)
@@ -129,7 +129,7 @@ func (s *Store) InsertThread(ctx context.Context, db bun.IDB, t *model.Thread, t
 	}
 	if _, err := db.NewUpdate().Model((*model.Tag)(nil)).
 		Set("thread_count = thread_count + 1").
-		Where("id IN (?)", bun.In(tagIDs)).
+		Where("id IN (?)", bun.List(tagIDs)).
 		Exec(ctx); err != nil {
 		return fmt.Errorf("count tags: %w", err)
 	}
@@ -185,4 +185,23 @@ func (s *Store) ChangesAfter(ctx context.Context, after int64, limit int) ([]mod
 		return nil, fmt.Errorf("read change log: %w", err)
 	}
 	return cs, nil
+}
+
+// RemovePostsByAuthor empties every post of a user and marks it deleted; it returns the
+// threads whose content changed.
+func (s *Store) RemovePostsByAuthor(ctx context.Context, db bun.IDB, userID int64, at time.Time) ([]int64, error) {
+	var threadIDs []int64
+	err := db.NewSelect().Model((*model.Post)(nil)).ColumnExpr("DISTINCT thread_id").
+		Where("author_id = ?", userID).Scan(ctx, &threadIDs)
+	if err != nil {
+		return nil, fmt.Errorf("threads of user %d: %w", userID, err)
+	}
+	_, err = db.NewUpdate().Model((*model.Post)(nil)).
+		Set("body_source = ''").Set("body_html = ''").Set("content_note = ''").
+		Set("deleted_at = COALESCE(deleted_at, ?)", at).Set("updated_at = ?", at).
+		Where("author_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("remove posts of user %d: %w", userID, err)
+	}
+	return threadIDs, nil
 }

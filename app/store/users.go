@@ -53,3 +53,28 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	}
 	return int(n), nil
 }
+
+// DemoUsers returns the demo personas, for the development sign-in.
+func (s *Store) DemoUsers(ctx context.Context) ([]*model.User, error) {
+	var out []*model.User
+	if err := s.DB.NewSelect().Model(&out).Where("demo_key IS NOT NULL").OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("demo users: %w", err)
+	}
+	return out, nil
+}
+
+// PseudonymsByID returns the pseudonyms of the users with the given ids.
+func (s *Store) PseudonymsByID(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var users []*model.User
+	if err := s.DB.NewSelect().Model(&users).Column("id", "pseudonym").Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("pseudonyms: %w", err)
+	}
+	for _, u := range users {
+		out[u.ID] = u.Pseudonym
+	}
+	return out, nil
+}

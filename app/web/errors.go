@@ -24,6 +24,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	status := http.StatusInternalServerError
 	var he *echo.HTTPError
 	var inv *model.InvalidError
+	if errors.Is(err, errSignInRequired) {
+		if rerr := s.render(c, http.StatusUnauthorized, "signin_required", "", nil); rerr != nil {
+			s.log.Error("render sign-in page", "id", requestID(c), "err", rerr)
+			_ = c.String(http.StatusUnauthorized, "Please sign in.\n")
+		}
+		return
+	}
 	switch {
 	case errors.Is(err, model.ErrNotFound):
 		status = http.StatusNotFound
@@ -45,7 +52,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case http.StatusConflict:
 		p.Title, p.Message = "Already there", "That already exists; nothing was changed."
 	case http.StatusUnprocessableEntity:
-		p.Title, p.Message = "Please check what you entered", err.Error()
+		p.Title, p.Message = "Please check what you entered", invalidMessage(inv)
 	case http.StatusRequestEntityTooLarge:
 		p.Title, p.Message = "Too long", "What you sent is larger than the forum accepts."
 	case http.StatusTooManyRequests:
@@ -69,4 +76,18 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("render error page", "id", requestID(c), "err", rerr)
 		_ = c.String(status, p.Title+"\n")
 	}
+}
+
+func invalidMessage(inv *model.InvalidError) string {
+	if inv == nil {
+		return "Something in the form was not right."
+	}
+	msg := ""
+	for _, m := range inv.Fields {
+		if msg != "" {
+			msg += " "
+		}
+		msg += m
+	}
+	return msg
 }

@@ -56,6 +56,9 @@ func (s *Server) middleware() {
 		}
 	})
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
+	e.Use(s.csrf)
+	e.Use(s.loadViewer)
+	e.Use(s.needsPseudonym)
 }
 
 // requestLogger logs one line per request with its id, never its cookies or body.

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"forum/app/model"
+	"forum/app/policy"
 	"forum/app/store"
 )
 
@@ -18,6 +19,13 @@ type homeData struct {
 
 // home lists pinned threads, the latest activity and the topics.
 func (s *Server) home(c echo.Context) error {
+	v := viewer(c)
+	if !policy.IsMember(v) {
+		if policy.IsPending(v) {
+			return s.redirect(c, "/welcome")
+		}
+		return s.render(c, http.StatusOK, "home_visitor", "home", nil)
+	}
 	ctx := c.Request().Context()
 	pinned, notPinned := true, false
 	p, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, Pinned: &pinned})
@@ -32,7 +40,6 @@ func (s *Server) home(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := viewer(c)
 	return s.render(c, http.StatusOK, "home", "home", homeData{
 		Pinned:  threadItems(v, p),
 		Threads: threadItems(v, latest),
@@ -54,14 +61,20 @@ func (s *Server) thread(c echo.Context) error {
 		return model.ErrNotFound
 	}
 	ctx := c.Request().Context()
+	v := viewer(c)
+	if !policy.IsMember(v) {
+		// Nothing of a members-only thread, not even whether it exists, reaches others.
+		// (Published threads of the public archive will be readable by visitors.)
+		return s.membersOnly(c, v)
+	}
 	t, err := s.store.ThreadByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	if t.Hidden {
+	if !policy.CanView(v, t) {
 		return model.ErrNotFound
 	}
-	item := newThreadItem(viewer(c), t)
+	item := newThreadItem(v, t)
 	if c.Param("slug") != t.Slug && c.Request().Method == http.MethodGet {
 		return c.Redirect(http.StatusMovedPermanently, item.URL)
 	}
@@ -70,17 +83,16 @@ func (s *Server) thread(c echo.Context) error {
 		return err
 	}
 	d := threadData{Thread: item}
-	v := viewer(c)
 	for _, p := range posts {
 		pv := newPostView(v, t, p)
 		switch {
 		case p.Opening:
 			d.Opening = pv
+		case pv.Helpful && pv.Removed == "":
+			// Shown once, right under the question.
+			h := pv
+			d.Helpful = &h
 		default:
-			if pv.Helpful {
-				h := pv
-				d.Helpful = &h
-			}
 			d.Replies = append(d.Replies, pv)
 		}
 	}
@@ -90,4 +102,16 @@ func (s *Server) thread(c echo.Context) error {
 // crisis lists crisis lines; it is one click from every page.
 func (s *Server) crisis(c echo.Context) error {
 	return s.render(c, http.StatusOK, "crisis", "crisis", nil)
+}
+
+// membersOnly answers a request for members-only content from someone who is not a member:
+// visitors get the sign-in page, pending accounts the page that says what happens next.
+func (s *Server) membersOnly(c echo.Context, v *model.User) error {
+	if policy.IsPending(v) {
+		return s.redirect(c, "/welcome")
+	}
+	if v == nil {
+		return errSignInRequired
+	}
+	return model.ErrForbidden
 }

@@ -69,4 +69,3 @@ func csrfToken(c echo.Context) string {
 	t, _ := c.Get("csrf").(string)
 	return t
 }
-

@@ -2,28 +2,80 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
 )
 
-// routes is the one table of every route: method, path, handler.
-// Who may call a route is decided in its handler by app/policy.
+// routes is the one table of every route: method, path, handler, and who may call it.
+// Handlers ask app/policy; the notes here say what they decide.
 func (s *Server) routes() {
 	e := s.echo
 	s.middleware()
 
-	// Operations.
+	// Operations: anyone.
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: s.registry}))
 	e.GET("/static/*", s.staticFile)
 
-	// Pages.
-	e.GET("/", s.home)
-	e.GET("/t/:id", s.thread)
-	e.GET("/t/:id/:slug", s.thread)
-	e.GET("/crisis", s.crisis)
+	// Pages that read the forum: members see everything; visitors see what the forum is.
+	e.GET("/", s.home)              // visitors: what the community is; pending: welcome
+	e.GET("/t/:id", s.thread)       // policy.CanView
+	e.GET("/t/:id/:slug", s.thread) // policy.CanView
+	e.GET("/u/:name", s.profile)    // policy.CanViewProfile
+	e.GET("/crisis", s.crisis)      // anyone
+
+	// Signing in and out.
+	signIn := rateLimit(rate.Every(3*time.Second), 10)
+	e.GET("/login", s.login)                                  // anyone
+	e.GET("/auth/:provider", s.authBegin, signIn)             // anyone
+	e.GET("/auth/:provider/callback", s.authCallback, signIn) // anyone; the state is checked
+	e.POST("/logout", s.logout)                               // signed in
+	e.GET("/join/:code", s.join)                              // anyone with a valid invite
+	e.GET("/dev/login", s.devLoginPage)                       // --dev only
+	e.POST("/dev/login", s.devLogin, signIn)                  // --dev only
+	e.GET("/welcome", s.welcome)                              // pending
+	e.GET("/welcome/name", s.chooseNameForm)                  // signed in
+	e.POST("/welcome/name", s.chooseName)                     // signed in
+
+	// The member's own account.
+	e.GET("/account", s.account)                                   // signed in
+	e.POST("/account/pseudonym", s.accountPseudonym)               // signed in
+	e.POST("/account/bio", s.accountBio)                           // signed in
+	e.POST("/account/sessions/:id/revoke", s.accountRevokeSession) // signed in, own sessions
+	e.GET("/account/export", s.accountExport)                      // signed in
+	e.POST("/account/delete", s.accountDelete)                     // signed in
+
+	// Moderation and administration.
+	e.GET("/mod/members", s.modMembers)                      // policy.CanApproveMembers
+	e.POST("/mod/members/:id/decide", s.modDecide)           // policy.CanApproveMembers
+	e.POST("/mod/members/:id/suspend", s.modSuspend)         // policy.CanSuspend
+	e.GET("/mod/audit", s.modAudit)                          // policy.CanSeeAuditLog
+	e.GET("/admin/invites", s.adminInvites)                  // policy.CanManageInvites
+	e.POST("/admin/invites", s.adminCreateInvite)            // policy.CanManageInvites
+	e.POST("/admin/invites/:id/revoke", s.adminRevokeInvite) // policy.CanManageInvites
+	e.GET("/admin/users", s.adminUsers)                      // policy.IsAdmin
+	e.POST("/admin/users/:id/role", s.adminSetRole)          // policy.CanSetRole
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) })
+}
+
+// rateLimit allows each client address a burst of requests, refilled at r.
+func rateLimit(r rate.Limit, burst int) echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: r, Burst: burst, ExpiresIn: 10 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		ErrorHandler: func(c echo.Context, err error) error {
+			return echo.NewHTTPError(http.StatusForbidden, "cannot identify the client")
+		},
+		DenyHandler: func(c echo.Context, id string, err error) error {
+			return echo.NewHTTPError(http.StatusTooManyRequests)
+		},
+	})
 }

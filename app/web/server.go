@@ -17,8 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"forum/app/auth"
 	"forum/app/config"
 	"forum/app/forum"
+	"forum/app/policy"
 	"forum/app/store"
 	"forum/static"
 	"forum/views"
@@ -34,6 +36,8 @@ type Options struct {
 	Forum   *forum.Service
 	Logger  *slog.Logger
 	Version string
+	// Providers are the sign-in providers; nil means none are configured.
+	Providers *auth.Providers
 }
 
 // Server serves the forum over HTTP.
@@ -43,6 +47,9 @@ type Server struct {
 	forum   *forum.Service
 	log     *slog.Logger
 	version string
+
+	sessions  *auth.Sessions
+	providers *auth.Providers
 
 	echo     *echo.Echo
 	assets   *static.Assets
@@ -59,6 +66,10 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		cfg: o.Config, store: o.Store, forum: o.Forum, log: o.Logger, version: o.Version,
 		ShutdownTimeout: 30 * time.Second,
+		sessions:        auth.NewSessions(o.Store), providers: o.Providers,
+	}
+	if s.providers == nil {
+		s.providers = &auth.Providers{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -134,9 +145,14 @@ func (s *Server) funcs() template.FuncMap {
 			p, err := s.assets.Path(name)
 			return "/static/" + p, err
 		},
-		"ago":      ago,
-		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"longdate": func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+		"ago":         ago,
+		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"longdate":    func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+		"monthyear":   func(t time.Time) string { return t.UTC().Format("January 2006") },
+		"isModerator": policy.IsModerator,
+		"isAdmin":     policy.IsAdmin,
+		"roleLabel":   roleLabel,
+		"browserName": browserName,
 	}
 }
 

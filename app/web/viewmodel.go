@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"strings"
 	"time"
 
 	"forum/app/model"
@@ -125,4 +126,49 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// roleLabel names a role as people say it.
+func roleLabel(r model.Role) string {
+	switch r {
+	case model.RolePending:
+		return "awaiting approval"
+	case model.RoleMember:
+		return "family member"
+	case model.RoleExpert:
+		return "expert"
+	case model.RoleModerator:
+		return "moderator"
+	case model.RoleAdmin:
+		return "administrator"
+	}
+	return string(r)
+}
+
+// browserName gives a recognisable name for a session's browser.
+func browserName(ua string) string {
+	for _, b := range []struct{ token, name string }{
+		{"Edg/", "Edge"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}, {"curl/", "curl"},
+	} {
+		if strings.Contains(ua, b.token) {
+			os := ""
+			switch {
+			case strings.Contains(ua, "Android"):
+				os = " on Android"
+			case strings.Contains(ua, "iPhone"), strings.Contains(ua, "iPad"):
+				os = " on iOS"
+			case strings.Contains(ua, "Windows"):
+				os = " on Windows"
+			case strings.Contains(ua, "Mac OS"):
+				os = " on macOS"
+			case strings.Contains(ua, "Linux"):
+				os = " on Linux"
+			}
+			return b.name + os
+		}
+	}
+	if ua == "" {
+		return "A browser"
+	}
+	return "Another browser"
 }

@@ -1,0 +1,368 @@
+package forum
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"forum/app/model"
+	"forum/app/policy"
+	"forum/app/store"
+)
+
+// ExternalAccount is an account at a sign-in provider, as the provider reported it.
+type ExternalAccount struct {
+	Provider, Subject, Email, Name string
+}
+
+// ErrInviteInvalid reports an invite that does not exist, expired, was revoked or used up.
+var ErrInviteInvalid = errors.New("this invite link is no longer valid")
+
+// SignIn finds the user linked to an external account, by provider and subject only
+// (never by e-mail), or creates one. A new account is pending, unless it is the very
+// first account (it becomes admin) or comes with a valid invite (it becomes a member).
+// A pending account that signs in with a valid invite becomes a member.
+func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode string) (*model.User, error) {
+	if ext.Provider == "" || ext.Subject == "" {
+		return nil, fmt.Errorf("sign in: provider and subject are required")
+	}
+	now := s.now()
+	var user *model.User
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		inviteID, err := s.validInvite(ctx, tx, inviteCode, now)
+		if err != nil && !errors.Is(err, ErrInviteInvalid) {
+			return err
+		}
+		id, err := s.store.IdentityByProviderSubject(ctx, tx, ext.Provider, ext.Subject)
+		switch {
+		case err == nil:
+			id.LastUsedAt, id.Email = now, ext.Email
+			if err := s.store.TouchIdentity(ctx, tx, id); err != nil {
+				return err
+			}
+			if user, err = s.store.UserByIDTx(ctx, tx, id.UserID); err != nil {
+				return err
+			}
+			if user.Role == model.RolePending && user.Status == model.StatusActive && inviteID != 0 {
+				return s.joinWithInvite(ctx, tx, user, inviteID, now)
+			}
+			return nil
+		case !errors.Is(err, model.ErrNotFound):
+			return err
+		}
+
+		count, err := s.store.CountUsersTx(ctx, tx)
+		if err != nil {
+			return err
+		}
+		user = &model.User{
+			Pseudonym: temporaryPseudonym(), Email: ext.Email, RealName: ext.Name,
+			Role: model.RolePending, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now,
+		}
+		if count == 0 {
+			user.Role, user.ApprovedAt = model.RoleAdmin, &now
+		}
+		if err := s.store.InsertUser(ctx, tx, user); err != nil {
+			return err
+		}
+		if err := s.store.InsertIdentity(ctx, tx, &model.Identity{
+			UserID: user.ID, Provider: ext.Provider, Subject: ext.Subject, Email: ext.Email,
+			CreatedAt: now, LastUsedAt: now,
+		}); err != nil {
+			return err
+		}
+		if user.Role == model.RolePending && inviteID != 0 {
+			return s.joinWithInvite(ctx, tx, user, inviteID, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return user, nil
+}
+
+func (s *Service) validInvite(ctx context.Context, tx bun.IDB, code string, now time.Time) (int64, error) {
+	if code == "" {
+		return 0, ErrInviteInvalid
+	}
+	inv, err := s.store.InviteByHash(ctx, tx, hashCode(code))
+	if errors.Is(err, model.ErrNotFound) {
+		return 0, ErrInviteInvalid
+	}
+	if err != nil {
+		return 0, err
+	}
+	if inv.RevokedAt != nil || !now.Before(inv.ExpiresAt) || inv.UsedCount >= inv.MaxUses {
+		return 0, ErrInviteInvalid
+	}
+	return inv.ID, nil
+}
+
+func (s *Service) joinWithInvite(ctx context.Context, tx bun.IDB, u *model.User, inviteID int64, now time.Time) error {
+	ok, err := s.store.UseInvite(ctx, tx, inviteID, now)
+	if err != nil || !ok {
+		return err
+	}
+	u.Role, u.ApprovedAt, u.UpdatedAt = model.RoleMember, &now, now
+	if err := s.store.UpdateUser(ctx, tx, u, "role", "approved_at", "updated_at"); err != nil {
+		return err
+	}
+	return s.store.InsertAudit(ctx, tx, &model.AuditEntry{Action: "join_with_invite", TargetType: "user", TargetID: u.ID,
+		Note: fmt.Sprintf("invite #%d", inviteID), CreatedAt: now})
+}
+
+// RedeemInvite makes a signed-in pending account a member with a valid invite.
+// For anyone else it changes nothing.
+func (s *Service) RedeemInvite(ctx context.Context, u *model.User, code string) error {
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		id, err := s.validInvite(ctx, tx, code, now)
+		if err != nil {
+			return err
+		}
+		if u.Role != model.RolePending || u.Status != model.StatusActive {
+			return nil
+		}
+		return s.joinWithInvite(ctx, tx, u, id, now)
+	})
+}
+
+// CheckInvite reports whether an invite code can still be used.
+func (s *Service) CheckInvite(ctx context.Context, code string) error {
+	_, err := s.validInvite(ctx, s.store.DB, code, s.now())
+	return err
+}
+
+// InviteInput is a new invite as an admin fills it in.
+type InviteInput struct {
+	MaxUses int
+	Days    int
+	Note    string
+}
+
+// CreateInvite makes an invite link; the code is returned once and only its hash is kept.
+func (s *Service) CreateInvite(ctx context.Context, actor *model.User, in InviteInput) (string, *model.Invite, error) {
+	if !policy.CanManageInvites(actor) {
+		return "", nil, model.ErrForbidden
+	}
+	inv := &model.InvalidError{}
+	if in.MaxUses < 1 || in.MaxUses > 500 {
+		inv.Add("max_uses", "An invite can be used from 1 to 500 times.")
+	}
+	if in.Days < 1 || in.Days > 90 {
+		inv.Add("days", "An invite stays valid from 1 to 90 days.")
+	}
+	in.Note = strings.TrimSpace(in.Note)
+	if len([]rune(in.Note)) > 200 {
+		inv.Add("note", "Keep the note under 200 characters.")
+	}
+	if err := inv.Err(); err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	code := base64.RawURLEncoding.EncodeToString(b)
+	now := s.now()
+	invite := &model.Invite{CodeHash: hashCode(code), CreatedBy: actor.ID, MaxUses: in.MaxUses, Note: in.Note,
+		CreatedAt: now, ExpiresAt: now.Add(time.Duration(in.Days) * 24 * time.Hour)}
+	if err := s.store.InsertInvite(ctx, invite); err != nil {
+		return "", nil, err
+	}
+	return code, invite, nil
+}
+
+// RevokeInvite stops an invite from being used.
+func (s *Service) RevokeInvite(ctx context.Context, actor *model.User, id int64) error {
+	if !policy.CanManageInvites(actor) {
+		return model.ErrForbidden
+	}
+	return s.store.RevokeInvite(ctx, id, s.now())
+}
+
+// Membership decisions a moderator takes on a pending account.
+const (
+	DecisionApprove = "approve"
+	DecisionDecline = "decline"
+)
+
+// DecideMembership approves or declines a pending account, with an optional note kept
+// in the audit log.
+func (s *Service) DecideMembership(ctx context.Context, actor *model.User, userID int64, decision, note string) error {
+	if !policy.CanApproveMembers(actor) {
+		return model.ErrForbidden
+	}
+	note = strings.TrimSpace(note)
+	if len([]rune(note)) > 500 {
+		return model.Invalid("note", "Keep the note under 500 characters.")
+	}
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		u, err := s.store.UserByIDTx(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Role != model.RolePending || u.Status != model.StatusActive {
+			return fmt.Errorf("%w: this account is not awaiting approval", model.ErrConflict)
+		}
+		switch decision {
+		case DecisionApprove:
+			u.Role, u.ApprovedAt = model.RoleMember, &now
+		case DecisionDecline:
+			u.Status = model.StatusDeclined
+			if err := s.store.RevokeUserSessions(ctx, tx, u.ID, now); err != nil {
+				return err
+			}
+		default:
+			return model.Invalid("decision", "Choose approve or decline.")
+		}
+		u.UpdatedAt = now
+		if err := s.store.UpdateUser(ctx, tx, u, "role", "status", "approved_at", "updated_at"); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, decision+"_member", "user", u.ID, note, now)
+	})
+}
+
+// SetRole gives a user a role; an expert's credential line is set with it.
+func (s *Service) SetRole(ctx context.Context, actor *model.User, userID int64, role model.Role, credential string) error {
+	credential = strings.TrimSpace(credential)
+	if !role.Valid() {
+		return model.Invalid("role", "Choose one of pending, member, expert, moderator, admin.")
+	}
+	if role == model.RoleExpert && credential == "" {
+		return model.Invalid("credential", "An expert needs a credential line, shown on every post (for example \"CRAFT-certified family coach\").")
+	}
+	if len([]rune(credential)) > 120 {
+		return model.Invalid("credential", "Keep the credential line under 120 characters.")
+	}
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		u, err := s.store.UserByIDTx(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if actor != nil && !policy.CanSetRole(actor, u, role) {
+			return model.ErrForbidden
+		}
+		u.Role, u.UpdatedAt = role, now
+		if role == model.RoleExpert {
+			u.Credential = credential
+		} else if credential != "" {
+			u.Credential = credential
+		}
+		if role != model.RolePending && u.ApprovedAt == nil {
+			u.ApprovedAt = &now
+		}
+		if err := s.store.UpdateUser(ctx, tx, u, "role", "credential", "approved_at", "updated_at"); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "set_role", "user", u.ID, string(role), now)
+	})
+}
+
+// Suspend stops a member from signing in and signs them out everywhere; Unsuspend undoes it.
+func (s *Service) Suspend(ctx context.Context, actor *model.User, userID int64, note string) error {
+	return s.setSuspended(ctx, actor, userID, true, note)
+}
+
+// Unsuspend lets a suspended member sign in again.
+func (s *Service) Unsuspend(ctx context.Context, actor *model.User, userID int64, note string) error {
+	return s.setSuspended(ctx, actor, userID, false, note)
+}
+
+func (s *Service) setSuspended(ctx context.Context, actor *model.User, userID int64, suspend bool, note string) error {
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		u, err := s.store.UserByIDTx(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if actor != nil && !policy.CanSuspend(actor, u) {
+			return model.ErrForbidden
+		}
+		action := "unsuspend"
+		if suspend {
+			action = "suspend"
+			u.Status, u.SuspendedAt = model.StatusSuspended, &now
+			if err := s.store.RevokeUserSessions(ctx, tx, u.ID, now); err != nil {
+				return err
+			}
+		} else {
+			u.Status, u.SuspendedAt = model.StatusActive, nil
+		}
+		u.UpdatedAt = now
+		if err := s.store.UpdateUser(ctx, tx, u, "status", "suspended_at", "updated_at"); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, action, "user", u.ID, strings.TrimSpace(note), now)
+	})
+}
+
+// audit records an action; a nil actor is the command line.
+func (s *Service) audit(ctx context.Context, tx bun.IDB, actor *model.User, action, targetType string, targetID int64, note string, at time.Time) error {
+	e := &model.AuditEntry{Action: action, TargetType: targetType, TargetID: targetID, Note: note, CreatedAt: at}
+	if actor != nil {
+		e.ActorID = &actor.ID
+	}
+	return s.store.InsertAudit(ctx, tx, e)
+}
+
+var pseudonymPattern = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_.-]{2,29}$`)
+
+// reservedNames may not be chosen: they would pass for the forum's own labels or staff.
+var reservedNames = []string{"admin", "administrator", "moderator", "mod", "expert", "staff", "kinship",
+	"anonymous", "a-family-member", "familymember", "former-member", "system", "support", "member"}
+
+// SetPseudonym sets the public name a member chose. Names are unique, compared case-insensitively.
+func (s *Service) SetPseudonym(ctx context.Context, u *model.User, name string) error {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return model.Invalid("pseudonym", "Choose a name to be known by here.")
+	case !pseudonymPattern.MatchString(name):
+		return model.Invalid("pseudonym", "Use 3 to 30 letters or digits; _ . and - may join them. No spaces.")
+	}
+	if low := strings.ToLower(name); slices.Contains(reservedNames, low) || strings.HasPrefix(low, "member-") {
+		return model.Invalid("pseudonym", "That name is reserved; choose another.")
+	}
+	now := s.now()
+	prev := *u
+	u.Pseudonym, u.UpdatedAt, u.PseudonymChosenAt = name, now, &now
+	err := s.store.UpdateUser(ctx, s.store.DB, u, "pseudonym", "pseudonym_lower", "updated_at", "pseudonym_chosen_at")
+	if errors.Is(err, model.ErrConflict) {
+		*u = prev
+		return model.Invalid("pseudonym", "That name is taken; choose another.")
+	}
+	if err != nil {
+		*u = prev
+	}
+	return err
+}
+
+// UpdateBio sets the short text shown on a member's profile.
+func (s *Service) UpdateBio(ctx context.Context, u *model.User, bio string) error {
+	bio = strings.TrimSpace(bio)
+	if len([]rune(bio)) > 500 {
+		return model.Invalid("bio", "Keep it under 500 characters.")
+	}
+	u.Bio, u.UpdatedAt = bio, s.now()
+	return s.store.UpdateUser(ctx, s.store.DB, u, "bio", "updated_at")
+}
+
+func temporaryPseudonym() string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return "member-" + hex.EncodeToString(b)
+}
+
+func hashCode(code string) []byte { return store.HashSecret(code) }

@@ -1,0 +1,163 @@
+package forum
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"forum/app/model"
+)
+
+// Export is everything the forum holds about a member, as the member downloads it.
+type Export struct {
+	ExportedAt time.Time        `json:"exported_at"`
+	Account    ExportAccount    `json:"account"`
+	Identities []ExportIdentity `json:"sign_in_identities"`
+	Sessions   []ExportSession  `json:"sessions"`
+	Threads    []ExportThread   `json:"threads_started"`
+	Posts      []ExportPost     `json:"posts"`
+}
+
+// ExportAccount is the account part of an Export.
+type ExportAccount struct {
+	ID         int64      `json:"id"`
+	Pseudonym  string     `json:"pseudonym"`
+	Email      string     `json:"email"`
+	Name       string     `json:"name_from_sign_in_provider"`
+	Role       string     `json:"role"`
+	Status     string     `json:"status"`
+	Credential string     `json:"credential,omitempty"`
+	Bio        string     `json:"bio"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ApprovedAt *time.Time `json:"approved_at,omitempty"`
+}
+
+// ExportIdentity is a sign-in identity in an Export.
+type ExportIdentity struct {
+	Provider   string    `json:"provider"`
+	Email      string    `json:"email"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+}
+
+// ExportSession is a signed-in browser in an Export.
+type ExportSession struct {
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+}
+
+// ExportThread is a thread the member started.
+type ExportThread struct {
+	ID        int64     `json:"id"`
+	Kind      string    `json:"kind"`
+	Title     string    `json:"title"`
+	Anonymous bool      `json:"anonymous"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// ExportPost is a post the member wrote, in the markdown they wrote it in.
+type ExportPost struct {
+	ID          int64      `json:"id"`
+	ThreadID    int64      `json:"thread_id"`
+	Opening     bool       `json:"opening_post"`
+	Anonymous   bool       `json:"anonymous"`
+	Body        string     `json:"body_markdown"`
+	ContentNote string     `json:"content_note,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	EditedAt    *time.Time `json:"edited_at,omitempty"`
+	DeletedAt   *time.Time `json:"deleted_at,omitempty"`
+}
+
+// ExportData gathers everything the forum holds about u.
+func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error) {
+	now := s.now()
+	e := &Export{ExportedAt: now, Account: ExportAccount{
+		ID: u.ID, Pseudonym: u.Pseudonym, Email: u.Email, Name: u.RealName, Role: string(u.Role), Status: u.Status,
+		Credential: u.Credential, Bio: u.Bio, CreatedAt: u.CreatedAt, ApprovedAt: u.ApprovedAt,
+	}}
+	ids, err := s.store.IdentitiesByUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range ids {
+		e.Identities = append(e.Identities, ExportIdentity{i.Provider, i.Email, i.CreatedAt, i.LastUsedAt})
+	}
+	sessions, err := s.store.ActiveSessions(ctx, u.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range sessions {
+		e.Sessions = append(e.Sessions, ExportSession{x.CreatedAt, x.LastSeenAt, x.UserAgent, x.IP})
+	}
+	threads, err := s.store.ThreadsByAuthor(ctx, s.store.DB, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range threads {
+		e.Threads = append(e.Threads, ExportThread{t.ID, t.Kind, t.Title, t.Anonymous, t.CreatedAt})
+	}
+	posts, err := s.store.PostsByAuthor(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range posts {
+		e.Posts = append(e.Posts, ExportPost{p.ID, p.ThreadID, p.Opening, p.Anonymous, p.BodySource, p.ContentNote, p.CreatedAt, p.EditedAt, p.DeletedAt})
+	}
+	return e, nil
+}
+
+// DeleteAccount deletes a member's account at their request. The sign-in identities,
+// sessions, e-mail, name, pseudonym and bio go at once. With removePosts, every post
+// they wrote is emptied and marked deleted, and the titles of their threads are
+// replaced; without it, posts stay and are shown as written by "A former member".
+func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts bool) error {
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.store.RevokeUserSessions(ctx, tx, u.ID, now); err != nil {
+			return err
+		}
+		if err := s.store.DeleteIdentities(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		gone := *u
+		gone.Pseudonym = fmt.Sprintf("former-member-%d", u.ID)
+		gone.Email, gone.RealName, gone.Bio, gone.Credential = "", "", "", ""
+		gone.Status, gone.DeletedAt, gone.UpdatedAt = model.StatusDeleted, &now, now
+		if err := s.store.UpdateUser(ctx, tx, &gone, "pseudonym", "pseudonym_lower", "email", "real_name", "bio",
+			"credential", "status", "deleted_at", "updated_at"); err != nil {
+			return err
+		}
+		threads, err := s.store.ThreadsByAuthor(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range threads {
+			if err := s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now); err != nil {
+				return err
+			}
+		}
+		if !removePosts {
+			return nil
+		}
+		affected, err := s.store.RemovePostsByAuthor(ctx, tx, u.ID, now)
+		if err != nil {
+			return err
+		}
+		for _, t := range threads {
+			t.Title, t.Slug, t.UpdatedAt = "A question removed by its author", "removed", now
+			if err := s.store.UpdateThread(ctx, tx, t, "title", "slug", "updated_at"); err != nil {
+				return err
+			}
+		}
+		for _, threadID := range affected {
+			if err := s.store.AddChange(ctx, tx, "thread", threadID, threadID, "update", now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,208 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"forum/app/auth"
+	"forum/app/model"
+	"forum/app/policy"
+)
+
+type accountData struct {
+	User           *model.User
+	Sessions       []sessionView
+	PseudonymForm  nameForm
+	Bio            string
+	BioError       string
+	DeleteError    string
+	DeleteRequired bool
+}
+
+type sessionView struct {
+	ID        int64
+	Current   bool
+	UserAgent string
+	IP        string
+	Created   time.Time
+	LastSeen  time.Time
+}
+
+// requireViewer returns the signed-in user or sends the visitor to the sign-in page.
+func requireViewer(c echo.Context) (*model.User, error) {
+	v := viewer(c)
+	if v == nil {
+		return nil, errSignInRequired
+	}
+	return v, nil
+}
+
+// errSignInRequired asks the error handler to show the sign-in page.
+var errSignInRequired = errors.New("sign in required")
+
+func (s *Server) accountData(c echo.Context, v *model.User) (accountData, error) {
+	d := accountData{User: v, PseudonymForm: nameForm{Pseudonym: v.Pseudonym}, Bio: v.Bio}
+	sessions, err := s.store.ActiveSessions(c.Request().Context(), v.ID, time.Now().UTC())
+	if err != nil {
+		return d, err
+	}
+	cur := currentSession(c)
+	for _, x := range sessions {
+		d.Sessions = append(d.Sessions, sessionView{ID: x.ID, Current: cur != nil && cur.ID == x.ID,
+			UserAgent: x.UserAgent, IP: x.IP, Created: x.CreatedAt, LastSeen: x.LastSeenAt})
+	}
+	return d, nil
+}
+
+// account shows the member's own settings: name, bio, sessions, export, deletion.
+func (s *Server) account(c echo.Context) error {
+	v, err := requireViewer(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.accountData(c, v)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "account", "account", d)
+}
+
+func (s *Server) accountPseudonym(c echo.Context) error {
+	v, err := requireViewer(c)
+	if err != nil {
+		return err
+	}
+	name := c.FormValue("pseudonym")
+	if err := s.forum.SetPseudonym(c.Request().Context(), v, name); err != nil {
+		var inv *model.InvalidError
+		if !errors.As(err, &inv) {
+			return err
+		}
+		d, derr := s.accountData(c, v)
+		if derr != nil {
+			return derr
+		}
+		d.PseudonymForm = nameForm{Pseudonym: name, Error: inv.Fields["pseudonym"]}
+		return s.render(c, http.StatusUnprocessableEntity, "account", "account", d)
+	}
+	return s.redirect(c, "/account")
+}
+
+func (s *Server) accountBio(c echo.Context) error {
+	v, err := requireViewer(c)
+	if err != nil {
+		return err
+	}
+	bio := c.FormValue("bio")
+	if err := s.forum.UpdateBio(c.Request().Context(), v, bio); err != nil {
+		var inv *model.InvalidError
+		if !errors.As(err, &inv) {
+			return err
+		}
+		d, derr := s.accountData(c, v)
+		if derr != nil {
+			return derr
+		}
+		d.Bio, d.BioError = bio, inv.Fields["bio"]
+		return s.render(c, http.StatusUnprocessableEntity, "account", "account", d)
+	}
+	return s.redirect(c, "/account")
+}
+
+// accountRevokeSession signs out one of the member's own sessions.
+func (s *Server) accountRevokeSession(c echo.Context) error {
+	v, err := requireViewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	sessions, err := s.store.ActiveSessions(ctx, v.ID, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	for _, x := range sessions {
+		if x.ID == id {
+			if err := s.sessions.Revoke(ctx, id); err != nil {
+				return err
+			}
+			if cur := currentSession(c); cur != nil && cur.ID == id {
+				return s.logout(c)
+			}
+			return s.redirect(c, "/account")
+		}
+	}
+	return model.ErrNotFound
+}
+
+// accountExport downloads everything the forum holds about the member, as JSON.
+func (s *Server) accountExport(c echo.Context) error {
+	v, err := requireViewer(c)
+	if err != nil {
+		return err
+	}
+	e, err := s.forum.ExportData(c.Request().Context(), v)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="kinship-my-data.json"`)
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, b)
+}
+
+// accountDelete deletes the member's account; the member chooses what happens to posts.
+func (s *Server) accountDelete(c echo.Context) error {
+	v, err := requireViewer(c)
+	if err != nil {
+		return err
+	}
+	posts := c.FormValue("posts")
+	if c.FormValue("confirm") != "delete" || (posts != "keep" && posts != "remove") {
+		d, derr := s.accountData(c, v)
+		if derr != nil {
+			return derr
+		}
+		d.DeleteError = "To delete your account, choose what happens to your posts and type delete in the box."
+		return s.render(c, http.StatusUnprocessableEntity, "account", "account", d)
+	}
+	if err := s.forum.DeleteAccount(c.Request().Context(), v, posts == "remove"); err != nil {
+		return err
+	}
+	s.clearCookie(c, auth.CookieName, "/")
+	return s.render(c, http.StatusOK, "signin_failed", "", signInFailed{"Your account is deleted",
+		"Your sign-in, e-mail address, name and profile are gone. Thank you for having been part of this community."})
+}
+
+type profileData struct {
+	User *model.User
+	Own  bool
+}
+
+// profile shows a member's public face: pseudonym, role, credential, bio.
+func (s *Server) profile(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, err := s.store.UserByPseudonym(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	v := viewer(c)
+	if !policy.CanViewProfile(v, u) {
+		if v == nil {
+			return errSignInRequired
+		}
+		return model.ErrNotFound
+	}
+	return s.render(c, http.StatusOK, "profile", "", profileData{User: u, Own: v != nil && v.ID == u.ID})
+}

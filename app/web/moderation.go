@@ -1,0 +1,254 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"forum/app/forum"
+	"forum/app/model"
+	"forum/app/policy"
+	"forum/app/store"
+)
+
+type membersData struct {
+	Pending    []*model.User
+	Members    []*model.User
+	CanSuspend func(target *model.User) bool
+	Error      string
+	ErrorFor   int64
+	Note       string
+}
+
+// modMembers lists accounts awaiting approval and the members, for moderators.
+func (s *Server) modMembers(c echo.Context) error {
+	v := viewer(c)
+	if !policy.CanApproveMembers(v) {
+		return forbiddenFor(v)
+	}
+	d, err := s.membersData(c, v)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "mod_members", "mod", d)
+}
+
+func (s *Server) membersData(c echo.Context, v *model.User) (membersData, error) {
+	ctx := c.Request().Context()
+	pending, err := s.store.Users(ctx, store.UserQuery{Role: model.RolePending, Status: model.StatusActive, Limit: 200})
+	if err != nil {
+		return membersData{}, err
+	}
+	all, err := s.store.Users(ctx, store.UserQuery{Limit: 500})
+	if err != nil {
+		return membersData{}, err
+	}
+	var members []*model.User
+	for _, u := range all {
+		if u.Role != model.RolePending && u.Status != model.StatusDeleted {
+			members = append(members, u)
+		}
+	}
+	return membersData{Pending: pending, Members: members,
+		CanSuspend: func(t *model.User) bool { return policy.CanSuspend(v, t) }}, nil
+}
+
+// modDecide approves or declines an account awaiting approval.
+func (s *Server) modDecide(c echo.Context) error {
+	v := viewer(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	note := c.FormValue("note")
+	err = s.forum.DecideMembership(c.Request().Context(), v, id, c.FormValue("decision"), note)
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		d, derr := s.membersData(c, v)
+		if derr != nil {
+			return derr
+		}
+		for _, msg := range inv.Fields {
+			d.Error = msg
+		}
+		d.ErrorFor, d.Note = id, note
+		return s.render(c, http.StatusUnprocessableEntity, "mod_members", "mod", d)
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, "/mod/members")
+}
+
+// modSuspend suspends or reinstates a member.
+func (s *Server) modSuspend(c echo.Context) error {
+	v := viewer(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	if c.FormValue("action") == "unsuspend" {
+		err = s.forum.Unsuspend(ctx, v, id, c.FormValue("note"))
+	} else {
+		err = s.forum.Suspend(ctx, v, id, c.FormValue("note"))
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, "/mod/members")
+}
+
+type auditRow struct {
+	Entry *model.AuditEntry
+	Actor string
+}
+
+// modAudit shows the latest moderation and administration actions.
+func (s *Server) modAudit(c echo.Context) error {
+	v := viewer(c)
+	if !policy.CanSeeAuditLog(v) {
+		return forbiddenFor(v)
+	}
+	ctx := c.Request().Context()
+	entries, err := s.store.AuditLog(ctx, 200)
+	if err != nil {
+		return err
+	}
+	names, err := s.store.PseudonymsByID(ctx, actorIDs(entries))
+	if err != nil {
+		return err
+	}
+	rows := make([]auditRow, len(entries))
+	for i, e := range entries {
+		rows[i] = auditRow{Entry: e, Actor: "the command line"}
+		if e.ActorID != nil {
+			rows[i].Actor = names[*e.ActorID]
+		}
+	}
+	return s.render(c, http.StatusOK, "mod_audit", "mod", rows)
+}
+
+func actorIDs(entries []*model.AuditEntry) []int64 {
+	var ids []int64
+	for _, e := range entries {
+		if e.ActorID != nil {
+			ids = append(ids, *e.ActorID)
+		}
+	}
+	return ids
+}
+
+type invitesData struct {
+	Invites []*model.Invite
+	NewURL  string
+	Form    forum.InviteInput
+	Errors  map[string]string
+}
+
+// adminInvites lists invite links and offers a form for a new one.
+func (s *Server) adminInvites(c echo.Context) error {
+	v := viewer(c)
+	if !policy.CanManageInvites(v) {
+		return forbiddenFor(v)
+	}
+	return s.renderInvites(c, http.StatusOK, invitesData{Form: forum.InviteInput{MaxUses: 1, Days: 7}})
+}
+
+func (s *Server) renderInvites(c echo.Context, status int, d invitesData) error {
+	invites, err := s.store.Invites(c.Request().Context(), 100)
+	if err != nil {
+		return err
+	}
+	d.Invites = invites
+	return s.render(c, status, "admin_invites", "admin", d)
+}
+
+// adminCreateInvite makes an invite link and shows it once.
+func (s *Server) adminCreateInvite(c echo.Context) error {
+	v := viewer(c)
+	in := forum.InviteInput{Note: c.FormValue("note")}
+	in.MaxUses, _ = strconv.Atoi(c.FormValue("max_uses"))
+	in.Days, _ = strconv.Atoi(c.FormValue("days"))
+	code, _, err := s.forum.CreateInvite(c.Request().Context(), v, in)
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		return s.renderInvites(c, http.StatusUnprocessableEntity, invitesData{Form: in, Errors: inv.Fields})
+	}
+	if err != nil {
+		return err
+	}
+	return s.renderInvites(c, http.StatusOK, invitesData{Form: forum.InviteInput{MaxUses: 1, Days: 7},
+		NewURL: s.cfg.BaseURL.String() + "/join/" + code})
+}
+
+func (s *Server) adminRevokeInvite(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	if err := s.forum.RevokeInvite(c.Request().Context(), viewer(c), id); err != nil {
+		return err
+	}
+	return s.redirect(c, "/admin/invites")
+}
+
+type usersData struct {
+	Users  []*model.User
+	Roles  []model.Role
+	Error  string
+	ErrFor int64
+}
+
+// adminUsers lists accounts with their roles, for admins.
+func (s *Server) adminUsers(c echo.Context) error {
+	v := viewer(c)
+	if !policy.IsAdmin(v) {
+		return forbiddenFor(v)
+	}
+	return s.renderUsers(c, http.StatusOK, usersData{})
+}
+
+func (s *Server) renderUsers(c echo.Context, status int, d usersData) error {
+	users, err := s.store.Users(c.Request().Context(), store.UserQuery{Limit: 500})
+	if err != nil {
+		return err
+	}
+	d.Users, d.Roles = users, model.Roles
+	return s.render(c, status, "admin_users", "admin", d)
+}
+
+// adminSetRole gives an account a role (with the credential line for experts).
+func (s *Server) adminSetRole(c echo.Context) error {
+	v := viewer(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	if !policy.IsAdmin(v) {
+		return forbiddenFor(v)
+	}
+	err = s.forum.SetRole(c.Request().Context(), v, id, model.Role(c.FormValue("role")), c.FormValue("credential"))
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		d := usersData{ErrFor: id}
+		for _, msg := range inv.Fields {
+			d.Error = msg
+		}
+		return s.renderUsers(c, http.StatusUnprocessableEntity, d)
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, "/admin/users")
+}
+
+// forbiddenFor answers a visitor with the sign-in page and anyone else with 403.
+func forbiddenFor(v *model.User) error {
+	if v == nil {
+		return errSignInRequired
+	}
+	return model.ErrForbidden
+}
