@@ -7,9 +7,9 @@ package views
 import (
 	"embed"
 	"errors"
-	"io"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"path"
 	"strings"

@@ -105,4 +105,3 @@ func CanViewProfile(v, target *model.User) bool {
 	}
 	return IsMember(v) && target.Role != model.RolePending
 }
-
