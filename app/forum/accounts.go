@@ -251,7 +251,7 @@ func (s *Service) SetRole(ctx context.Context, actor *model.User, userID int64, 
 		if err != nil {
 			return err
 		}
-		if actor != nil && !policy.CanSetRole(actor, u, role) {
+		if !policy.CanSetRole(actor, u, role) {
 			return model.ErrForbidden
 		}
 		u.Role, u.UpdatedAt = role, now
@@ -287,7 +287,7 @@ func (s *Service) setSuspended(ctx context.Context, actor *model.User, userID in
 		if err != nil {
 			return err
 		}
-		if actor != nil && !policy.CanSuspend(actor, u) {
+		if !policy.CanSuspend(actor, u) {
 			return model.ErrForbidden
 		}
 		action := "unsuspend"
@@ -308,10 +308,14 @@ func (s *Service) setSuspended(ctx context.Context, actor *model.User, userID in
 	})
 }
 
-// audit records an action; a nil actor is the command line.
+// CommandLine is the actor of the `forum user` command: the operator of the server, who
+// may do what an admin may. It has no account; the audit log records it without one.
+var CommandLine = &model.User{Pseudonym: "the command line", Role: model.RoleAdmin, Status: model.StatusActive}
+
+// audit records an action of actor.
 func (s *Service) audit(ctx context.Context, tx bun.IDB, actor *model.User, action, targetType string, targetID int64, note string, at time.Time) error {
 	e := &model.AuditEntry{Action: action, TargetType: targetType, TargetID: targetID, Note: note, CreatedAt: at}
-	if actor != nil {
+	if actor != nil && actor != CommandLine {
 		e.ActorID = &actor.ID
 	}
 	return s.store.InsertAudit(ctx, tx, e)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"forum/app/auth"
 	"forum/app/config"
 	"forum/app/forum"
 	"forum/app/markdown"
@@ -37,19 +38,45 @@ type env struct {
 }
 
 func newEnv(t *testing.T, st *store.Store) *env {
+	return newEnvWith(t, st, envOptions{fixtures: true})
+}
+
+// envOptions change the forum under test.
+type envOptions struct {
+	fixtures  bool
+	dev       bool
+	baseURL   string
+	configure func(*config.Config) // e.g. sign-in providers
+}
+
+func newEnvWith(t *testing.T, st *store.Store, o envOptions) *env {
 	t.Helper()
-	base, _ := url.Parse("http://127.0.0.1:8080")
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Driver: st.Driver, BaseURL: base, LogLevel: "debug"}
+	if o.baseURL == "" {
+		o.baseURL = "http://127.0.0.1:8080"
+	}
+	base, _ := url.Parse(o.baseURL)
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Driver: st.Driver, BaseURL: base, LogLevel: "debug",
+		Dev: o.dev, SessionSecret: []byte("test-secret-test-secret-test-secret!")}
+	var providers *auth.Providers
+	if o.configure != nil {
+		o.configure(cfg)
+		var err error
+		if providers, err = auth.NewProviders(cfg); err != nil {
+			t.Fatalf("providers: %v", err)
+		}
+	}
 	logBuf := &strings.Builder{}
 	sw := &syncWriter{w: logBuf}
 	log := slog.New(slog.NewTextHandler(sw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := forum.New(st, markdown.New())
-	srv, err := web.New(web.Options{Config: cfg, Store: st, Forum: svc, Logger: log, Version: "test"})
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Forum: svc, Logger: log, Version: "test", Providers: providers})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
 	e := &env{t: t, st: st, forum: svc, srv: srv, logBuf: logBuf, logMu: &sw.mu}
-	e.fixtures()
+	if o.fixtures {
+		e.fixtures()
+	}
 	return e
 }
 

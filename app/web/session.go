@@ -109,7 +109,7 @@ func (s *Server) needsPseudonym(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		p := c.Request().URL.Path
-		for _, allowed := range []string{"/welcome/name", "/logout", "/static/", "/crisis", "/healthz", "/readyz", "/metrics", "/account/export", "/account/delete"} {
+		for _, allowed := range []string{"/welcome/name", "/logout", "/static/", "/auth/", "/dev/", "/crisis", "/healthz", "/readyz", "/metrics", "/account/export", "/account/delete"} {
 			if p == allowed || strings.HasPrefix(p, allowed) && strings.HasSuffix(allowed, "/") {
 				return next(c)
 			}
