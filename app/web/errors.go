@@ -24,7 +24,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	status := http.StatusInternalServerError
 	var he *echo.HTTPError
 	var inv *model.InvalidError
-	if errors.Is(err, errSignInRequired) {
+	// What a visitor may not do, they may do after signing in: show the sign-in page.
+	if errors.Is(err, errSignInRequired) || (errors.Is(err, model.ErrForbidden) && viewer(c) == nil) {
 		if rerr := s.render(c, http.StatusUnauthorized, "signin_required", "", nil); rerr != nil {
 			s.log.Error("render sign-in page", "id", requestID(c), "err", rerr)
 			_ = c.String(http.StatusUnauthorized, "Please sign in.\n")

@@ -85,7 +85,8 @@ func (e *env) fixtures() {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	user := func(name string, role model.Role, credential string) *model.User {
-		u := &model.User{Pseudonym: name, Email: name + "@example.invalid", RealName: "Real " + name, Role: role,
+		key := name
+		u := &model.User{DemoKey: &key, Pseudonym: name, Email: name + "@example.invalid", RealName: "Real " + name, Role: role,
 			Status: model.StatusActive, Credential: credential, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
 		if err := e.st.InsertUser(ctx, e.st.DB, u); err != nil {
 			e.t.Fatal(err)

@@ -26,7 +26,7 @@ type membersData struct {
 func (s *Server) modMembers(c echo.Context) error {
 	v := viewer(c)
 	if !policy.CanApproveMembers(v) {
-		return forbiddenFor(v)
+		return model.ErrForbidden
 	}
 	d, err := s.membersData(c, v)
 	if err != nil {
@@ -110,7 +110,7 @@ type auditRow struct {
 func (s *Server) modAudit(c echo.Context) error {
 	v := viewer(c)
 	if !policy.CanSeeAuditLog(v) {
-		return forbiddenFor(v)
+		return model.ErrForbidden
 	}
 	ctx := c.Request().Context()
 	entries, err := s.store.AuditLog(ctx, 200)
@@ -152,7 +152,7 @@ type invitesData struct {
 func (s *Server) adminInvites(c echo.Context) error {
 	v := viewer(c)
 	if !policy.CanManageInvites(v) {
-		return forbiddenFor(v)
+		return model.ErrForbidden
 	}
 	return s.renderInvites(c, http.StatusOK, invitesData{Form: forum.InviteInput{MaxUses: 1, Days: 7}})
 }
@@ -206,7 +206,7 @@ type usersData struct {
 func (s *Server) adminUsers(c echo.Context) error {
 	v := viewer(c)
 	if !policy.IsAdmin(v) {
-		return forbiddenFor(v)
+		return model.ErrForbidden
 	}
 	return s.renderUsers(c, http.StatusOK, usersData{})
 }
@@ -228,7 +228,7 @@ func (s *Server) adminSetRole(c echo.Context) error {
 		return model.ErrNotFound
 	}
 	if !policy.IsAdmin(v) {
-		return forbiddenFor(v)
+		return model.ErrForbidden
 	}
 	err = s.forum.SetRole(c.Request().Context(), v, id, model.Role(c.FormValue("role")), c.FormValue("credential"))
 	var inv *model.InvalidError
@@ -243,12 +243,4 @@ func (s *Server) adminSetRole(c echo.Context) error {
 		return err
 	}
 	return s.redirect(c, "/admin/users")
-}
-
-// forbiddenFor answers a visitor with the sign-in page and anyone else with 403.
-func forbiddenFor(v *model.User) error {
-	if v == nil {
-		return errSignInRequired
-	}
-	return model.ErrForbidden
 }
