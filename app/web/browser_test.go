@@ -159,3 +159,95 @@ func signInBrowser(t *testing.T, ctx context.Context, e *env, baseURL string, u 
 		t.Fatalf("set session cookie: %v", err)
 	}
 }
+
+// TestBrowserDevSignInApproval is the newcomer's journey in development mode: sign in as a
+// new person, choose a name, wait on the welcome page; a moderator approves; the newcomer
+// then reads the board.
+func TestBrowserDevSignInApproval(t *testing.T) {
+	ctx := browser(t)
+	e := newEnvWith(t, storetest.Open(t, config.DriverSQLite), envOptions{fixtures: true, dev: true})
+	ts := httptest.NewServer(e.srv.Handler())
+	defer ts.Close()
+	dir := screenshotDir(t)
+	shot := func(name string) {
+		b := run(t, ctx, chromedp.FullScreenshot(100))
+		p := filepath.Join(dir, "accounts-"+name+".png")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
+	}
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+
+	step("open the development sign-in",
+		chromedp.EmulateViewport(1100, 900, viewportOptions(false)...),
+		chromedp.Navigate(ts.URL+"/login"),
+		chromedp.Click(chromedp.Search(`//a[contains(., "sign in as a demo persona")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#dev-new-person")),
+	)
+	shot("dev-login")
+	step("sign in as a new person",
+		chromedp.Click(chromedp.CSS("#dev-new-person")),
+		chromedp.WaitVisible(chromedp.CSS("#pseudonym")),
+		chromedp.SendKeys(chromedp.CSS("#pseudonym"), "x"),
+		chromedp.Submit(chromedp.CSS("#pseudonym")),
+		chromedp.WaitVisible(chromedp.CSS(".field-error")),
+	)
+	if msg := run(t, ctx, chromedp.Text(chromedp.CSS(".field-error"))); !strings.Contains(msg, "3 to 30") {
+		t.Errorf("short pseudonym message %q", msg)
+	}
+	shot("choose-name-error")
+	step("choose a pseudonym",
+		chromedp.SetValue(chromedp.CSS("#pseudonym"), "new_hope"),
+		chromedp.Submit(chromedp.CSS("#pseudonym")),
+		chromedp.WaitVisible(chromedp.CSS(".page-welcome")),
+	)
+	if h := run(t, ctx, chromedp.Text(chromedp.CSS("h1"))); h != "Welcome, new_hope" {
+		t.Errorf("welcome heading %q", h)
+	}
+	shot("pending-welcome")
+
+	// The moderator approves from a browser of their own (a separate cookie jar).
+	modCtx, cancelMod := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancelMod()
+	if err := chromedp.Do(modCtx,
+		chromedp.Navigate(ts.URL+"/dev/login"),
+		chromedp.Click(chromedp.CSS(`button[data-persona="river_stone"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".page-home")),
+		chromedp.Navigate(ts.URL+"/mod/members"),
+		chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"member-row")][contains(., "new_hope")]`)),
+	); err != nil {
+		t.Fatalf("moderator opens the members page: %v", err)
+	}
+	if b, err := chromedp.Run(modCtx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "accounts-mod-members.png"), b, 0o644)
+	}
+	if err := chromedp.Do(modCtx,
+		chromedp.SendKeys(chromedp.Search(`//li[contains(., "new_hope")]//input[@name="note"]`), "Welcome to Kinship"),
+		chromedp.Click(chromedp.Search(`//li[contains(., "new_hope")]//button[@value="approve"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Nobody is waiting")]`)),
+	); err != nil {
+		t.Fatalf("moderator approves: %v", err)
+	}
+	u, err := e.st.UserByPseudonym(context.Background(), "new_hope")
+	if err != nil || u.Role != model.RoleMember {
+		t.Fatalf("after approval: %+v %v", u, err)
+	}
+
+	// The newcomer reloads and is a member: the board opens.
+	step("member view",
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(".page-home")),
+		chromedp.Click(chromedp.Search(`//a[contains(@class,"thread-link")][contains(., "start a CRAFT conversation")]`)),
+		chromedp.WaitVisible(chromedp.CSS(".page-thread h1")),
+	)
+	if body := run(t, ctx, chromedp.Text(chromedp.CSS(".page-thread"))); !strings.Contains(body, "He gets defensive") {
+		t.Errorf("member view lacks the thread text")
+	}
+	shot("member-thread")
+}
