@@ -124,6 +124,9 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 		if err := s.store.InsertPost(ctx, tx, p); err != nil {
 			return err
 		}
+		if err := s.store.DeleteDraft(ctx, tx, author.ID, DraftKeyAsk()); err != nil {
+			return err
+		}
 		return s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "create", now)
 	})
 	if err != nil {
@@ -181,6 +184,9 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 			t.State = model.StateAnswered
 		}
 		if err := s.store.UpdateThread(ctx, tx, t, "reply_count", "last_activity_at", "updated_at", "state"); err != nil {
+			return err
+		}
+		if err := s.store.DeleteDraft(ctx, tx, author.ID, DraftKeyReply(t.ID)); err != nil {
 			return err
 		}
 		return s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "create", now)
@@ -302,3 +308,6 @@ func Slugify(title string) string {
 	}
 	return s
 }
+
+// RenderMarkdown renders text as a post would show it (for the live preview).
+func (s *Service) RenderMarkdown(source string) (string, error) { return s.md.Render(source) }

@@ -105,3 +105,33 @@ func CanViewProfile(v, target *model.User) bool {
 	}
 	return IsMember(v) && target.Role != model.RolePending
 }
+
+// CanEditPost reports whether v may edit post p of thread t: its author, while the
+// thread is open to replies, and never a hidden or deleted post.
+func CanEditPost(v *model.User, t *model.Thread, p *model.Post) bool {
+	if !IsMember(v) || !CanView(v, t) || p.DeletedAt != nil || p.HiddenAt != nil {
+		return false
+	}
+	return p.AuthorID == v.ID && (!t.Locked || IsModerator(v))
+}
+
+// CanDeletePost reports whether v may delete post p: its author. Moderators hide posts instead.
+func CanDeletePost(v *model.User, t *model.Thread, p *model.Post) bool {
+	return IsMember(v) && CanView(v, t) && p.DeletedAt == nil && p.AuthorID == v.ID
+}
+
+// CanViewHistory reports whether v may read the earlier versions of an edited post:
+// every member who can read the thread, so that edits stay honest.
+func CanViewHistory(v *model.User, t *model.Thread) bool { return IsMember(v) && CanView(v, t) }
+
+// CanLinkThreads reports whether v may link two threads as related: experts and moderators.
+func CanLinkThreads(v *model.User) bool { return has(v, model.RoleExpert) }
+
+// CanModerate reports whether v may lock, pin, hide and restore threads and posts.
+func CanModerate(v *model.User) bool { return IsModerator(v) }
+
+// CanManageTags reports whether v may create, rename, describe and merge tags.
+func CanManageTags(v *model.User) bool { return IsModerator(v) }
+
+// CanSeeUnansweredQueue reports whether v is offered the unanswered-questions queue.
+func CanSeeUnansweredQueue(v *model.User) bool { return has(v, model.RoleExpert) }

@@ -24,6 +24,7 @@ type ThreadQuery struct {
 	Pinned     *bool   // only pinned (true) or only not pinned (false) threads
 	TagID      int64   // only threads with this tag
 	States     []string
+	Kinds      []string
 	AuthorID   int64
 }
 
@@ -51,6 +52,9 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*model.Thread, er
 	}
 	if len(q.States) > 0 {
 		sel.Where("thread.state IN (?)", bun.List(q.States))
+	}
+	if len(q.Kinds) > 0 {
+		sel.Where("thread.kind IN (?)", bun.List(q.Kinds))
 	}
 	if q.AuthorID != 0 {
 		sel.Where("thread.author_id = ?", q.AuthorID)

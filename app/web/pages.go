@@ -3,21 +3,26 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"forum/app/forum"
 	"forum/app/model"
 	"forum/app/policy"
 	"forum/app/store"
 )
 
 type homeData struct {
-	Pinned  []threadItem
-	Threads []threadItem
-	Tags    []*model.Tag
+	Pinned     []threadItem
+	Page       threadPage
+	Unanswered []threadItem
+	Tags       []*model.Tag
+	CanAsk     bool
 }
 
-// home lists pinned threads, the latest activity and the topics.
+// home lists pinned threads, the latest activity (with "load more"), unanswered
+// questions for experts, and the topics.
 func (s *Server) home(c echo.Context) error {
 	v := viewer(c)
 	if !policy.IsMember(v) {
@@ -27,64 +32,99 @@ func (s *Server) home(c echo.Context) error {
 		return s.render(c, http.StatusOK, "home_visitor", "home", nil)
 	}
 	ctx := c.Request().Context()
-	pinned, notPinned := true, false
-	p, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, Pinned: &pinned})
+	notPinned := false
+	page, err := s.listPage(c, store.ThreadQuery{Pinned: &notPinned})
 	if err != nil {
 		return err
 	}
-	latest, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 30, Pinned: &notPinned})
-	if err != nil {
+	if c.QueryParam("after") != "" && isFragment(c) {
+		return s.renderPartial(c, http.StatusOK, "thread_page", page)
+	}
+	d := homeData{Page: page, CanAsk: policy.CanAsk(v)}
+	if c.QueryParam("after") == "" {
+		pinned := true
+		p, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, Pinned: &pinned})
+		if err != nil {
+			return err
+		}
+		d.Pinned = threadItems(v, p)
+		if policy.CanSeeUnansweredQueue(v) {
+			u, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, States: []string{model.StateOpen}, Kinds: []string{model.KindQuestion}})
+			if err != nil {
+				return err
+			}
+			d.Unanswered = threadItems(v, u)
+		}
+	}
+	if d.Tags, err = s.store.Tags(ctx); err != nil {
 		return err
 	}
-	tags, err := s.store.Tags(ctx)
-	if err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, "home", "home", homeData{
-		Pinned:  threadItems(v, p),
-		Threads: threadItems(v, latest),
-		Tags:    tags,
-	})
+	return s.render(c, http.StatusOK, "home", "home", d)
 }
 
 type threadData struct {
-	Thread  threadItem
-	Opening postView
-	Helpful *postView
-	Replies []postView
+	Thread      threadItem
+	Opening     postView
+	Helpful     *postView
+	Replies     []postView
+	Linked      []relatedView
+	Related     []threadItem
+	Reply       replyForm
+	CanReply    bool
+	CanLink     bool
+	CanModerate bool
+	Link        linkForm
+	CSRF        string
 }
 
-// thread shows a thread: the opening post, the reply marked helpful, then every reply.
+type relatedView struct {
+	Item threadItem
+	Note string
+}
+
+// thread shows a thread: the opening post, the reply marked helpful, every reply, related
+// threads and the reply form. Its queries do not grow with the number of posts.
 func (s *Server) thread(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return model.ErrNotFound
 	}
-	ctx := c.Request().Context()
 	v := viewer(c)
 	if !policy.IsMember(v) {
 		// Nothing of a members-only thread, not even whether it exists, reaches others.
-		// (Published threads of the public archive will be readable by visitors.)
 		return s.membersOnly(c, v)
 	}
-	t, err := s.store.ThreadByID(ctx, id)
+	t, err := s.store.ThreadByID(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
 	if !policy.CanView(v, t) {
 		return model.ErrNotFound
 	}
-	item := newThreadItem(v, t)
 	if c.Param("slug") != t.Slug && c.Request().Method == http.MethodGet {
-		return c.Redirect(http.StatusMovedPermanently, item.URL)
+		return c.Redirect(http.StatusMovedPermanently, threadURL(t))
 	}
-	posts, err := s.store.PostsByThread(ctx, t.ID)
+	d, err := s.threadData(c, t, replyForm{})
 	if err != nil {
 		return err
 	}
-	d := threadData{Thread: item}
+	return s.render(c, http.StatusOK, "thread", "", d)
+}
+
+// threadData gathers what the thread page shows. reply is the reply form's content (a
+// rejected reply comes back in it); when empty, the member's saved draft or a quote fills it.
+func (s *Server) threadData(c echo.Context, t *model.Thread, reply replyForm) (threadData, error) {
+	ctx := c.Request().Context()
+	v := viewer(c)
+	posts, err := s.store.PostsByThread(ctx, t.ID)
+	if err != nil {
+		return threadData{}, err
+	}
+	d := threadData{Thread: newThreadItem(v, t), CanReply: policy.CanReply(v, t), CanLink: policy.CanLinkThreads(v),
+		CanModerate: policy.CanModerate(v), CSRF: csrfToken(c)}
 	for _, p := range posts {
 		pv := newPostView(v, t, p)
+		pv.CSRF = d.CSRF
 		switch {
 		case p.Opening:
 			d.Opening = pv
@@ -96,7 +136,52 @@ func (s *Server) thread(c echo.Context) error {
 			d.Replies = append(d.Replies, pv)
 		}
 	}
-	return s.render(c, http.StatusOK, "thread", "", d)
+	links, err := s.store.RelatedLinks(ctx, t.ID)
+	if err != nil {
+		return threadData{}, err
+	}
+	exclude := make([]int64, 0, len(links))
+	for _, l := range links {
+		exclude = append(exclude, l.Thread.ID)
+		if policy.CanView(v, l.Thread) {
+			d.Linked = append(d.Linked, relatedView{Item: newThreadItem(v, l.Thread), Note: l.Note})
+		}
+	}
+	auto, err := s.store.ThreadsSharingTags(ctx, t.ID, exclude, 5)
+	if err != nil {
+		return threadData{}, err
+	}
+	for _, r := range auto {
+		if policy.CanView(v, r) {
+			d.Related = append(d.Related, newThreadItem(v, r))
+		}
+	}
+	d.Reply = reply
+	d.Reply.ThreadID, d.Reply.CSRF = t.ID, d.CSRF
+	if d.CanReply && reply.Body == "" && reply.Error == "" {
+		if q, _ := strconv.ParseInt(c.QueryParam("quote"), 10, 64); q > 0 {
+			d.Reply.Body = quoteOf(v, t, posts, q)
+		} else if draft, err := s.forum.Draft(ctx, v, forum.DraftKeyReply(t.ID)); err != nil {
+			return threadData{}, err
+		} else if draft != nil {
+			d.Reply.Body, d.Reply.Restored = draft.Body, true
+		}
+	}
+	return d, nil
+}
+
+// quoteOf returns the markdown quote of post id, attributed as the viewer sees its author.
+func quoteOf(v *model.User, t *model.Thread, posts []*model.Post, id int64) string {
+	for _, p := range posts {
+		if p.ID == id && p.DeletedAt == nil && p.HiddenAt == nil {
+			lines := strings.Split(strings.TrimSpace(p.BodySource), "\n")
+			for i, l := range lines {
+				lines[i] = "> " + l
+			}
+			return displayName(v, p.Author, p.Anonymous) + " wrote:\n" + strings.Join(lines, "\n") + "\n\n"
+		}
+	}
+	return ""
 }
 
 // crisis lists crisis lines; it is one click from every page.

@@ -69,3 +69,20 @@ func csrfToken(c echo.Context) string {
 	t, _ := c.Get("csrf").(string)
 	return t
 }
+
+// renderPartial renders one named partial (a swap target such as a post or the next
+// items of a list), for htmx.
+func (s *Server) renderPartial(c echo.Context, status int, name string, data any) error {
+	t, ok := s.views.Page("home")
+	if !ok {
+		return fmt.Errorf("no template set")
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	h := c.Response().Header()
+	h.Add(echo.HeaderVary, "HX-Request")
+	h.Set(echo.HeaderCacheControl, "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}

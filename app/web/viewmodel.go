@@ -29,6 +29,7 @@ type threadItem struct {
 	LastActivity time.Time
 	Pinned       bool
 	Locked       bool
+	Hidden       bool
 	Tags         []*model.Tag
 }
 
@@ -39,7 +40,7 @@ func newThreadItem(v *model.User, t *model.Thread) threadItem {
 	return threadItem{
 		ID: t.ID, URL: threadURL(t), Title: t.Title, Kind: t.Kind, KindLabel: label, State: t.State,
 		Author:  displayName(v, t.Author, t.Anonymous),
-		Replies: t.ReplyCount, LastActivity: t.LastActivityAt, Pinned: t.Pinned, Locked: t.Locked, Tags: t.Tags,
+		Replies: t.ReplyCount, LastActivity: t.LastActivityAt, Pinned: t.Pinned, Locked: t.Locked, Hidden: t.Hidden, Tags: t.Tags,
 	}
 }
 
@@ -65,6 +66,16 @@ type postView struct {
 	Body                 template.HTML
 	ContentNote          string
 	Removed              string
+
+	ThreadID       int64
+	Opening        bool
+	Hidden         bool // hidden by a moderator; only moderators see its text
+	CanEdit        bool
+	CanDelete      bool
+	CanMarkHelpful bool
+	CanQuote       bool
+	CanModerate    bool
+	CSRF           string
 }
 
 func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
@@ -82,9 +93,17 @@ func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
 	if p.Expert && p.Author != nil && !p.Anonymous {
 		pv.Credential = p.Author.Credential
 	}
+	pv.ThreadID, pv.Opening = t.ID, p.Opening
+	pv.CanEdit = policy.CanEditPost(v, t, p)
+	pv.CanDelete = policy.CanDeletePost(v, t, p)
+	pv.CanModerate = policy.CanModerate(v) && p.DeletedAt == nil
+	pv.CanQuote = policy.CanReply(v, t) && p.DeletedAt == nil && p.HiddenAt == nil
+	pv.CanMarkHelpful = !p.Opening && policy.CanMarkHelpful(v, t) && p.DeletedAt == nil && p.HiddenAt == nil && !pv.Helpful
 	switch {
 	case p.DeletedAt != nil:
 		pv.Removed, pv.Body = "This post was deleted by its author.", ""
+	case p.HiddenAt != nil && policy.CanModerate(v):
+		pv.Hidden = true
 	case p.HiddenAt != nil:
 		pv.Removed, pv.Body = "This post was hidden by a moderator.", ""
 	}

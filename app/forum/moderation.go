@@ -1,0 +1,248 @@
+package forum
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"forum/app/model"
+	"forum/app/policy"
+)
+
+// Thread moderation actions.
+const (
+	ActionLock    = "lock"
+	ActionUnlock  = "unlock"
+	ActionPin     = "pin"
+	ActionUnpin   = "unpin"
+	ActionHide    = "hide"
+	ActionRestore = "restore"
+)
+
+// ModerateThread locks, unlocks, pins, unpins, hides or restores a thread, with an audit entry.
+func (s *Service) ModerateThread(ctx context.Context, actor *model.User, threadID int64, action, note string) (*model.Thread, error) {
+	if !policy.CanModerate(actor) {
+		return nil, model.ErrForbidden
+	}
+	now := s.now()
+	var thread *model.Thread
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+		if err != nil {
+			return err
+		}
+		var column string
+		switch action {
+		case ActionLock, ActionUnlock:
+			t.Locked, column = action == ActionLock, "locked"
+		case ActionPin, ActionUnpin:
+			t.Pinned, column = action == ActionPin, "pinned"
+		case ActionHide, ActionRestore:
+			t.Hidden, column = action == ActionHide, "hidden"
+		default:
+			return model.Invalid("action", "Choose lock, unlock, pin, unpin, hide or restore.")
+		}
+		if err := s.store.UpdateThread(ctx, tx, t, column); err != nil {
+			return err
+		}
+		if column == "hidden" {
+			if err := s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now); err != nil {
+				return err
+			}
+		}
+		thread = t
+		return s.audit(ctx, tx, actor, action+"_thread", "thread", t.ID, strings.TrimSpace(note), now)
+	})
+	return thread, err
+}
+
+// ModeratePost hides or restores a post, with an audit entry.
+func (s *Service) ModeratePost(ctx context.Context, actor *model.User, postID int64, action, note string) (*model.Thread, error) {
+	if !policy.CanModerate(actor) {
+		return nil, model.ErrForbidden
+	}
+	now := s.now()
+	var thread *model.Thread
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		p, t, err := s.store.PostWithThread(ctx, tx, postID)
+		if err != nil {
+			return err
+		}
+		switch action {
+		case ActionHide:
+			p.HiddenAt = &now
+		case ActionRestore:
+			p.HiddenAt = nil
+		default:
+			return model.Invalid("action", "Choose hide or restore.")
+		}
+		if err := s.store.UpdatePost(ctx, tx, p, "hidden_at"); err != nil {
+			return err
+		}
+		if err := s.refreshThread(ctx, tx, t); err != nil {
+			return err
+		}
+		if err := s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "update", now); err != nil {
+			return err
+		}
+		thread = t
+		return s.audit(ctx, tx, actor, action+"_post", "post", p.ID, strings.TrimSpace(note), now)
+	})
+	return thread, err
+}
+
+// LinkThreads links two threads as related, with an optional note shown on both.
+func (s *Service) LinkThreads(ctx context.Context, actor *model.User, threadID, otherID int64, note string) error {
+	if !policy.CanLinkThreads(actor) {
+		return model.ErrForbidden
+	}
+	note = strings.TrimSpace(note)
+	switch {
+	case threadID == otherID:
+		return model.Invalid("other", "A thread cannot be related to itself.")
+	case utf8.RuneCountInString(note) > 200:
+		return model.Invalid("note", "Keep the note under 200 characters.")
+	}
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for _, id := range []int64{threadID, otherID} {
+			t, err := s.store.ThreadForUpdate(ctx, tx, id)
+			if err != nil || !policy.CanView(actor, t) {
+				return model.Invalid("other", fmt.Sprintf("There is no thread #%d.", id))
+			}
+		}
+		err := s.store.InsertRelatedLink(ctx, tx, &model.RelatedLink{ThreadID: threadID, OtherID: otherID, Note: note, CreatedBy: actor.ID, CreatedAt: now})
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "link_threads", "thread", threadID, fmt.Sprintf("#%d %s", otherID, note), now)
+	})
+}
+
+// UnlinkThreads removes the link between two threads.
+func (s *Service) UnlinkThreads(ctx context.Context, actor *model.User, threadID, otherID int64) error {
+	if !policy.CanLinkThreads(actor) {
+		return model.ErrForbidden
+	}
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		ok, err := s.store.DeleteRelatedLink(ctx, tx, threadID, otherID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return model.ErrNotFound
+		}
+		return s.audit(ctx, tx, actor, "unlink_threads", "thread", threadID, fmt.Sprintf("#%d", otherID), now)
+	})
+}
+
+// TagInput is a tag as a moderator fills it in.
+type TagInput struct {
+	Name        string
+	Slug        string
+	Description string
+}
+
+func validateTag(in *TagInput) error {
+	in.Name, in.Description = strings.TrimSpace(in.Name), strings.TrimSpace(in.Description)
+	in.Slug = Slugify(strings.TrimSpace(in.Slug))
+	if strings.TrimSpace(in.Slug) == "" || in.Slug == "thread" {
+		in.Slug = Slugify(in.Name)
+	}
+	inv := &model.InvalidError{}
+	if n := utf8.RuneCountInString(in.Name); n < 2 || n > 40 {
+		inv.Add("name", "A tag name has 2 to 40 characters.")
+	}
+	if utf8.RuneCountInString(in.Description) > 300 {
+		inv.Add("description", "Keep the description under 300 characters.")
+	}
+	return inv.Err()
+}
+
+// CreateTag adds a tag to the curated list.
+func (s *Service) CreateTag(ctx context.Context, actor *model.User, in TagInput) (*model.Tag, error) {
+	if !policy.CanManageTags(actor) {
+		return nil, model.ErrForbidden
+	}
+	if err := validateTag(&in); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	tag := &model.Tag{Name: in.Name, Slug: in.Slug, Description: in.Description, CreatedAt: now, UpdatedAt: now}
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.store.InsertTag(ctx, tx, tag); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "create_tag", "tag", tag.ID, tag.Name, now)
+	})
+	if err != nil && strings.Contains(err.Error(), model.ErrConflict.Error()) {
+		return nil, model.Invalid("name", "A tag with this name already exists.")
+	}
+	return tag, err
+}
+
+// UpdateTag renames or describes a tag. Its threads change in the search index.
+func (s *Service) UpdateTag(ctx context.Context, actor *model.User, id int64, in TagInput) (*model.Tag, error) {
+	if !policy.CanManageTags(actor) {
+		return nil, model.ErrForbidden
+	}
+	if err := validateTag(&in); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var tag *model.Tag
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		t, err := s.store.TagByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		t.Name, t.Slug, t.Description, t.UpdatedAt = in.Name, in.Slug, in.Description, now
+		if err := s.store.UpdateTag(ctx, tx, t, "name", "slug", "description", "updated_at"); err != nil {
+			return err
+		}
+		if err := s.store.AddChange(ctx, tx, "tag", t.ID, 0, "update", now); err != nil {
+			return err
+		}
+		tag = t
+		return s.audit(ctx, tx, actor, "update_tag", "tag", t.ID, t.Name, now)
+	})
+	if err != nil && strings.Contains(err.Error(), model.ErrConflict.Error()) {
+		return nil, model.Invalid("slug", "Another tag already uses this address.")
+	}
+	return tag, err
+}
+
+// MergeTags moves every thread of one tag onto another and retires the first.
+func (s *Service) MergeTags(ctx context.Context, actor *model.User, fromID, intoID int64) error {
+	if !policy.CanManageTags(actor) {
+		return model.ErrForbidden
+	}
+	if fromID == intoID {
+		return model.Invalid("into", "Choose another tag to merge into.")
+	}
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		from, err := s.store.TagByID(ctx, tx, fromID)
+		if err != nil {
+			return err
+		}
+		into, err := s.store.TagByID(ctx, tx, intoID)
+		if err != nil || into.MergedInto != nil {
+			return model.Invalid("into", "Choose a tag from the list.")
+		}
+		threads, err := s.store.MergeTag(ctx, tx, from, into, now)
+		if err != nil {
+			return err
+		}
+		for _, id := range threads {
+			if err := s.store.AddChange(ctx, tx, "thread", id, id, "update", now); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, actor, "merge_tag", "tag", from.ID, "into "+into.Name, now)
+	})
+}

@@ -1,0 +1,201 @@
+package forum
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"forum/app/model"
+	"forum/app/policy"
+	"forum/app/store"
+)
+
+// EditInput is an edited post as submitted; Title applies to an opening post only.
+type EditInput struct {
+	Title       string
+	Body        string
+	ContentNote string
+}
+
+// EditPost changes a post the actor wrote, keeping the earlier version as a revision.
+func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64, in EditInput) (*model.Post, *model.Thread, error) {
+	in.Title, in.ContentNote = strings.TrimSpace(in.Title), strings.TrimSpace(in.ContentNote)
+	now := s.now()
+	var (
+		post   *model.Post
+		thread *model.Thread
+	)
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		p, t, err := s.store.PostWithThread(ctx, tx, postID)
+		if err != nil {
+			return err
+		}
+		if !policy.CanView(actor, t) {
+			return model.ErrNotFound
+		}
+		if !policy.CanEditPost(actor, t, p) {
+			return model.ErrForbidden
+		}
+		inv := &model.InvalidError{}
+		if p.Opening {
+			validateTitle(inv, in.Title)
+		}
+		validateBody(inv, in.Body)
+		validateNote(inv, in.ContentNote)
+		if err := inv.Err(); err != nil {
+			return err
+		}
+		html, err := s.md.Render(in.Body)
+		if err != nil {
+			return err
+		}
+		rev := &model.PostRevision{PostID: p.ID, EditorID: actor.ID, BodySource: p.BodySource, CreatedAt: now}
+		if p.Opening {
+			rev.Title = t.Title
+		}
+		if err := s.store.InsertRevision(ctx, tx, rev); err != nil {
+			return err
+		}
+		p.BodySource, p.BodyHTML, p.ContentNote, p.UpdatedAt, p.EditedAt = in.Body, html, in.ContentNote, now, &now
+		if err := s.store.UpdatePost(ctx, tx, p, "body_source", "body_html", "content_note", "updated_at", "edited_at"); err != nil {
+			return err
+		}
+		if p.Opening && in.Title != t.Title {
+			t.Title, t.Slug, t.UpdatedAt = in.Title, Slugify(in.Title), now
+			if err := s.store.UpdateThread(ctx, tx, t, "title", "slug", "updated_at"); err != nil {
+				return err
+			}
+		}
+		post, thread = p, t
+		return s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "update", now)
+	})
+	return post, thread, err
+}
+
+// DeletePost deletes a post its author no longer wants shown. The post stays as a marker
+// ("deleted by its author") so the conversation around it still reads; a question whose
+// opening post is deleted before anyone replied disappears entirely.
+func (s *Service) DeletePost(ctx context.Context, actor *model.User, postID int64) (*model.Thread, error) {
+	now := s.now()
+	var thread *model.Thread
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		p, t, err := s.store.PostWithThread(ctx, tx, postID)
+		if err != nil {
+			return err
+		}
+		if !policy.CanView(actor, t) {
+			return model.ErrNotFound
+		}
+		if !policy.CanDeletePost(actor, t, p) {
+			return model.ErrForbidden
+		}
+		p.DeletedAt, p.UpdatedAt = &now, now
+		if err := s.store.UpdatePost(ctx, tx, p, "deleted_at", "updated_at"); err != nil {
+			return err
+		}
+		if err := s.refreshThread(ctx, tx, t); err != nil {
+			return err
+		}
+		if p.Opening && t.ReplyCount == 0 {
+			t.Hidden = true
+			if err := s.store.UpdateThread(ctx, tx, t, "hidden"); err != nil {
+				return err
+			}
+		}
+		thread = t
+		return s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "delete", now)
+	})
+	return thread, err
+}
+
+// refreshThread recounts a thread's visible replies and recomputes its state after a
+// reply disappeared or came back.
+func (s *Service) refreshThread(ctx context.Context, tx bun.IDB, t *model.Thread) error {
+	n, err := s.store.CountVisibleReplies(ctx, tx, t.ID)
+	if err != nil {
+		return err
+	}
+	t.ReplyCount = n
+	if t.HelpfulPostID != nil {
+		hp, err := s.store.PostByID(ctx, tx, *t.HelpfulPostID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		if hp == nil || hp.DeletedAt != nil || hp.HiddenAt != nil {
+			t.HelpfulPostID = nil
+		}
+	}
+	expert, err := s.store.ExpertReplied(ctx, tx, t.ID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case t.HelpfulPostID != nil:
+		t.State = model.StateResolved
+	case expert:
+		t.State = model.StateAnswered
+	default:
+		t.State = model.StateOpen
+	}
+	return s.store.UpdateThread(ctx, tx, t, "reply_count", "helpful_post_id", "state")
+}
+
+// UnmarkHelpful takes back the helpful mark of a question.
+func (s *Service) UnmarkHelpful(ctx context.Context, actor *model.User, threadID int64) error {
+	now := s.now()
+	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+		if err != nil {
+			return err
+		}
+		if !policy.CanView(actor, t) {
+			return model.ErrNotFound
+		}
+		if !policy.CanMarkHelpful(actor, t) {
+			return model.ErrForbidden
+		}
+		t.HelpfulPostID = nil
+		if err := s.refreshThread(ctx, tx, t); err != nil {
+			return err
+		}
+		return s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now)
+	})
+}
+
+// Drafts are keyed "ask" for a new thread and "reply:ID" for a reply.
+const draftAsk = "ask"
+
+// DraftKeyReply is the draft key of a reply to a thread.
+func DraftKeyReply(threadID int64) string { return "reply:" + strconv.FormatInt(threadID, 10) }
+
+// DraftKeyAsk is the draft key of a new thread.
+func DraftKeyAsk() string { return draftAsk }
+
+// SaveDraft keeps what a member is writing, so that it survives a closed tab.
+func (s *Service) SaveDraft(ctx context.Context, u *model.User, key, title, body string, tags []string) error {
+	if !policy.IsMember(u) {
+		return model.ErrForbidden
+	}
+	if len(title) > 4*MaxTitle || len(body) > 4*MaxBody {
+		return model.Invalid("body", "This draft is too long to keep.")
+	}
+	return s.store.SaveDraft(ctx, &store.Draft{UserID: u.ID, Key: key, Title: title, Body: body,
+		Tags: strings.Join(dedupe(tags), ","), UpdatedAt: s.now()})
+}
+
+// Draft returns a member's saved draft, or nil.
+func (s *Service) Draft(ctx context.Context, u *model.User, key string) (*store.Draft, error) {
+	d, err := s.store.DraftByKey(ctx, u.ID, key)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, nil
+	}
+	return d, err
+}
+
+// DiscardDraft removes a draft.
+func (s *Service) DiscardDraft(ctx context.Context, u *model.User, key string) error {
+	return s.store.DeleteDraft(ctx, s.store.DB, u.ID, key)
+}

@@ -1,0 +1,255 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"forum/app/model"
+)
+
+// Draft is a thread or reply being written, saved as the member types.
+type Draft struct {
+	bun.BaseModel `bun:"table:drafts"`
+
+	UserID    int64     `bun:"user_id,pk"`
+	Key       string    `bun:"draft_key,pk"`
+	Title     string    `bun:"title,notnull"`
+	Body      string    `bun:"body,notnull"`
+	Tags      string    `bun:"tags,notnull"` // comma-separated slugs
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
+}
+
+// SaveDraft writes or replaces a draft.
+func (s *Store) SaveDraft(ctx context.Context, d *Draft) error {
+	_, err := s.DB.NewInsert().Model(d).
+		On("CONFLICT (user_id, draft_key) DO UPDATE").
+		Set("title = EXCLUDED.title, body = EXCLUDED.body, tags = EXCLUDED.tags, updated_at = EXCLUDED.updated_at").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("save draft: %w", err)
+	}
+	return nil
+}
+
+// DraftByKey returns a member's draft, or ErrNotFound.
+func (s *Store) DraftByKey(ctx context.Context, userID int64, key string) (*Draft, error) {
+	d := new(Draft)
+	if err := s.DB.NewSelect().Model(d).Where("user_id = ? AND draft_key = ?", userID, key).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("draft: %w", mapError(err))
+	}
+	return d, nil
+}
+
+// DeleteDraft removes a draft (after its text was posted).
+func (s *Store) DeleteDraft(ctx context.Context, db bun.IDB, userID int64, key string) error {
+	_, err := db.NewDelete().Model((*Draft)(nil)).Where("user_id = ? AND draft_key = ?", userID, key).Exec(ctx)
+	return err
+}
+
+// UpdatePost writes the named columns of p.
+func (s *Store) UpdatePost(ctx context.Context, db bun.IDB, p *model.Post, columns ...string) error {
+	if _, err := db.NewUpdate().Model(p).Column(columns...).WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("update post %d: %w", p.ID, err)
+	}
+	return nil
+}
+
+// InsertRevision keeps the earlier version of an edited post.
+func (s *Store) InsertRevision(ctx context.Context, db bun.IDB, r *model.PostRevision) error {
+	if _, err := db.NewInsert().Model(r).Exec(ctx); err != nil {
+		return fmt.Errorf("insert revision: %w", err)
+	}
+	return nil
+}
+
+// Revisions returns the earlier versions of a post, newest first.
+func (s *Store) Revisions(ctx context.Context, postID int64) ([]*model.PostRevision, error) {
+	var out []*model.PostRevision
+	if err := s.DB.NewSelect().Model(&out).Where("post_id = ?", postID).OrderExpr("id DESC").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("revisions of post %d: %w", postID, err)
+	}
+	return out, nil
+}
+
+// PostWithThread returns a post and its thread.
+func (s *Store) PostWithThread(ctx context.Context, db bun.IDB, postID int64) (*model.Post, *model.Thread, error) {
+	p, err := s.PostByID(ctx, db, postID)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := new(model.Thread)
+	if err := db.NewSelect().Model(t).Where("id = ?", p.ThreadID).Scan(ctx); err != nil {
+		return nil, nil, fmt.Errorf("thread %d: %w", p.ThreadID, mapError(err))
+	}
+	return p, t, nil
+}
+
+// ThreadForUpdate returns a thread inside a transaction.
+func (s *Store) ThreadForUpdate(ctx context.Context, db bun.IDB, id int64) (*model.Thread, error) {
+	t := new(model.Thread)
+	if err := db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("thread %d: %w", id, mapError(err))
+	}
+	return t, nil
+}
+
+// CountVisibleReplies counts the replies of a thread that are neither deleted nor hidden.
+func (s *Store) CountVisibleReplies(ctx context.Context, db bun.IDB, threadID int64) (int, error) {
+	n, err := db.NewSelect().Model((*model.Post)(nil)).
+		Where("thread_id = ? AND opening = ? AND deleted_at IS NULL AND hidden_at IS NULL", threadID, false).Count(ctx)
+	return int(n), err
+}
+
+// RelatedThread is a thread linked to another, with the link's note.
+type RelatedThread struct {
+	Thread *model.Thread
+	Note   string
+	LinkID int64
+}
+
+// InsertRelatedLink links two threads; a link that exists yields ErrConflict.
+func (s *Store) InsertRelatedLink(ctx context.Context, db bun.IDB, l *model.RelatedLink) error {
+	if l.ThreadID > l.OtherID {
+		l.ThreadID, l.OtherID = l.OtherID, l.ThreadID
+	}
+	if _, err := db.NewInsert().Model(l).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("link threads: %w", mapError(err))
+	}
+	return nil
+}
+
+// DeleteRelatedLink removes the link between two threads.
+func (s *Store) DeleteRelatedLink(ctx context.Context, db bun.IDB, a, b int64) (bool, error) {
+	if a > b {
+		a, b = b, a
+	}
+	res, err := db.NewDelete().Model((*model.RelatedLink)(nil)).Where("thread_id = ? AND other_id = ?", a, b).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("unlink threads: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// RelatedLinks returns the threads linked to a thread, both ways, that are not hidden.
+func (s *Store) RelatedLinks(ctx context.Context, threadID int64) ([]RelatedThread, error) {
+	var links []*model.RelatedLink
+	if err := s.DB.NewSelect().Model(&links).Where("thread_id = ? OR other_id = ?", threadID, threadID).
+		OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("related links of %d: %w", threadID, err)
+	}
+	if len(links) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(links))
+	for i, l := range links {
+		ids[i] = l.OtherID
+		if l.OtherID == threadID {
+			ids[i] = l.ThreadID
+		}
+	}
+	var threads []*model.Thread
+	if err := s.DB.NewSelect().Model(&threads).Where("id IN (?) AND hidden = ?", bun.List(ids), false).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("related threads of %d: %w", threadID, err)
+	}
+	byID := map[int64]*model.Thread{}
+	for _, t := range threads {
+		byID[t.ID] = t
+	}
+	var out []RelatedThread
+	for i, l := range links {
+		if t, ok := byID[ids[i]]; ok {
+			out = append(out, RelatedThread{Thread: t, Note: l.Note, LinkID: l.ID})
+		}
+	}
+	return out, nil
+}
+
+// ThreadsSharingTags returns threads that share tags with a thread, most shared tags first,
+// then the most recently active, leaving out the thread itself and those in exclude.
+func (s *Store) ThreadsSharingTags(ctx context.Context, threadID int64, exclude []int64, limit int) ([]*model.Thread, error) {
+	var rows []struct {
+		ThreadID int64 `bun:"thread_id"`
+		Shared   int   `bun:"shared"`
+	}
+	exclude = append(exclude, threadID)
+	err := s.DB.NewSelect().TableExpr("thread_tags AS tt").
+		ColumnExpr("tt.thread_id, COUNT(*) AS shared").
+		Join("JOIN threads AS t ON t.id = tt.thread_id").
+		Where("tt.tag_id IN (SELECT tag_id FROM thread_tags WHERE thread_id = ?)", threadID).
+		Where("tt.thread_id NOT IN (?)", bun.List(exclude)).
+		Where("t.hidden = ?", false).
+		GroupExpr("tt.thread_id, t.last_activity_at").
+		OrderExpr("shared DESC, t.last_activity_at DESC, tt.thread_id DESC").
+		Limit(int64(limit)).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("threads sharing tags with %d: %w", threadID, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ThreadID
+	}
+	var threads []*model.Thread
+	if err := s.DB.NewSelect().Model(&threads).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+		return nil, err
+	}
+	byID := map[int64]*model.Thread{}
+	for _, t := range threads {
+		byID[t.ID] = t
+	}
+	out := make([]*model.Thread, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, byID[id])
+	}
+	return out, nil
+}
+
+// TagByID returns a tag.
+func (s *Store) TagByID(ctx context.Context, db bun.IDB, id int64) (*model.Tag, error) {
+	t := new(model.Tag)
+	if err := db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("tag %d: %w", id, mapError(err))
+	}
+	return t, nil
+}
+
+// UpdateTag writes the named columns of a tag.
+func (s *Store) UpdateTag(ctx context.Context, db bun.IDB, t *model.Tag, columns ...string) error {
+	if _, err := db.NewUpdate().Model(t).Column(columns...).WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("update tag %d: %w", t.ID, mapError(err))
+	}
+	return nil
+}
+
+// MergeTag moves every thread of tag from onto tag into, marks from as merged, and
+// recounts both. It returns the threads whose tags changed.
+func (s *Store) MergeTag(ctx context.Context, db bun.IDB, from, into *model.Tag, at time.Time) ([]int64, error) {
+	var threadIDs []int64
+	if err := db.NewSelect().Model((*model.ThreadTag)(nil)).Column("thread_id").Where("tag_id = ?", from.ID).Scan(ctx, &threadIDs); err != nil {
+		return nil, err
+	}
+	if _, err := db.NewRaw(`INSERT INTO thread_tags (thread_id, tag_id)
+		SELECT thread_id, ? FROM thread_tags WHERE tag_id = ?
+		AND thread_id NOT IN (SELECT thread_id FROM thread_tags WHERE tag_id = ?)`, into.ID, from.ID, into.ID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("merge tags: %w", err)
+	}
+	if _, err := db.NewDelete().Model((*model.ThreadTag)(nil)).Where("tag_id = ?", from.ID).Exec(ctx); err != nil {
+		return nil, err
+	}
+	from.MergedInto, from.ThreadCount, from.UpdatedAt = &into.ID, 0, at
+	if err := s.UpdateTag(ctx, db, from, "merged_into", "thread_count", "updated_at"); err != nil {
+		return nil, err
+	}
+	if _, err := db.NewRaw(`UPDATE tags SET thread_count = (SELECT COUNT(*) FROM thread_tags WHERE tag_id = ?), updated_at = ? WHERE id = ?`,
+		into.ID, at, into.ID).Exec(ctx); err != nil {
+		return nil, err
+	}
+	return threadIDs, nil
+}

@@ -1,0 +1,142 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"forum/app/forum"
+	"forum/app/model"
+	"forum/app/policy"
+	"forum/app/store"
+)
+
+type tagForm struct {
+	Name, Slug, Description string
+}
+
+type tagsData struct {
+	Tags      []*model.Tag
+	CanManage bool
+	Form      tagForm
+	Errors    map[string]string
+}
+
+// tagIndex lists every tag with its number of threads; moderators add tags here.
+func (s *Server) tagIndex(c echo.Context) error {
+	v := viewer(c)
+	if !policy.IsMember(v) {
+		return s.membersOnly(c, v)
+	}
+	return s.renderTags(c, http.StatusOK, tagsData{})
+}
+
+func (s *Server) renderTags(c echo.Context, status int, d tagsData) error {
+	tags, err := s.store.Tags(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	d.Tags, d.CanManage = tags, policy.CanManageTags(viewer(c))
+	return s.render(c, status, "tags", "tags", d)
+}
+
+// tagPage lists a tag's threads; moderators rename, describe and merge it here.
+func (s *Server) tagPage(c echo.Context) error {
+	v := viewer(c)
+	if !policy.IsMember(v) {
+		return s.membersOnly(c, v)
+	}
+	return s.renderTagPage(c, http.StatusOK, nil, tagForm{})
+}
+
+func (s *Server) renderTagPage(c echo.Context, status int, errs map[string]string, form tagForm) error {
+	ctx := c.Request().Context()
+	tag, err := s.store.TagBySlug(ctx, s.store.DB, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if tag.MergedInto != nil {
+		into, err := s.store.TagByID(ctx, s.store.DB, *tag.MergedInto)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusMovedPermanently, "/tags/"+into.Slug)
+	}
+	p, err := s.listPage(c, store.ThreadQuery{TagID: tag.ID})
+	if err != nil {
+		return err
+	}
+	d := listData{Heading: tag.Name, Lede: tag.Description, Tag: tag, Page: p,
+		Empty: "No threads with this tag yet.", CanManage: policy.CanManageTags(viewer(c)), TagErrors: errs, TagForm: form}
+	if d.CanManage {
+		if d.AllTags, err = s.store.Tags(ctx); err != nil {
+			return err
+		}
+		if form.Name == "" {
+			d.TagForm = tagForm{Name: tag.Name, Slug: tag.Slug, Description: tag.Description}
+		}
+	}
+	if c.QueryParam("after") != "" && isFragment(c) {
+		return s.renderPartial(c, http.StatusOK, "thread_page", d.Page)
+	}
+	d.CurrentPath = c.Request().URL.Path
+	return s.render(c, status, "list", "tags", d)
+}
+
+// tagCreate adds a tag (moderators).
+func (s *Server) tagCreate(c echo.Context) error {
+	form := tagForm{Name: c.FormValue("name"), Slug: c.FormValue("slug"), Description: c.FormValue("description")}
+	tag, err := s.forum.CreateTag(c.Request().Context(), viewer(c), forum.TagInput(form))
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		return s.renderTags(c, http.StatusUnprocessableEntity, tagsData{Form: form, Errors: inv.Fields})
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, "/tags/"+tag.Slug)
+}
+
+// tagUpdate renames or describes a tag (moderators).
+func (s *Server) tagUpdate(c echo.Context) error {
+	ctx := c.Request().Context()
+	tag, err := s.store.TagBySlug(ctx, s.store.DB, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	form := tagForm{Name: c.FormValue("name"), Slug: c.FormValue("slug"), Description: c.FormValue("description")}
+	updated, err := s.forum.UpdateTag(ctx, viewer(c), tag.ID, forum.TagInput(form))
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		return s.renderTagPage(c, http.StatusUnprocessableEntity, inv.Fields, form)
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, "/tags/"+updated.Slug)
+}
+
+// tagMerge moves a tag's threads onto another tag (moderators).
+func (s *Server) tagMerge(c echo.Context) error {
+	ctx := c.Request().Context()
+	tag, err := s.store.TagBySlug(ctx, s.store.DB, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	into, _ := strconv.ParseInt(c.FormValue("into"), 10, 64)
+	err = s.forum.MergeTags(ctx, viewer(c), tag.ID, into)
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		return s.renderTagPage(c, http.StatusUnprocessableEntity, inv.Fields, tagForm{})
+	}
+	if err != nil {
+		return err
+	}
+	target, err := s.store.TagByID(ctx, s.store.DB, into)
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, "/tags/"+target.Slug)
+}

@@ -1,0 +1,465 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"forum/app/forum"
+	"forum/app/model"
+	"forum/app/policy"
+)
+
+// askForm is the new-thread form with what the member typed and what was wrong.
+type askForm struct {
+	Kind, Title, Body, ContentNote string
+	Tags                           []string
+	Anonymous                      bool
+	Errors                         map[string]string
+	AllTags                        []*model.Tag
+	Restored                       bool
+	CanWriteArticle                bool
+	CSRF                           string
+}
+
+func (f askForm) HasTag(slug string) bool {
+	for _, t := range f.Tags {
+		if t == slug {
+			return true
+		}
+	}
+	return false
+}
+
+// ask shows the form for a new question (or, for experts, an article); a saved draft
+// comes back into it.
+func (s *Server) ask(c echo.Context) error {
+	v := viewer(c)
+	if !policy.CanAsk(v) {
+		return s.membersOnly(c, v)
+	}
+	f := askForm{Kind: c.QueryParam("kind")}
+	if f.Kind != model.KindArticle && f.Kind != model.KindDiscussion {
+		f.Kind = model.KindQuestion
+	}
+	draft, err := s.forum.Draft(c.Request().Context(), v, forum.DraftKeyAsk())
+	if err != nil {
+		return err
+	}
+	if draft != nil {
+		f.Title, f.Body, f.Restored = draft.Title, draft.Body, true
+		if draft.Tags != "" {
+			f.Tags = strings.Split(draft.Tags, ",")
+		}
+	}
+	return s.renderAsk(c, http.StatusOK, f)
+}
+
+func (s *Server) renderAsk(c echo.Context, status int, f askForm) error {
+	tags, err := s.store.Tags(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	f.AllTags, f.CanWriteArticle, f.CSRF = tags, policy.CanWriteArticle(viewer(c)), csrfToken(c)
+	return s.render(c, status, "ask", "ask", f)
+}
+
+func askFormOf(c echo.Context) (askForm, error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return askForm{}, echo.NewHTTPError(http.StatusBadRequest, "unreadable form")
+	}
+	return askForm{
+		Kind: form.Get("kind"), Title: form.Get("title"), Body: form.Get("body"), ContentNote: form.Get("content_note"),
+		Tags: form["tags"], Anonymous: form.Get("anonymous") == "on",
+	}, nil
+}
+
+// askSubmit posts a new thread; a rejected one comes back with every word kept.
+func (s *Server) askSubmit(c echo.Context) error {
+	v := viewer(c)
+	f, err := askFormOf(c)
+	if err != nil {
+		return err
+	}
+	t, err := s.forum.Ask(c.Request().Context(), v, forum.AskInput{Kind: f.Kind, Title: f.Title, Body: f.Body,
+		ContentNote: f.ContentNote, Tags: f.Tags, Anonymous: f.Anonymous})
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		f.Errors = inv.Fields
+		return s.renderAsk(c, http.StatusUnprocessableEntity, f)
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, threadURL(t))
+}
+
+// askDraft keeps the new-thread form as the member types (htmx, every few seconds).
+func (s *Server) askDraft(c echo.Context) error {
+	f, err := askFormOf(c)
+	if err != nil {
+		return err
+	}
+	if err := s.forum.SaveDraft(c.Request().Context(), viewer(c), forum.DraftKeyAsk(), f.Title, f.Body, f.Tags); err != nil {
+		return err
+	}
+	return c.HTML(http.StatusOK, `<span class="draft-status">Draft saved</span>`)
+}
+
+// preview renders markdown as it will be shown (htmx, as the member types).
+func (s *Server) preview(c echo.Context) error {
+	if !policy.IsMember(viewer(c)) {
+		return model.ErrForbidden
+	}
+	body := c.FormValue("body")
+	if len(body) > 4*forum.MaxBody {
+		return c.HTML(http.StatusOK, `<p class="muted">Too long to preview.</p>`)
+	}
+	if strings.TrimSpace(body) == "" {
+		return c.HTML(http.StatusOK, `<p class="muted">The preview of your text appears here.</p>`)
+	}
+	html, err := s.forum.RenderMarkdown(body)
+	if err != nil {
+		return err
+	}
+	return c.HTML(http.StatusOK, html)
+}
+
+// replyForm is the reply form with what the member typed and what was wrong.
+type replyForm struct {
+	ThreadID    int64
+	Body        string
+	ContentNote string
+	Anonymous   bool
+	Error       string
+	NoteError   string
+	Restored    bool
+	CSRF        string
+}
+
+// reply adds a reply. With htmx the new post is added in place and the form is emptied;
+// without, the page reloads at the new post.
+func (s *Server) reply(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	v := viewer(c)
+	ctx := c.Request().Context()
+	in := replyForm{ThreadID: id, Body: c.FormValue("body"), ContentNote: c.FormValue("content_note"), Anonymous: c.FormValue("anonymous") == "on"}
+	p, err := s.forum.Reply(ctx, v, id, forum.ReplyInput{Body: in.Body, ContentNote: in.ContentNote, Anonymous: in.Anonymous})
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		in.Error, in.NoteError = inv.Fields["body"], inv.Fields["content_note"]
+		return s.replyRejected(c, id, in)
+	}
+	if err != nil {
+		return err
+	}
+	t, err := s.store.ThreadByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !isFragment(c) {
+		return s.redirect(c, threadURL(t)+"#post-"+strconv.FormatInt(p.ID, 10))
+	}
+	p.Author = v
+	pv := newPostView(v, t, p)
+	pv.CSRF = csrfToken(c)
+	return s.renderPartial(c, http.StatusOK, "reply_added", replyAdded{Post: pv, Form: replyForm{ThreadID: id, CSRF: csrfToken(c)}})
+}
+
+type replyAdded struct {
+	Post postView
+	Form replyForm
+}
+
+// replyRejected shows the reply form again with the member's text and the message:
+// in place for htmx, as the whole thread page otherwise.
+func (s *Server) replyRejected(c echo.Context, threadID int64, in replyForm) error {
+	in.CSRF = csrfToken(c)
+	if isFragment(c) {
+		c.Response().Header().Set("HX-Retarget", "#reply-form")
+		c.Response().Header().Set("HX-Reswap", "outerHTML")
+		return s.renderPartial(c, http.StatusUnprocessableEntity, "reply_form", in)
+	}
+	t, err := s.store.ThreadByID(c.Request().Context(), threadID)
+	if err != nil {
+		return err
+	}
+	d, err := s.threadData(c, t, in)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusUnprocessableEntity, "thread", "", d)
+}
+
+// replyDraft keeps the reply form as the member types (htmx).
+func (s *Server) replyDraft(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	if err := s.forum.SaveDraft(c.Request().Context(), viewer(c), forum.DraftKeyReply(id), "", c.FormValue("body"), nil); err != nil {
+		return err
+	}
+	return c.HTML(http.StatusOK, `<span class="draft-status">Draft saved</span>`)
+}
+
+// editForm is a post's edit form.
+type editForm struct {
+	PostID      int64
+	Opening     bool
+	Title       string
+	Body        string
+	ContentNote string
+	Errors      map[string]string
+	ThreadURL   string
+	CSRF        string
+}
+
+// postEditForm shows the edit form of a post: in place for htmx, as a page otherwise.
+func (s *Server) postEditForm(c echo.Context) error {
+	p, t, err := s.viewablePost(c)
+	if err != nil {
+		return err
+	}
+	if !policy.CanEditPost(viewer(c), t, p) {
+		return model.ErrForbidden
+	}
+	f := editForm{PostID: p.ID, Opening: p.Opening, Body: p.BodySource, ContentNote: p.ContentNote,
+		ThreadURL: threadURL(t), CSRF: csrfToken(c)}
+	if p.Opening {
+		f.Title = t.Title
+	}
+	if isFragment(c) {
+		return s.renderPartial(c, http.StatusOK, "post_edit_form", f)
+	}
+	return s.render(c, http.StatusOK, "post_edit", "", f)
+}
+
+// postEdit saves an edit; the earlier version is kept in the post's history.
+func (s *Server) postEdit(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	v := viewer(c)
+	in := forum.EditInput{Title: c.FormValue("title"), Body: c.FormValue("body"), ContentNote: c.FormValue("content_note")}
+	p, t, err := s.forum.EditPost(c.Request().Context(), v, id, in)
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		op, ot, verr := s.viewablePost(c)
+		if verr != nil {
+			return verr
+		}
+		f := editForm{PostID: id, Opening: op.Opening, Title: in.Title, Body: in.Body, ContentNote: in.ContentNote,
+			Errors: inv.Fields, ThreadURL: threadURL(ot), CSRF: csrfToken(c)}
+		if isFragment(c) {
+			return s.renderPartial(c, http.StatusUnprocessableEntity, "post_edit_form", f)
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "post_edit", "", f)
+	}
+	if err != nil {
+		return err
+	}
+	if isFragment(c) && !p.Opening {
+		p.Author = v
+		pv := newPostView(v, t, p)
+		pv.CSRF = csrfToken(c)
+		return s.renderPartial(c, http.StatusOK, "post", pv)
+	}
+	return s.redirect(c, threadURL(t)+"#post-"+strconv.FormatInt(p.ID, 10))
+}
+
+type historyData struct {
+	PostID    int64
+	ThreadURL string
+	Title     string
+	Current   postView
+	Revisions []revisionView
+}
+
+type revisionView struct {
+	At     string
+	Title  string
+	Source string
+}
+
+// postHistory shows the earlier versions of an edited post.
+func (s *Server) postHistory(c echo.Context) error {
+	p, t, err := s.viewablePost(c)
+	if err != nil {
+		return err
+	}
+	v := viewer(c)
+	if !policy.CanViewHistory(v, t) || p.DeletedAt != nil || (p.HiddenAt != nil && !policy.CanModerate(v)) {
+		return model.ErrNotFound
+	}
+	revs, err := s.store.Revisions(c.Request().Context(), p.ID)
+	if err != nil {
+		return err
+	}
+	author, err := s.store.UserByID(c.Request().Context(), p.AuthorID)
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
+		return err
+	}
+	p.Author = author
+	d := historyData{PostID: p.ID, ThreadURL: threadURL(t), Title: t.Title, Current: newPostView(v, t, p)}
+	for _, r := range revs {
+		d.Revisions = append(d.Revisions, revisionView{At: r.CreatedAt.UTC().Format("2 January 2006, 15:04 UTC"), Title: r.Title, Source: r.BodySource})
+	}
+	return s.render(c, http.StatusOK, "post_history", "", d)
+}
+
+// postDelete deletes the member's own post.
+func (s *Server) postDelete(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	t, err := s.forum.DeletePost(c.Request().Context(), viewer(c), id)
+	if err != nil {
+		return err
+	}
+	if t.Hidden {
+		return s.redirect(c, "/")
+	}
+	return s.redirect(c, threadURL(t))
+}
+
+// postModerate hides or restores a post (moderators).
+func (s *Server) postModerate(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	t, err := s.forum.ModeratePost(c.Request().Context(), viewer(c), id, c.FormValue("action"), c.FormValue("note"))
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, threadURL(t)+"#post-"+strconv.FormatInt(id, 10))
+}
+
+// threadModerate locks, pins, hides or restores a thread (moderators).
+func (s *Server) threadModerate(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	t, err := s.forum.ModerateThread(c.Request().Context(), viewer(c), id, c.FormValue("action"), c.FormValue("note"))
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, threadURL(t))
+}
+
+// threadHelpful marks (or, with unmark, takes back) the reply that helped the asker.
+func (s *Server) threadHelpful(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	v := viewer(c)
+	if c.FormValue("unmark") != "" {
+		err = s.forum.UnmarkHelpful(ctx, v, id)
+	} else {
+		postID, _ := strconv.ParseInt(c.FormValue("post"), 10, 64)
+		err = s.forum.MarkHelpful(ctx, v, id, postID)
+	}
+	if err != nil {
+		return err
+	}
+	t, err := s.store.ThreadByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, threadURL(t))
+}
+
+type linkForm struct {
+	Other string
+	Note  string
+	Error string
+}
+
+// threadLink links the thread to another as related (experts and moderators). The other
+// thread is given by its address or number.
+func (s *Server) threadLink(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return model.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	v := viewer(c)
+	form := linkForm{Other: c.FormValue("other"), Note: c.FormValue("note")}
+	other := threadIDOf(form.Other)
+	if c.FormValue("unlink") != "" {
+		err = s.forum.UnlinkThreads(ctx, v, id, other)
+	} else {
+		err = s.forum.LinkThreads(ctx, v, id, other, form.Note)
+	}
+	var inv *model.InvalidError
+	if errors.As(err, &inv) || errors.Is(err, model.ErrConflict) {
+		form.Error = "These threads are already linked."
+		if inv != nil {
+			form.Error = invalidMessage(inv)
+		}
+		t, terr := s.store.ThreadByID(ctx, id)
+		if terr != nil {
+			return terr
+		}
+		d, derr := s.threadData(c, t, replyForm{})
+		if derr != nil {
+			return derr
+		}
+		d.Link = form
+		return s.render(c, http.StatusUnprocessableEntity, "thread", "", d)
+	}
+	if err != nil {
+		return err
+	}
+	t, err := s.store.ThreadByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, threadURL(t)+"#related")
+}
+
+// threadIDOf reads a thread number from "123", "#123" or a thread's address.
+func threadIDOf(s string) int64 {
+	s = strings.TrimSpace(s)
+	if i := strings.Index(s, "/t/"); i >= 0 {
+		s = s[i+3:]
+		if j := strings.IndexByte(s, '/'); j >= 0 {
+			s = s[:j]
+		}
+	}
+	n, _ := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	return n
+}
+
+// viewablePost loads the post of the :id parameter and its thread, if the viewer may see it.
+func (s *Server) viewablePost(c echo.Context) (*model.Post, *model.Thread, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return nil, nil, model.ErrNotFound
+	}
+	v := viewer(c)
+	if !policy.IsMember(v) {
+		return nil, nil, model.ErrForbidden // visitors get the sign-in page
+	}
+	p, t, err := s.store.PostWithThread(c.Request().Context(), s.store.DB, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !policy.CanView(v, t) {
+		return nil, nil, model.ErrNotFound
+	}
+	return p, t, nil
+}
