@@ -23,11 +23,35 @@ func (s *Server) routes() {
 	e.GET("/static/*", s.staticFile)
 
 	// Pages that read the forum: members see everything; visitors see what the forum is.
-	e.GET("/", s.home)              // visitors: what the community is; pending: welcome
-	e.GET("/t/:id", s.thread)       // policy.CanView
-	e.GET("/t/:id/:slug", s.thread) // policy.CanView
-	e.GET("/u/:name", s.profile)    // policy.CanViewProfile
-	e.GET("/crisis", s.crisis)      // anyone
+	e.GET("/", s.home)                 // visitors: what the community is; pending: welcome
+	e.GET("/t/:id", s.thread)          // policy.CanView
+	e.GET("/t/:id/:slug", s.thread)    // policy.CanView
+	e.GET("/u/:name", s.profile)       // policy.CanViewProfile
+	e.GET("/crisis", s.crisis)         // anyone
+	e.GET("/unanswered", s.unanswered) // members
+	e.GET("/mine", s.mine)             // members
+	e.GET("/tags", s.tagIndex)         // members
+	e.GET("/tags/:slug", s.tagPage)    // members
+
+	// Writing: members; each operation asks app/policy again.
+	posting := rateLimit(rate.Every(2*time.Second), 20)
+	e.GET("/ask", s.ask)                        // policy.CanAsk
+	e.POST("/ask", s.askSubmit, posting)        // policy.CanAsk (articles: CanWriteArticle)
+	e.POST("/ask/draft", s.askDraft)            // members
+	e.POST("/preview", s.preview)               // members
+	e.POST("/t/:id/reply", s.reply, posting)    // policy.CanReply
+	e.POST("/t/:id/reply/draft", s.replyDraft)  // members
+	e.POST("/t/:id/helpful", s.threadHelpful)   // policy.CanMarkHelpful
+	e.POST("/t/:id/related", s.threadLink)      // policy.CanLinkThreads
+	e.POST("/t/:id/moderate", s.threadModerate) // policy.CanModerate
+	e.GET("/p/:id/edit", s.postEditForm)        // policy.CanEditPost
+	e.POST("/p/:id/edit", s.postEdit, posting)  // policy.CanEditPost
+	e.GET("/p/:id/history", s.postHistory)      // policy.CanViewHistory
+	e.POST("/p/:id/delete", s.postDelete)       // policy.CanDeletePost
+	e.POST("/p/:id/moderate", s.postModerate)   // policy.CanModerate
+	e.POST("/tags", s.tagCreate)                // policy.CanManageTags
+	e.POST("/tags/:slug", s.tagUpdate)          // policy.CanManageTags
+	e.POST("/tags/:slug/merge", s.tagMerge)     // policy.CanManageTags
 
 	// Signing in and out.
 	signIn := rateLimit(rate.Every(3*time.Second), 10)

@@ -150,6 +150,8 @@ func (s *Server) funcs() template.FuncMap {
 		"longdate":    func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
 		"monthyear":   func(t time.Time) string { return t.UTC().Format("January 2006") },
 		"isModerator": policy.IsModerator,
+		"isMember":    policy.IsMember,
+		"isExpert":    policy.CanSeeUnansweredQueue,
 		"isAdmin":     policy.IsAdmin,
 		"roleLabel":   roleLabel,
 		"browserName": browserName,

@@ -1,5 +1,5 @@
 // Small behaviours on top of htmx. No inline script is allowed by the Content-Security-Policy,
-// so everything the pages need lives here.
+// so everything the pages need lives here. Every page works without it.
 (function () {
   "use strict";
 
@@ -9,5 +9,20 @@
     if (meta && event.detail.verb !== "get") {
       event.detail.headers["X-CSRF-Token"] = meta.content;
     }
+  });
+
+  // Type-ahead for topic checkboxes: typing in a filter box hides the options that do not match.
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[data-filter]")) {
+      return;
+    }
+    var query = input.value.trim().toLowerCase();
+    var scope = input.closest("fieldset") || document;
+    scope.querySelectorAll(input.getAttribute("data-filter")).forEach(function (option) {
+      var name = (option.getAttribute("data-name") || option.textContent).toLowerCase();
+      var checked = option.querySelector("input:checked");
+      option.hidden = query !== "" && name.indexOf(query) === -1 && !checked;
+    });
   });
 })();
