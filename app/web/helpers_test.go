@@ -25,7 +25,7 @@ import (
 
 // env is one forum under test: a real database, the real server, named fixtures.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	st     *store.Store
 	forum  *forum.Service
 	srv    *web.Server
@@ -37,7 +37,7 @@ type env struct {
 	helpfulPost                      *model.Post
 }
 
-func newEnv(t *testing.T, st *store.Store) *env {
+func newEnv(t testing.TB, st *store.Store) *env {
 	return newEnvWith(t, st, envOptions{fixtures: true})
 }
 
@@ -49,7 +49,7 @@ type envOptions struct {
 	configure func(*config.Config) // e.g. sign-in providers
 }
 
-func newEnvWith(t *testing.T, st *store.Store, o envOptions) *env {
+func newEnvWith(t testing.TB, st *store.Store, o envOptions) *env {
 	t.Helper()
 	if o.baseURL == "" {
 		o.baseURL = "http://127.0.0.1:8080"
