@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"forum/app/auth"
 	"forum/app/config"
@@ -250,4 +251,91 @@ func TestBrowserDevSignInApproval(t *testing.T) {
 		t.Errorf("member view lacks the thread text")
 	}
 	shot("member-thread")
+}
+
+// TestBrowserAskAnswerHelpful is the core journey: a member asks with tags, the expert
+// answers from the unanswered queue, the asker marks the answer helpful; the home and tag
+// pages then show the question resolved.
+func TestBrowserAskAnswerHelpful(t *testing.T) {
+	ctx := browser(t)
+	e := newEnvWith(t, storetest.Open(t, config.DriverSQLite), envOptions{fixtures: true, dev: true})
+	ts := httptest.NewServer(e.srv.Handler())
+	defer ts.Close()
+	dir := screenshotDir(t)
+	shot := func(ctx context.Context, name string) {
+		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		p := filepath.Join(dir, "discussions-"+name+".png")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
+	}
+	do := func(ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	const title = "Our daughter is on probation and missed a check-in"
+
+	// The parent asks, with two topics chosen through the type-ahead filter.
+	do(ctx, "parent signs in and opens the ask page",
+		chromedp.EmulateViewport(1100, 900, viewportOptions(false)...),
+		chromedp.Navigate(ts.URL+"/dev/login"),
+		chromedp.Click(chromedp.CSS(`button[data-persona="maple_mom"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".page-home")),
+		chromedp.Click(chromedp.Search(`//a[contains(., "Ask a question")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#title")),
+		chromedp.SendKeys(chromedp.CSS("#title"), title),
+		chromedp.SendKeys(chromedp.CSS("#body"), "She missed her PO check-in on **Tuesday**. How do we support her without covering for her?"),
+		chromedp.WaitVisible(chromedp.Search(`//div[@id="preview"]/p/strong[contains(., "Tuesday")]`)),
+		chromedp.SendKeys(chromedp.CSS("#tag-filter"), "bound"),
+		chromedp.Click(chromedp.CSS(`input[name="tags"][value="boundaries"]`)),
+		chromedp.SendKeys(chromedp.CSS("#tag-filter"), strings.Repeat(kb.Backspace, 5)),
+		chromedp.Click(chromedp.CSS(`input[name="tags"][value="craft"]`)),
+	)
+	shot(ctx, "ask")
+	do(ctx, "post the question",
+		chromedp.Click(chromedp.Search(`//button[contains(., "Post")]`)),
+		chromedp.WaitVisible(chromedp.CSS(".page-thread h1")),
+	)
+	if h := run(t, ctx, chromedp.Text(chromedp.CSS(".page-thread h1"))); h != title {
+		t.Fatalf("thread heading %q", h)
+	}
+
+	// The expert answers from the unanswered queue, in their own browser.
+	expert, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	do(expert, "expert opens the unanswered queue",
+		chromedp.EmulateViewport(1100, 900, viewportOptions(false)...),
+		chromedp.Navigate(ts.URL+"/dev/login"),
+		chromedp.Click(chromedp.CSS(`button[data-persona="coach_dana"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".page-home")),
+		chromedp.Navigate(ts.URL+"/unanswered"),
+		chromedp.Click(chromedp.Search(`//a[contains(@class,"thread-link")][contains(., "missed a check-in")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#reply-body")),
+		chromedp.SendKeys(chromedp.CSS("#reply-body"), "Let her make the call to her PO herself; offer a ride, not an excuse. That is CRAFT in practice."),
+		chromedp.Click(chromedp.Search(`//button[contains(., "Post reply")]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[@id="replies-list"]//article[contains(., "offer a ride, not an excuse")]`)),
+	)
+	shot(expert, "expert-answered")
+
+	// The parent marks the answer helpful.
+	do(ctx, "parent marks the answer helpful",
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.Search(`//button[contains(., "This helped me")]`)),
+		chromedp.Click(chromedp.Search(`//button[contains(., "This helped me")]`)),
+		chromedp.WaitVisible(chromedp.CSS(".helpful-answer")),
+	)
+	shot(ctx, "resolved-thread")
+	do(ctx, "home shows it resolved",
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"thread-item")][contains(., "missed a check-in")]//span[contains(@class,"state-resolved")]`)),
+		chromedp.Navigate(ts.URL+"/tags/boundaries"),
+		chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"thread-item")][contains(., "missed a check-in")]//span[contains(@class,"state-resolved")]`)),
+	)
+	shot(ctx, "tag-page")
 }

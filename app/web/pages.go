@@ -73,8 +73,10 @@ type threadData struct {
 	CanReply    bool
 	CanLink     bool
 	CanModerate bool
-	Link        linkForm
-	CSRF        string
+	// CanUnmarkHelpful offers to take back the helpful mark.
+	CanUnmarkHelpful bool
+	Link             linkForm
+	CSRF             string
 }
 
 type relatedView struct {
@@ -136,6 +138,7 @@ func (s *Server) threadData(c echo.Context, t *model.Thread, reply replyForm) (t
 			d.Replies = append(d.Replies, pv)
 		}
 	}
+	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanMarkHelpful(v, t)
 	links, err := s.store.RelatedLinks(ctx, t.ID)
 	if err != nil {
 		return threadData{}, err
