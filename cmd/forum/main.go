@@ -1,0 +1,269 @@
+// Command forum runs the community forum: the web server and its maintenance commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"forum/app/auth"
+	"forum/app/config"
+	"forum/app/demo"
+	"forum/app/forum"
+	"forum/app/markdown"
+	"forum/app/store"
+	"forum/app/web"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+const usage = `forum runs a members-only community forum for families.
+
+Usage:
+  forum [command] [flags]
+
+Commands:
+  serve     serve the forum over HTTP (the default)
+  migrate   apply database migrations
+  seed      write the demo board (personas, tags, threads)
+  user      list accounts, approve, set a role, suspend
+  version   print the version
+
+Every command reads the same configuration from environment variables
+(FORUM_ADDR, FORUM_DATA_DIR, FORUM_DATABASE_URL, FORUM_BASE_URL,
+FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, and the FORUM_GITHUB_*, FORUM_GOOGLE_*
+and FORUM_OIDC_* sign-in settings); flags override them.
+Run "forum COMMAND --help" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program, with its environment passed in so tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, args, getenv, stdout, stderr, nil)
+	case "migrate":
+		err = migrateCmd(ctx, args, getenv, stdout, stderr)
+	case "seed":
+		err = seedCmd(ctx, args, getenv, stdout, stderr)
+	case "user":
+		err = userCmd(ctx, args, getenv, stdout, stderr)
+	case "version":
+		err = versionCmd(args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "forum: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "forum %s: %v\n", cmd, err)
+	return 1
+}
+
+// errUsage reports a command line the flag package already explained.
+var errUsage = errors.New("usage")
+
+func newFlags(name, summary string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: forum %s [flags]\n\n%s\n\nFlags:\n", name, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "forum %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Dev {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openStore connects to the configured database and applies pending migrations.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.Driver, cfg.DatabaseDSN, cfg.DatabaseLabel)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("migrations applied", "migrations", applied)
+	}
+	return st, nil
+}
+
+// serve runs the web server until ctx is cancelled. ready, when not nil, receives the
+// listening address (tests use it).
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+	fs := newFlags("serve", "Serve the forum over HTTP. Applies pending migrations first.\nSIGINT or SIGTERM stops it after requests in flight finish.", stderr)
+	flags := config.Register(fs, true)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv, flags)
+	if err != nil {
+		return err
+	}
+	if cfg.Dev && !cfg.Loopback() {
+		return fmt.Errorf("--dev offers a sign-in without a password, so it listens on a loopback address only (127.0.0.1 or ::1), not %q", cfg.Addr)
+	}
+	log := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	providers, err := auth.NewProviders(cfg)
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Options{
+		Config: cfg, Store: st, Forum: forum.New(st, markdown.New()), Logger: log, Version: version,
+		Providers: providers,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("FORUM_ADDR: cannot listen on %s: %v", cfg.Addr, unwrapNet(err))
+	}
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	return srv.Serve(ctx, ln)
+}
+
+func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate", "Apply the database migrations that are not applied yet.", stderr)
+	flags := config.Register(fs, false)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv, flags)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Driver, cfg.DatabaseDSN, cfg.DatabaseLabel)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "database %s is up to date\n", cfg.DatabaseLabel)
+		return nil
+	}
+	for _, name := range applied {
+		fmt.Fprintf(stdout, "applied %s\n", name)
+	}
+	return nil
+}
+
+func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("seed", "Write the invented demo board: personas, tags and threads with replies.\nRunning it again writes only what is missing.", stderr)
+	flags := config.Register(fs, false)
+	ifEmpty := fs.Bool("if-empty", false, "seed only when the database holds no threads yet")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv, flags)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if *ifEmpty {
+		n, err := st.CountThreads(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			fmt.Fprintf(stdout, "database already holds %d threads; not seeding\n", n)
+			return nil
+		}
+	}
+	res, err := demo.Seed(ctx, st, forum.New(st, markdown.New()), time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded %d personas, %d tags, %d threads, %d replies\n", res.Users, res.Tags, res.Threads, res.Replies)
+	return nil
+}
+
+func versionCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("version", "Print the version of this build.", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "forum %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
+}
+
+func unwrapNet(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"forum/app/config"
+	"forum/app/demo"
+	"forum/app/model"
+	"forum/app/store"
+	"forum/app/store/storetest"
+)
+
+// envOf returns a getenv that sees only vars.
+func envOf(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func runCmd(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, envOf(vars), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBadConfigurationGivesOneClearLine(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"unknown scheme", map[string]string{"FORUM_DATABASE_URL": "mysql://root@localhost/forum"}, `FORUM_DATABASE_URL: unsupported scheme "mysql"`},
+		{"postgres without database", map[string]string{"FORUM_DATABASE_URL": "postgres://user@localhost"}, "FORUM_DATABASE_URL: postgres URL names no database"},
+		{"unreachable postgres", map[string]string{"FORUM_DATABASE_URL": "postgres://forum:s3cret@127.0.0.1:1/forum?connect_timeout=2"}, "cannot reach database postgres://forum:xxxxx@127.0.0.1:1/forum"},
+		{"sqlite options", map[string]string{"FORUM_DATABASE_URL": "forum.db?_pragma=x"}, "FORUM_DATABASE_URL: SQLite options are set by the forum"},
+		{"bad address", map[string]string{"FORUM_ADDR": "8080"}, `FORUM_ADDR: "8080" is not host:port`},
+		{"bad port", map[string]string{"FORUM_ADDR": "127.0.0.1:99999"}, `FORUM_ADDR: port "99999"`},
+		{"bad base URL", map[string]string{"FORUM_BASE_URL": "forum.example.org"}, "FORUM_BASE_URL:"},
+		{"short secret", map[string]string{"FORUM_SESSION_SECRET": "short"}, "FORUM_SESSION_SECRET: is 5 characters long"},
+		{"bad log level", map[string]string{"FORUM_LOG_LEVEL": "loud"}, "FORUM_LOG_LEVEL:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{"FORUM_DATA_DIR": dir}
+			for k, v := range tc.vars {
+				vars[k] = v
+			}
+			for _, cmd := range []string{"migrate", "serve"} {
+				code, _, stderr := runCmd(t, vars, cmd)
+				if code != 1 {
+					t.Errorf("%s: exit %d, want 1", cmd, code)
+				}
+				if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+					t.Errorf("%s: stderr %q, want one line with %q", cmd, stderr, tc.want)
+				}
+				if strings.Contains(stderr, "s3cret") || strings.Contains(stderr, "goroutine") {
+					t.Errorf("%s: stderr leaks a password or a stack: %q", cmd, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, cmd := range []string{"serve", "migrate", "seed", "version"} {
+		code, _, stderr := runCmd(t, nil, cmd, "--help")
+		if code != 0 || !strings.Contains(stderr, "Usage: forum "+cmd) {
+			t.Errorf("%s --help: exit %d, output %q", cmd, code, stderr)
+		}
+	}
+	code, out, _ := runCmd(t, nil, "help")
+	if code != 0 || !strings.Contains(out, "migrate") {
+		t.Errorf("help: exit %d, %q", code, out)
+	}
+	code, out, _ = runCmd(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "forum ") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+	if code, _, _ := runCmd(t, nil, "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+	if code, _, _ := runCmd(t, nil, "migrate", "--no-such-flag"); code != 2 {
+		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+}
+
+func TestDevRefusesNonLoopback(t *testing.T) {
+	code, _, stderr := runCmd(t, map[string]string{"FORUM_DATA_DIR": t.TempDir()}, "serve", "--dev", "--addr", "0.0.0.0:8080")
+	if code != 1 || !strings.Contains(stderr, "loopback") {
+		t.Fatalf("serve --dev on 0.0.0.0: exit %d, %q", code, stderr)
+	}
+}
+
+// TestMigrateSeedServe runs the commands as `make run` does, on each database:
+// migrate, seed (twice: the second writes nothing), then serve the seeded board and stop it.
+func TestMigrateSeedServe(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			vars := map[string]string{"FORUM_DATA_DIR": t.TempDir(), "FORUM_ADDR": "127.0.0.1:0"}
+			if driver == config.DriverPostgres {
+				_, dsn, _ := storetest.DSN(t, driver)
+				vars["FORUM_DATABASE_URL"] = dsn
+			}
+			code, out, stderr := runCmd(t, vars, "migrate")
+			if code != 0 || !strings.Contains(out, "applied 20261122000000_initial") {
+				t.Fatalf("migrate: exit %d, %q %q", code, out, stderr)
+			}
+			if code, out, _ = runCmd(t, vars, "migrate"); code != 0 || !strings.Contains(out, "up to date") {
+				t.Fatalf("second migrate: exit %d, %q", code, out)
+			}
+			code, out, stderr = runCmd(t, vars, "seed", "--if-empty")
+			want := fmt.Sprintf("seeded %d personas, %d tags, %d threads", len(demo.Personas), len(demo.Tags), len(demo.Threads))
+			if code != 0 || !strings.Contains(out, want) {
+				t.Fatalf("seed: exit %d, %q %q, want %q", code, out, stderr, want)
+			}
+			checkSeededBoard(t, vars)
+			if code, out, _ = runCmd(t, vars, "seed"); code != 0 || !strings.Contains(out, "seeded 0 personas, 0 tags, 0 threads, 0 replies") {
+				t.Fatalf("second seed: exit %d, %q", code, out)
+			}
+			if code, out, _ = runCmd(t, vars, "seed", "--if-empty"); code != 0 || !strings.Contains(out, "not seeding") {
+				t.Fatalf("seed --if-empty on a seeded board: exit %d, %q", code, out)
+			}
+
+			ctx, cancel := context.WithCancel(context.Background())
+			ready := make(chan string, 1)
+			done := make(chan error, 1)
+			go func() { done <- serve(ctx, nil, envOf(vars), io.Discard, io.Discard, ready) }()
+			var addr string
+			select {
+			case addr = <-ready:
+			case err := <-done:
+				t.Fatalf("serve: %v", err)
+			case <-time.After(20 * time.Second):
+				t.Fatal("serve did not start")
+			}
+			for path, want := range map[string]string{"/": "When someone you love", "/readyz": `"database":"ok"`, "/healthz": `"status":"ok"`} {
+				resp, err := http.Get("http://" + addr + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+					t.Fatalf("GET %s of the seeded board: %d", path, resp.StatusCode)
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("serve after stop: %v", err)
+			}
+		})
+	}
+}
+
+// checkSeededBoard opens the seeded database and checks the board is what `make run` promises:
+// at least 4 personas, 30 threads, 12 tags, answered, resolved and unanswered questions.
+func checkSeededBoard(t *testing.T, vars map[string]string) {
+	t.Helper()
+	cfg, err := config.Load(envOf(vars), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), cfg.Driver, cfg.DatabaseDSN, cfg.DatabaseLabel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	threads, err := st.Threads(ctx, store.ThreadQuery{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]int{}
+	tags := map[string]bool{}
+	expertAnswers := 0
+	for _, th := range threads {
+		states[th.State]++
+		for _, tag := range th.Tags {
+			tags[tag.Slug] = true
+		}
+	}
+	for _, th := range threads {
+		posts, err := st.PostsByThread(ctx, th.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range posts {
+			if p.Expert {
+				expertAnswers++
+			}
+			if p.BodyHTML == "" || strings.Contains(p.BodyHTML, "lorem") {
+				t.Errorf("post %d has no rendered text", p.ID)
+			}
+		}
+	}
+	if len(threads) < 30 || len(tags) < 12 || states[model.StateResolved] < 5 || states[model.StateAnswered] < 5 || states[model.StateOpen] < 5 || expertAnswers < 10 {
+		t.Fatalf("seeded board: %d threads, %d tags, states %v, %d expert answers", len(threads), len(tags), states, expertAnswers)
+	}
+	users, err := st.Users(ctx, store.UserQuery{})
+	if err != nil || len(users) < 4 {
+		t.Fatalf("seeded %d personas: %v", len(users), err)
+	}
+}
