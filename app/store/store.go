@@ -171,11 +171,7 @@ func isBusy(err error) bool {
 		strings.Contains(msg, "SQLSTATE 40001") || strings.Contains(msg, "SQLSTATE 40P01") // serialization failure, deadlock
 }
 
-// oneLine shortens a driver error to one readable line.
+// oneLine joins a driver error's lines into one readable line.
 func oneLine(err error) string {
-	msg := err.Error()
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
-	return msg
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
