@@ -8,7 +8,7 @@ import (
 )
 
 // QueryCounter counts the queries run through the database it is added to
-// (Store.DB.AddQueryHook), to keep the number of queries per page bounded.
+// (Store.DB.WithQueryHook), to keep the number of queries per page bounded.
 type QueryCounter struct{ n atomic.Int64 }
 
 // BeforeQuery implements bun.QueryHook.
