@@ -164,6 +164,7 @@ func TestLockedThreadRefusesReplies(t *testing.T) {
 		if rec.Code != http.StatusForbidden {
 			t.Fatalf("reply to a locked thread = %d, want 403", rec.Code)
 		}
+		mustContain(t, rec.Body.String(), "This thread was locked", "Can I still reply?")
 		mustContain(t, c.get(threadPath(e.question)).Body.String(), "This thread is locked")
 		// Pin, hide, restore; every action in the audit log.
 		for _, a := range []string{"pin", "hide", "restore", "unlock", "unpin"} {
@@ -401,5 +402,30 @@ func TestListsPaginate(t *testing.T) {
 		mine := c.get("/mine").Body.String()
 		mustContain(t, mine, "Question number 29")
 		mustNotContain(t, mine, e.question.Title)
+	})
+}
+
+func TestArticles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		member := e.as(e.parent)
+		mustNotContain(t, member.get("/ask").Body.String(), `value="article"`)
+		if rec := member.post("/ask", url.Values{"kind": {"article"}, "title": {"An article by a member"}, "body": {"Text"}, "tags": {"craft"}}); rec.Code != http.StatusForbidden {
+			t.Fatalf("member writes an article = %d, want 403", rec.Code)
+		}
+		coach := e.as(e.coach)
+		mustContain(t, coach.get("/ask?kind=article").Body.String(), "Write an article", `value="article" checked`)
+		rec := coach.post("/ask", url.Values{"kind": {"article"}, "title": {"Three things to try this week"}, "body": {"### One\n\nListen first."}, "tags": {"craft"}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("expert writes an article = %d", rec.Code)
+		}
+		page := member.get(rec.Header().Get("Location")).Body.String()
+		mustContain(t, page, "Article", "<h5>One</h5>", "Your reply")
+		mustNotContain(t, page, "Awaiting an answer")
+		// Members comment on it like a thread.
+		id := threadLocation.FindStringSubmatch(rec.Header().Get("Location"))[1]
+		if r := member.post("/t/"+id+"/reply", url.Values{"body": {"Thank you for this."}}); r.Code != http.StatusSeeOther {
+			t.Fatalf("comment on an article = %d", r.Code)
+		}
 	})
 }

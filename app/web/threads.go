@@ -153,11 +153,15 @@ func (s *Server) reply(c echo.Context) error {
 	in := replyForm{ThreadID: id, Body: c.FormValue("body"), ContentNote: c.FormValue("content_note"), Anonymous: c.FormValue("anonymous") == "on"}
 	p, err := s.forum.Reply(ctx, v, id, forum.ReplyInput{Body: in.Body, ContentNote: in.ContentNote, Anonymous: in.Anonymous})
 	var inv *model.InvalidError
-	if errors.As(err, &inv) {
+	switch {
+	case errors.As(err, &inv):
 		in.Error, in.NoteError = inv.Fields["body"], inv.Fields["content_note"]
-		return s.replyRejected(c, id, in)
-	}
-	if err != nil {
+		return s.replyRejected(c, http.StatusUnprocessableEntity, id, in)
+	case errors.Is(err, model.ErrForbidden) && policy.IsMember(v):
+		// The thread was locked while the member wrote: keep their words.
+		in.Error = "This thread was locked, so it takes no new replies. Your text is below, to keep for elsewhere."
+		return s.replyRejected(c, http.StatusForbidden, id, in)
+	case err != nil:
 		return err
 	}
 	t, err := s.store.ThreadByID(ctx, id)
@@ -180,12 +184,12 @@ type replyAdded struct {
 
 // replyRejected shows the reply form again with the member's text and the message:
 // in place for htmx, as the whole thread page otherwise.
-func (s *Server) replyRejected(c echo.Context, threadID int64, in replyForm) error {
+func (s *Server) replyRejected(c echo.Context, status int, threadID int64, in replyForm) error {
 	in.CSRF = csrfToken(c)
 	if isFragment(c) {
 		c.Response().Header().Set("HX-Retarget", "#reply-form")
 		c.Response().Header().Set("HX-Reswap", "outerHTML")
-		return s.renderPartial(c, http.StatusUnprocessableEntity, "reply_form", in)
+		return s.renderPartial(c, status, "reply_form", in)
 	}
 	t, err := s.store.ThreadByID(c.Request().Context(), threadID)
 	if err != nil {
@@ -195,7 +199,8 @@ func (s *Server) replyRejected(c echo.Context, threadID int64, in replyForm) err
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusUnprocessableEntity, "thread", "", d)
+	d.CanReply = true // show the form with the member's text, even on a locked thread
+	return s.render(c, status, "thread", "", d)
 }
 
 // replyDraft keeps the reply form as the member types (htmx).

@@ -1,0 +1,87 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"forum/app/config"
+)
+
+func load(t *testing.T, vars map[string]string) (*config.Config, error) {
+	t.Helper()
+	if vars["FORUM_DATA_DIR"] == "" {
+		vars["FORUM_DATA_DIR"] = t.TempDir()
+	}
+	return config.Load(func(k string) string { return vars[k] }, nil)
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(t, map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.Driver != config.DriverSQLite || c.BaseURL.String() != "http://127.0.0.1:8080" || !c.Loopback() || c.Secure() {
+		t.Fatalf("defaults = %+v", c)
+	}
+	for _, want := range []string{"busy_timeout", "journal_mode%28WAL%29", "foreign_keys", "_txlock=immediate"} {
+		if !strings.Contains(c.DatabaseDSN, want) {
+			t.Errorf("SQLite DSN %q lacks %q", c.DatabaseDSN, want)
+		}
+	}
+	// The session secret is generated once and kept.
+	again, err := load(t, map[string]string{"FORUM_DATA_DIR": c.DataDir})
+	if err != nil || string(again.SessionSecret) != string(c.SessionSecret) || len(c.SessionSecret) < 32 {
+		t.Fatalf("kept secret differs or is short: %v", err)
+	}
+	st, err := os.Stat(filepath.Join(c.DataDir, "session.secret"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", st, err)
+	}
+}
+
+func TestPostgresAndHTTPS(t *testing.T) {
+	c, err := load(t, map[string]string{
+		"FORUM_DATABASE_URL": "postgres://forum:pw@db:5432/forum?sslmode=require",
+		"FORUM_BASE_URL":     "https://forum.example.org/",
+		"FORUM_ADDR":         "0.0.0.0:9000",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Driver != config.DriverPostgres || strings.Contains(c.DatabaseLabel, "pw") || !c.Secure() || c.Loopback() || c.BaseURL.String() != "https://forum.example.org" {
+		t.Fatalf("config = %+v", c)
+	}
+}
+
+func TestErrorsNameTheVariable(t *testing.T) {
+	cases := map[string]map[string]string{
+		"FORUM_DATABASE_URL":         {"FORUM_DATABASE_URL": "mysql://x/y"},
+		"FORUM_ADDR":                 {"FORUM_ADDR": "nonsense"},
+		"FORUM_BASE_URL":             {"FORUM_BASE_URL": "ftp://x"},
+		"FORUM_SESSION_SECRET":       {"FORUM_SESSION_SECRET": "too short"},
+		"FORUM_GITHUB_CLIENT_SECRET": {"FORUM_GITHUB_CLIENT_ID": "abc"},
+		"FORUM_OIDC_DISCOVERY_URL":   {"FORUM_OIDC_CLIENT_ID": "abc", "FORUM_OIDC_CLIENT_SECRET": "def"},
+		"FORUM_DEV":                  {"FORUM_DEV": "maybe"},
+	}
+	for variable, vars := range cases {
+		_, err := load(t, vars)
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Var != variable || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: error %v, want one line naming %s", vars, err, variable)
+		}
+	}
+}
+
+func TestOIDCDiscoveryURL(t *testing.T) {
+	c, err := load(t, map[string]string{"FORUM_OIDC_DISCOVERY_URL": "https://id.example.org/realms/families",
+		"FORUM_OIDC_CLIENT_ID": "forum", "FORUM_OIDC_CLIENT_SECRET": "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OAuth.OIDCDiscoveryURL != "https://id.example.org/realms/families/.well-known/openid-configuration" {
+		t.Fatalf("discovery URL = %q", c.OAuth.OIDCDiscoveryURL)
+	}
+}
