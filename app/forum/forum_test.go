@@ -1,0 +1,110 @@
+package forum_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"forum/app/forum"
+	"forum/app/markdown"
+	"forum/app/model"
+	"forum/app/store"
+	"forum/app/store/storetest"
+)
+
+// TestEveryContentChangeWritesTheChangeLog runs each operation that changes searchable
+// content and checks it left a change-log row for the right thread.
+func TestEveryContentChangeWritesTheChangeLog(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		svc := forum.New(st, markdown.New())
+		now := time.Now().UTC()
+		mk := func(name string, role model.Role) *model.User {
+			u := &model.User{Pseudonym: name, Role: role, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
+			if err := st.InsertUser(ctx, st.DB, u); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		member, expert, mod := mk("asker", model.RoleMember), mk("coach", model.RoleExpert), mk("mod", model.RoleModerator)
+		for _, slug := range []string{"craft", "mat"} {
+			if err := st.InsertTag(ctx, st.DB, &model.Tag{Name: slug, Slug: slug, CreatedAt: now, UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		last := int64(0)
+		expect := func(op string, threadID int64) {
+			t.Helper()
+			cs, err := st.ChangesAfter(ctx, last, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) == 0 {
+				t.Fatalf("%s wrote no change-log row", op)
+			}
+			found := false
+			for _, c := range cs {
+				found = found || c.ThreadID == threadID || (c.Entity == "tag" && threadID == 0)
+				last = c.ID
+			}
+			if !found {
+				t.Fatalf("%s wrote change-log rows %+v, none for thread %d", op, cs, threadID)
+			}
+		}
+		th, err := svc.Ask(ctx, member, forum.AskInput{Title: "A question about CRAFT", Body: "Body", Tags: []string{"craft"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect("ask", th.ID)
+		p, err := svc.Reply(ctx, expert, th.ID, forum.ReplyInput{Body: "An answer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect("reply", th.ID)
+		if th2, _ := st.ThreadByID(ctx, th.ID); th2.State != model.StateAnswered {
+			t.Fatalf("state after an expert reply = %s", th2.State)
+		}
+		if err := svc.MarkHelpful(ctx, member, th.ID, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		expect("mark helpful", th.ID)
+		if _, _, err := svc.EditPost(ctx, expert, p.ID, forum.EditInput{Body: "A better answer"}); err != nil {
+			t.Fatal(err)
+		}
+		expect("edit", th.ID)
+		own, err := svc.Reply(ctx, member, th.ID, forum.ReplyInput{Body: "Thank you"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect("own reply", th.ID)
+		if _, err := svc.DeletePost(ctx, member, own.ID); err != nil {
+			t.Fatal(err)
+		}
+		expect("delete own reply", th.ID)
+		if _, err := svc.ModeratePost(ctx, mod, p.ID, forum.ActionHide, ""); err != nil {
+			t.Fatal(err)
+		}
+		expect("hide post", th.ID)
+		if th2, _ := st.ThreadByID(ctx, th.ID); th2.State != model.StateOpen || th2.HelpfulPostID != nil || th2.ReplyCount != 0 {
+			t.Fatalf("after hiding the only reply: state %s, helpful %v, %d replies", th2.State, th2.HelpfulPostID, th2.ReplyCount)
+		}
+		if _, err := svc.ModerateThread(ctx, mod, th.ID, forum.ActionHide, ""); err != nil {
+			t.Fatal(err)
+		}
+		expect("hide thread", th.ID)
+		tag, _ := st.TagBySlug(ctx, st.DB, "craft")
+		if _, err := svc.UpdateTag(ctx, mod, tag.ID, forum.TagInput{Name: "CRAFT", Slug: "craft"}); err != nil {
+			t.Fatal(err)
+		}
+		expect("rename tag", 0)
+		mat, _ := st.TagBySlug(ctx, st.DB, "mat")
+		if err := svc.MergeTags(ctx, mod, tag.ID, mat.ID); err != nil {
+			t.Fatal(err)
+		}
+		expect("merge tags", th.ID)
+		if err := svc.DeleteAccount(ctx, member, true); err != nil {
+			t.Fatal(err)
+		}
+		expect("delete account", th.ID)
+	})
+}
