@@ -158,9 +158,9 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 	now := s.now()
 	var p *model.Post
 	err = s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		t := new(model.Thread)
-		if err := tx.NewSelect().Model(t).Where("id = ?", threadID).Scan(ctx); err != nil {
-			return fmt.Errorf("thread %d: %w", threadID, err)
+		t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+		if err != nil {
+			return err
 		}
 		if !policy.CanView(author, t) {
 			return model.ErrNotFound
@@ -201,9 +201,9 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, postID int64) error {
 	now := s.now()
 	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		t := new(model.Thread)
-		if err := tx.NewSelect().Model(t).Where("id = ?", threadID).Scan(ctx); err != nil {
-			return fmt.Errorf("thread %d: %w", threadID, err)
+		t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+		if err != nil {
+			return err
 		}
 		if !policy.CanView(actor, t) {
 			return model.ErrNotFound

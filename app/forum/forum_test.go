@@ -108,3 +108,59 @@ func TestEveryContentChangeWritesTheChangeLog(t *testing.T) {
 		expect("delete account", th.ID)
 	})
 }
+
+// TestConcurrentWritersNeverSeeLocked has many members reply at once: on SQLite every
+// write must succeed (busy timeout, immediate transactions, retries), never "database is locked".
+func TestConcurrentWritersNeverSeeLocked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		svc := forum.New(st, markdown.New())
+		now := time.Now().UTC()
+		var users []*model.User
+		for i := 0; i < 8; i++ {
+			u := &model.User{Pseudonym: "writer_" + string(rune('a'+i)), Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}
+			if err := st.InsertUser(ctx, st.DB, u); err != nil {
+				t.Fatal(err)
+			}
+			users = append(users, u)
+		}
+		if err := st.InsertTag(ctx, st.DB, &model.Tag{Name: "CRAFT", Slug: "craft", CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		th, err := svc.Ask(ctx, users[0], forum.AskInput{Title: "Many replies at once", Body: "Go", Tags: []string{"craft"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const each = 15
+		errs := make(chan error, len(users)*each)
+		done := make(chan struct{})
+		for _, u := range users {
+			go func(u *model.User) {
+				defer func() { done <- struct{}{} }()
+				for i := 0; i < each; i++ {
+					if _, err := svc.Reply(ctx, u, th.ID, forum.ReplyInput{Body: "Reply"}); err != nil {
+						errs <- err
+					}
+					if err := svc.SaveDraft(ctx, u, forum.DraftKeyReply(th.ID), "", "typing", nil); err != nil {
+						errs <- err
+					}
+				}
+			}(u)
+		}
+		for range users {
+			<-done
+		}
+		close(errs)
+		for err := range errs {
+			t.Errorf("concurrent write failed: %v", err)
+		}
+		got, err := st.ThreadByID(ctx, th.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ReplyCount != len(users)*each {
+			t.Fatalf("reply count = %d, want %d", got.ReplyCount, len(users)*each)
+		}
+		t.Logf("%d transactions were retried after a busy database", st.BusyRetries())
+	})
+}

@@ -29,15 +29,9 @@ func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64,
 		thread *model.Thread
 	)
 	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		p, t, err := s.store.PostWithThread(ctx, tx, postID)
+		p, t, err := s.postFor(ctx, tx, actor, postID, policy.CanEditPost)
 		if err != nil {
 			return err
-		}
-		if !policy.CanView(actor, t) {
-			return model.ErrNotFound
-		}
-		if !policy.CanEditPost(actor, t, p) {
-			return model.ErrForbidden
 		}
 		inv := &model.InvalidError{}
 		if p.Opening {
@@ -82,15 +76,9 @@ func (s *Service) DeletePost(ctx context.Context, actor *model.User, postID int6
 	now := s.now()
 	var thread *model.Thread
 	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		p, t, err := s.store.PostWithThread(ctx, tx, postID)
+		p, t, err := s.postFor(ctx, tx, actor, postID, policy.CanDeletePost)
 		if err != nil {
 			return err
-		}
-		if !policy.CanView(actor, t) {
-			return model.ErrNotFound
-		}
-		if !policy.CanDeletePost(actor, t, p) {
-			return model.ErrForbidden
 		}
 		p.DeletedAt, p.UpdatedAt = &now, now
 		if err := s.store.UpdatePost(ctx, tx, p, "deleted_at", "updated_at"); err != nil {
@@ -109,6 +97,23 @@ func (s *Service) DeletePost(ctx context.Context, actor *model.User, postID int6
 		return s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "delete", now)
 	})
 	return thread, err
+}
+
+// postFor loads a post and its thread for actor: not found when the actor may not read
+// the thread, forbidden when allowed says no.
+func (s *Service) postFor(ctx context.Context, tx bun.IDB, actor *model.User, postID int64,
+	allowed func(*model.User, *model.Thread, *model.Post) bool) (*model.Post, *model.Thread, error) {
+	p, t, err := s.store.PostWithThread(ctx, tx, postID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !policy.CanView(actor, t) {
+		return nil, nil, model.ErrNotFound
+	}
+	if !allowed(actor, t, p) {
+		return nil, nil, model.ErrForbidden
+	}
+	return p, t, nil
 }
 
 // refreshThread recounts a thread's visible replies and recomputes its state after a

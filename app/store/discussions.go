@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"forum/app/config"
 	"forum/app/model"
 )
 
@@ -80,17 +81,23 @@ func (s *Store) PostWithThread(ctx context.Context, db bun.IDB, postID int64) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	t := new(model.Thread)
-	if err := db.NewSelect().Model(t).Where("id = ?", p.ThreadID).Scan(ctx); err != nil {
-		return nil, nil, fmt.Errorf("thread %d: %w", p.ThreadID, mapError(err))
+	t, err := s.ThreadForUpdate(ctx, db, p.ThreadID)
+	if err != nil {
+		return nil, nil, err
 	}
 	return p, t, nil
 }
 
-// ThreadForUpdate returns a thread inside a transaction.
+// ThreadForUpdate returns a thread inside a transaction that will change it. On PostgreSQL
+// the row is locked until the transaction ends, so that concurrent replies never overwrite
+// each other's counts; SQLite's immediate transactions already run one writer at a time.
 func (s *Store) ThreadForUpdate(ctx context.Context, db bun.IDB, id int64) (*model.Thread, error) {
 	t := new(model.Thread)
-	if err := db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+	q := db.NewSelect().Model(t).Where("id = ?", id)
+	if s.Driver == config.DriverPostgres {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("thread %d: %w", id, mapError(err))
 	}
 	return t, nil

@@ -78,17 +78,15 @@ func (s *Server) accountPseudonym(c echo.Context) error {
 		return err
 	}
 	name := c.FormValue("pseudonym")
-	if err := s.forum.SetPseudonym(c.Request().Context(), v, name); err != nil {
-		var inv *model.InvalidError
-		if !errors.As(err, &inv) {
-			return err
-		}
-		d, derr := s.accountData(c, v)
-		if derr != nil {
-			return derr
-		}
-		d.PseudonymForm = nameForm{Pseudonym: name, Error: inv.Fields["pseudonym"]}
-		return s.render(c, http.StatusUnprocessableEntity, "account", "account", d)
+	err = s.forum.SetPseudonym(c.Request().Context(), v, name)
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		return s.accountRejected(c, v, func(d *accountData) {
+			d.PseudonymForm = nameForm{Pseudonym: name, Error: inv.Fields["pseudonym"]}
+		})
+	}
+	if err != nil {
+		return err
 	}
 	return s.redirect(c, "/account")
 }
@@ -99,19 +97,26 @@ func (s *Server) accountBio(c echo.Context) error {
 		return err
 	}
 	bio := c.FormValue("bio")
-	if err := s.forum.UpdateBio(c.Request().Context(), v, bio); err != nil {
-		var inv *model.InvalidError
-		if !errors.As(err, &inv) {
-			return err
-		}
-		d, derr := s.accountData(c, v)
-		if derr != nil {
-			return derr
-		}
-		d.Bio, d.BioError = bio, inv.Fields["bio"]
-		return s.render(c, http.StatusUnprocessableEntity, "account", "account", d)
+	err = s.forum.UpdateBio(c.Request().Context(), v, bio)
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		return s.accountRejected(c, v, func(d *accountData) { d.Bio, d.BioError = bio, inv.Fields["bio"] })
+	}
+	if err != nil {
+		return err
 	}
 	return s.redirect(c, "/account")
+}
+
+// accountRejected shows the account page again, status 422, with what set adds: the
+// member's rejected input and the message beside its field.
+func (s *Server) accountRejected(c echo.Context, v *model.User, set func(*accountData)) error {
+	d, err := s.accountData(c, v)
+	if err != nil {
+		return err
+	}
+	set(&d)
+	return s.render(c, http.StatusUnprocessableEntity, "account", "account", d)
 }
 
 // accountRevokeSession signs out one of the member's own sessions.
@@ -170,12 +175,9 @@ func (s *Server) accountDelete(c echo.Context) error {
 	}
 	posts := c.FormValue("posts")
 	if c.FormValue("confirm") != "delete" || (posts != "keep" && posts != "remove") {
-		d, derr := s.accountData(c, v)
-		if derr != nil {
-			return derr
-		}
-		d.DeleteError = "To delete your account, choose what happens to your posts and type delete in the box."
-		return s.render(c, http.StatusUnprocessableEntity, "account", "account", d)
+		return s.accountRejected(c, v, func(d *accountData) {
+			d.DeleteError = "To delete your account, choose what happens to your posts and type delete in the box."
+		})
 	}
 	if err := s.forum.DeleteAccount(c.Request().Context(), v, posts == "remove"); err != nil {
 		return err

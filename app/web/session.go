@@ -26,6 +26,9 @@ const (
 // cleared and the request goes on as a visitor's.
 func (s *Server) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if sessionless(c) {
+			return next(c)
+		}
 		ck, err := c.Cookie(auth.CookieName)
 		if err != nil || ck.Value == "" {
 			return next(c)
@@ -63,6 +66,9 @@ func (s *Server) clearCookie(c echo.Context, name, path string) {
 // plants a cookie cannot compute. Requests that a browser marks cross-site are refused too.
 func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if sessionless(c) {
+			return next(c)
+		}
 		raw := ""
 		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 64 {
 			raw = ck.Value
@@ -125,4 +131,14 @@ func (s *Server) redirect(c echo.Context, to string) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// sessionless reports whether a request is for a static file or a probe: they neither read
+// the session nor need a CSRF cookie, so they cost no database query.
+func sessionless(c echo.Context) bool {
+	switch c.Path() {
+	case "/static/*", "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
 }
