@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -118,7 +119,20 @@ func TestBrowserHomeToThread(t *testing.T) {
 				t.Errorf("%s: thread page lacks %q", size.name, want)
 			}
 		}
-		for name, shot := range map[string][]byte{"home": homeShot, "thread": threadShot} {
+		shots := map[string][]byte{"home": homeShot, "thread": threadShot}
+		if !size.mobile {
+			// The same thread in dark mode.
+			if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+			}); err != nil {
+				t.Fatalf("dark mode: %v", err)
+			}
+			shots["thread-dark"] = run(t, ctx, chromedp.FullScreenshot(100))
+			if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for name, shot := range shots {
 			p := filepath.Join(dir, "foundation-"+name+"-"+size.name+".png")
 			if err := os.WriteFile(p, shot, 0o644); err != nil {
 				t.Fatal(err)

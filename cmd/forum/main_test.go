@@ -208,3 +208,35 @@ func checkSeededBoard(t *testing.T, vars map[string]string) {
 		t.Fatalf("seeded %d personas: %v", len(users), err)
 	}
 }
+
+func TestUserCommand(t *testing.T) {
+	vars := map[string]string{"FORUM_DATA_DIR": t.TempDir()}
+	if code, _, stderr := runCmd(t, vars, "seed"); code != 0 {
+		t.Fatalf("seed: %s", stderr)
+	}
+	code, out, _ := runCmd(t, vars, "user", "list", "--role", "pending")
+	if code != 0 || !strings.Contains(out, "new_here_22") || strings.Contains(out, "maple_mom") {
+		t.Fatalf("user list --role pending: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCmd(t, vars, "user", "approve", "newcomer@demo.invalid"); code != 0 || !strings.Contains(out, "approve: done for new_here_22") {
+		t.Fatalf("approve: exit %d %q", code, out)
+	}
+	if code, _, stderr := runCmd(t, vars, "user", "role", "maple_mom", "expert"); code != 1 || !strings.Contains(stderr, "credential line") {
+		t.Fatalf("expert without credential: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, vars, "user", "role", "maple_mom", "expert", "--credential", "Peer recovery specialist"); code != 0 {
+		t.Fatalf("role: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, vars, "user", "suspend", "quiet_harbor"); code != 0 {
+		t.Fatalf("suspend: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, vars, "user", "suspend", "nobody_here"); code != 1 || !strings.Contains(stderr, `no account "nobody_here"`) {
+		t.Fatalf("unknown user: exit %d %q", code, stderr)
+	}
+	_, out, _ = runCmd(t, vars, "user", "list")
+	for _, want := range []string{"new_here_22      newcomer@demo.invalid   member", "maple_mom", "expert", "suspended"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("user list lacks %q:\n%s", want, out)
+		}
+	}
+}
