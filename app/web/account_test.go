@@ -158,6 +158,16 @@ func TestInviteMakesAMemberAtOnce(t *testing.T) {
 		if resp, _ := fetch(t, browserClient(t), http.MethodGet, o.base+"/join/not-a-code", nil); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("unknown invite = %d", resp.StatusCode)
 		}
+		// A pending member who is already signed in opens an invite: a member at once.
+		rec = a.post("/admin/invites", url.Values{"max_uses": {"3"}, "days": {"1"}})
+		code2 := regexp.MustCompile(`/join/([A-Za-z0-9_-]+)`).FindStringSubmatch(rec.Body.String())[1]
+		waiting := o.addUser("still_waiting", model.RolePending, model.StatusActive)
+		if rec := o.as(waiting).get("/join/" + code2); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
+			t.Fatalf("signed-in pending opens an invite = %d to %q", rec.Code, rec.Header().Get("Location"))
+		}
+		if u, _ := st.UserByID(context.Background(), waiting.ID); u.Role != model.RoleMember {
+			t.Fatalf("role after the invite = %s", u.Role)
+		}
 	})
 }
 

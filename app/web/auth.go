@@ -146,18 +146,20 @@ func (s *Server) logout(c echo.Context) error {
 // join keeps an invite code in a cookie until the person has signed in.
 func (s *Server) join(c echo.Context) error {
 	code := c.Param("code")
-	if err := s.forum.CheckInvite(c.Request().Context(), code); err != nil {
-		if errors.Is(err, forum.ErrInviteInvalid) {
-			return s.render(c, http.StatusNotFound, "signin_failed", "", signInFailed{"This invite link is no longer valid",
-				"It may have expired or been used up. Ask the person who sent it for a new one, or sign in and wait for a moderator's approval."})
-		}
-		return err
-	}
+	var err error
 	if v := viewer(c); v != nil {
 		// Already signed in: a pending account becomes a member at once.
-		if err := s.forum.RedeemInvite(c.Request().Context(), v, code); err != nil {
-			return err
-		}
+		err = s.forum.RedeemInvite(c.Request().Context(), v, code)
+	} else {
+		err = s.forum.CheckInvite(c.Request().Context(), code)
+	}
+	switch {
+	case errors.Is(err, forum.ErrInviteInvalid):
+		return s.render(c, http.StatusNotFound, "signin_failed", "", signInFailed{"This invite link is no longer valid",
+			"It may have expired or been used up. Ask the person who sent it for a new one, or sign in and wait for a moderator's approval."})
+	case err != nil:
+		return err
+	case viewer(c) != nil:
 		return s.redirect(c, "/")
 	}
 	c.SetCookie(&http.Cookie{Name: inviteCookie, Value: code, Path: "/", MaxAge: 3600, HttpOnly: true,
