@@ -80,8 +80,9 @@ func Register(fs *flag.FlagSet, withDev bool) *Flags {
 // It creates the data directory and, when FORUM_SESSION_SECRET is unset, generates a
 // secret kept in the data directory.
 func Load(getenv func(string) string, f *Flags) (*Config, error) {
+	set := func(flagName string) bool { return f != nil && f.fs != nil && isSet(f.fs, flagName) }
 	val := func(flagName, flagVal, env, def string) string {
-		if f != nil && f.fs != nil && isSet(f.fs, flagName) {
+		if set(flagName) {
 			return flagVal
 		}
 		if v := strings.TrimSpace(getenv(env)); v != "" {
@@ -99,7 +100,7 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 		Dev:      fl.dev,
 		LogLevel: val("", "", "FORUM_LOG_LEVEL", "info"),
 	}
-	if v := strings.TrimSpace(getenv("FORUM_DEV")); v != "" && !(f != nil && f.fs != nil && isSet(f.fs, "dev")) {
+	if v := strings.TrimSpace(getenv("FORUM_DEV")); v != "" && !set("dev") {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return nil, &Error{"FORUM_DEV", fmt.Sprintf("%q is not true or false", v)}
