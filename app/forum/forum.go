@@ -158,15 +158,9 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 	now := s.now()
 	var p *model.Post
 	err = s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+		t, err := s.threadFor(ctx, tx, author, threadID, policy.CanReply)
 		if err != nil {
 			return err
-		}
-		if !policy.CanView(author, t) {
-			return model.ErrNotFound
-		}
-		if !policy.CanReply(author, t) {
-			return model.ErrForbidden
 		}
 		p = &model.Post{
 			ThreadID: t.ID, AuthorID: author.ID, Anonymous: in.Anonymous,
@@ -201,15 +195,9 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, postID int64) error {
 	now := s.now()
 	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+		t, err := s.threadFor(ctx, tx, actor, threadID, policy.CanMarkHelpful)
 		if err != nil {
 			return err
-		}
-		if !policy.CanView(actor, t) {
-			return model.ErrNotFound
-		}
-		if !policy.CanMarkHelpful(actor, t) {
-			return model.ErrForbidden
 		}
 		p, err := s.store.PostByID(ctx, tx, postID)
 		if err != nil {
@@ -226,6 +214,23 @@ func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, 
 		}
 		return s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now)
 	})
+}
+
+// threadFor loads a thread for a change by actor: not found when the actor may not read
+// it, forbidden when allowed says no.
+func (s *Service) threadFor(ctx context.Context, tx bun.IDB, actor *model.User, threadID int64,
+	allowed func(*model.User, *model.Thread) bool) (*model.Thread, error) {
+	t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+	if err != nil {
+		return nil, err
+	}
+	if !policy.CanView(actor, t) {
+		return nil, model.ErrNotFound
+	}
+	if !allowed(actor, t) {
+		return nil, model.ErrForbidden
+	}
+	return t, nil
 }
 
 func validateTitle(inv *model.InvalidError, title string) {

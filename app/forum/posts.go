@@ -152,15 +152,9 @@ func (s *Service) refreshThread(ctx context.Context, tx bun.IDB, t *model.Thread
 func (s *Service) UnmarkHelpful(ctx context.Context, actor *model.User, threadID int64) error {
 	now := s.now()
 	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+		t, err := s.threadFor(ctx, tx, actor, threadID, policy.CanMarkHelpful)
 		if err != nil {
 			return err
-		}
-		if !policy.CanView(actor, t) {
-			return model.ErrNotFound
-		}
-		if !policy.CanMarkHelpful(actor, t) {
-			return model.ErrForbidden
 		}
 		t.HelpfulPostID = nil
 		if err := s.refreshThread(ctx, tx, t); err != nil {
