@@ -260,3 +260,33 @@ func (s *Store) MergeTag(ctx context.Context, db bun.IDB, from, into *model.Tag,
 	}
 	return threadIDs, nil
 }
+
+// ThreadIDsWithTag returns the threads that carry a tag.
+func (s *Store) ThreadIDsWithTag(ctx context.Context, tagID int64) ([]int64, error) {
+	var ids []int64
+	err := s.DB.NewSelect().Model((*model.ThreadTag)(nil)).Column("thread_id").Where("tag_id = ?", tagID).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("threads with tag %d: %w", tagID, err)
+	}
+	return ids, nil
+}
+
+// LatestChangeID returns the id of the newest change-log row (0 when there is none).
+func (s *Store) LatestChangeID(ctx context.Context) (int64, error) {
+	var id int64
+	err := s.DB.NewSelect().Model((*model.Change)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &id)
+	if err != nil {
+		return 0, fmt.Errorf("latest change: %w", err)
+	}
+	return id, nil
+}
+
+// ThreadIDsAfter returns up to limit thread ids above after, in order (for a full reindex).
+func (s *Store) ThreadIDsAfter(ctx context.Context, after int64, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.DB.NewSelect().Model((*model.Thread)(nil)).Column("id").Where("id > ?", after).Order("id").Limit(int64(limit)).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("thread ids: %w", err)
+	}
+	return ids, nil
+}

@@ -1,0 +1,61 @@
+package search
+
+import (
+	"strings"
+	"time"
+
+	"github.com/microcosm-cc/bluemonday"
+
+	"forum/app/model"
+)
+
+// Document is what the index keeps of a thread.
+type Document struct {
+	ID             int64     `json:"-"`
+	Title          string    `json:"title"`
+	Body           string    `json:"body"`
+	Answers        string    `json:"answers"` // replies by experts, boosted in queries
+	Replies        string    `json:"replies"`
+	Tags           []string  `json:"tags"`
+	Kind           string    `json:"kind"`
+	State          string    `json:"state"`
+	Visibility     string    `json:"visibility"`
+	ExpertAnswered bool      `json:"expert_answered"`
+	Created        time.Time `json:"created"`
+	LastActivity   time.Time `json:"last_activity"`
+}
+
+var plain = bluemonday.StrictPolicy()
+
+// text returns the words of a post's sanitized HTML, without markup.
+func text(html string) string {
+	return strings.Join(strings.Fields(plain.Sanitize(strings.NewReplacer("<", " <", ">", "> ").Replace(html))), " ")
+}
+
+// NewDocument builds the document of a thread from its posts. Deleted and hidden posts
+// are left out; so is the author of anything, so that no name reaches the index.
+func NewDocument(t *model.Thread, posts []*model.Post) Document {
+	d := Document{ID: t.ID, Title: t.Title, Kind: t.Kind, State: t.State, Visibility: t.Visibility,
+		Created: t.CreatedAt, LastActivity: t.LastActivityAt}
+	for _, tag := range t.Tags {
+		d.Tags = append(d.Tags, tag.Slug)
+	}
+	var answers, replies []string
+	for _, p := range posts {
+		if p.DeletedAt != nil || p.HiddenAt != nil {
+			continue
+		}
+		switch {
+		case p.Opening:
+			d.Body = text(p.BodyHTML)
+		case p.Expert:
+			answers = append(answers, text(p.BodyHTML))
+			d.ExpertAnswered = true
+		default:
+			replies = append(replies, text(p.BodyHTML))
+		}
+	}
+	d.Answers = strings.Join(answers, "\n\n")
+	d.Replies = strings.Join(replies, "\n\n")
+	return d
+}

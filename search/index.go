@@ -1,0 +1,144 @@
+// Package search keeps the bleve full-text index of the forum's threads, one document per
+// thread, fed from the change log. The database is the truth; the index is derived and can
+// always be rebuilt (forum reindex).
+package search
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bolt "go.etcd.io/bbolt"
+)
+
+// lastChangeKey is where the index keeps the id of the last change-log row it applied.
+var lastChangeKey = []byte("last_change")
+
+// ErrInUse reports an index opened by another process (bleve allows one writer).
+var ErrInUse = errors.New("the search index is in use by another process (a running server?)")
+
+// Index is the bleve index of threads.
+type Index struct {
+	mu   sync.RWMutex
+	idx  bleve.Index
+	path string
+}
+
+// Open opens the index in dir, creating it when missing. It does not wait for an index
+// another process holds: it returns ErrInUse after a short timeout.
+func Open(dir string) (*Index, error) {
+	path := filepath.Join(dir, "search.bleve")
+	config := map[string]interface{}{"bolt_timeout": "2s"}
+	idx, err := bleve.OpenUsing(path, config)
+	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		idx, err = bleve.NewUsing(path, newMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, config)
+	}
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, ErrInUse
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open search index %s: %w", path, err)
+	}
+	return &Index{idx: idx, path: path}, nil
+}
+
+// Close closes the index.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.idx.Close()
+}
+
+// LastApplied returns the id of the last change-log row the index applied (0 for none).
+func (ix *Index) LastApplied() (int64, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	b, err := ix.idx.GetInternal(lastChangeKey)
+	if err != nil || len(b) == 0 {
+		return 0, err
+	}
+	return strconv.ParseInt(string(b), 10, 64)
+}
+
+// Apply indexes docs, removes the threads in deletions and records lastChange, in one
+// batch: after a crash the index either has all of it or none of it, and the syncer
+// applies the same rows again.
+func (ix *Index) Apply(docs []Document, deletions []int64, lastChange int64) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	b := ix.idx.NewBatch()
+	for _, d := range docs {
+		if err := b.Index(docID(d.ID), d); err != nil {
+			return fmt.Errorf("index thread %d: %w", d.ID, err)
+		}
+	}
+	for _, id := range deletions {
+		b.Delete(docID(id))
+	}
+	b.SetInternal(lastChangeKey, []byte(strconv.FormatInt(lastChange, 10)))
+	return ix.idx.Batch(b)
+}
+
+// Count returns the number of indexed threads.
+func (ix *Index) Count() (uint64, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.idx.DocCount()
+}
+
+func docID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// newMapping is a lean mapping: no _all field, no doc values on text, only what search
+// and highlighting need.
+func newMapping() mapping.IndexMapping {
+	text := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = en.AnalyzerName
+		f.Store = store
+		f.IncludeInAll = false
+		f.DocValues = false
+		f.IncludeTermVectors = store // needed to highlight
+		return f
+	}
+	kw := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.IncludeInAll = false
+		return f
+	}
+	date := bleve.NewDateTimeFieldMapping()
+	date.IncludeInAll = false
+	flag := bleve.NewBooleanFieldMapping()
+	flag.IncludeInAll = false
+
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt("title", text(true))
+	doc.AddFieldMappingsAt("body", text(true))
+	doc.AddFieldMappingsAt("answers", text(true))
+	doc.AddFieldMappingsAt("replies", text(false))
+	doc.AddFieldMappingsAt("tags", kw())
+	doc.AddFieldMappingsAt("kind", kw())
+	doc.AddFieldMappingsAt("state", kw())
+	doc.AddFieldMappingsAt("visibility", kw())
+	doc.AddFieldMappingsAt("expert_answered", flag)
+	doc.AddFieldMappingsAt("created", date)
+	doc.AddFieldMappingsAt("last_activity", date)
+
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = en.AnalyzerName
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+	return m
+}
+
+// Remove deletes the index folder (forum reindex builds a new one beside it).
+func Remove(dir string) error { return os.RemoveAll(filepath.Join(dir, "search.bleve")) }

@@ -1,0 +1,243 @@
+package search_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"forum/app/forum"
+	"forum/app/markdown"
+	"forum/app/model"
+	"forum/app/store"
+	"forum/app/store/storetest"
+	"forum/search"
+)
+
+type board struct {
+	st     *store.Store
+	svc    *forum.Service
+	member *model.User
+	expert *model.User
+}
+
+func newBoard(t *testing.T, st *store.Store) *board {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	b := &board{st: st, svc: forum.New(st, markdown.New())}
+	mk := func(name string, role model.Role) *model.User {
+		u := &model.User{Pseudonym: name, Role: role, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
+		if err := st.InsertUser(ctx, st.DB, u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	b.member, b.expert = mk("asker", model.RoleMember), mk("coach", model.RoleExpert)
+	for _, slug := range []string{"craft", "mat", "probation", "dbt"} {
+		if err := st.InsertTag(ctx, st.DB, &model.Tag{Name: slug, Slug: slug, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+func (b *board) ask(t *testing.T, title, body string, tags ...string) *model.Thread {
+	t.Helper()
+	th, err := b.svc.Ask(context.Background(), b.member, forum.AskInput{Title: title, Body: body, Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return th
+}
+
+func sync(t *testing.T, s *search.Syncer) {
+	t.Helper()
+	for {
+		n, err := s.SyncOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+func ids(r *search.Result) []int64 {
+	var out []int64
+	for _, h := range r.Hits {
+		out = append(out, h.ThreadID)
+	}
+	return out
+}
+
+func find(t *testing.T, ix *search.Index, q string) []int64 {
+	t.Helper()
+	r, err := ix.Search(context.Background(), search.Request{Query: search.ParseQuery(q)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids(r)
+}
+
+func contains(xs []int64, x int64) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAcronymsFuzzyPhrasesAndOperators(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := newBoard(t, st)
+		ix, err := search.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		mat := b.ask(t, "Is MAT right for my son?", "His doctor mentioned buprenorphine.", "mat")
+		dbt := b.ask(t, "DBT skills for parents", "Which DBT skills help at home?", "dbt")
+		iop := b.ask(t, "IOP three evenings a week", "Will IOP be enough for SUD?", "craft")
+		po := b.ask(t, "Missed a check-in with his PO", "The probation officer called us.", "probation")
+		boundaries := b.ask(t, "Setting boundaries about money", "We keep giving him rent money.", "craft")
+		if _, err := b.svc.Reply(context.Background(), b.expert, mat.ID, forum.ReplyInput{Body: "Medication for opioid use disorder saves lives."}); err != nil {
+			t.Fatal(err)
+		}
+		sync(t, search.NewSyncer(st, ix, nil))
+
+		cases := []struct {
+			q    string
+			want []int64
+			not  []int64
+		}{
+			{"MAT", []int64{mat.ID}, []int64{dbt.ID}},
+			{"dbt", []int64{dbt.ID}, []int64{mat.ID}},
+			{"IOP", []int64{iop.ID}, nil},
+			{"SUD", []int64{iop.ID}, nil},
+			{"PO", []int64{po.ID}, nil},
+			{"boundries", []int64{boundaries.ID}, nil}, // a typo
+			{`"rent money"`, []int64{boundaries.ID}, nil},
+			{`"money rent"`, nil, []int64{boundaries.ID}},
+			{"tag:craft", []int64{iop.ID, boundaries.ID}, []int64{mat.ID}},
+			{"tag:craft money", []int64{boundaries.ID}, []int64{iop.ID}},
+			{"is:answered", []int64{mat.ID}, []int64{dbt.ID}},
+			{"is:unanswered skills", []int64{dbt.ID}, []int64{mat.ID}},
+			{"by:expert", []int64{mat.ID}, []int64{po.ID}},
+			{"opioid", []int64{mat.ID}, nil}, // found in the expert's answer
+			{"after:2000-01-01 probation", []int64{po.ID}, nil},
+			{"before:2000-01-01 probation", nil, []int64{po.ID}},
+		}
+		for _, tc := range cases {
+			got := find(t, ix, tc.q)
+			for _, w := range tc.want {
+				if !contains(got, w) {
+					t.Errorf("%q found %v, lacking thread %d", tc.q, got, w)
+				}
+			}
+			for _, n := range tc.not {
+				if contains(got, n) {
+					t.Errorf("%q found %v, including thread %d", tc.q, got, n)
+				}
+			}
+		}
+		// Highlighting marks the words and escapes the rest.
+		r, _ := ix.Search(context.Background(), search.Request{Query: search.ParseQuery("buprenorphine")})
+		if len(r.Hits) != 1 || !strings.Contains(string(r.Hits[0].Snippet), "<mark>buprenorphine</mark>") {
+			t.Fatalf("snippet = %+v", r.Hits)
+		}
+	})
+}
+
+func TestSnippetsNeverBreakTheHTML(t *testing.T) {
+	b := newBoard(t, storetest.Open(t, "sqlite"))
+	ix, err := search.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	b.ask(t, `<b>Bold</b> title about "quotes" & ampersands`, "Text with `<script>alert(1)</script>` and <i>tags</i> about ampersands", "craft")
+	sync(t, search.NewSyncer(b.st, ix, nil))
+	r, err := ix.Search(context.Background(), search.Request{Query: search.ParseQuery("ampersands")})
+	if err != nil || len(r.Hits) != 1 {
+		t.Fatalf("%v %v", r, err)
+	}
+	for _, s := range []string{string(r.Hits[0].Title), string(r.Hits[0].Snippet)} {
+		if strings.Contains(s, "<script") || strings.Contains(s, "<b>") || strings.Contains(s, "<i>") {
+			t.Errorf("snippet carries markup: %s", s)
+		}
+	}
+}
+
+func TestKillAndRestartCatchesUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := newBoard(t, st)
+		dir := t.TempDir()
+		ix, err := search.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := b.ask(t, "Before the crash", "naloxone at home", "craft")
+		sync(t, search.NewSyncer(st, ix, nil))
+		ix.Close() // the process stops
+
+		// Written while no syncer runs.
+		second := b.ask(t, "While the index was down", "naloxone in the car", "craft")
+		if _, err := b.svc.ModerateThread(context.Background(), &model.User{ID: b.member.ID, Role: model.RoleModerator, Status: model.StatusActive}, first.ID, forum.ActionHide, ""); err != nil {
+			t.Fatal(err)
+		}
+
+		ix, err = search.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		s := search.NewSyncer(st, ix, nil)
+		sync(t, s)
+		got := find(t, ix, "naloxone")
+		if !contains(got, second.ID) || contains(got, first.ID) {
+			t.Fatalf("after restart: %v, want %d and not the hidden %d", got, second.ID, first.ID)
+		}
+		if s.Lag() != 0 {
+			t.Fatalf("lag = %d", s.Lag())
+		}
+	})
+}
+
+func TestSecondOpenDoesNotHang(t *testing.T) {
+	dir := t.TempDir()
+	ix, err := search.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	start := time.Now()
+	_, err = search.Open(dir)
+	if !errors.Is(err, search.ErrInUse) {
+		t.Fatalf("second open: %v, want ErrInUse", err)
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Fatal("second open hung")
+	}
+}
+
+func TestMembersOnlyCount(t *testing.T) {
+	b := newBoard(t, storetest.Open(t, "sqlite"))
+	ix, err := search.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	b.ask(t, "A private worry about zyxwords", "zyxwords", "craft")
+	sync(t, search.NewSyncer(b.st, ix, nil))
+	r, err := ix.Search(context.Background(), search.Request{Query: search.ParseQuery("zyxwords"), PublicOnly: true})
+	if err != nil || r.Total != 0 || len(r.Hits) != 0 {
+		t.Fatalf("visitor search found members-only threads: %+v %v", r, err)
+	}
+	if n, err := ix.CountMembersOnly(context.Background(), search.ParseQuery("zyxwords")); err != nil || n != 1 {
+		t.Fatalf("members-only count = %d, %v", n, err)
+	}
+}
