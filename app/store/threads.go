@@ -209,3 +209,31 @@ func (s *Store) RemovePostsByAuthor(ctx context.Context, db bun.IDB, userID int6
 	}
 	return threadIDs, nil
 }
+
+// ThreadsByIDs returns the threads with the given ids, with authors and tags, in the
+// order of ids; missing ids are left out.
+func (s *Store) ThreadsByIDs(ctx context.Context, ids []int64) ([]*model.Thread, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var threads []*model.Thread
+	err := s.DB.NewSelect().Model(&threads).
+		Relation("Author").
+		Relation("Tags", func(sq *bun.SelectQuery) *bun.SelectQuery { return sq.Order("tag.name") }).
+		Where("thread.id IN (?)", bun.List(ids)).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("threads by id: %w", err)
+	}
+	byID := make(map[int64]*model.Thread, len(threads))
+	for _, t := range threads {
+		byID[t.ID] = t
+	}
+	out := make([]*model.Thread, 0, len(ids))
+	for _, id := range ids {
+		if t, ok := byID[id]; ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}

@@ -21,6 +21,7 @@ import (
 	"forum/app/store"
 	"forum/app/store/storetest"
 	"forum/app/web"
+	"forum/search"
 )
 
 // env is one forum under test: a real database, the real server, named fixtures.
@@ -31,6 +32,7 @@ type env struct {
 	srv    *web.Server
 	logBuf *strings.Builder
 	logMu  *sync.Mutex
+	syncer *search.Syncer
 
 	parent, spouse, coach, moderator *model.User
 	question, answered, resolved     *model.Thread
@@ -69,11 +71,18 @@ func newEnvWith(t testing.TB, st *store.Store, o envOptions) *env {
 	sw := &syncWriter{w: logBuf}
 	log := slog.New(slog.NewTextHandler(sw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := forum.New(st, markdown.New())
-	srv, err := web.New(web.Options{Config: cfg, Store: st, Forum: svc, Logger: log, Version: "test", Providers: providers})
+	ix, err := search.Open(t.TempDir())
+	if err != nil {
+		t.Fatalf("search index: %v", err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	syncer := search.NewSyncer(st, ix, log)
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Forum: svc, Logger: log, Version: "test", Providers: providers,
+		Search: ix, Syncer: syncer})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
-	e := &env{t: t, st: st, forum: svc, srv: srv, logBuf: logBuf, logMu: &sw.mu}
+	e := &env{t: t, st: st, forum: svc, srv: srv, logBuf: logBuf, logMu: &sw.mu, syncer: syncer}
 	if o.fixtures {
 		e.fixtures()
 	}
@@ -191,3 +200,17 @@ func each(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// sync brings the search index up to date with the database.
+func (e *env) sync() {
+	e.t.Helper()
+	for {
+		n, err := e.syncer.SyncOnce(context.Background())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}

@@ -23,15 +23,16 @@ func (s *Server) routes() {
 	e.GET("/static/*", s.staticFile)
 
 	// Pages that read the forum: members see everything; visitors see what the forum is.
-	e.GET("/", s.home)                 // visitors: what the community is; pending: welcome
-	e.GET("/t/:id", s.thread)          // policy.CanView
-	e.GET("/t/:id/:slug", s.thread)    // policy.CanView
-	e.GET("/u/:name", s.profile)       // policy.CanViewProfile
-	e.GET("/crisis", s.crisis)         // anyone
-	e.GET("/unanswered", s.unanswered) // members
-	e.GET("/mine", s.mine)             // members
-	e.GET("/tags", s.tagIndex)         // members
-	e.GET("/tags/:slug", s.tagPage)    // members
+	e.GET("/", s.home)                                                              // visitors: what the community is; pending: welcome
+	e.GET("/t/:id", s.thread)                                                       // policy.CanView
+	e.GET("/t/:id/:slug", s.thread)                                                 // policy.CanView
+	e.GET("/u/:name", s.profile)                                                    // policy.CanViewProfile
+	e.GET("/search", s.searchPage, rateLimit(rate.Every(200*time.Millisecond), 30)) // anyone; visitors see the public archive
+	e.GET("/crisis", s.crisis)                                                      // anyone
+	e.GET("/unanswered", s.unanswered)                                              // members
+	e.GET("/mine", s.mine)                                                          // members
+	e.GET("/tags", s.tagIndex)                                                      // members
+	e.GET("/tags/:slug", s.tagPage)                                                 // members
 
 	// Writing: members; each operation asks app/policy again.
 	posting := rateLimit(rate.Every(2*time.Second), 20)

@@ -22,6 +22,7 @@ import (
 	"forum/app/forum"
 	"forum/app/policy"
 	"forum/app/store"
+	"forum/search"
 	"forum/static"
 	"forum/views"
 )
@@ -38,6 +39,9 @@ type Options struct {
 	Version string
 	// Providers are the sign-in providers; nil means none are configured.
 	Providers *auth.Providers
+	// Search is the full-text index and Syncer what keeps it current; nil: no search.
+	Search *search.Index
+	Syncer *search.Syncer
 }
 
 // Server serves the forum over HTTP.
@@ -50,6 +54,8 @@ type Server struct {
 
 	sessions  *auth.Sessions
 	providers *auth.Providers
+	search    *search.Index
+	syncer    *search.Syncer
 
 	echo     *echo.Echo
 	assets   *static.Assets
@@ -66,7 +72,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		cfg: o.Config, store: o.Store, forum: o.Forum, log: o.Logger, version: o.Version,
 		ShutdownTimeout: 30 * time.Second,
-		sessions:        auth.NewSessions(o.Store), providers: o.Providers,
+		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
 	}
 	if s.providers == nil {
 		s.providers = &auth.Providers{}

@@ -22,6 +22,7 @@ import (
 	"forum/app/markdown"
 	"forum/app/store"
 	"forum/app/web"
+	"forum/search"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -37,6 +38,7 @@ Commands:
   migrate   apply database migrations
   seed      write the demo board (personas, tags, threads)
   user      list accounts, approve, set a role, suspend
+  reindex   rebuild the search index from the database
   version   print the version
 
 Every command reads the same configuration from environment variables
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = migrateCmd(ctx, args, getenv, stdout, stderr)
 	case "seed":
 		err = seedCmd(ctx, args, getenv, stdout, stderr)
+	case "reindex":
+		err = reindexCmd(ctx, args, getenv, stdout, stderr)
 	case "user":
 		err = userCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
@@ -170,9 +174,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	index, err := search.Open(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer index.Close()
+	syncer := search.NewSyncer(st, index, log)
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer stopSync()
+	go syncer.Run(syncCtx)
+
 	srv, err := web.New(web.Options{
 		Config: cfg, Store: st, Forum: forum.New(st, markdown.New()), Logger: log, Version: version,
-		Providers: providers,
+		Providers: providers, Search: index, Syncer: syncer,
 	})
 	if err != nil {
 		return err
@@ -266,4 +280,45 @@ func unwrapNet(err error) error {
 		return oe.Err
 	}
 	return err
+}
+
+func reindexCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("reindex", "Rebuild the search index from the database, with a progress bar and a summary.\nIt refuses while a running server holds the index: stop the server first.", stderr)
+	flags := config.Register(fs, false)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv, flags)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// Opening first tells whether a server holds the index, before anything is removed.
+	old, err := search.Open(cfg.DataDir)
+	if errors.Is(err, search.ErrInUse) {
+		return fmt.Errorf("%w: stop the server, then run forum reindex again", err)
+	}
+	if err != nil {
+		return err
+	}
+	old.Close()
+	if err := search.Remove(cfg.DataDir); err != nil {
+		return err
+	}
+	ix, err := search.Open(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	sum, err := search.Rebuild(ctx, st, ix, stderr)
+	if err != nil {
+		return err
+	}
+	rate := float64(sum.Posts) / sum.Duration.Seconds()
+	fmt.Fprintf(stdout, "indexed %d threads (%d posts) in %s, %.0f posts/s\n", sum.Threads, sum.Posts, sum.Duration.Round(time.Millisecond), rate)
+	return nil
 }

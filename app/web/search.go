@@ -1,0 +1,173 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"forum/app/model"
+	"forum/app/policy"
+	"forum/search"
+)
+
+// searchPageSize is how many results a page shows.
+const searchPageSize = 20
+
+type searchResult struct {
+	Item    threadItem
+	Title   template.HTML
+	Snippet template.HTML
+}
+
+type facetView struct {
+	Slug, Name string
+	Count      int
+	Active     bool
+	URL        string
+}
+
+type searchData struct {
+	Q           string
+	Tags        []string
+	Newest      bool
+	Searched    bool
+	Total       uint64
+	Results     []searchResult
+	Facets      []facetView
+	Notes       []string
+	MembersOnly uint64 // for visitors: how many members-only threads also match
+	Visitor     bool
+	Next, Prev  string
+	NewestURL   string
+	RelevURL    string
+}
+
+// searchPage searches the forum: members search everything, visitors the public archive
+// (the visibility filter is part of the index query) and learn only how many members-only
+// threads also match. htmx requests get the results block as people type.
+func (s *Server) searchPage(c echo.Context) error {
+	if s.search == nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable)
+	}
+	v := viewer(c)
+	member := policy.IsMember(v)
+	params := c.QueryParams()
+	d := searchData{Q: strings.TrimSpace(params.Get("q")), Tags: params["tag"], Newest: params.Get("sort") == "newest", Visitor: !member}
+	page, _ := strconv.Atoi(params.Get("page"))
+	if page < 1 || page > 50 {
+		page = 1
+	}
+	q := search.ParseQuery(d.Q)
+	for _, t := range d.Tags {
+		if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
+			q.Tags = append(q.Tags, t)
+		}
+	}
+	d.Notes = q.Notes
+	if !q.Empty() {
+		d.Searched = true
+		ctx := c.Request().Context()
+		res, err := s.search.Search(ctx, search.Request{Query: q, PublicOnly: !member, Newest: d.Newest,
+			From: (page - 1) * searchPageSize, Size: searchPageSize})
+		if err != nil {
+			return err
+		}
+		d.Total = res.Total
+		ids := make([]int64, len(res.Hits))
+		for i, h := range res.Hits {
+			ids[i] = h.ThreadID
+		}
+		threads, err := s.store.ThreadsByIDs(ctx, ids)
+		if err != nil {
+			return err
+		}
+		byID := map[int64]*model.Thread{}
+		for _, t := range threads {
+			byID[t.ID] = t
+		}
+		for _, h := range res.Hits {
+			t, ok := byID[h.ThreadID]
+			if !ok || !policy.CanView(v, t) {
+				continue
+			}
+			title := h.Title
+			if title == "" {
+				title = template.HTML(template.HTMLEscapeString(t.Title))
+			}
+			d.Results = append(d.Results, searchResult{Item: newThreadItem(v, t), Title: title, Snippet: h.Snippet})
+		}
+		if err := s.searchFacets(c, &d, res.Tags); err != nil {
+			return err
+		}
+		if !member {
+			if d.MembersOnly, err = s.search.CountMembersOnly(ctx, q); err != nil {
+				return err
+			}
+		}
+		if uint64(page*searchPageSize) < res.Total {
+			d.Next = searchURL(d.Q, d.Tags, d.Newest, page+1)
+		}
+		if page > 1 {
+			d.Prev = searchURL(d.Q, d.Tags, d.Newest, page-1)
+		}
+	}
+	d.NewestURL, d.RelevURL = searchURL(d.Q, d.Tags, true, 1), searchURL(d.Q, d.Tags, false, 1)
+	return s.render(c, http.StatusOK, "search", "search", d)
+}
+
+func (s *Server) searchFacets(c echo.Context, d *searchData, counts []search.TagCount) error {
+	tags, err := s.store.Tags(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, t := range tags {
+		names[t.Slug] = t.Name
+	}
+	active := map[string]bool{}
+	for _, t := range d.Tags {
+		active[t] = true
+	}
+	for _, tc := range counts {
+		name, ok := names[tc.Slug]
+		if !ok {
+			continue
+		}
+		f := facetView{Slug: tc.Slug, Name: name, Count: tc.Count, Active: active[tc.Slug]}
+		next := append([]string{}, d.Tags...)
+		if f.Active {
+			next = next[:0]
+			for _, t := range d.Tags {
+				if t != tc.Slug {
+					next = append(next, t)
+				}
+			}
+		} else {
+			next = append(next, tc.Slug)
+		}
+		f.URL = searchURL(d.Q, next, d.Newest, 1)
+		d.Facets = append(d.Facets, f)
+	}
+	return nil
+}
+
+func searchURL(q string, tags []string, newest bool, page int) string {
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	for _, t := range tags {
+		v.Add("tag", t)
+	}
+	if newest {
+		v.Set("sort", "newest")
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return "/search?" + v.Encode()
+}
