@@ -174,3 +174,44 @@ func (ix *Index) CountMembersOnly(ctx context.Context, q Query) (uint64, error) 
 	}
 	return res.Total, nil
 }
+
+// Similar returns up to n threads whose words resemble text (a title being typed, or a
+// thread's own title and opening), best first, leaving out exclude.
+func (ix *Index) Similar(ctx context.Context, text string, exclude int64, publicOnly bool, n int) ([]int64, error) {
+	words := ParseQuery(text).Words
+	if len(words) == 0 {
+		return nil, nil
+	}
+	joined := strings.Join(words, " ")
+	var any []query.Query
+	for _, f := range []struct {
+		name  string
+		boost float64
+	}{{"title", 3}, {"body", 1}, {"answers", 0.5}} {
+		m := bleve.NewMatchQuery(joined) // any of the words
+		m.SetField(f.name)
+		m.SetBoost(f.boost)
+		any = append(any, m)
+	}
+	var q query.Query = bleve.NewDisjunctionQuery(any...)
+	if publicOnly {
+		t := bleve.NewTermQuery(model.VisibilityPublic)
+		t.SetField("visibility")
+		q = bleve.NewConjunctionQuery(q, t)
+	}
+	req := bleve.NewSearchRequestOptions(q, n+1, 0, false)
+	ix.mu.RLock()
+	res, err := ix.idx.SearchInContext(ctx, req)
+	ix.mu.RUnlock()
+	if err != nil {
+		return nil, fmt.Errorf("similar: %w", err)
+	}
+	var out []int64
+	for _, h := range res.Hits {
+		id, err := strconv.ParseInt(h.ID, 10, 64)
+		if err == nil && id != exclude && len(out) < n {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

@@ -51,7 +51,8 @@ type AskInput struct {
 	ContentNote string
 	Tags        []string // tag slugs
 	Anonymous   bool
-	DemoKey     string // set only by the demo seeder, to make seeding idempotent
+	// PublishConsent: the asker agrees that the question may be published to the public archive.
+	PublishConsent bool
 }
 
 // Ask starts a thread: a question, a discussion or (experts) an article.
@@ -95,11 +96,8 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 	now := s.now()
 	t := &model.Thread{
 		Kind: in.Kind, Title: in.Title, Slug: Slugify(in.Title), AuthorID: author.ID,
-		Anonymous: in.Anonymous, Visibility: model.VisibilityMembers, State: model.StateOpen,
+		Anonymous: in.Anonymous, Visibility: model.VisibilityMembers, State: model.StateOpen, PublishConsent: in.PublishConsent,
 		CreatedAt: now, UpdatedAt: now, LastActivityAt: now,
-	}
-	if in.DemoKey != "" {
-		t.DemoKey = &in.DemoKey
 	}
 	err = s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		tags, err := s.store.TagsBySlugs(ctx, tx, slugs)

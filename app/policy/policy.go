@@ -135,3 +135,16 @@ func CanManageTags(v *model.User) bool { return IsModerator(v) }
 
 // CanSeeUnansweredQueue reports whether v is offered the unanswered-questions queue.
 func CanSeeUnansweredQueue(v *model.User) bool { return has(v, model.RoleExpert) }
+
+// CanSetPublishConsent reports whether v may agree (or stop agreeing) to publish thread t
+// to the public archive: its asker.
+func CanSetPublishConsent(v *model.User, t *model.Thread) bool {
+	return IsMember(v) && t != nil && t.AuthorID == v.ID && t.Kind == model.KindQuestion
+}
+
+// CanPublish reports whether v may publish t to the public archive: an expert or moderator,
+// for an answered question whose asker agreed.
+func CanPublish(v *model.User, t *model.Thread) bool {
+	return has(v, model.RoleExpert) && t != nil && !t.Hidden && t.Kind == model.KindQuestion &&
+		t.PublishConsent && t.State != model.StateOpen
+}

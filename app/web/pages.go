@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,7 +30,11 @@ func (s *Server) home(c echo.Context) error {
 		if policy.IsPending(v) {
 			return s.redirect(c, "/welcome")
 		}
-		return s.render(c, http.StatusOK, "home_visitor", "home", nil)
+		public, err := s.store.Threads(c.Request().Context(), store.ThreadQuery{Limit: 10, PublicOnly: true})
+		if err != nil {
+			return err
+		}
+		return s.render(c, http.StatusOK, "home_visitor", "home", threadItems(v, public))
 	}
 	ctx := c.Request().Context()
 	notPinned := false
@@ -75,6 +80,12 @@ type threadData struct {
 	CanModerate bool
 	// CanUnmarkHelpful offers to take back the helpful mark.
 	CanUnmarkHelpful bool
+	// Public archive: the asker's consent, and publishing by experts and moderators.
+	CanSetConsent bool
+	Consent       bool
+	Published     bool
+	CanPublish    bool
+	CanUnpublish  bool
 	Link             linkForm
 	CSRF             string
 }
@@ -92,15 +103,15 @@ func (s *Server) thread(c echo.Context) error {
 		return model.ErrNotFound
 	}
 	v := viewer(c)
-	if !policy.IsMember(v) {
-		// Nothing of a members-only thread, not even whether it exists, reaches others.
-		return s.membersOnly(c, v)
-	}
 	t, err := s.store.ThreadByID(c.Request().Context(), id)
-	if err != nil {
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
 		return err
 	}
-	if !policy.CanView(v, t) {
+	if t == nil || !policy.CanView(v, t) {
+		if !policy.IsMember(v) {
+			// Nothing of a members-only thread, not even whether it exists, reaches others.
+			return s.membersOnly(c, v)
+		}
 		return model.ErrNotFound
 	}
 	if c.Param("slug") != t.Slug && c.Request().Method == http.MethodGet {
@@ -150,7 +161,7 @@ func (s *Server) threadData(c echo.Context, t *model.Thread, reply replyForm) (t
 			d.Linked = append(d.Linked, relatedView{Item: newThreadItem(v, l.Thread), Note: l.Note})
 		}
 	}
-	auto, err := s.store.ThreadsSharingTags(ctx, t.ID, exclude, 5)
+	auto, err := s.relatedThreads(c, t, exclude)
 	if err != nil {
 		return threadData{}, err
 	}
@@ -159,6 +170,10 @@ func (s *Server) threadData(c echo.Context, t *model.Thread, reply replyForm) (t
 			d.Related = append(d.Related, newThreadItem(v, r))
 		}
 	}
+	d.CanSetConsent, d.Consent = policy.CanSetPublishConsent(v, t), t.PublishConsent
+	d.Published = t.Visibility == model.VisibilityPublic
+	d.CanPublish = !d.Published && policy.CanPublish(v, t)
+	d.CanUnpublish = d.Published && policy.CanLinkThreads(v)
 	d.Reply = reply
 	d.Reply.ThreadID, d.Reply.CSRF = t.ID, d.CSRF
 	if d.CanReply && reply.Body == "" && reply.Error == "" {
@@ -171,6 +186,47 @@ func (s *Server) threadData(c echo.Context, t *model.Thread, reply replyForm) (t
 		}
 	}
 	return d, nil
+}
+
+// relatedThreads blends threads that share topics with threads whose words are alike
+// (from the search index), alternating, up to five; links already shown are left out.
+func (s *Server) relatedThreads(c echo.Context, t *model.Thread, exclude []int64) ([]*model.Thread, error) {
+	ctx := c.Request().Context()
+	byTags, err := s.store.ThreadsSharingTags(ctx, t.ID, exclude, 5)
+	if err != nil {
+		return nil, err
+	}
+	if s.search == nil {
+		return byTags, nil
+	}
+	similar, err := s.search.Similar(ctx, t.Title, t.ID, !policy.IsMember(viewer(c)), 5)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[int64]bool{t.ID: true}
+	for _, id := range exclude {
+		seen[id] = true
+	}
+	var textIDs []int64
+	for _, id := range similar {
+		if !seen[id] {
+			textIDs = append(textIDs, id)
+		}
+	}
+	byText, err := s.store.ThreadsByIDs(ctx, textIDs)
+	if err != nil {
+		return nil, err
+	}
+	var out []*model.Thread
+	for i := 0; len(out) < 5 && (i < len(byTags) || i < len(byText)); i++ {
+		for _, list := range [][]*model.Thread{byTags, byText} {
+			if i < len(list) && !seen[list[i].ID] && len(out) < 5 && !list[i].Hidden {
+				seen[list[i].ID] = true
+				out = append(out, list[i])
+			}
+		}
+	}
+	return out, nil
 }
 
 // quoteOf returns the markdown quote of post id, attributed as the viewer sees its author.

@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	e.GET("/t/:id/:slug", s.thread)                                                 // policy.CanView
 	e.GET("/u/:name", s.profile)                                                    // policy.CanViewProfile
 	e.GET("/search", s.searchPage, rateLimit(rate.Every(200*time.Millisecond), 30)) // anyone; visitors see the public archive
+	e.GET("/archive.atom", s.archiveFeed)                                           // anyone: published threads only
 	e.GET("/crisis", s.crisis)                                                      // anyone
 	e.GET("/unanswered", s.unanswered)                                              // members
 	e.GET("/mine", s.mine)                                                          // members
@@ -44,6 +45,9 @@ func (s *Server) routes() {
 	e.POST("/t/:id/reply/draft", s.replyDraft)  // members
 	e.POST("/t/:id/helpful", s.threadHelpful)   // policy.CanMarkHelpful
 	e.POST("/t/:id/related", s.threadLink)      // policy.CanLinkThreads
+	e.POST("/t/:id/consent", s.threadConsent)   // policy.CanSetPublishConsent
+	e.POST("/t/:id/publish", s.threadPublish)   // policy.CanPublish
+	e.GET("/ask/similar", s.similar)            // members
 	e.POST("/t/:id/moderate", s.threadModerate) // policy.CanModerate
 	e.GET("/p/:id/edit", s.postEditForm)        // policy.CanEditPost
 	e.POST("/p/:id/edit", s.postEdit, posting)  // policy.CanEditPost

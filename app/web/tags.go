@@ -44,9 +44,8 @@ func (s *Server) renderTags(c echo.Context, status int, d tagsData) error {
 
 // tagPage lists a tag's threads; moderators rename, describe and merge it here.
 func (s *Server) tagPage(c echo.Context) error {
-	v := viewer(c)
-	if !policy.IsMember(v) {
-		return s.membersOnly(c, v)
+	if policy.IsPending(viewer(c)) {
+		return s.redirect(c, "/welcome")
 	}
 	return s.renderTagPage(c, http.StatusOK, nil, tagForm{})
 }
@@ -64,7 +63,8 @@ func (s *Server) renderTagPage(c echo.Context, status int, errs map[string]strin
 		}
 		return c.Redirect(http.StatusMovedPermanently, "/tags/"+into.Slug)
 	}
-	p, err := s.listPage(c, store.ThreadQuery{TagID: tag.ID})
+	// Visitors see the tag's published threads only.
+	p, err := s.listPage(c, store.ThreadQuery{TagID: tag.ID, PublicOnly: !policy.IsMember(viewer(c))})
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 type askForm struct {
 	Kind, Title, Body, ContentNote string
 	Tags                           []string
-	Anonymous                      bool
+	Anonymous, PublishConsent      bool
 	Errors                         map[string]string
 	AllTags                        []*model.Tag
 	Restored                       bool
@@ -74,7 +74,7 @@ func askFormOf(c echo.Context) (askForm, error) {
 	}
 	return askForm{
 		Kind: form.Get("kind"), Title: form.Get("title"), Body: form.Get("body"), ContentNote: form.Get("content_note"),
-		Tags: form["tags"], Anonymous: form.Get("anonymous") == "on",
+		Tags: form["tags"], Anonymous: form.Get("anonymous") == "on", PublishConsent: form.Get("publish_consent") == "on",
 	}, nil
 }
 
@@ -86,7 +86,7 @@ func (s *Server) askSubmit(c echo.Context) error {
 		return err
 	}
 	t, err := s.forum.Ask(c.Request().Context(), v, forum.AskInput{Kind: f.Kind, Title: f.Title, Body: f.Body,
-		ContentNote: f.ContentNote, Tags: f.Tags, Anonymous: f.Anonymous})
+		ContentNote: f.ContentNote, Tags: f.Tags, Anonymous: f.Anonymous, PublishConsent: f.PublishConsent})
 	var inv *model.InvalidError
 	if errors.As(err, &inv) {
 		f.Errors = inv.Fields

@@ -112,14 +112,30 @@ func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
 
 // displayName is the name a viewer sees for an author: the pseudonym, "A family member"
 // for an anonymous post (moderators see the pseudonym), or "A former member".
+//
+// Someone who is not a member reads only published threads, and sees every person there
+// by role alone: "A family member", "An expert" (whose credential stays), "A moderator".
 func displayName(v *model.User, author *model.User, anonymous bool) string {
 	switch {
 	case author == nil || author.Status == model.StatusDeleted:
 		return formerMember
+	case !policy.IsMember(v):
+		return roleName(author.Role)
 	case anonymous && !policy.CanSeeAnonymousAuthor(v):
 		return anonymousName
 	}
 	return author.Pseudonym
+}
+
+// roleName is how the public archive names a person.
+func roleName(r model.Role) string {
+	switch r {
+	case model.RoleExpert:
+		return "An expert"
+	case model.RoleModerator, model.RoleAdmin:
+		return "A moderator"
+	}
+	return anonymousName
 }
 
 // ago says how long ago t was, the way people say it.
