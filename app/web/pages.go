@@ -86,8 +86,8 @@ type threadData struct {
 	Published     bool
 	CanPublish    bool
 	CanUnpublish  bool
-	Link             linkForm
-	CSRF             string
+	Link          linkForm
+	CSRF          string
 }
 
 type relatedView struct {
