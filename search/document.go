@@ -1,6 +1,8 @@
 package search
 
 import (
+	gohtml "html"
+	"regexp"
 	"strings"
 	"time"
 
@@ -25,11 +27,16 @@ type Document struct {
 	LastActivity   time.Time `json:"last_activity"`
 }
 
-var plain = bluemonday.StrictPolicy()
+var (
+	plain = bluemonday.StrictPolicy()
+	// blockEnd finds where a block of text ends, so that its last word and the next block's
+	// first word do not run together once the markup is gone.
+	blockEnd = regexp.MustCompile(`(?i)</(p|li|td|th|h[1-6]|blockquote|pre)>|<br\s*/?>`)
+)
 
 // text returns the words of a post's sanitized HTML, without markup.
 func text(html string) string {
-	return strings.Join(strings.Fields(plain.Sanitize(strings.NewReplacer("<", " <", ">", "> ").Replace(html))), " ")
+	return strings.Join(strings.Fields(gohtml.UnescapeString(plain.Sanitize(blockEnd.ReplaceAllString(html, " $0")))), " ")
 }
 
 // NewDocument builds the document of a thread from its posts. Deleted and hidden posts

@@ -62,6 +62,11 @@ func build(q Query, publicOnly bool) query.Query {
 			}
 			any = append(any, m)
 		}
+		// A word that names a topic (CRAFT, MAT) finds the threads with that tag too.
+		tag := bleve.NewTermQuery(strings.ToLower(w))
+		tag.SetField("tags")
+		tag.SetBoost(2)
+		any = append(any, tag)
 		must = append(must, bleve.NewDisjunctionQuery(any...))
 	}
 	for _, p := range q.Phrases {

@@ -353,3 +353,55 @@ func TestBrowserAskAnswerHelpful(t *testing.T) {
 	)
 	shot(ctx, "tag-page")
 }
+
+// TestBrowserSearch types into the search box (results arrive as you type), clicks a topic
+// facet, and opens a result.
+func TestBrowserSearch(t *testing.T) {
+	ctx := browser(t)
+	e := newEnvWith(t, storetest.Open(t, config.DriverSQLite), envOptions{fixtures: true, dev: true})
+	e.sync()
+	ts := httptest.NewServer(e.srv.Handler())
+	defer ts.Close()
+	dir := screenshotDir(t)
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1100, 900, viewportOptions(false)...),
+		chromedp.Navigate(ts.URL+"/dev/login"),
+		chromedp.Click(chromedp.CSS(`button[data-persona="maple_mom"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".page-home")),
+		chromedp.Navigate(ts.URL+"/search"),
+		chromedp.WaitVisible(chromedp.CSS("#q")),
+		chromedp.SendKeys(chromedp.CSS("#q"), "CRAFT"),
+		// No submit: htmx fetches the results as the words are typed.
+		chromedp.WaitVisible(chromedp.Search(`//ol[contains(@class,"search-results")]//a[contains(., "start a CRAFT conversation")]`)),
+	)
+	if err != nil {
+		t.Fatalf("search as you type: %v", err)
+	}
+	if u := run(t, ctx, chromedp.Location()); !strings.Contains(u, "q=CRAFT") {
+		t.Errorf("the address does not follow the search: %s", u)
+	}
+	b := run(t, ctx, chromedp.FullScreenshot(100))
+	_ = os.WriteFile(filepath.Join(dir, "search-results.png"), b, 0o644)
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//ul[contains(@class,"facets")]//a[contains(., "MAT")]`)),
+		chromedp.WaitVisible(chromedp.CSS(".tag-active")),
+	)
+	if err != nil {
+		t.Fatalf("click a facet: %v", err)
+	}
+	if text := run(t, ctx, chromedp.Text(chromedp.CSS(".search-results"))); !strings.Contains(text, "swapping one drug") || strings.Contains(text, "start a CRAFT conversation") {
+		t.Errorf("after the MAT facet: %q", text)
+	}
+	b = run(t, ctx, chromedp.FullScreenshot(100))
+	_ = os.WriteFile(filepath.Join(dir, "search-facet.png"), b, 0o644)
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//ol[contains(@class,"search-results")]//a[contains(., "swapping one drug")]`)),
+		chromedp.WaitVisible(chromedp.CSS(".page-thread h1")),
+	)
+	if err != nil {
+		t.Fatalf("open a result: %v", err)
+	}
+	if h := run(t, ctx, chromedp.Text(chromedp.CSS(".page-thread h1"))); h != e.answered.Title {
+		t.Errorf("opened %q", h)
+	}
+}
