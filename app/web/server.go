@@ -42,6 +42,9 @@ type Options struct {
 	// Search is the full-text index and Syncer what keeps it current; nil: no search.
 	Search *search.Index
 	Syncer *search.Syncer
+	// NoRateLimits turns the per-client rate limits off; only the load benchmark does,
+	// since all of its requests come from one address.
+	NoRateLimits bool
 }
 
 // Server serves the forum over HTTP.
@@ -56,6 +59,8 @@ type Server struct {
 	providers *auth.Providers
 	search    *search.Index
 	syncer    *search.Syncer
+
+	noRateLimits bool
 
 	echo     *echo.Echo
 	assets   *static.Assets
@@ -73,6 +78,7 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, store: o.Store, forum: o.Forum, log: o.Logger, version: o.Version,
 		ShutdownTimeout: 30 * time.Second,
 		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
+		noRateLimits: o.NoRateLimits,
 	}
 	if s.providers == nil {
 		s.providers = &auth.Providers{}

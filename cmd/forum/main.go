@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"forum/app/auth"
+	"forum/app/benchdata"
 	"forum/app/config"
 	"forum/app/demo"
 	"forum/app/forum"
@@ -39,6 +40,7 @@ Commands:
   seed      write the demo board (personas, tags, threads)
   user      list accounts, approve, set a role, suspend
   reindex   rebuild the search index from the database
+  bench-data  write a deterministic synthetic board for benchmarks
   version   print the version
 
 Every command reads the same configuration from environment variables
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = migrateCmd(ctx, args, getenv, stdout, stderr)
 	case "seed":
 		err = seedCmd(ctx, args, getenv, stdout, stderr)
+	case "bench-data":
+		err = benchDataCmd(ctx, args, getenv, stdout, stderr)
 	case "reindex":
 		err = reindexCmd(ctx, args, getenv, stdout, stderr)
 	case "user":
@@ -320,5 +324,31 @@ func reindexCmd(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	rate := float64(sum.Posts) / sum.Duration.Seconds()
 	fmt.Fprintf(stdout, "indexed %d threads (%d posts) in %s, %.0f posts/s\n", sum.Threads, sum.Posts, sum.Duration.Round(time.Millisecond), rate)
+	return nil
+}
+
+func benchDataCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench-data", "Write a deterministic synthetic board (bulk inserts) for benchmarks.\nThe same --seed always writes the same board. Use an empty database.", stderr)
+	flags := config.Register(fs, false)
+	threads := fs.Int("threads", 1000, "number of threads")
+	posts := fs.Int("posts", 10000, "number of posts, opening posts included")
+	seed := fs.Uint64("seed", 1, "random seed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv, flags)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sum, err := benchdata.Generate(ctx, st, benchdata.Options{Threads: *threads, Posts: *posts, Seed: *seed}, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d users, %d threads, %d posts in %s\n", sum.Users, sum.Threads, sum.Posts, sum.Duration.Round(time.Millisecond))
 	return nil
 }
