@@ -28,9 +28,16 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-## bench: Go benchmarks of rendering and storage
+BENCH_THREADS ?= 20000
+BENCH_POSTS   ?= 200000
+BENCH_SEED    ?= 1
+
+## bench: Go benchmarks, then the forum at a chosen size (BENCH_THREADS, BENCH_POSTS): index build,
+## search latency, index lag, and page load with wrk (installed from Debian if missing)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem ./app/... ./search/...
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(GO) run ./cmd/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED)
 
 ## docker: build the container image (needs a Docker engine)
 docker:
