@@ -190,7 +190,8 @@ func TestHealthReadyMetrics(t *testing.T) {
 		if rec := e.get("/healthz"); rec.Code != http.StatusOK {
 			t.Errorf("/healthz = %d", rec.Code)
 		}
-		if rec := e.get("/readyz"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"database":"ok"`) {
+		if rec := e.get("/readyz"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"database":"ok"`) ||
+			!strings.Contains(rec.Body.String(), `"search_lag":`) {
 			t.Errorf("/readyz = %d %s", rec.Code, rec.Body)
 		}
 		e.as(e.parent).get("/")

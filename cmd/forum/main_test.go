@@ -15,6 +15,7 @@ import (
 	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
+	"forum/search"
 )
 
 // envOf returns a getenv that sees only vars.
@@ -238,5 +239,28 @@ func TestUserCommand(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("user list lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestReindexRefusesWhileTheIndexIsHeld(t *testing.T) {
+	vars := map[string]string{"FORUM_DATA_DIR": t.TempDir()}
+	if code, _, stderr := runCmd(t, vars, "seed"); code != 0 {
+		t.Fatalf("seed: %s", stderr)
+	}
+	code, out, _ := runCmd(t, vars, "reindex")
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("indexed %d threads", len(demo.Threads))) {
+		t.Fatalf("reindex: exit %d %q", code, out)
+	}
+	held, err := search.Open(vars["FORUM_DATA_DIR"]) // as a running server does
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	code, _, stderr := runCmd(t, vars, "reindex")
+	if code != 1 || !strings.Contains(stderr, "in use") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("reindex beside a running server: exit %d %q", code, stderr)
+	}
+	if n, _ := held.Count(); n != uint64(len(demo.Threads)) {
+		t.Fatalf("the held index lost documents: %d", n)
 	}
 }
