@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -175,47 +176,75 @@ func (s *Store) RelatedLinks(ctx context.Context, threadID int64) ([]RelatedThre
 	return out, nil
 }
 
+// candidatesPerTag bounds the work of finding related threads: only the most recent
+// threads of each shared tag are considered, however large the tag.
+const candidatesPerTag = 60
+
 // ThreadsSharingTags returns threads that share tags with a thread, most shared tags first,
 // then the most recently active, leaving out the thread itself and those in exclude.
+// Its cost does not grow with the size of the board.
 func (s *Store) ThreadsSharingTags(ctx context.Context, threadID int64, exclude []int64, limit int) ([]*model.Thread, error) {
-	var rows []struct {
-		ThreadID int64 `bun:"thread_id"`
-		Shared   int   `bun:"shared"`
+	var tagIDs []int64
+	if err := s.DB.NewSelect().Model((*model.ThreadTag)(nil)).Column("tag_id").Where("thread_id = ?", threadID).Scan(ctx, &tagIDs); err != nil {
+		return nil, fmt.Errorf("tags of thread %d: %w", threadID, err)
 	}
-	exclude = append(exclude, threadID)
-	err := s.DB.NewSelect().TableExpr("thread_tags AS tt").
-		ColumnExpr("tt.thread_id, COUNT(*) AS shared").
-		Join("JOIN threads AS t ON t.id = tt.thread_id").
-		Where("tt.tag_id IN (SELECT tag_id FROM thread_tags WHERE thread_id = ?)", threadID).
-		Where("tt.thread_id NOT IN (?)", bun.List(exclude)).
-		Where("t.hidden = ?", false).
-		GroupExpr("tt.thread_id, t.last_activity_at").
-		OrderExpr("shared DESC, t.last_activity_at DESC, tt.thread_id DESC").
-		Limit(int64(limit)).
-		Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("threads sharing tags with %d: %w", threadID, err)
-	}
-	if len(rows) == 0 {
+	if len(tagIDs) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ThreadID
+	// One query: the newest candidates of each tag, side by side.
+	var union *bun.SelectQuery
+	for i, tagID := range tagIDs {
+		sub := s.DB.NewSelect().TableExpr("(?) AS ?",
+			s.DB.NewSelect().Table("thread_tags").Column("thread_id").
+				Where("tag_id = ? AND thread_id <> ?", tagID, threadID).
+				OrderExpr("thread_id DESC").Limit(candidatesPerTag),
+			bun.Ident(fmt.Sprintf("c%d", i))).Column("thread_id")
+		if union == nil {
+			union = sub
+		} else {
+			union = union.UnionAll(sub)
+		}
+	}
+	var candidates []int64
+	if err := union.Scan(ctx, &candidates); err != nil {
+		return nil, fmt.Errorf("threads sharing tags with %d: %w", threadID, err)
+	}
+	shared := map[int64]int{}
+	skip := map[int64]bool{}
+	for _, id := range exclude {
+		skip[id] = true
+	}
+	var ids []int64
+	for _, id := range candidates {
+		if skip[id] {
+			continue
+		}
+		if shared[id] == 0 {
+			ids = append(ids, id)
+		}
+		shared[id]++
+	}
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	var threads []*model.Thread
-	if err := s.DB.NewSelect().Model(&threads).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return nil, err
+	if err := s.DB.NewSelect().Model(&threads).Where("id IN (?) AND hidden = ?", bun.List(ids), false).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("related threads of %d: %w", threadID, err)
 	}
-	byID := map[int64]*model.Thread{}
-	for _, t := range threads {
-		byID[t.ID] = t
+	sort.Slice(threads, func(i, j int) bool {
+		a, b := threads[i], threads[j]
+		if shared[a.ID] != shared[b.ID] {
+			return shared[a.ID] > shared[b.ID]
+		}
+		if !a.LastActivityAt.Equal(b.LastActivityAt) {
+			return a.LastActivityAt.After(b.LastActivityAt)
+		}
+		return a.ID > b.ID
+	})
+	if len(threads) > limit {
+		threads = threads[:limit]
 	}
-	out := make([]*model.Thread, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, byID[id])
-	}
-	return out, nil
+	return threads, nil
 }
 
 // TagByID returns a tag.
