@@ -241,3 +241,27 @@ func TestMembersOnlyCount(t *testing.T) {
 		t.Fatalf("members-only count = %d, %v", n, err)
 	}
 }
+
+func TestSimilarCacheServesWithinItsTTL(t *testing.T) {
+	b := newBoard(t, storetest.Open(t, "sqlite"))
+	ix, err := search.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := b.ask(t, "Naloxone at home for our son", "Where do we keep naloxone?", "craft")
+	two := b.ask(t, "Naloxone in the car too?", "Should we keep naloxone in the car?", "craft")
+	sync(t, search.NewSyncer(b.st, ix, nil))
+	c := search.NewSimilarCache(ix, time.Minute, 10)
+	got, err := c.Similar(context.Background(), one.ID, one.Title, false, 5)
+	if err != nil || !contains(got, two.ID) || contains(got, one.ID) {
+		t.Fatalf("similar = %v, %v", got, err)
+	}
+	ix.Close() // a cached answer needs no index
+	again, err := c.Similar(context.Background(), one.ID, one.Title, false, 5)
+	if err != nil || len(again) != len(got) {
+		t.Fatalf("cached similar = %v, %v", again, err)
+	}
+	if _, err := c.Similar(context.Background(), two.ID, two.Title, false, 5); err == nil {
+		t.Fatal("an uncached thread was answered from a closed index")
+	}
+}

@@ -199,7 +199,7 @@ func (s *Server) relatedThreads(c echo.Context, t *model.Thread, exclude []int64
 	if s.search == nil {
 		return byTags, nil
 	}
-	similar, err := s.search.Similar(ctx, t.Title, t.ID, !policy.IsMember(viewer(c)), 5)
+	similar, err := s.similarCache.Similar(ctx, t.ID, t.Title, !policy.IsMember(viewer(c)), 5)
 	if err != nil {
 		return nil, err
 	}

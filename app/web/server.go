@@ -55,10 +55,11 @@ type Server struct {
 	log     *slog.Logger
 	version string
 
-	sessions  *auth.Sessions
-	providers *auth.Providers
-	search    *search.Index
-	syncer    *search.Syncer
+	sessions     *auth.Sessions
+	providers    *auth.Providers
+	search       *search.Index
+	syncer       *search.Syncer
+	similarCache *search.SimilarCache
 
 	noRateLimits bool
 
@@ -82,6 +83,9 @@ func New(o Options) (*Server, error) {
 	}
 	if s.providers == nil {
 		s.providers = &auth.Providers{}
+	}
+	if s.search != nil {
+		s.similarCache = search.NewSimilarCache(s.search, 5*time.Minute, 20000)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
