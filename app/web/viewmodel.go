@@ -75,6 +75,7 @@ type postView struct {
 	CanMarkHelpful bool
 	CanQuote       bool
 	CanModerate    bool
+	CanSeeHistory  bool
 	CSRF           string
 }
 
@@ -97,6 +98,7 @@ func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
 	pv.CanEdit = policy.CanEditPost(v, t, p)
 	pv.CanDelete = policy.CanDeletePost(v, t, p)
 	pv.CanModerate = policy.CanModerate(v) && p.DeletedAt == nil
+	pv.CanSeeHistory = pv.Edited && policy.CanViewHistory(v, t)
 	pv.CanQuote = policy.CanReply(v, t) && p.DeletedAt == nil && p.HiddenAt == nil
 	pv.CanMarkHelpful = !p.Opening && policy.CanMarkHelpful(v, t) && p.DeletedAt == nil && p.HiddenAt == nil && !pv.Helpful
 	switch {
