@@ -59,6 +59,7 @@ func build(q Query, publicOnly bool) query.Query {
 			m.SetBoost(f.boost)
 			if len([]rune(w)) >= 5 {
 				m.SetFuzziness(1) // typo tolerance for longer words; short acronyms stay exact
+				m.SetPrefix(1)    // the first letter must match: far fewer terms to expand
 			}
 			any = append(any, m)
 		}

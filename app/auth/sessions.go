@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"forum/app/model"
@@ -23,14 +24,35 @@ const CookieName = "forum_session"
 var ErrNoSession = errors.New("no valid session")
 
 // Sessions creates, finds and revokes database sessions.
+//
+// A checked session is remembered for a few seconds (lookupCacheTTL), so that a page view
+// does not read the session and its user again. Any write this process commits drops what
+// it remembers (store.Generation), so a sign-out, a suspension or a new role here takes
+// effect at once; one made by another node or a command-line tool within lookupCacheTTL.
 type Sessions struct {
 	store *store.Store
 	Now   func() time.Time
+
+	mu     sync.Mutex
+	recent map[string]checkedSession // by token hash
 }
+
+type checkedSession struct {
+	user    model.User
+	sess    model.Session
+	gen     uint64
+	checked time.Time
+}
+
+const (
+	lookupCacheTTL  = 5 * time.Second
+	lookupCacheSize = 50_000
+)
 
 // NewSessions returns a Sessions on st.
 func NewSessions(st *store.Store) *Sessions {
-	return &Sessions{store: st, Now: func() time.Time { return time.Now().UTC() }}
+	return &Sessions{store: st, Now: func() time.Time { return time.Now().UTC() },
+		recent: map[string]checkedSession{}}
 }
 
 // Create starts a session for a user and returns its token, to be given to the browser only.
@@ -56,14 +78,19 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (*model.User, *mode
 	if token == "" || len(token) > 100 {
 		return nil, nil, ErrNoSession
 	}
-	sess, user, err := s.store.SessionByHash(ctx, HashToken(token))
+	hash := HashToken(token)
+	now := s.Now().UTC()
+	gen := s.store.Generation() // before the read: a write committed meanwhile drops the entry
+	if u, sess, ok := s.remembered(string(hash), gen, now); ok {
+		return u, sess, nil
+	}
+	sess, user, err := s.store.SessionByHash(ctx, hash)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil, ErrNoSession
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.Now().UTC()
 	if sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) || user.Status == model.StatusSuspended ||
 		user.Status == model.StatusDeleted {
 		return nil, nil, ErrNoSession
@@ -74,7 +101,40 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (*model.User, *mode
 			return nil, nil, err
 		}
 	}
+	s.remember(string(hash), checkedSession{user: *user, sess: *sess, gen: gen, checked: now})
 	return user, sess, nil
+}
+
+// remembered returns copies of a recently checked session and its user, if no write
+// came since and the session needs no renewal.
+func (s *Sessions) remembered(hash string, gen uint64, now time.Time) (*model.User, *model.Session, bool) {
+	s.mu.Lock()
+	e, ok := s.recent[hash]
+	s.mu.Unlock()
+	if !ok || e.gen != gen || now.Sub(e.checked) >= lookupCacheTTL || now.Before(e.checked) ||
+		!now.Before(e.sess.ExpiresAt) || now.Sub(e.sess.LastSeenAt) > sessionRenewAfter {
+		return nil, nil, false
+	}
+	u, sess := e.user, e.sess
+	sess.User = &u
+	return &u, &sess, true
+}
+
+func (s *Sessions) remember(hash string, e checkedSession) {
+	e.sess.User = nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.recent) >= lookupCacheSize {
+		for k, old := range s.recent {
+			if old.gen != e.gen || e.checked.Sub(old.checked) >= lookupCacheTTL {
+				delete(s.recent, k)
+			}
+		}
+		if len(s.recent) >= lookupCacheSize {
+			clear(s.recent)
+		}
+	}
+	s.recent[hash] = e
 }
 
 // Revoke ends one session.

@@ -74,6 +74,7 @@ func (s *Store) UpdateUser(ctx context.Context, db bun.IDB, u *model.User, colum
 	if _, err := db.NewUpdate().Model(u).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update user %d: %w", u.ID, mapError(err))
 	}
+	s.Changed()
 	return nil
 }
 

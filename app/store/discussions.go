@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -33,21 +36,78 @@ func (s *Store) SaveDraft(ctx context.Context, d *Draft) error {
 	if err != nil {
 		return fmt.Errorf("save draft: %w", err)
 	}
+	s.drafts.gen.Add(1)
 	return nil
 }
 
-// DraftByKey returns a member's draft, or ErrNotFound.
+// DraftByKey returns a member's draft, or ErrNotFound. Every thread page a member opens
+// asks for the draft of its reply, and most have none: a lookup is remembered for
+// draftCacheTTL, until this process writes a draft or commits a transaction. A draft saved
+// through another node is found after at most draftCacheTTL.
 func (s *Store) DraftByKey(ctx context.Context, userID int64, key string) (*Draft, error) {
-	d := new(Draft)
-	if err := s.DB.NewSelect().Model(d).Where("user_id = ? AND draft_key = ?", userID, key).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("draft: %w", mapError(err))
+	k := draftKey{userID, key}
+	gen, dgen, now := s.gen.Load(), s.drafts.gen.Load(), time.Now()
+	s.drafts.mu.Lock()
+	e, ok := s.drafts.m[k]
+	s.drafts.mu.Unlock()
+	if ok && e.gen == gen && e.dgen == dgen && now.Sub(e.at) < draftCacheTTL && !now.Before(e.at) {
+		if e.draft == nil {
+			return nil, fmt.Errorf("draft: %w", model.ErrNotFound)
+		}
+		d := *e.draft
+		return &d, nil
 	}
+	d := new(Draft)
+	err := s.DB.NewSelect().Model(d).Where("user_id = ? AND draft_key = ?", userID, key).Scan(ctx)
+	err = mapError(err)
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		s.drafts.remember(k, draftEntry{gen: gen, dgen: dgen, at: now})
+		return nil, fmt.Errorf("draft: %w", err)
+	case err != nil:
+		return nil, fmt.Errorf("draft: %w", err)
+	}
+	kept := *d
+	s.drafts.remember(k, draftEntry{draft: &kept, gen: gen, dgen: dgen, at: now})
 	return d, nil
+}
+
+const (
+	draftCacheTTL  = 5 * time.Second
+	draftCacheSize = 20_000
+)
+
+type draftKey struct {
+	user int64
+	key  string
+}
+
+type draftEntry struct {
+	draft     *Draft // nil: none
+	gen, dgen uint64
+	at        time.Time
+}
+
+// draftCache holds recent draft lookups; gen advances after every draft write.
+type draftCache struct {
+	gen atomic.Uint64
+	mu  sync.Mutex
+	m   map[draftKey]draftEntry
+}
+
+func (c *draftCache) remember(k draftKey, e draftEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= draftCacheSize {
+		c.m = map[draftKey]draftEntry{}
+	}
+	c.m[k] = e
 }
 
 // DeleteDraft removes a draft (after its text was posted).
 func (s *Store) DeleteDraft(ctx context.Context, db bun.IDB, userID int64, key string) error {
 	_, err := db.NewDelete().Model((*Draft)(nil)).Where("user_id = ? AND draft_key = ?", userID, key).Exec(ctx)
+	s.drafts.gen.Add(1)
 	return err
 }
 

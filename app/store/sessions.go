@@ -44,6 +44,7 @@ func (s *Store) RevokeSession(ctx context.Context, db bun.IDB, id int64, at time
 	if err != nil {
 		return fmt.Errorf("revoke session %d: %w", id, err)
 	}
+	s.Changed()
 	return nil
 }
 

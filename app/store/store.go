@@ -29,8 +29,20 @@ type Store struct {
 	DB     *bun.DB
 	Driver string // config.DriverSQLite or config.DriverPostgres
 	label  string
-	busy   atomic.Int64 // transactions retried after a busy database
+	busy   atomic.Int64  // transactions retried after a busy database
+	gen    atomic.Uint64 // see Generation
+	drafts draftCache
 }
+
+// Generation counts the writes committed through this Store that can change what a page
+// shows (every transaction, a revoked session, a changed profile). A cache of loaded or
+// rendered data remembers the generation it was filled at and holds only while it lasts.
+// Writes by other processes reach it through Changed.
+func (s *Store) Generation() uint64 { return s.gen.Load() }
+
+// Changed advances the generation, after a write that the store did not see itself
+// (another node or a command-line tool wrote to the shared database).
+func (s *Store) Changed() { s.gen.Add(1) }
 
 // Open connects to the database and checks that it answers.
 // label names the database in error messages without a password.
@@ -129,6 +141,11 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) 
 	var err error
 	for i := range attempts {
 		err = s.DB.RunInTx(ctx, nil, fn)
+		if err == nil {
+			// After the commit: a reader that filled a cache meanwhile saw the old
+			// generation, so its entry is dropped.
+			s.Changed()
+		}
 		if err == nil || !isBusy(err) {
 			return mapError(err)
 		}

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -68,13 +70,15 @@ func (s *Server) home(c echo.Context) error {
 }
 
 type threadData struct {
-	Thread      threadItem
-	Opening     postView
-	Helpful     *postView
-	Replies     []postView
-	Linked      []relatedView
-	Related     []threadItem
-	Reply       replyForm
+	Thread  threadItem
+	Opening postView
+	Helpful *postView
+	Replies []postView
+	Linked  []relatedView
+	Related []threadItem
+	Reply   replyForm
+	// ReplyHTML stands in for the reply form in content that is cached for many viewers.
+	ReplyHTML   template.HTML
 	CanReply    bool
 	CanLink     bool
 	CanModerate bool
@@ -103,38 +107,89 @@ func (s *Server) thread(c echo.Context) error {
 		return model.ErrNotFound
 	}
 	v := viewer(c)
-	t, err := s.store.ThreadByID(c.Request().Context(), id)
+	snap, err := s.threads.get(c.Request().Context(), id)
 	if err != nil && !errors.Is(err, model.ErrNotFound) {
 		return err
 	}
-	if t == nil || !policy.CanView(v, t) {
+	if snap == nil || !policy.CanView(v, snap.thread) {
 		if !policy.IsMember(v) {
 			// Nothing of a members-only thread, not even whether it exists, reaches others.
 			return s.membersOnly(c, v)
 		}
 		return model.ErrNotFound
 	}
+	t := snap.thread
 	if c.Param("slug") != t.Slug && c.Request().Method == http.MethodGet {
 		return c.Redirect(http.StatusMovedPermanently, threadURL(t))
 	}
-	d, err := s.threadData(c, t, replyForm{})
+	if s.threads.disable {
+		d, err := s.threadView(c, snap, replyForm{}, csrfToken(c))
+		if err != nil {
+			return err
+		}
+		return s.render(c, http.StatusOK, "thread", "", d)
+	}
+	// The content is rendered once per kind of viewer, with slots for this viewer's CSRF
+	// token and reply form.
+	related, err := s.snapshotRelated(c.Request().Context(), snap, policy.IsMember(v))
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "thread", "", d)
+	content, err := snap.cachedContent(snap.key(v, related), func() (string, error) {
+		d, err := s.threadView(c, snap, replyForm{}, csrfSlot)
+		if err != nil {
+			return "", err
+		}
+		d.ReplyHTML = template.HTML(replySlot) //nolint:gosec // a constant
+		return s.renderBlock("thread", "content", page{SiteName: SiteName, Viewer: v, CSRF: csrfSlot, Data: d})
+	})
+	if err != nil {
+		return err
+	}
+	csrf := csrfToken(c)
+	var reply string
+	if policy.CanReply(v, t) {
+		form, err := s.replyFormOf(c, snap, replyForm{}, csrf)
+		if err != nil {
+			return err
+		}
+		if reply, err = s.renderBlock("thread", "reply_form", form); err != nil {
+			return err
+		}
+	}
+	// The layout needs the title only.
+	d := threadData{Thread: threadItem{Title: t.Title}}
+	return s.renderContent(c, http.StatusOK, "thread", "", d, fillContent(content, csrf, reply))
 }
 
-// threadData gathers what the thread page shows. reply is the reply form's content (a
-// rejected reply comes back in it); when empty, the member's saved draft or a quote fills it.
+// threadData gathers what the thread page of t shows. reply is the reply form's content
+// (a rejected reply comes back in it); when empty, the member's saved draft or a quote
+// fills it.
 func (s *Server) threadData(c echo.Context, t *model.Thread, reply replyForm) (threadData, error) {
-	ctx := c.Request().Context()
-	v := viewer(c)
-	posts, err := s.store.PostsByThread(ctx, t.ID)
+	snap, err := s.threads.get(c.Request().Context(), t.ID)
 	if err != nil {
 		return threadData{}, err
 	}
+	return s.threadView(c, snap, reply, csrfToken(c))
+}
+
+// snapshotRelated returns the related threads of a snapshot for members or visitors.
+func (s *Server) snapshotRelated(ctx context.Context, snap *threadSnapshot, member bool) ([]*model.Thread, error) {
+	exclude := make([]int64, 0, len(snap.links))
+	for _, l := range snap.links {
+		exclude = append(exclude, l.Thread.ID)
+	}
+	return snap.relatedThreads(!member, func() ([]*model.Thread, error) {
+		return s.relatedThreads(ctx, snap.thread, exclude, !member)
+	})
+}
+
+// threadView builds the thread page from a snapshot, with csrf in its forms; see threadData.
+func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyForm, csrf string) (threadData, error) {
+	ctx := c.Request().Context()
+	v, t, posts := viewer(c), snap.thread, snap.posts
 	d := threadData{Thread: newThreadItem(v, t), CanReply: policy.CanReply(v, t), CanLink: policy.CanLinkThreads(v),
-		CanModerate: policy.CanModerate(v), CSRF: csrfToken(c)}
+		CanModerate: policy.CanModerate(v), CSRF: csrf}
 	for _, p := range posts {
 		pv := newPostView(v, t, p)
 		pv.CSRF = d.CSRF
@@ -150,18 +205,12 @@ func (s *Server) threadData(c echo.Context, t *model.Thread, reply replyForm) (t
 		}
 	}
 	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanMarkHelpful(v, t)
-	links, err := s.store.RelatedLinks(ctx, t.ID)
-	if err != nil {
-		return threadData{}, err
-	}
-	exclude := make([]int64, 0, len(links))
-	for _, l := range links {
-		exclude = append(exclude, l.Thread.ID)
+	for _, l := range snap.links {
 		if policy.CanView(v, l.Thread) {
 			d.Linked = append(d.Linked, relatedView{Item: newThreadItem(v, l.Thread), Note: l.Note})
 		}
 	}
-	auto, err := s.relatedThreads(c, t, exclude)
+	auto, err := s.snapshotRelated(ctx, snap, policy.IsMember(v))
 	if err != nil {
 		return threadData{}, err
 	}
@@ -174,24 +223,38 @@ func (s *Server) threadData(c echo.Context, t *model.Thread, reply replyForm) (t
 	d.Published = t.Visibility == model.VisibilityPublic
 	d.CanPublish = !d.Published && policy.CanPublish(v, t)
 	d.CanUnpublish = d.Published && policy.CanLinkThreads(v)
-	d.Reply = reply
-	d.Reply.ThreadID, d.Reply.CSRF = t.ID, d.CSRF
-	if d.CanReply && reply.Body == "" && reply.Error == "" {
-		if q, _ := strconv.ParseInt(c.QueryParam("quote"), 10, 64); q > 0 {
-			d.Reply.Body = quoteOf(v, t, posts, q)
-		} else if draft, err := s.forum.Draft(ctx, v, forum.DraftKeyReply(t.ID)); err != nil {
-			return threadData{}, err
-		} else if draft != nil {
-			d.Reply.Body, d.Reply.Restored = draft.Body, true
-		}
+	if d.Reply, err = s.replyFormOf(c, snap, reply, d.CSRF); err != nil {
+		return threadData{}, err
 	}
 	return d, nil
 }
 
+// replyFormOf fills the reply form of a thread page. reply is its content (a rejected
+// reply comes back in it); when empty, a quote asked for or the member's saved draft
+// fills it.
+func (s *Server) replyFormOf(c echo.Context, snap *threadSnapshot, reply replyForm, csrf string) (replyForm, error) {
+	v, t := viewer(c), snap.thread
+	reply.ThreadID, reply.CSRF = t.ID, csrf
+	if !policy.CanReply(v, t) || reply.Body != "" || reply.Error != "" {
+		return reply, nil
+	}
+	if q, _ := strconv.ParseInt(c.QueryParam("quote"), 10, 64); q > 0 {
+		reply.Body = quoteOf(v, t, snap.posts, q)
+		return reply, nil
+	}
+	draft, err := s.forum.Draft(c.Request().Context(), v, forum.DraftKeyReply(t.ID))
+	if err != nil {
+		return replyForm{}, err
+	}
+	if draft != nil {
+		reply.Body, reply.Restored = draft.Body, true
+	}
+	return reply, nil
+}
+
 // relatedThreads blends threads that share topics with threads whose words are alike
 // (from the search index), alternating, up to five; links already shown are left out.
-func (s *Server) relatedThreads(c echo.Context, t *model.Thread, exclude []int64) ([]*model.Thread, error) {
-	ctx := c.Request().Context()
+func (s *Server) relatedThreads(ctx context.Context, t *model.Thread, exclude []int64, publicOnly bool) ([]*model.Thread, error) {
 	byTags, err := s.store.ThreadsSharingTags(ctx, t.ID, exclude, 5)
 	if err != nil {
 		return nil, err
@@ -199,7 +262,7 @@ func (s *Server) relatedThreads(c echo.Context, t *model.Thread, exclude []int64
 	if s.search == nil {
 		return byTags, nil
 	}
-	similar, err := s.similarCache.Similar(ctx, t.ID, t.Title, !policy.IsMember(viewer(c)), 5)
+	similar, err := s.similarCache.Similar(ctx, t.ID, t.Title, publicOnly, 5)
 	if err != nil {
 		return nil, err
 	}

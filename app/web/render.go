@@ -3,7 +3,11 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"html/template"
 	"os"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,6 +22,8 @@ type page struct {
 	Viewer   *model.User
 	CSRF     string
 	Data     any
+	// Content, when set, is the content block already rendered (see renderContent).
+	Content template.HTML
 }
 
 // isFragment reports whether the request wants only the page's content block: an htmx
@@ -30,6 +36,12 @@ func isFragment(c echo.Context) bool {
 
 // render is the one render function: the whole page, or for htmx its content block.
 func (s *Server) render(c echo.Context, status int, name, nav string, data any) error {
+	return s.renderContent(c, status, name, nav, data, "")
+}
+
+// renderContent renders a page around content already rendered (the thread page takes it
+// from its cache); with empty content it renders the page's own content block.
+func (s *Server) renderContent(c echo.Context, status int, name, nav string, data any, content template.HTML) error {
 	set := s.views
 	if s.cfg.Dev && dirExists("views") {
 		// Development: templates reload from disk on every request.
@@ -43,19 +55,39 @@ func (s *Server) render(c echo.Context, status int, name, nav string, data any) 
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
-	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), Data: data}
-	block := "base"
-	if isFragment(c) {
-		block = "content"
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, block, p); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), Data: data, Content: content}
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	switch {
+	case content != "" && isFragment(c):
+		buf.WriteString(string(content))
+	case isFragment(c):
+		if err := t.ExecuteTemplate(buf, "content", p); err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
+	default:
+		if err := t.ExecuteTemplate(buf, "base", p); err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
 	}
 	h := c.Response().Header()
 	h.Add(echo.HeaderVary, "HX-Request")
 	h.Set(echo.HeaderCacheControl, "no-store")
+	// A known length lets the page go out in one write instead of in chunks.
+	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageBuffers keeps the buffers pages render into, so that a page view does not grow a
+// new one from nothing.
+var pageBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 64<<10)) }}
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return // an unusually long page: let it go
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // viewer returns the signed-in user of the request, or nil for a visitor.
@@ -68,6 +100,19 @@ func viewer(c echo.Context) *model.User {
 func csrfToken(c echo.Context) string {
 	t, _ := c.Get("csrf").(string)
 	return t
+}
+
+// renderBlock renders one named block of a page's template set into a string.
+func (s *Server) renderBlock(pageName, block string, data any) (string, error) {
+	t, ok := s.views.Page(pageName)
+	if !ok {
+		return "", fmt.Errorf("no page template %q", pageName)
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, block, data); err != nil {
+		return "", fmt.Errorf("render %s of %s: %w", block, pageName, err)
+	}
+	return b.String(), nil
 }
 
 // renderPartial renders one named partial (a swap target such as a post or the next

@@ -60,6 +60,7 @@ type Server struct {
 	search       *search.Index
 	syncer       *search.Syncer
 	similarCache *search.SimilarCache
+	threads      *threadCache
 
 	noRateLimits bool
 
@@ -84,6 +85,7 @@ func New(o Options) (*Server, error) {
 	if s.providers == nil {
 		s.providers = &auth.Providers{}
 	}
+	s.threads = newThreadCache(o.Store, s.cfg.Dev)
 	if s.search != nil {
 		s.similarCache = search.NewSimilarCache(s.search, 5*time.Minute, 20000)
 	}
@@ -135,6 +137,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go s.watchChanges(watchCtx)
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
 
 	select {

@@ -1,0 +1,238 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"html/template"
+	"strings"
+	"sync"
+	"time"
+
+	"forum/app/model"
+	"forum/app/store"
+)
+
+// threadCache keeps, for a few seconds, what the thread page reads and renders of a thread:
+// the thread, its posts, its linked and related threads, and the page's content as each
+// kind of viewer sees it. A page view then costs the policy checks, the reply form and the
+// layout, not a dozen queries and a template over every post.
+//
+// An entry holds only while no write was committed since it was filled (store.Generation:
+// a reply, an edit, a helpful mark, a new role or pseudonym all drop every entry), and for at
+// most threadCacheTTL. Writes by another node reach the generation through watchChanges
+// within changePollInterval; the TTL bounds the rest (profile changes made elsewhere) and
+// the "2 hours ago" times. Entries are shared between requests: nothing in them is
+// modified after it is filled, except the maps behind their mutex.
+type threadCache struct {
+	store   *store.Store
+	now     func() time.Time
+	disable bool // development: templates change on disk
+
+	mu      sync.Mutex
+	entries map[int64]*threadSnapshot
+}
+
+const (
+	threadCacheTTL     = 5 * time.Second
+	threadCacheSize    = 2000
+	changePollInterval = 250 * time.Millisecond
+	variantsPerThread  = 16
+)
+
+// threadSnapshot is one thread as the database had it at generation gen.
+type threadSnapshot struct {
+	gen     uint64
+	loaded  time.Time
+	thread  *model.Thread
+	posts   []*model.Post
+	links   []store.RelatedThread
+	authors map[int64]bool // of the thread, its posts and its linked threads
+
+	mu      sync.Mutex
+	related map[bool][]*model.Thread // by publicOnly
+	content map[contentKey]string
+}
+
+// contentKey tells apart the viewers who see different content on a thread page. Every
+// rule in app/policy and every name shown depends on the viewer's role, status and id
+// only; the id matters only to someone who wrote something the page shows (the asker, a
+// post's author, the author of a linked or related thread), so everyone else with the
+// same role shares one rendering.
+type contentKey struct {
+	role   model.Role
+	status string
+	id     int64
+}
+
+func newThreadCache(st *store.Store, disable bool) *threadCache {
+	return &threadCache{store: st, now: time.Now, disable: disable, entries: map[int64]*threadSnapshot{}}
+}
+
+// get returns the snapshot of thread id, from the cache or freshly loaded.
+func (tc *threadCache) get(ctx context.Context, id int64) (*threadSnapshot, error) {
+	gen, now := tc.store.Generation(), tc.now()
+	if !tc.disable {
+		tc.mu.Lock()
+		snap := tc.entries[id]
+		tc.mu.Unlock()
+		if snap != nil && snap.gen == gen && now.Sub(snap.loaded) < threadCacheTTL && !now.Before(snap.loaded) {
+			return snap, nil
+		}
+	}
+	// The generation was read before the queries, so a write committed while they run
+	// leaves this snapshot already stale, never wrongly fresh.
+	t, err := tc.store.ThreadByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	posts, err := tc.store.PostsByThread(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	links, err := tc.store.RelatedLinks(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	snap := &threadSnapshot{gen: gen, loaded: now, thread: t, posts: posts, links: links,
+		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[contentKey]string{}}
+	for _, p := range posts {
+		snap.authors[p.AuthorID] = true
+	}
+	for _, l := range links {
+		snap.authors[l.Thread.AuthorID] = true
+	}
+	if tc.disable {
+		return snap, nil
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if len(tc.entries) >= threadCacheSize {
+		for k, old := range tc.entries {
+			if old.gen != gen || now.Sub(old.loaded) >= threadCacheTTL {
+				delete(tc.entries, k)
+			}
+		}
+		if len(tc.entries) >= threadCacheSize {
+			clear(tc.entries)
+		}
+	}
+	tc.entries[id] = snap
+	return snap, nil
+}
+
+// relatedThreads returns the automatically found related threads of the snapshot, for
+// members or (publicOnly) for visitors, computing them once.
+func (snap *threadSnapshot) relatedThreads(publicOnly bool, compute func() ([]*model.Thread, error)) ([]*model.Thread, error) {
+	snap.mu.Lock()
+	r, ok := snap.related[publicOnly]
+	snap.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	r, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	snap.mu.Lock()
+	snap.related[publicOnly] = r
+	snap.mu.Unlock()
+	return r, nil
+}
+
+// key returns the content variant of viewer v, to whom related is shown.
+func (snap *threadSnapshot) key(v *model.User, related []*model.Thread) contentKey {
+	if v == nil {
+		return contentKey{}
+	}
+	k := contentKey{role: v.Role, status: v.Status}
+	involved := snap.authors[v.ID]
+	for _, r := range related {
+		involved = involved || r.AuthorID == v.ID
+	}
+	if involved {
+		k.id = v.ID
+	}
+	return k
+}
+
+// cachedContent returns the content rendered for variant k, rendering it once. The cached
+// HTML carries csrfSlot and replySlot where each viewer's own CSRF token and reply form
+// (with their draft) go; fillContent puts them in.
+func (snap *threadSnapshot) cachedContent(k contentKey, render func() (string, error)) (string, error) {
+	snap.mu.Lock()
+	h, ok := snap.content[k]
+	snap.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	h, err := render()
+	if err != nil {
+		return "", err
+	}
+	snap.mu.Lock()
+	if len(snap.content) < variantsPerThread {
+		snap.content[k] = h
+	}
+	snap.mu.Unlock()
+	return h, nil
+}
+
+// Slots stand for per-viewer parts in cached HTML. They are random per process, so no text
+// a member writes can contain one.
+var csrfSlot, replySlot = newSlot("csrf"), newSlot("reply")
+
+func newSlot(name string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return name + "-slot-" + hex.EncodeToString(b)
+}
+
+// fillContent returns cached content with the viewer's CSRF token and reply form in
+// their slots.
+func fillContent(content, csrf, replyForm string) template.HTML {
+	var w strings.Builder
+	w.Grow(len(content) + len(replyForm) + 16*len(csrf))
+	before, after, _ := strings.Cut(content, replySlot)
+	fillCSRF(&w, before, csrf)
+	w.WriteString(replyForm)
+	fillCSRF(&w, after, csrf)
+	return template.HTML(w.String()) //nolint:gosec // content and replyForm were rendered by html/template
+}
+
+func fillCSRF(w *strings.Builder, s, csrf string) {
+	for {
+		i := strings.Index(s, csrfSlot)
+		if i < 0 {
+			w.WriteString(s)
+			return
+		}
+		w.WriteString(s[:i])
+		w.WriteString(csrf) // base64url: nothing to escape
+		s = s[i+len(csrfSlot):]
+	}
+}
+
+// watchChanges advances the store's generation when the change log grows, so that
+// writes made by another node (or a command-line tool) on the shared database reach
+// this node's caches within changePollInterval. It returns when ctx ends.
+func (s *Server) watchChanges(ctx context.Context) {
+	tick := time.NewTicker(changePollInterval)
+	defer tick.Stop()
+	last, _ := s.store.LatestChangeID(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		id, err := s.store.LatestChangeID(ctx)
+		if err != nil {
+			continue // the next tick tries again; readyz reports a database that is down
+		}
+		if id != last {
+			last = id
+			s.store.Changed()
+		}
+	}
+}
