@@ -119,19 +119,37 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if r.Size <= 0 || r.Size > 50 {
 		r.Size = 20
 	}
-	req := bleve.NewSearchRequestOptions(build(r.Query, r.PublicOnly), r.Size, r.From, false)
+	q := build(r.Query, r.PublicOnly)
+	req := bleve.NewSearchRequestOptions(q, r.Size, r.From, false)
 	req.Highlight = bleve.NewHighlightWithStyle("html")
 	req.Highlight.AddField("title")
 	req.Highlight.AddField("body")
 	req.Highlight.AddField("answers")
 	req.Fields = []string{"title"}
-	req.AddFacet("tags", bleve.NewFacetRequest("tags", 12))
 	if r.Newest {
 		req.SortBy([]string{"-last_activity", "-_score"})
 	}
+	// The tag facets count every match, and need no score: a second, unscored request
+	// computes them beside the page of hits, on another core.
+	facets := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	facets.Score = "none"
+	facets.AddFacet("tags", bleve.NewFacetRequest("tags", 12))
 	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	type result struct {
+		res *bleve.SearchResult
+		err error
+	}
+	counted := make(chan result, 1)
+	go func() {
+		res, err := ix.idx.SearchInContext(ctx, facets)
+		counted <- result{res, err}
+	}()
 	res, err := ix.idx.SearchInContext(ctx, req)
-	ix.mu.RUnlock()
+	fr := <-counted
+	if err == nil {
+		err = fr.err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -158,7 +176,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 		out.Hits = append(out.Hits, hit)
 	}
-	if f, ok := res.Facets["tags"]; ok && f.Terms != nil {
+	if f, ok := fr.res.Facets["tags"]; ok && f.Terms != nil {
 		for _, t := range f.Terms.Terms() {
 			out.Tags = append(out.Tags, TagCount{Slug: t.Term, Count: t.Count})
 		}
@@ -172,6 +190,7 @@ func (ix *Index) CountMembersOnly(ctx context.Context, q Query) (uint64, error) 
 	t := bleve.NewTermQuery(model.VisibilityMembers)
 	t.SetField("visibility")
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(build(q, false), t), 0, 0, false)
+	req.Score = "none"
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	res, err := ix.idx.SearchInContext(ctx, req)

@@ -24,6 +24,8 @@ type page struct {
 	Data     any
 	// Content, when set, is the content block already rendered (see renderContent).
 	Content template.HTML
+	// Title, when set, stands for the page's title block (see layoutCache).
+	Title string
 }
 
 // isFragment reports whether the request wants only the page's content block: an htmx
@@ -65,8 +67,12 @@ func (s *Server) renderContent(c echo.Context, status int, name, nav string, dat
 		if err := t.ExecuteTemplate(buf, "content", p); err != nil {
 			return fmt.Errorf("render %s: %w", name, err)
 		}
-	default:
+	case s.cfg.Dev:
 		if err := t.ExecuteTemplate(buf, "base", p); err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
+	default:
+		if err := s.layouts.render(buf, t, p); err != nil {
 			return fmt.Errorf("render %s: %w", name, err)
 		}
 	}
@@ -76,6 +82,92 @@ func (s *Server) renderContent(c echo.Context, status int, name, nav string, dat
 	// A known length lets the page go out in one write instead of in chunks.
 	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// layoutCache keeps the layout (head, navigation, footer) rendered once per viewer and
+// navigation entry, with slots for the page's title, CSRF token and content: the layout
+// depends on nothing else, so it is never stale.
+type layoutCache struct {
+	mu sync.Mutex
+	m  map[layoutKey]layoutParts
+}
+
+type layoutKey struct {
+	viewer     int64
+	pseudonym  string
+	role       model.Role
+	status     string
+	nav        string
+	signedCSRF bool
+}
+
+type layoutParts struct{ head, tail string }
+
+const layoutCacheSize = 10_000
+
+// contentSlot and titleSlot stand for the page's own parts in a cached layout.
+var contentSlot, titleSlot = newSlot("content"), newSlot("title")
+
+// render writes page p of template set t: the cached layout around its title and content.
+func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) error {
+	k := layoutKey{nav: p.Nav, signedCSRF: p.CSRF != ""}
+	if v := p.Viewer; v != nil {
+		k.viewer, k.pseudonym, k.role, k.status = v.ID, v.Pseudonym, v.Role, v.Status
+	}
+	lc.mu.Lock()
+	parts, ok := lc.m[k]
+	lc.mu.Unlock()
+	if !ok {
+		lp := p
+		lp.Content, lp.Title, lp.Data = template.HTML(contentSlot), titleSlot, nil //nolint:gosec // a constant
+		if lp.CSRF != "" {
+			lp.CSRF = csrfSlot
+		}
+		var b strings.Builder
+		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
+			return err
+		}
+		head, tail, found := strings.Cut(b.String(), contentSlot)
+		if !found {
+			return fmt.Errorf("the layout shows no content")
+		}
+		parts = layoutParts{head, tail}
+		lc.mu.Lock()
+		if lc.m == nil || len(lc.m) >= layoutCacheSize {
+			lc.m = map[layoutKey]layoutParts{}
+		}
+		lc.m[k] = parts
+		lc.mu.Unlock()
+	}
+	var title strings.Builder
+	if err := t.ExecuteTemplate(&title, "title", p); err != nil {
+		return err
+	}
+	head, rest, _ := strings.Cut(parts.head, titleSlot)
+	fillSlot(w, head, csrfSlot, p.CSRF)
+	w.WriteString(title.String())
+	fillSlot(w, rest, csrfSlot, p.CSRF)
+	if p.Content != "" {
+		w.WriteString(string(p.Content))
+	} else if err := t.ExecuteTemplate(w, "content", p); err != nil {
+		return err
+	}
+	fillSlot(w, parts.tail, csrfSlot, p.CSRF)
+	return nil
+}
+
+// fillSlot writes s with value in place of every slot.
+func fillSlot(w interface{ WriteString(string) (int, error) }, s, slot, value string) {
+	for {
+		i := strings.Index(s, slot)
+		if i < 0 {
+			w.WriteString(s)
+			return
+		}
+		w.WriteString(s[:i])
+		w.WriteString(value)
+		s = s[i+len(slot):]
+	}
 }
 
 // pageBuffers keeps the buffers pages render into, so that a page view does not grow a

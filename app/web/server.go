@@ -61,6 +61,7 @@ type Server struct {
 	syncer       *search.Syncer
 	similarCache *search.SimilarCache
 	threads      *threadCache
+	layouts      layoutCache
 
 	noRateLimits bool
 

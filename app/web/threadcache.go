@@ -194,23 +194,10 @@ func fillContent(content, csrf, replyForm string) template.HTML {
 	var w strings.Builder
 	w.Grow(len(content) + len(replyForm) + 16*len(csrf))
 	before, after, _ := strings.Cut(content, replySlot)
-	fillCSRF(&w, before, csrf)
+	fillSlot(&w, before, csrfSlot, csrf)
 	w.WriteString(replyForm)
-	fillCSRF(&w, after, csrf)
+	fillSlot(&w, after, csrfSlot, csrf)
 	return template.HTML(w.String()) //nolint:gosec // content and replyForm were rendered by html/template
-}
-
-func fillCSRF(w *strings.Builder, s, csrf string) {
-	for {
-		i := strings.Index(s, csrfSlot)
-		if i < 0 {
-			w.WriteString(s)
-			return
-		}
-		w.WriteString(s[:i])
-		w.WriteString(csrf) // base64url: nothing to escape
-		s = s[i+len(csrfSlot):]
-	}
 }
 
 // watchChanges advances the store's generation when the change log grows, so that

@@ -30,6 +30,7 @@ import (
 	"forum/app/store"
 	"forum/app/web"
 	"forum/search"
+	"forum/static"
 )
 
 func main() {
@@ -166,17 +167,38 @@ func run(threads, posts int, seed uint64, duration time.Duration) error {
 	if err != nil {
 		return err
 	}
-	cookie := auth.CookieName + "=" + token
+	site := "http://" + ln.Addr().String()
+	threadURL := site + fmt.Sprintf("/t/%d/%s", th.ID, th.Slug)
+	// The member's browser, as after its first page: the session and the CSRF cookie.
+	cookie, size, err := browserCookies(threadURL, auth.CookieName+"="+token)
+	if err != nil {
+		return err
+	}
+	assets, err := static.Load()
+	if err != nil {
+		return err
+	}
+	css, err := assets.Path("css/forum.css")
+	if err != nil {
+		return err
+	}
 	pages := []struct{ name, url, cookie string }{
 		{"bare net/http hello-world (ceiling)", "http://" + hello.Addr().String() + "/", ""},
-		{"home page", "http://" + ln.Addr().String() + "/", cookie},
-		{fmt.Sprintf("thread page (%d replies)", th.ReplyCount), "http://" + ln.Addr().String() + fmt.Sprintf("/t/%d/%s", th.ID, th.Slug), cookie},
-		{"search page (relapse)", "http://" + ln.Addr().String() + "/search?q=relapse", cookie},
+		{"static file through the forum (the stylesheet, about the size of a page)", site + "/static/" + css, cookie},
+		{"home page", site + "/", cookie},
+		{fmt.Sprintf("thread page (%d replies, %d KB)", th.ReplyCount, size/1024), threadURL, cookie},
+		{"search page (relapse)", site + "/search?q=relapse", cookie},
 	}
+	var ceiling float64
 	for _, p := range pages {
-		r, err := wrk(p.url, p.cookie, duration)
+		rate, r, err := wrk(p.url, p.cookie, duration)
 		if err != nil {
 			return fmt.Errorf("wrk %s: %w", p.name, err)
+		}
+		if ceiling == 0 {
+			ceiling = rate
+		} else {
+			r += fmt.Sprintf(" (%.0f%% of hello-world)", 100*rate/ceiling)
 		}
 		rows = append(rows, []string{p.name + ", 32 connections", r})
 	}
@@ -190,28 +212,55 @@ var (
 	wrkErrs = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
 
-// wrk loads url with 32 connections and returns "N req/s, p50 X, p99 Y".
-func wrk(u, cookie string, d time.Duration) (string, error) {
+// browserCookies fetches page u with cookie and returns cookie with the cookies the page
+// set (the CSRF cookie a browser keeps), and the page's size.
+func browserCookies(u, cookie string) (string, int, error) {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return "", 0, err
+	}
+	req.Header.Set("Cookie", cookie)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return "", 0, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", 0, fmt.Errorf("%s: %s", u, res.Status)
+	}
+	for _, c := range res.Cookies() {
+		cookie += "; " + c.Name + "=" + c.Value
+	}
+	return cookie, len(body), nil
+}
+
+// wrk loads url with 32 connections and returns its rate and "N req/s, p50 X, p99 Y".
+func wrk(u, cookie string, d time.Duration) (float64, string, error) {
 	args := []string{"-t2", "-c32", "-d" + strconv.Itoa(int(d.Seconds())) + "s", "--latency"}
 	if cookie != "" {
 		args = append(args, "-H", "Cookie: "+cookie)
 	}
 	out, err := exec.Command("wrk", append(args, u)...).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("%v: %s", err, out)
+		return 0, "", fmt.Errorf("%v: %s", err, out)
 	}
 	if m := wrkErrs.FindSubmatch(out); m != nil {
-		return "", fmt.Errorf("%s responses were errors", m[1])
+		return 0, "", fmt.Errorf("%s responses were errors", m[1])
 	}
 	rate := wrkRate.FindSubmatch(out)
 	if rate == nil {
-		return "", fmt.Errorf("unexpected wrk output: %s", out)
+		return 0, "", fmt.Errorf("unexpected wrk output: %s", out)
 	}
 	ps := map[string]string{}
 	for _, m := range wrkPct.FindAllSubmatch(out, -1) {
 		ps[string(m[1])] = string(m[2])
 	}
-	return fmt.Sprintf("%s req/s, p50 %s, p99 %s", rate[1], ps["50"], ps["99"]), nil
+	n, _ := strconv.ParseFloat(string(rate[1]), 64)
+	return n, fmt.Sprintf("%s req/s, p50 %s, p99 %s", rate[1], ps["50"], ps["99"]), nil
 }
 
 func pct(ds []time.Duration, p int) time.Duration {
