@@ -14,10 +14,10 @@ import (
 // Document is what the index keeps of a thread.
 type Document struct {
 	ID             int64     `json:"-"`
+	Text           string    `json:"text"` // every word: title, topic names and posts
 	Title          string    `json:"title"`
 	Body           string    `json:"body"`
 	Answers        string    `json:"answers"` // replies by experts, boosted in queries
-	Replies        string    `json:"replies"`
 	Tags           []string  `json:"tags"`
 	Kind           string    `json:"kind"`
 	State          string    `json:"state"`
@@ -44,25 +44,27 @@ func text(html string) string {
 func NewDocument(t *model.Thread, posts []*model.Post) Document {
 	d := Document{ID: t.ID, Title: t.Title, Kind: t.Kind, State: t.State, Visibility: t.Visibility,
 		Created: t.CreatedAt, LastActivity: t.LastActivityAt}
+	all := []string{t.Title}
 	for _, tag := range t.Tags {
 		d.Tags = append(d.Tags, tag.Slug)
+		all = append(all, tag.Name)
 	}
-	var answers, replies []string
+	var answers []string
 	for _, p := range posts {
 		if p.DeletedAt != nil || p.HiddenAt != nil {
 			continue
 		}
+		words := text(p.BodyHTML)
+		all = append(all, words)
 		switch {
 		case p.Opening:
-			d.Body = text(p.BodyHTML)
+			d.Body = words
 		case p.Expert:
-			answers = append(answers, text(p.BodyHTML))
+			answers = append(answers, words)
 			d.ExpertAnswered = true
-		default:
-			replies = append(replies, text(p.BodyHTML))
 		}
 	}
 	d.Answers = strings.Join(answers, "\n\n")
-	d.Replies = strings.Join(replies, "\n\n")
+	d.Text = strings.Join(all, "\n\n")
 	return d
 }

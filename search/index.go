@@ -21,6 +21,14 @@ import (
 // lastChangeKey is where the index keeps the id of the last change-log row it applied.
 var lastChangeKey = []byte("last_change")
 
+// schemaKey is where the index keeps the version of the mapping it was built with.
+var schemaKey = []byte("schema")
+
+// schemaVersion is the version of newMapping. Raise it whenever the mapping or the
+// documents change: an index built with an earlier version is then replaced by an empty
+// one, which the syncer fills again from the database.
+const schemaVersion = "2"
+
 // ErrInUse reports an index opened by another process (bleve allows one writer).
 var ErrInUse = errors.New("the search index is in use by another process (a running server?)")
 
@@ -29,16 +37,38 @@ type Index struct {
 	mu   sync.RWMutex
 	idx  bleve.Index
 	path string
+	// replaced tells that Open found an index built by an earlier version and put an
+	// empty one in its place: it needs a full rebuild (the syncer does it).
+	replaced bool
+	closed   bool
 }
 
 // Open opens the index in dir, creating it when missing. It does not wait for an index
 // another process holds: it returns ErrInUse after a short timeout.
+//
+// An index built by an earlier version of the mapping is removed and created again
+// empty; Replaced then reports true.
 func Open(dir string) (*Index, error) {
 	path := filepath.Join(dir, "search.bleve")
 	config := map[string]interface{}{"bolt_timeout": "2s"}
 	idx, err := bleve.OpenUsing(path, config)
+	replaced := false
+	if err == nil {
+		var v []byte
+		if v, err = idx.GetInternal(schemaKey); err == nil && string(v) != schemaVersion {
+			if err = idx.Close(); err == nil {
+				err = os.RemoveAll(path)
+			}
+			if err == nil {
+				err, replaced = bleve.ErrorIndexPathDoesNotExist, true
+			}
+		}
+	}
 	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
 		idx, err = bleve.NewUsing(path, newMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, config)
+		if err == nil {
+			err = idx.SetInternal(schemaKey, []byte(schemaVersion))
+		}
 	}
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, ErrInUse
@@ -46,13 +76,21 @@ func Open(dir string) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open search index %s: %w", path, err)
 	}
-	return &Index{idx: idx, path: path}, nil
+	return &Index{idx: idx, path: path, replaced: replaced}, nil
 }
 
-// Close closes the index.
+// Replaced reports whether Open replaced an index built by an earlier version with an
+// empty one, which a full rebuild must fill.
+func (ix *Index) Replaced() bool { return ix.replaced }
+
+// Close closes the index; closing it again does nothing.
 func (ix *Index) Close() error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	if ix.closed {
+		return nil
+	}
+	ix.closed = true
 	return ix.idx.Close()
 }
 
@@ -96,7 +134,8 @@ func (ix *Index) Count() (uint64, error) {
 func docID(id int64) string { return strconv.FormatInt(id, 10) }
 
 // newMapping is a lean mapping: no _all field, no doc values on text, only what search
-// and highlighting need.
+// and highlighting need. Every word of a thread is in text, the one field a query must
+// match; title, body and answers are kept for ranking and snippets.
 func newMapping() mapping.IndexMapping {
 	text := func(store bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
@@ -104,7 +143,7 @@ func newMapping() mapping.IndexMapping {
 		f.Store = store
 		f.IncludeInAll = false
 		f.DocValues = false
-		f.IncludeTermVectors = store // needed to highlight
+		f.IncludeTermVectors = true // positions: phrases and highlighting
 		return f
 	}
 	kw := func() *mapping.FieldMapping {
@@ -119,10 +158,10 @@ func newMapping() mapping.IndexMapping {
 	flag.IncludeInAll = false
 
 	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt("text", text(false))
 	doc.AddFieldMappingsAt("title", text(true))
 	doc.AddFieldMappingsAt("body", text(true))
 	doc.AddFieldMappingsAt("answers", text(true))
-	doc.AddFieldMappingsAt("replies", text(false))
 	doc.AddFieldMappingsAt("tags", kw())
 	doc.AddFieldMappingsAt("kind", kw())
 	doc.AddFieldMappingsAt("state", kw())

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"forum/app/model"
@@ -42,48 +43,65 @@ type Result struct {
 	Tags  []TagCount
 }
 
-// fields and their boosts: the title counts most, then expert answers.
-var fields = []struct {
+// ranked are the fields whose matches raise a thread's score, and their boosts: the title
+// counts most, then expert answers. Every word must be somewhere in the thread's text;
+// where it is decides the order.
+var ranked = []struct {
 	name  string
 	boost float64
-}{{"title", 3}, {"answers", 2}, {"body", 1}, {"replies", 0.6}}
+}{{"title", 3}, {"answers", 2}}
 
-// build turns a Query into a bleve query; visibility filters for visitors.
+// snippetFields are the stored fields that hits show, highlighted.
+var snippetFields = []string{"title", "answers", "body"}
+
+// word matches w in field, forgiving one typo in words of five letters or more.
+func word(field, w string) *query.MatchQuery {
+	m := bleve.NewMatchQuery(w)
+	m.SetField(field)
+	if len([]rune(w)) >= 5 {
+		m.SetFuzziness(1) // typo tolerance for longer words; short acronyms stay exact
+		m.SetPrefix(1)    // the first letter must match: far fewer terms to expand
+	}
+	return m
+}
+
+func phrase(field, p string) *query.MatchPhraseQuery {
+	m := bleve.NewMatchPhraseQuery(p)
+	m.SetField(field)
+	return m
+}
+
+func term(field, value string) *query.TermQuery {
+	t := bleve.NewTermQuery(value)
+	t.SetField(field)
+	return t
+}
+
+// build turns a Query into a bleve query; visibility filters for visitors. The words and
+// phrases must match the text field, which holds all of a thread; the clauses on the
+// ranked fields and tags only add to the score.
 func build(q Query, publicOnly bool) query.Query {
-	var must []query.Query
+	var must, should []query.Query
 	for _, w := range q.Words {
-		var any []query.Query
-		for _, f := range fields {
+		must = append(must, word("text", w))
+		for _, f := range ranked {
 			m := bleve.NewMatchQuery(w)
 			m.SetField(f.name)
 			m.SetBoost(f.boost)
-			if len([]rune(w)) >= 5 {
-				m.SetFuzziness(1) // typo tolerance for longer words; short acronyms stay exact
-				m.SetPrefix(1)    // the first letter must match: far fewer terms to expand
-			}
-			any = append(any, m)
+			should = append(should, m)
 		}
-		// A word that names a topic (CRAFT, MAT) finds the threads with that tag too.
-		tag := bleve.NewTermQuery(strings.ToLower(w))
-		tag.SetField("tags")
+		// A word that names a topic (CRAFT, MAT) ranks the threads with that tag higher.
+		tag := term("tags", strings.ToLower(w))
 		tag.SetBoost(2)
-		any = append(any, tag)
-		must = append(must, bleve.NewDisjunctionQuery(any...))
+		should = append(should, tag)
 	}
 	for _, p := range q.Phrases {
-		var any []query.Query
-		for _, f := range fields {
-			m := bleve.NewMatchPhraseQuery(p)
-			m.SetField(f.name)
+		must = append(must, phrase("text", p))
+		for _, f := range ranked {
+			m := phrase(f.name, p)
 			m.SetBoost(f.boost)
-			any = append(any, m)
+			should = append(should, m)
 		}
-		must = append(must, bleve.NewDisjunctionQuery(any...))
-	}
-	term := func(field, value string) query.Query {
-		t := bleve.NewTermQuery(value)
-		t.SetField(field)
-		return t
 	}
 	for _, tag := range q.Tags {
 		must = append(must, term("tags", tag))
@@ -111,21 +129,40 @@ func build(q Query, publicOnly bool) query.Query {
 	if len(must) == 0 {
 		return bleve.NewMatchNoneQuery()
 	}
-	return bleve.NewConjunctionQuery(must...)
+	if len(should) == 0 {
+		return bleve.NewConjunctionQuery(must...)
+	}
+	return query.NewBooleanQuery(must, should, nil)
 }
 
-// Search runs a request.
+// highlight is the query that finds the words and phrases of q in the stored fields of
+// the threads ids, so that bleve can mark them; it matches each of ids even where none of
+// the words is in a stored field.
+func highlight(q Query, ids []string) query.Query {
+	var should []query.Query
+	for _, f := range snippetFields {
+		for _, w := range q.Words {
+			should = append(should, word(f, w))
+		}
+		for _, p := range q.Phrases {
+			should = append(should, phrase(f, p))
+		}
+	}
+	must := []query.Query{bleve.NewDocIDQuery(ids)}
+	if len(should) == 0 {
+		return bleve.NewConjunctionQuery(must...)
+	}
+	return query.NewBooleanQuery(must, should, nil)
+}
+
+// Search runs a request: a scored query for the page of hits, beside an unscored one that
+// counts the tags of every match, then a small query that highlights the page's hits only.
 func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if r.Size <= 0 || r.Size > 50 {
 		r.Size = 20
 	}
 	q := build(r.Query, r.PublicOnly)
 	req := bleve.NewSearchRequestOptions(q, r.Size, r.From, false)
-	req.Highlight = bleve.NewHighlightWithStyle("html")
-	req.Highlight.AddField("title")
-	req.Highlight.AddField("body")
-	req.Highlight.AddField("answers")
-	req.Fields = []string{"title"}
 	if r.Newest {
 		req.SortBy([]string{"-last_activity", "-_score"})
 	}
@@ -154,34 +191,62 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	out := &Result{Total: res.Total}
-	for _, h := range res.Hits {
-		id, err := strconv.ParseInt(h.ID, 10, 64)
-		if err != nil {
-			continue
-		}
-		hit := Hit{ThreadID: id}
-		if f := h.Fragments["title"]; len(f) > 0 {
-			hit.Title = template.HTML(f[0]) // escaped by bleve's HTML formatter
-		} else if t, ok := h.Fields["title"].(string); ok {
-			hit.Title = template.HTML(template.HTMLEscapeString(t))
-		}
-		// The snippet is the first fragment that shows a matched word, expert answers first.
-		for _, field := range []string{"answers", "body"} {
-			if f := h.Fragments[field]; len(f) > 0 && (hit.Snippet == "" || strings.Contains(f[0], "<mark>")) {
-				hit.Snippet = template.HTML(strings.Join(f, " … ")) // escaped by bleve's HTML formatter
-				if strings.Contains(f[0], "<mark>") {
-					break
-				}
-			}
-		}
-		out.Hits = append(out.Hits, hit)
-	}
 	if f, ok := fr.res.Facets["tags"]; ok && f.Terms != nil {
 		for _, t := range f.Terms.Terms() {
 			out.Tags = append(out.Tags, TagCount{Slug: t.Term, Count: t.Count})
 		}
 	}
+	if len(res.Hits) == 0 {
+		return out, nil
+	}
+	page := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		page[i] = h.ID
+	}
+	hl := bleve.NewSearchRequestOptions(highlight(r.Query, page), len(page), 0, false)
+	hl.Score = "none"
+	hl.Highlight = bleve.NewHighlightWithStyle("html")
+	for _, f := range snippetFields {
+		hl.Highlight.AddField(f)
+	}
+	hl.Fields = []string{"title"}
+	marked, err := ix.idx.SearchInContext(ctx, hl)
+	if err != nil {
+		return nil, fmt.Errorf("highlight: %w", err)
+	}
+	byID := make(map[string]*search.DocumentMatch, len(marked.Hits))
+	for _, h := range marked.Hits {
+		byID[h.ID] = h
+	}
+	for _, id := range page {
+		h := byID[id]
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || h == nil {
+			continue // removed since the first query
+		}
+		out.Hits = append(out.Hits, newHit(n, h))
+	}
 	return out, nil
+}
+
+// newHit builds a hit from the highlighted match h of thread id.
+func newHit(id int64, h *search.DocumentMatch) Hit {
+	hit := Hit{ThreadID: id}
+	if f := h.Fragments["title"]; len(f) > 0 {
+		hit.Title = template.HTML(f[0]) // escaped by bleve's HTML formatter
+	} else if t, ok := h.Fields["title"].(string); ok {
+		hit.Title = template.HTML(template.HTMLEscapeString(t))
+	}
+	// The snippet is the first fragment that shows a matched word, expert answers first.
+	for _, field := range []string{"answers", "body"} {
+		if f := h.Fragments[field]; len(f) > 0 && (hit.Snippet == "" || strings.Contains(f[0], "<mark>")) {
+			hit.Snippet = template.HTML(strings.Join(f, " … ")) // escaped by bleve's HTML formatter
+			if strings.Contains(f[0], "<mark>") {
+				break
+			}
+		}
+	}
+	return hit
 }
 
 // CountMembersOnly counts the members-only threads that match q: the only thing a visitor

@@ -3,9 +3,13 @@ package search_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blevesearch/bleve/v2"
 
 	"forum/app/forum"
 	"forum/app/markdown"
@@ -264,4 +268,112 @@ func TestSimilarCacheServesWithinItsTTL(t *testing.T) {
 	if _, err := c.Similar(context.Background(), two.ID, two.Title, false, 5); err == nil {
 		t.Fatal("an uncached thread was answered from a closed index")
 	}
+}
+
+func TestRankingTitleThenExpertAnswerThenReply(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := newBoard(t, st)
+		ix, err := search.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		reply := b.ask(t, "Questions after the first clinic visit", "We met the team today and felt lost.", "craft")
+		answer := b.ask(t, "Questions after the second clinic visit", "We met the nurse today and felt lost.", "craft")
+		title := b.ask(t, "Methadone questions after the clinic visit", "We met the doctor today and felt lost.", "craft")
+		if _, err := b.svc.Reply(context.Background(), b.member, reply.ID, forum.ReplyInput{Body: "They offered methadone, we think."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.svc.Reply(context.Background(), b.expert, answer.ID, forum.ReplyInput{Body: "Methadone is a proven treatment."}); err != nil {
+			t.Fatal(err)
+		}
+		sync(t, search.NewSyncer(st, ix, nil))
+		got := find(t, ix, "methadone")
+		want := []int64{title.ID, answer.ID, reply.ID}
+		if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+			t.Fatalf("order = %v, want title %d, expert answer %d, reply %d", got, title.ID, answer.ID, reply.ID)
+		}
+		// A word only a plain reply holds still finds the thread, with its title shown.
+		r, err := ix.Search(context.Background(), search.Request{Query: search.ParseQuery("think")})
+		if err != nil || len(r.Hits) != 1 || r.Hits[0].ThreadID != reply.ID || !strings.Contains(string(r.Hits[0].Title), "first clinic visit") {
+			t.Fatalf("reply-only word: %+v %v", r, err)
+		}
+	})
+}
+
+func TestTopicCountsCoverEveryMatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := newBoard(t, st)
+		ix, err := search.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		for i := 0; i < 3; i++ {
+			b.ask(t, fmt.Sprintf("Naltrexone question %d", i), "Does naltrexone help with cravings?", "craft")
+		}
+		b.ask(t, "Naltrexone and MAT", "Is naltrexone counted as MAT?", "mat", "craft")
+		b.ask(t, "Something else entirely", "Nothing to see.", "dbt")
+		sync(t, search.NewSyncer(st, ix, nil))
+		r, err := ix.Search(context.Background(), search.Request{Query: search.ParseQuery("naltrexone"), Size: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]int{}
+		for _, tc := range r.Tags {
+			counts[tc.Slug] = tc.Count
+		}
+		if r.Total != 4 || len(r.Hits) != 1 || counts["craft"] != 4 || counts["mat"] != 1 || counts["dbt"] != 0 {
+			t.Fatalf("total %d, %d hits, topics %v; want 4, 1, craft 4 and mat 1", r.Total, len(r.Hits), counts)
+		}
+	})
+}
+
+func TestIndexOfAnEarlierVersionIsRebuilt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := newBoard(t, st)
+		dir := t.TempDir()
+		th := b.ask(t, "Written before the upgrade", "acamprosate and sleep", "craft")
+		// An index as an earlier version left it: another mapping, no schema version.
+		old, err := bleve.New(filepath.Join(dir, "search.bleve"), bleve.NewIndexMapping())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := old.Index("999", map[string]string{"body": "stale"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := old.SetInternal([]byte("last_change"), []byte("1000000")); err != nil {
+			t.Fatal(err)
+		}
+		old.Close()
+
+		ix, err := search.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		if n, _ := ix.Count(); !ix.Replaced() || n != 0 {
+			t.Fatalf("replaced = %v with %d documents, want an empty new index", ix.Replaced(), n)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { search.NewSyncer(st, ix, nil).Run(ctx); close(done) }()
+		for i := 0; i < 200 && !contains(find(t, ix, "acamprosate"), th.ID); i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		if got := find(t, ix, "acamprosate"); !contains(got, th.ID) {
+			t.Fatalf("after the rebuild: %v, want %d", got, th.ID)
+		}
+		ix.Close()
+		again, err := search.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer again.Close()
+		if again.Replaced() {
+			t.Fatal("an index of this version was replaced")
+		}
+	})
 }

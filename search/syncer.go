@@ -33,8 +33,18 @@ func NewSyncer(st *store.Store, ix *Index, log *slog.Logger) *Syncer {
 	return &Syncer{store: st, index: ix, log: log, Interval: 300 * time.Millisecond}
 }
 
-// Run applies new change-log rows until ctx ends. It catches up first.
+// Run applies new change-log rows until ctx ends. It catches up first; an index that Open
+// found built by an earlier version is rebuilt from the database before that.
 func (s *Syncer) Run(ctx context.Context) {
+	if s.index.Replaced() {
+		s.log.Info("search index built by an earlier version: rebuilding it from the database")
+		sum, err := Rebuild(ctx, s.store, s.index, nil)
+		if err != nil {
+			s.log.Error("search index rebuild", "err", err)
+		} else {
+			s.log.Info("search index rebuilt", "threads", sum.Threads, "posts", sum.Posts, "duration", sum.Duration.Round(time.Millisecond))
+		}
+	}
 	for {
 		n, err := s.SyncOnce(ctx)
 		if err != nil && ctx.Err() == nil {
