@@ -12,8 +12,14 @@ import (
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	bolt "go.etcd.io/bbolt"
 )
@@ -29,6 +35,11 @@ var schemaKey = []byte("schema")
 // one, which the syncer fills again from the database.
 const schemaVersion = "2"
 
+// pairsAnalyzer turns text into the pairs of words that follow each other (English
+// analysis first, so "the drug tests" gives "_ drug" and "drug test"): a phrase query
+// then looks up its pairs as terms instead of reading word positions.
+const pairsAnalyzer = "en_pairs"
+
 // ErrInUse reports an index opened by another process (bleve allows one writer).
 var ErrInUse = errors.New("the search index is in use by another process (a running server?)")
 
@@ -41,6 +52,7 @@ type Index struct {
 	// empty one in its place: it needs a full rebuild (the syncer does it).
 	replaced bool
 	closed   bool
+	pairs    analysis.Analyzer
 }
 
 // Open opens the index in dir, creating it when missing. It does not wait for an index
@@ -76,7 +88,12 @@ func Open(dir string) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open search index %s: %w", path, err)
 	}
-	return &Index{idx: idx, path: path, replaced: replaced}, nil
+	pairs := idx.Mapping().AnalyzerNamed(pairsAnalyzer)
+	if pairs == nil {
+		idx.Close()
+		return nil, fmt.Errorf("open search index %s: no analyzer %s", path, pairsAnalyzer)
+	}
+	return &Index{idx: idx, path: path, replaced: replaced, pairs: pairs}, nil
 }
 
 // Replaced reports whether Open replaced an index built by an earlier version with an
@@ -134,8 +151,9 @@ func (ix *Index) Count() (uint64, error) {
 func docID(id int64) string { return strconv.FormatInt(id, 10) }
 
 // newMapping is a lean mapping: no _all field, no doc values on text, only what search
-// and highlighting need. Every word of a thread is in text, the one field a query must
-// match; title, body and answers are kept for ranking and snippets.
+// and highlighting need. Every word of a thread is in text, the one field a query's words
+// must match, and every pair of words in pairs, the one field its phrases must match;
+// title, body and answers are kept, with positions, for ranking and snippets.
 func newMapping() mapping.IndexMapping {
 	text := func(store bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
@@ -143,9 +161,12 @@ func newMapping() mapping.IndexMapping {
 		f.Store = store
 		f.IncludeInAll = false
 		f.DocValues = false
-		f.IncludeTermVectors = true // positions: phrases and highlighting
+		f.IncludeTermVectors = store // positions, to highlight
 		return f
 	}
+	pairs := text(false)
+	pairs.Name = "pairs"
+	pairs.Analyzer = pairsAnalyzer
 	kw := func() *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
 		f.Analyzer = keyword.Name
@@ -158,7 +179,7 @@ func newMapping() mapping.IndexMapping {
 	flag.IncludeInAll = false
 
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt("text", text(false))
+	doc.AddFieldMappingsAt("text", text(false), pairs)
 	doc.AddFieldMappingsAt("title", text(true))
 	doc.AddFieldMappingsAt("body", text(true))
 	doc.AddFieldMappingsAt("answers", text(true))
@@ -171,12 +192,27 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt("last_activity", date)
 
 	m := bleve.NewIndexMapping()
+	must(m.AddCustomTokenFilter("pair", map[string]interface{}{
+		"type": shingle.Name, "min": 2.0, "max": 2.0, "output_original": false, "separator": " ", "filler": "_",
+	}))
+	must(m.AddCustomAnalyzer(pairsAnalyzer, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{en.PossessiveName, lowercase.Name, en.StopName, porter.Name, "pair"},
+	}))
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = en.AnalyzerName
 	m.StoreDynamic = false
 	m.IndexDynamic = false
 	m.DocValuesDynamic = false
 	return m
+}
+
+// must panics on an error in the constant mapping, which a test would meet first.
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
 }
 
 // Remove deletes the index folder (forum reindex builds a new one beside it).

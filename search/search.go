@@ -65,6 +65,21 @@ func word(field, w string) *query.MatchQuery {
 	return m
 }
 
+// phraseMatch matches phrase p anywhere in a thread: it looks up the pairs of words of
+// p, all of which must be there; a "phrase" of one word is that word, exactly.
+func (ix *Index) phraseMatch(p string) query.Query {
+	m := bleve.NewMatchQuery(p)
+	m.SetOperator(query.MatchQueryOperatorAnd)
+	if len(ix.pairs.Analyze([]byte(p))) == 0 {
+		m.SetField("text")
+		return m
+	}
+	// The field's name is not the path of its document field, so the analyzer is named.
+	m.SetField("pairs")
+	m.Analyzer = pairsAnalyzer
+	return m
+}
+
 func phrase(field, p string) *query.MatchPhraseQuery {
 	m := bleve.NewMatchPhraseQuery(p)
 	m.SetField(field)
@@ -77,10 +92,10 @@ func term(field, value string) *query.TermQuery {
 	return t
 }
 
-// build turns a Query into a bleve query; visibility filters for visitors. The words and
-// phrases must match the text field, which holds all of a thread; the clauses on the
-// ranked fields and tags only add to the score.
-func build(q Query, publicOnly bool) query.Query {
+// build turns a Query into a bleve query; visibility filters for visitors. The words must
+// match the text field and the phrases the pairs field, which hold all of a thread; the
+// clauses on the ranked fields and tags only add to the score.
+func (ix *Index) build(q Query, publicOnly bool) query.Query {
 	var must, should []query.Query
 	for _, w := range q.Words {
 		must = append(must, word("text", w))
@@ -96,7 +111,7 @@ func build(q Query, publicOnly bool) query.Query {
 		should = append(should, tag)
 	}
 	for _, p := range q.Phrases {
-		must = append(must, phrase("text", p))
+		must = append(must, ix.phraseMatch(p))
 		for _, f := range ranked {
 			m := phrase(f.name, p)
 			m.SetBoost(f.boost)
@@ -155,47 +170,24 @@ func highlight(q Query, ids []string) query.Query {
 	return query.NewBooleanQuery(must, should, nil)
 }
 
-// Search runs a request: a scored query for the page of hits, beside an unscored one that
-// counts the tags of every match, then a small query that highlights the page's hits only.
+// Search runs a request: one scored pass for the page of hits that also counts the topics
+// of every match, then a small query that highlights the page's hits only.
 func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if r.Size <= 0 || r.Size > 50 {
 		r.Size = 20
 	}
-	q := build(r.Query, r.PublicOnly)
-	req := bleve.NewSearchRequestOptions(q, r.Size, r.From, false)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	counted := &countTags{Query: ix.build(r.Query, r.PublicOnly), top: 12}
+	req := bleve.NewSearchRequestOptions(counted, r.Size, r.From, false)
 	if r.Newest {
 		req.SortBy([]string{"-last_activity", "-_score"})
 	}
-	// The tag facets count every match, and need no score: a second, unscored request
-	// computes them beside the page of hits, on another core.
-	facets := bleve.NewSearchRequestOptions(q, 0, 0, false)
-	facets.Score = "none"
-	facets.AddFacet("tags", bleve.NewFacetRequest("tags", 12))
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	type result struct {
-		res *bleve.SearchResult
-		err error
-	}
-	counted := make(chan result, 1)
-	go func() {
-		res, err := ix.idx.SearchInContext(ctx, facets)
-		counted <- result{res, err}
-	}()
 	res, err := ix.idx.SearchInContext(ctx, req)
-	fr := <-counted
-	if err == nil {
-		err = fr.err
-	}
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	out := &Result{Total: res.Total}
-	if f, ok := fr.res.Facets["tags"]; ok && f.Terms != nil {
-		for _, t := range f.Terms.Terms() {
-			out.Tags = append(out.Tags, TagCount{Slug: t.Term, Count: t.Count})
-		}
-	}
+	out := &Result{Total: res.Total, Tags: counted.counts}
 	if len(res.Hits) == 0 {
 		return out, nil
 	}
@@ -254,10 +246,10 @@ func newHit(id int64, h *search.DocumentMatch) Hit {
 func (ix *Index) CountMembersOnly(ctx context.Context, q Query) (uint64, error) {
 	t := bleve.NewTermQuery(model.VisibilityMembers)
 	t.SetField("visibility")
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(build(q, false), t), 0, 0, false)
-	req.Score = "none"
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(ix.build(q, false), t), 0, 0, false)
+	req.Score = "none"
 	res, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return 0, fmt.Errorf("count: %w", err)

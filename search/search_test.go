@@ -111,6 +111,9 @@ func TestAcronymsFuzzyPhrasesAndOperators(t *testing.T) {
 		if _, err := b.svc.Reply(context.Background(), b.expert, mat.ID, forum.ReplyInput{Body: "Medication for opioid use disorder saves lives."}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := b.svc.Reply(context.Background(), b.member, dbt.ID, forum.ReplyInput{Body: "We practised the skills at dinner."}); err != nil {
+			t.Fatal(err)
+		}
 		sync(t, search.NewSyncer(st, ix, nil))
 
 		cases := []struct {
@@ -126,6 +129,11 @@ func TestAcronymsFuzzyPhrasesAndOperators(t *testing.T) {
 			{"boundries", []int64{boundaries.ID}, nil}, // a typo
 			{`"rent money"`, []int64{boundaries.ID}, nil},
 			{`"money rent"`, nil, []int64{boundaries.ID}},
+			{`"keep giving him rent money"`, []int64{boundaries.ID}, nil},     // stop words inside
+			{`"giving money"`, nil, []int64{boundaries.ID}},                   // both words, not side by side
+			{`"practised the skills"`, []int64{dbt.ID}, []int64{mat.ID}},      // in a plain reply
+			{`"IOP"`, []int64{iop.ID}, []int64{dbt.ID}},                       // one word
+			{`"opioid use disorder" saves`, []int64{mat.ID}, []int64{iop.ID}}, // three words and a word
 			{"tag:craft", []int64{iop.ID, boundaries.ID}, []int64{mat.ID}},
 			{"tag:craft money", []int64{boundaries.ID}, []int64{iop.ID}},
 			{"is:answered", []int64{mat.ID}, []int64{dbt.ID}},

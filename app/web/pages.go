@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"html/template"
@@ -147,19 +148,34 @@ func (s *Server) thread(c echo.Context) error {
 		return err
 	}
 	csrf := csrfToken(c)
-	var reply string
+	var reply slotted
 	if policy.CanReply(v, t) {
-		form, err := s.replyFormOf(c, snap, replyForm{}, csrf)
+		form, err := s.replyFormOf(c, snap, replyForm{}, csrfSlot)
 		if err != nil {
 			return err
 		}
-		if reply, err = s.renderBlock("thread", "reply_form", form); err != nil {
+		render := func() (string, error) { return s.renderBlock("thread", "reply_form", form) }
+		if form.Body == "" && !form.Restored {
+			reply, err = snap.emptyReplyForm(render)
+		} else {
+			var h string
+			h, err = render()
+			reply = splitSlots(h)
+		}
+		if err != nil {
 			return err
 		}
 	}
-	// The layout needs the title only.
-	d := threadData{Thread: threadItem{Title: t.Title}}
-	return s.renderContent(c, http.StatusOK, "thread", "", d, fillContent(content, csrf, reply))
+	pp := &prepared{title: t.Title, content: content}
+	pp.fill = func(w *bytes.Buffer, k slot) {
+		switch k {
+		case slotCSRF:
+			w.WriteString(csrf)
+		case slotReply:
+			reply.write(w, pp.fill)
+		}
+	}
+	return s.renderPrepared(c, http.StatusOK, "thread", "", pp)
 }
 
 // threadData gathers what the thread page of t shows. reply is the reply form's content

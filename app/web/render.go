@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"os"
@@ -26,7 +28,19 @@ type page struct {
 	Content template.HTML
 	// Title, when set, stands for the page's title block (see layoutCache).
 	Title string
+	// prepared, when set, is the page's title and content from a cache (the thread page).
+	prepared *prepared
 }
+
+// prepared is a page's title and content taken from a cache: the content is cached HTML
+// with slots, and fill writes what goes in each slot for this request.
+type prepared struct {
+	title   string
+	content slotted
+	fill    func(w *bytes.Buffer, k slot)
+}
+
+func (pp *prepared) writeContent(w *bytes.Buffer) { pp.content.write(w, pp.fill) }
 
 // isFragment reports whether the request wants only the page's content block: an htmx
 // request that is neither boosted (a boosted link wants the whole page, htmx swaps the body)
@@ -38,12 +52,23 @@ func isFragment(c echo.Context) bool {
 
 // render is the one render function: the whole page, or for htmx its content block.
 func (s *Server) render(c echo.Context, status int, name, nav string, data any) error {
-	return s.renderContent(c, status, name, nav, data, "")
+	return s.renderContent(c, status, name, nav, data, "", "")
 }
 
-// renderContent renders a page around content already rendered (the thread page takes it
-// from its cache); with empty content it renders the page's own content block.
-func (s *Server) renderContent(c echo.Context, status int, name, nav string, data any, content template.HTML) error {
+// renderPrepared renders a page around a title and content taken from a cache.
+func (s *Server) renderPrepared(c echo.Context, status int, name, nav string, pp *prepared) error {
+	if s.cfg.Dev {
+		// Development: the layout reloads from disk; the content is written out first.
+		var b bytes.Buffer
+		pp.writeContent(&b)
+		return s.renderContent(c, status, name, nav, nil, template.HTML(b.String()), pp.title) //nolint:gosec // rendered by html/template
+	}
+	return s.renderPage(c, status, name, page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), prepared: pp})
+}
+
+// renderContent renders a page around content already rendered; with empty content it
+// renders the page's own content block. title, when set, is the page's title.
+func (s *Server) renderContent(c echo.Context, status int, name, nav string, data any, content template.HTML, title string) error {
 	set := s.views
 	if s.cfg.Dev && dirExists("views") {
 		// Development: templates reload from disk on every request.
@@ -58,17 +83,40 @@ func (s *Server) renderContent(c echo.Context, status int, name, nav string, dat
 		return fmt.Errorf("no page template %q", name)
 	}
 	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), Data: data, Content: content}
+	if title != "" {
+		p.Title = title
+	}
+	if s.cfg.Dev && !isFragment(c) {
+		buf := pageBuffers.Get().(*bytes.Buffer)
+		defer putPageBuffer(buf)
+		if err := t.ExecuteTemplate(buf, "base", p); err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
+		return s.send(c, status, buf)
+	}
+	return s.renderPageWith(c, status, name, t, p)
+}
+
+// renderPage renders page p of template set name: for htmx its content, else the cached
+// layout around it.
+func (s *Server) renderPage(c echo.Context, status int, name string, p page) error {
+	t, ok := s.views.Page(name)
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	return s.renderPageWith(c, status, name, t, p)
+}
+
+func (s *Server) renderPageWith(c echo.Context, status int, name string, t *template.Template, p page) error {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
 	switch {
-	case content != "" && isFragment(c):
-		buf.WriteString(string(content))
+	case isFragment(c) && p.prepared != nil:
+		p.prepared.writeContent(buf)
+	case isFragment(c) && p.Content != "":
+		buf.WriteString(string(p.Content))
 	case isFragment(c):
 		if err := t.ExecuteTemplate(buf, "content", p); err != nil {
-			return fmt.Errorf("render %s: %w", name, err)
-		}
-	case s.cfg.Dev:
-		if err := t.ExecuteTemplate(buf, "base", p); err != nil {
 			return fmt.Errorf("render %s: %w", name, err)
 		}
 	default:
@@ -76,6 +124,11 @@ func (s *Server) renderContent(c echo.Context, status int, name, nav string, dat
 			return fmt.Errorf("render %s: %w", name, err)
 		}
 	}
+	return s.send(c, status, buf)
+}
+
+// send writes a rendered page.
+func (s *Server) send(c echo.Context, status int, buf *bytes.Buffer) error {
 	h := c.Response().Header()
 	h.Add(echo.HeaderVary, "HX-Request")
 	h.Set(echo.HeaderCacheControl, "no-store")
@@ -89,7 +142,7 @@ func (s *Server) renderContent(c echo.Context, status int, name, nav string, dat
 // depends on nothing else, so it is never stale.
 type layoutCache struct {
 	mu sync.Mutex
-	m  map[layoutKey]layoutParts
+	m  map[layoutKey]slotted
 }
 
 type layoutKey struct {
@@ -101,12 +154,7 @@ type layoutKey struct {
 	signedCSRF bool
 }
 
-type layoutParts struct{ head, tail string }
-
 const layoutCacheSize = 10_000
-
-// contentSlot and titleSlot stand for the page's own parts in a cached layout.
-var contentSlot, titleSlot = newSlot("content"), newSlot("title")
 
 // render writes page p of template set t: the cached layout around its title and content.
 func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) error {
@@ -115,11 +163,11 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		k.viewer, k.pseudonym, k.role, k.status = v.ID, v.Pseudonym, v.Role, v.Status
 	}
 	lc.mu.Lock()
-	parts, ok := lc.m[k]
+	layout, ok := lc.m[k]
 	lc.mu.Unlock()
 	if !ok {
 		lp := p
-		lp.Content, lp.Title, lp.Data = template.HTML(contentSlot), titleSlot, nil //nolint:gosec // a constant
+		lp.Content, lp.Title, lp.Data, lp.prepared = template.HTML(contentSlot), titleSlot, nil, nil //nolint:gosec // a constant
 		if lp.CSRF != "" {
 			lp.CSRF = csrfSlot
 		}
@@ -127,47 +175,116 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
 			return err
 		}
-		head, tail, found := strings.Cut(b.String(), contentSlot)
-		if !found {
+		layout = splitSlots(b.String())
+		if !layout.has(slotContent) {
 			return fmt.Errorf("the layout shows no content")
 		}
-		parts = layoutParts{head, tail}
 		lc.mu.Lock()
 		if lc.m == nil || len(lc.m) >= layoutCacheSize {
-			lc.m = map[layoutKey]layoutParts{}
+			lc.m = map[layoutKey]slotted{}
 		}
-		lc.m[k] = parts
+		lc.m[k] = layout
 		lc.mu.Unlock()
 	}
-	var title strings.Builder
-	if err := t.ExecuteTemplate(&title, "title", p); err != nil {
-		return err
-	}
-	head, rest, _ := strings.Cut(parts.head, titleSlot)
-	fillSlot(w, head, csrfSlot, p.CSRF)
-	w.WriteString(title.String())
-	fillSlot(w, rest, csrfSlot, p.CSRF)
-	if p.Content != "" {
-		w.WriteString(string(p.Content))
-	} else if err := t.ExecuteTemplate(w, "content", p); err != nil {
-		return err
-	}
-	fillSlot(w, parts.tail, csrfSlot, p.CSRF)
-	return nil
+	var err error
+	layout.write(w, func(w *bytes.Buffer, s slot) {
+		switch {
+		case s == slotCSRF:
+			w.WriteString(p.CSRF)
+		case s == slotTitle && p.prepared != nil:
+			w.WriteString(template.HTMLEscapeString(p.prepared.title))
+		case s == slotTitle && p.Title != "":
+			w.WriteString(template.HTMLEscapeString(p.Title))
+		case s == slotTitle && err == nil:
+			err = t.ExecuteTemplate(w, "title", p)
+		case s == slotContent && p.prepared != nil:
+			p.prepared.writeContent(w)
+		case s == slotContent && p.Content != "":
+			w.WriteString(string(p.Content))
+		case s == slotContent && err == nil:
+			err = t.ExecuteTemplate(w, "content", p)
+		}
+	})
+	return err
 }
 
-// fillSlot writes s with value in place of every slot.
-func fillSlot(w interface{ WriteString(string) (int, error) }, s, slot, value string) {
+// A slot stands for a per-request part of cached HTML.
+type slot uint8
+
+const (
+	slotCSRF slot = iota
+	slotReply
+	slotTitle
+	slotContent
+)
+
+// Slots are marked in cached HTML with random strings, new in each process, so no text a
+// member writes can contain one.
+var (
+	csrfSlot, replySlot    = newSlot("csrf"), newSlot("reply")
+	contentSlot, titleSlot = newSlot("content"), newSlot("title")
+	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot}
+)
+
+func newSlot(name string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return name + "-slot-" + hex.EncodeToString(b)
+}
+
+// slotted is cached HTML split at its slots once, so that a page view writes its parts
+// and its own values between them without searching the HTML again.
+type slotted struct {
+	parts []string
+	slots []slot // slots[i] goes between parts[i] and parts[i+1]
+}
+
+// splitSlots splits h at every slot mark.
+func splitSlots(h string) slotted {
+	var s slotted
 	for {
-		i := strings.Index(s, slot)
-		if i < 0 {
-			w.WriteString(s)
-			return
+		at, which := -1, slot(0)
+		for k, m := range slotMarks {
+			if i := strings.Index(h, m); i >= 0 && (at < 0 || i < at) {
+				at, which = i, slot(k)
+			}
 		}
-		w.WriteString(s[:i])
-		w.WriteString(value)
-		s = s[i+len(slot):]
+		if at < 0 {
+			s.parts = append(s.parts, h)
+			return s
+		}
+		s.parts = append(s.parts, h[:at])
+		s.slots = append(s.slots, which)
+		h = h[at+len(slotMarks[which]):]
 	}
+}
+
+// write writes the HTML with fill writing each slot.
+func (s slotted) write(w *bytes.Buffer, fill func(*bytes.Buffer, slot)) {
+	for i, p := range s.parts {
+		w.WriteString(p)
+		if i < len(s.slots) {
+			fill(w, s.slots[i])
+		}
+	}
+}
+
+func (s slotted) has(k slot) bool {
+	for _, x := range s.slots {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// size is the length of the HTML without its slots.
+func (s slotted) size() int {
+	n := 0
+	for _, p := range s.parts {
+		n += len(p)
+	}
+	return n
 }
 
 // pageBuffers keeps the buffers pages render into, so that a page view does not grow a

@@ -2,10 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"html/template"
-	"strings"
 	"sync"
 	"time"
 
@@ -51,7 +47,10 @@ type threadSnapshot struct {
 
 	mu      sync.Mutex
 	related map[bool][]*model.Thread // by publicOnly
-	content map[contentKey]string
+	content map[contentKey]slotted
+	// replyForm is the empty reply form, with a slot for the CSRF token.
+	replyForm    slotted
+	hasReplyForm bool
 }
 
 // contentKey tells apart the viewers who see different content on a thread page. Every
@@ -95,7 +94,7 @@ func (tc *threadCache) get(ctx context.Context, id int64) (*threadSnapshot, erro
 		return nil, err
 	}
 	snap := &threadSnapshot{gen: gen, loaded: now, thread: t, posts: posts, links: links,
-		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[contentKey]string{}}
+		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[contentKey]slotted{}}
 	for _, p := range posts {
 		snap.authors[p.AuthorID] = true
 	}
@@ -157,19 +156,19 @@ func (snap *threadSnapshot) key(v *model.User, related []*model.Thread) contentK
 }
 
 // cachedContent returns the content rendered for variant k, rendering it once. The cached
-// HTML carries csrfSlot and replySlot where each viewer's own CSRF token and reply form
-// (with their draft) go; fillContent puts them in.
-func (snap *threadSnapshot) cachedContent(k contentKey, render func() (string, error)) (string, error) {
+// HTML has slots where each viewer's own CSRF token and reply form (with their draft) go.
+func (snap *threadSnapshot) cachedContent(k contentKey, render func() (string, error)) (slotted, error) {
 	snap.mu.Lock()
 	h, ok := snap.content[k]
 	snap.mu.Unlock()
 	if ok {
 		return h, nil
 	}
-	h, err := render()
+	html, err := render()
 	if err != nil {
-		return "", err
+		return slotted{}, err
 	}
+	h = splitSlots(html)
 	snap.mu.Lock()
 	if len(snap.content) < variantsPerThread {
 		snap.content[k] = h
@@ -178,26 +177,24 @@ func (snap *threadSnapshot) cachedContent(k contentKey, render func() (string, e
 	return h, nil
 }
 
-// Slots stand for per-viewer parts in cached HTML. They are random per process, so no text
-// a member writes can contain one.
-var csrfSlot, replySlot = newSlot("csrf"), newSlot("reply")
-
-func newSlot(name string) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return name + "-slot-" + hex.EncodeToString(b)
-}
-
-// fillContent returns cached content with the viewer's CSRF token and reply form in
-// their slots.
-func fillContent(content, csrf, replyForm string) template.HTML {
-	var w strings.Builder
-	w.Grow(len(content) + len(replyForm) + 16*len(csrf))
-	before, after, _ := strings.Cut(content, replySlot)
-	fillSlot(&w, before, csrfSlot, csrf)
-	w.WriteString(replyForm)
-	fillSlot(&w, after, csrfSlot, csrf)
-	return template.HTML(w.String()) //nolint:gosec // content and replyForm were rendered by html/template
+// emptyReplyForm returns the reply form with nothing in it (no draft, no quote), the
+// same for every member who may reply, rendering it once.
+func (snap *threadSnapshot) emptyReplyForm(render func() (string, error)) (slotted, error) {
+	snap.mu.Lock()
+	f, ok := snap.replyForm, snap.hasReplyForm
+	snap.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	html, err := render()
+	if err != nil {
+		return slotted{}, err
+	}
+	f = splitSlots(html)
+	snap.mu.Lock()
+	snap.replyForm, snap.hasReplyForm = f, true
+	snap.mu.Unlock()
+	return f, nil
 }
 
 // watchChanges advances the store's generation when the change log grows, so that
