@@ -31,8 +31,9 @@ var lastChangeKey = []byte("last_change")
 var schemaKey = []byte("schema")
 
 // schemaVersion is the version of newMapping. Raise it whenever the mapping or the
-// documents change: an index built with an earlier version is then replaced by an empty
-// one, which the syncer fills again from the database.
+// documents change: an index built with an earlier version, or whose rebuild did not
+// finish, is then replaced by an empty one, which the syncer fills again from the
+// database.
 const schemaVersion = "2"
 
 // pairsAnalyzer turns text into the pairs of words that follow each other (English
@@ -48,8 +49,9 @@ type Index struct {
 	mu   sync.RWMutex
 	idx  bleve.Index
 	path string
-	// replaced tells that Open found an index built by an earlier version and put an
-	// empty one in its place: it needs a full rebuild (the syncer does it).
+	// replaced tells that Open found an index built by an earlier version, or one whose
+	// rebuild did not finish, and put an empty one in its place: it needs a full rebuild
+	// (the syncer does it).
 	replaced bool
 	closed   bool
 	pairs    analysis.Analyzer
@@ -58,8 +60,8 @@ type Index struct {
 // Open opens the index in dir, creating it when missing. It does not wait for an index
 // another process holds: it returns ErrInUse after a short timeout.
 //
-// An index built by an earlier version of the mapping is removed and created again
-// empty; Replaced then reports true.
+// An index built by an earlier version of the mapping, or whose rebuild did not finish,
+// is removed and created again empty; Replaced then reports true.
 func Open(dir string) (*Index, error) {
 	path := filepath.Join(dir, "search.bleve")
 	config := map[string]interface{}{"bolt_timeout": "2s"}
@@ -96,8 +98,8 @@ func Open(dir string) (*Index, error) {
 	return &Index{idx: idx, path: path, replaced: replaced, pairs: pairs}, nil
 }
 
-// Replaced reports whether Open replaced an index built by an earlier version with an
-// empty one, which a full rebuild must fill.
+// Replaced reports whether Open replaced an index built by an earlier version, or left
+// unfinished by a rebuild, with an empty one, which a full rebuild must fill.
 func (ix *Index) Replaced() bool { return ix.replaced }
 
 // Close closes the index; closing it again does nothing.
@@ -139,6 +141,17 @@ func (ix *Index) Apply(docs []Document, deletions []int64, lastChange int64) err
 	}
 	b.SetInternal(lastChangeKey, []byte(strconv.FormatInt(lastChange, 10)))
 	return ix.idx.Batch(b)
+}
+
+// setSchema records the mapping version of a complete index, or with "" that the index is
+// being rebuilt and not complete yet.
+func (ix *Index) setSchema(v string) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if v == "" {
+		return ix.idx.DeleteInternal(schemaKey)
+	}
+	return ix.idx.SetInternal(schemaKey, []byte(v))
 }
 
 // Count returns the number of indexed threads.

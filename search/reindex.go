@@ -19,8 +19,14 @@ type Summary struct {
 // Rebuild indexes every thread from scratch into ix and records the change log's position
 // taken before it started, so that the syncer then applies whatever changed meanwhile.
 // progress, when not nil, receives a progress line as it goes.
+//
+// Until it ends, the index carries no mapping version: if the process is killed halfway,
+// the next Open takes the index for an unfinished one and it is rebuilt again.
 func Rebuild(ctx context.Context, st *store.Store, ix *Index, progress io.Writer) (Summary, error) {
 	start := time.Now()
+	if err := ix.setSchema(""); err != nil {
+		return Summary{}, err
+	}
 	mark, err := st.LatestChangeID(ctx)
 	if err != nil {
 		return Summary{}, err
@@ -29,51 +35,91 @@ func Rebuild(ctx context.Context, st *store.Store, ix *Index, progress io.Writer
 	if err != nil {
 		return Summary{}, err
 	}
+	// The database is read one batch ahead while the index takes the batch before.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan rebuildBatch, 1)
+	go readBatches(ctx, st, batches)
 	var sum Summary
-	after := int64(0)
-	for {
-		ids, err := st.ThreadIDsAfter(ctx, after, 200)
-		if err != nil {
+	for b := range batches {
+		if b.err != nil {
+			return sum, b.err
+		}
+		if err := ix.Apply(b.docs, b.gone, mark); err != nil {
 			return sum, err
 		}
-		if len(ids) == 0 {
-			break
-		}
-		var docs []Document
-		var gone []int64
-		for _, id := range ids {
-			t, err := st.ThreadByID(ctx, id)
-			if err != nil {
-				return sum, err
-			}
-			if t.Hidden {
-				gone = append(gone, id)
-				continue
-			}
-			posts, err := st.PostsByThread(ctx, id)
-			if err != nil {
-				return sum, err
-			}
-			docs = append(docs, NewDocument(t, posts))
-			sum.Posts += len(posts)
-		}
-		if err := ix.Apply(docs, gone, mark); err != nil {
-			return sum, err
-		}
-		sum.Threads += len(docs)
-		after = ids[len(ids)-1]
+		sum.Threads += len(b.docs)
+		sum.Posts += b.posts
 		if progress != nil {
 			fmt.Fprintf(progress, "\r%s %d/%d threads", bar(sum.Threads, total, 30), sum.Threads, total)
 		}
-		if err := ctx.Err(); err != nil {
-			return sum, err
-		}
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	if err := ix.setSchema(schemaVersion); err != nil {
+		return sum, err
 	}
 	if progress != nil {
 		fmt.Fprintln(progress)
 	}
 	sum.Duration = time.Since(start)
 	return sum, nil
+}
+
+// rebuildBatch is the documents of a run of threads, and the hidden ones among them.
+type rebuildBatch struct {
+	docs  []Document
+	gone  []int64
+	posts int
+	err   error
+}
+
+// readBatches sends every thread's document, 200 threads at a time, then closes out. It
+// stops at the first error, which it sends, or when ctx ends.
+func readBatches(ctx context.Context, st *store.Store, out chan<- rebuildBatch) {
+	defer close(out)
+	send := func(b rebuildBatch) bool {
+		select {
+		case out <- b:
+			return b.err == nil
+		case <-ctx.Done():
+			return false
+		}
+	}
+	after := int64(0)
+	for {
+		ids, err := st.ThreadIDsAfter(ctx, after, 200)
+		if err != nil || len(ids) == 0 {
+			if err != nil {
+				send(rebuildBatch{err: err})
+			}
+			return
+		}
+		var b rebuildBatch
+		for _, id := range ids {
+			t, err := st.ThreadByID(ctx, id)
+			if err != nil {
+				send(rebuildBatch{err: err})
+				return
+			}
+			if t.Hidden {
+				b.gone = append(b.gone, id)
+				continue
+			}
+			posts, err := st.PostsByThread(ctx, id)
+			if err != nil {
+				send(rebuildBatch{err: err})
+				return
+			}
+			b.docs = append(b.docs, NewDocument(t, posts))
+			b.posts += len(posts)
+		}
+		if !send(b) {
+			return
+		}
+		after = ids[len(ids)-1]
+	}
 }
 
 func bar(done, total, width int) string {

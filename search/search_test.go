@@ -385,3 +385,34 @@ func TestIndexOfAnEarlierVersionIsRebuilt(t *testing.T) {
 		}
 	})
 }
+
+func TestInterruptedRebuildIsRedone(t *testing.T) {
+	b := newBoard(t, storetest.Open(t, "sqlite"))
+	dir := t.TempDir()
+	th := b.ask(t, "Written before the rebuild", "disulfiram questions", "craft")
+	ix, err := search.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the process is stopped as the rebuild begins
+	if _, err := search.Rebuild(ctx, b.st, ix, nil); err == nil {
+		t.Fatal("a cancelled rebuild reported success")
+	}
+	ix.Close()
+
+	ix, err = search.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if !ix.Replaced() {
+		t.Fatal("an index whose rebuild did not finish was kept")
+	}
+	if _, err := search.Rebuild(context.Background(), b.st, ix, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(t, ix, "disulfiram"); !contains(got, th.ID) {
+		t.Fatalf("after the rebuild: %v, want %d", got, th.ID)
+	}
+}

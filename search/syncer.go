@@ -34,10 +34,11 @@ func NewSyncer(st *store.Store, ix *Index, log *slog.Logger) *Syncer {
 }
 
 // Run applies new change-log rows until ctx ends. It catches up first; an index that Open
-// found built by an earlier version is rebuilt from the database before that.
+// replaced (built by an earlier version, or left unfinished) is rebuilt from the database
+// before that.
 func (s *Syncer) Run(ctx context.Context) {
 	if s.index.Replaced() {
-		s.log.Info("search index built by an earlier version: rebuilding it from the database")
+		s.log.Info("search index built by an earlier version or left unfinished: rebuilding it from the database")
 		sum, err := Rebuild(ctx, s.store, s.index, nil)
 		if err != nil {
 			s.log.Error("search index rebuild", "err", err)
