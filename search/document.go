@@ -13,11 +13,16 @@ import (
 
 // Document is what the index keeps of a thread.
 type Document struct {
-	ID             int64     `json:"-"`
-	Text           string    `json:"text"` // every word: title, topic names and posts
+	ID int64 `json:"-"`
+	// Text is every word of the thread, weighted: the title three times, topic names and
+	// expert answers twice, the rest once. Its term frequencies so weight where a word
+	// is found, as BM25F does with fields, at the cost of one field to search.
+	Text string `json:"text"`
+	// All is every word of the thread once, in order: its pairs of words find phrases.
+	All            string    `json:"all"`
 	Title          string    `json:"title"`
 	Body           string    `json:"body"`
-	Answers        string    `json:"answers"` // replies by experts, boosted in queries
+	Answers        string    `json:"answers"` // replies by experts, shown first in snippets
 	Tags           []string  `json:"tags"`
 	Kind           string    `json:"kind"`
 	State          string    `json:"state"`
@@ -45,9 +50,11 @@ func NewDocument(t *model.Thread, posts []*model.Post) Document {
 	d := Document{ID: t.ID, Title: t.Title, Kind: t.Kind, State: t.State, Visibility: t.Visibility,
 		Created: t.CreatedAt, LastActivity: t.LastActivityAt}
 	all := []string{t.Title}
+	weighted := []string{t.Title, t.Title, t.Title}
 	for _, tag := range t.Tags {
 		d.Tags = append(d.Tags, tag.Slug)
 		all = append(all, tag.Name)
+		weighted = append(weighted, tag.Name, tag.Name)
 	}
 	var answers []string
 	for _, p := range posts {
@@ -56,15 +63,18 @@ func NewDocument(t *model.Thread, posts []*model.Post) Document {
 		}
 		words := text(p.BodyHTML)
 		all = append(all, words)
+		weighted = append(weighted, words)
 		switch {
 		case p.Opening:
 			d.Body = words
 		case p.Expert:
 			answers = append(answers, words)
+			weighted = append(weighted, words)
 			d.ExpertAnswered = true
 		}
 	}
 	d.Answers = strings.Join(answers, "\n\n")
-	d.Text = strings.Join(all, "\n\n")
+	d.All = strings.Join(all, "\n\n")
+	d.Text = strings.Join(weighted, "\n\n")
 	return d
 }

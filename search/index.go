@@ -55,6 +55,7 @@ type Index struct {
 	replaced bool
 	closed   bool
 	pairs    analysis.Analyzer
+	text     analysis.Analyzer
 }
 
 // Open opens the index in dir, creating it when missing. It does not wait for an index
@@ -95,7 +96,7 @@ func Open(dir string) (*Index, error) {
 		idx.Close()
 		return nil, fmt.Errorf("open search index %s: no analyzer %s", path, pairsAnalyzer)
 	}
-	return &Index{idx: idx, path: path, replaced: replaced, pairs: pairs}, nil
+	return &Index{idx: idx, path: path, replaced: replaced, pairs: pairs, text: idx.Mapping().AnalyzerNamed(en.AnalyzerName)}, nil
 }
 
 // Replaced reports whether Open replaced an index built by an earlier version, or left
@@ -165,8 +166,9 @@ func docID(id int64) string { return strconv.FormatInt(id, 10) }
 
 // newMapping is a lean mapping: no _all field, no doc values on text, only what search
 // and highlighting need. Every word of a thread is in text, the one field a query's words
-// must match, and every pair of words in pairs, the one field its phrases must match;
-// title, body and answers are kept, with positions, for ranking and snippets.
+// must match and the one its score comes from, and every pair of words in pairs, the one
+// field its phrases must match; title, body and answers are kept, with positions, for
+// snippets and similar threads.
 func newMapping() mapping.IndexMapping {
 	text := func(store bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
@@ -180,19 +182,28 @@ func newMapping() mapping.IndexMapping {
 	pairs := text(false)
 	pairs.Name = "pairs"
 	pairs.Analyzer = pairsAnalyzer
+	pairs.IncludeTermVectors = false
 	kw := func() *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
 		f.Analyzer = keyword.Name
 		f.IncludeInAll = false
+		f.Store = false              // filters only: nothing is read back
+		f.IncludeTermVectors = false // nor highlighted
+		f.DocValues = false          // topics are counted from their lists of threads
 		return f
 	}
+	// Dates filter and sort (newest first: doc values); the flag only filters.
 	date := bleve.NewDateTimeFieldMapping()
 	date.IncludeInAll = false
+	date.Store = false
 	flag := bleve.NewBooleanFieldMapping()
 	flag.IncludeInAll = false
+	flag.Store = false
+	flag.DocValues = false
 
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt("text", text(false), pairs)
+	doc.AddFieldMappingsAt("text", text(false))
+	doc.AddFieldMappingsAt("all", pairs)
 	doc.AddFieldMappingsAt("title", text(true))
 	doc.AddFieldMappingsAt("body", text(true))
 	doc.AddFieldMappingsAt("answers", text(true))

@@ -43,9 +43,8 @@ type Result struct {
 	Tags  []TagCount
 }
 
-// ranked are the fields whose matches raise a thread's score, and their boosts: the title
-// counts most, then expert answers. Every word must be somewhere in the thread's text;
-// where it is decides the order.
+// ranked are the fields where a phrase found raises a thread's score, and their boosts:
+// the title counts most, then expert answers. (Words are weighted so in the text field.)
 var ranked = []struct {
 	name  string
 	boost float64
@@ -63,6 +62,37 @@ func word(field, w string) *query.MatchQuery {
 		m.SetPrefix(1)    // the first letter must match: far fewer terms to expand
 	}
 	return m
+}
+
+// knownIn is how many threads must hold a word for it to be taken as typed: a word the
+// index holds in fewer is matched with one typo forgiven.
+const knownIn = 3
+
+// textWord matches w in the text field: exactly when the index knows the word well,
+// else forgiving one typo (see word).
+func (ix *Index) textWord(w string) query.Query {
+	if tokens := ix.text.Analyze([]byte(w)); len(tokens) == 1 {
+		if n, err := ix.threadsWith("text", tokens[0].Term); err == nil && n >= knownIn {
+			m := bleve.NewMatchQuery(w)
+			m.SetField("text")
+			return m
+		}
+	}
+	return word("text", w)
+}
+
+// threadsWith returns how many threads hold term in field.
+func (ix *Index) threadsWith(field string, term []byte) (uint64, error) {
+	d, err := ix.idx.FieldDictRange(field, term, term)
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	e, err := d.Next()
+	if e == nil || err != nil {
+		return 0, err
+	}
+	return e.Count, nil
 }
 
 // phraseMatch matches phrase p anywhere in a thread: it looks up the pairs of words of
@@ -94,21 +124,11 @@ func term(field, value string) *query.TermQuery {
 
 // build turns a Query into a bleve query; visibility filters for visitors. The words must
 // match the text field and the phrases the pairs field, which hold all of a thread; the
-// clauses on the ranked fields and tags only add to the score.
+// clauses on the ranked fields only add to the score of a phrase.
 func (ix *Index) build(q Query, publicOnly bool) query.Query {
 	var must, should []query.Query
 	for _, w := range q.Words {
-		must = append(must, word("text", w))
-		for _, f := range ranked {
-			m := bleve.NewMatchQuery(w)
-			m.SetField(f.name)
-			m.SetBoost(f.boost)
-			should = append(should, m)
-		}
-		// A word that names a topic (CRAFT, MAT) ranks the threads with that tag higher.
-		tag := term("tags", strings.ToLower(w))
-		tag.SetBoost(2)
-		should = append(should, tag)
+		must = append(must, ix.textWord(w))
 	}
 	for _, p := range q.Phrases {
 		must = append(must, ix.phraseMatch(p))
