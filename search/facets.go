@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 
 	"github.com/bits-and-blooms/bitset"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -14,11 +15,12 @@ import (
 
 // countTags wraps a query so that the one pass that ranks its matches also counts the
 // topics of every match: each match is noted in a bitset as the collector walks past it,
-// and once the walk ends, each topic's list of threads is checked against the bitset, in
-// the same snapshot of the index. That is a few hundred thousand bit tests, where asking
-// the index for the tags of each match costs a lookup per match.
+// and once the walk ends, the bitset is intersected with each topic's own bitset of
+// threads, in the same snapshot of the index. That is a few thousand machine words per
+// topic, where asking the index for the tags of each match costs a lookup per match.
 type countTags struct {
 	query.Query
+	topics *topicSets
 	top    int
 	counts []TagCount // filled when the search ends
 }
@@ -74,51 +76,14 @@ func (t *tagCounter) count() error {
 	if t.seen.None() {
 		return nil
 	}
-	dict, err := t.reader.FieldDict("tags")
+	sets, err := t.q.topics.of(t.ctx, t.reader)
 	if err != nil {
 		return err
 	}
-	var terms []string
-	for {
-		e, err := dict.Next()
-		if err != nil {
-			dict.Close()
-			return err
-		}
-		if e == nil {
-			break
-		}
-		terms = append(terms, e.Term)
-	}
-	if err := dict.Close(); err != nil {
-		return err
-	}
 	var counts []TagCount
-	var doc index.TermFieldDoc
-	for _, term := range terms {
-		tfr, err := t.reader.TermFieldReader(t.ctx, []byte(term), "tags", false, false, false)
-		if err != nil {
-			return err
-		}
-		n := 0
-		for {
-			d, err := tfr.Next(&doc)
-			if err != nil {
-				tfr.Close()
-				return err
-			}
-			if d == nil {
-				break
-			}
-			if len(d.ID) == 8 && t.seen.Test(uint(d.ID.Value())) {
-				n++
-			}
-		}
-		if err := tfr.Close(); err != nil {
-			return err
-		}
-		if n > 0 {
-			counts = append(counts, TagCount{Slug: term, Count: n})
+	for _, ts := range sets {
+		if n := int(t.seen.IntersectionCardinality(ts.threads)); n > 0 {
+			counts = append(counts, TagCount{Slug: ts.slug, Count: n})
 		}
 	}
 	// Most matches first; ties in the order of the slugs.
@@ -127,5 +92,86 @@ func (t *tagCounter) count() error {
 		counts = counts[:t.q.top]
 	}
 	t.q.counts = counts
-	return t.ctx.Err()
+	return nil
+}
+
+// topicSets keeps each topic's bitset of threads for the latest snapshot of the index that
+// a search read. A snapshot never changes, and the documents' numbers are the snapshot's
+// own, so the sets are right for exactly that snapshot: a search in another one (after a
+// write, or after the index merged its segments) builds them again, once.
+type topicSets struct {
+	mu       sync.Mutex
+	snapshot index.IndexReader // held only to compare: keeping it keeps its address unique
+	sets     []topicSet
+}
+
+type topicSet struct {
+	slug    string
+	threads *bitset.BitSet
+}
+
+// of returns the topics' sets in snapshot r, reading them from r when r is new.
+func (ts *topicSets) of(ctx context.Context, r index.IndexReader) ([]topicSet, error) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.snapshot == r {
+		return ts.sets, nil
+	}
+	sets, err := readTopicSets(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	ts.snapshot, ts.sets = r, sets
+	return sets, nil
+}
+
+func readTopicSets(ctx context.Context, r index.IndexReader) ([]topicSet, error) {
+	dict, err := r.FieldDict("tags")
+	if err != nil {
+		return nil, err
+	}
+	var slugs []string
+	for {
+		e, err := dict.Next()
+		if err != nil {
+			dict.Close()
+			return nil, err
+		}
+		if e == nil {
+			break
+		}
+		slugs = append(slugs, e.Term)
+	}
+	if err := dict.Close(); err != nil {
+		return nil, err
+	}
+	sets := make([]topicSet, 0, len(slugs))
+	var doc index.TermFieldDoc
+	for _, slug := range slugs {
+		tfr, err := r.TermFieldReader(ctx, []byte(slug), "tags", false, false, false)
+		if err != nil {
+			return nil, err
+		}
+		threads := bitset.New(0)
+		for {
+			d, err := tfr.Next(&doc)
+			if err != nil {
+				tfr.Close()
+				return nil, err
+			}
+			if d == nil {
+				break
+			}
+			if len(d.ID) != 8 {
+				tfr.Close()
+				return nil, errInternalID
+			}
+			threads.Set(uint(d.ID.Value()))
+		}
+		if err := tfr.Close(); err != nil {
+			return nil, err
+		}
+		sets = append(sets, topicSet{slug: slug, threads: threads})
+	}
+	return sets, ctx.Err()
 }

@@ -56,6 +56,7 @@ type Index struct {
 	closed   bool
 	pairs    analysis.Analyzer
 	text     analysis.Analyzer
+	topics   topicSets
 }
 
 // Open opens the index in dir, creating it when missing. It does not wait for an index

@@ -73,9 +73,7 @@ const knownIn = 3
 func (ix *Index) textWord(w string) query.Query {
 	if tokens := ix.text.Analyze([]byte(w)); len(tokens) == 1 {
 		if n, err := ix.threadsWith("text", tokens[0].Term); err == nil && n >= knownIn {
-			m := bleve.NewMatchQuery(w)
-			m.SetField("text")
-			return m
+			return term("text", string(tokens[0].Term))
 		}
 	}
 	return word("text", w)
@@ -198,7 +196,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	counted := &countTags{Query: ix.build(r.Query, r.PublicOnly), top: 12}
+	counted := &countTags{Query: ix.build(r.Query, r.PublicOnly), topics: &ix.topics, top: 12}
 	req := bleve.NewSearchRequestOptions(counted, r.Size, r.From, false)
 	if r.Newest {
 		req.SortBy([]string{"-last_activity", "-_score"})
