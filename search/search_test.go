@@ -416,3 +416,26 @@ func TestInterruptedRebuildIsRedone(t *testing.T) {
 		t.Fatalf("after the rebuild: %v, want %d", got, th.ID)
 	}
 }
+
+func TestNewestOrderFollowsLastActivity(t *testing.T) {
+	b := newBoard(t, storetest.Open(t, "sqlite"))
+	ix, err := search.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	old := b.ask(t, "Guanfacine questions in the title", "Guanfacine and guanfacine again.", "craft")
+	recent := b.ask(t, "Sleep after detox", "The doctor mentioned guanfacine.", "craft")
+	if _, err := b.svc.Reply(context.Background(), b.member, recent.ID, forum.ReplyInput{Body: "An update from tonight."}); err != nil {
+		t.Fatal(err)
+	}
+	sync(t, search.NewSyncer(b.st, ix, nil))
+	q := search.ParseQuery("guanfacine")
+	if got := find(t, ix, "guanfacine"); len(got) != 2 || got[0] != old.ID {
+		t.Fatalf("by relevance: %v, want %d first (the word in its title)", got, old.ID)
+	}
+	r, err := ix.Search(context.Background(), search.Request{Query: q, Newest: true})
+	if err != nil || len(r.Hits) != 2 || r.Hits[0].ThreadID != recent.ID {
+		t.Fatalf("newest first: %+v %v, want %d first", r, err, recent.ID)
+	}
+}
