@@ -21,7 +21,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
-	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // lastChangeKey is where the index keeps the id of the last change-log row it applied.
@@ -86,7 +86,7 @@ func Open(dir string) (*Index, error) {
 			err = idx.SetInternal(schemaKey, []byte(schemaVersion))
 		}
 	}
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrInUse
 	}
 	if err != nil {

@@ -278,15 +278,6 @@ func (s slotted) has(k slot) bool {
 	return false
 }
 
-// size is the length of the HTML without its slots.
-func (s slotted) size() int {
-	n := 0
-	for _, p := range s.parts {
-		n += len(p)
-	}
-	return n
-}
-
 // pageBuffers keeps the buffers pages render into, so that a page view does not grow a
 // new one from nothing.
 var pageBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 64<<10)) }}
