@@ -14,9 +14,10 @@ import (
 // Document is what the index keeps of a thread.
 type Document struct {
 	ID int64 `json:"-"`
-	// Text is every word of the thread, weighted: the title three times, topic names and
-	// expert answers twice, the rest once. Its term frequencies so weight where a word
-	// is found, as BM25F does with fields, at the cost of one field to search.
+	// Text is every word of the thread, weighted: expert answers twice, the rest (title,
+	// topic names, opening post, replies) once. Its term frequencies so weight where a word
+	// is found, as BM25F does with fields, at the cost of one field to search. (A word in
+	// the title is ranked by a clause of its own: see build.)
 	Text string `json:"text"`
 	// All is every word of the thread once, in order: its pairs of words find phrases.
 	All            string    `json:"all"`
@@ -50,11 +51,11 @@ func NewDocument(t *model.Thread, posts []*model.Post) Document {
 	d := Document{ID: t.ID, Title: t.Title, Kind: t.Kind, State: t.State, Visibility: t.Visibility,
 		Created: t.CreatedAt, LastActivity: t.LastActivityAt}
 	all := []string{t.Title}
-	weighted := []string{t.Title, t.Title, t.Title}
+	weighted := []string{t.Title}
 	for _, tag := range t.Tags {
 		d.Tags = append(d.Tags, tag.Slug)
 		all = append(all, tag.Name)
-		weighted = append(weighted, tag.Name, tag.Name)
+		weighted = append(weighted, tag.Name)
 	}
 	var answers []string
 	for _, p := range posts {

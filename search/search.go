@@ -44,11 +44,15 @@ type Result struct {
 }
 
 // ranked are the fields where a phrase found raises a thread's score, and their boosts:
-// the title counts most, then expert answers. (Words are weighted so in the text field.)
+// the title counts most, then expert answers. (Words are weighted so in the text field,
+// and a word in the title adds titleBoost.)
 var ranked = []struct {
 	name  string
 	boost float64
-}{{"title", 3}, {"answers", 2}}
+}{{"title", titleBoost}, {"answers", 2}}
+
+// titleBoost is how much a word or phrase found in a title adds to a thread's score.
+const titleBoost = 3
 
 // snippetFields are the stored fields that hits show, highlighted.
 var snippetFields = []string{"title", "answers", "body"}
@@ -127,6 +131,12 @@ func (ix *Index) build(q Query, publicOnly bool) query.Query {
 	var must, should []query.Query
 	for _, w := range q.Words {
 		must = append(must, ix.textWord(w))
+		// The text field's score shrinks with the length of the whole thread; a word in the
+		// title ranks a long thread as high as a short one.
+		m := bleve.NewMatchQuery(w)
+		m.SetField("title")
+		m.SetBoost(titleBoost)
+		should = append(should, m)
 	}
 	for _, p := range q.Phrases {
 		must = append(must, ix.phraseMatch(p))
