@@ -13,33 +13,53 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 )
 
-// countTags wraps a query so that the one pass that ranks its matches also counts the
-// topics of every match: each match is noted in a bitset as the collector walks past it,
-// and once the walk ends, the bitset is intersected with each topic's own bitset of
-// threads, in the same snapshot of the index. That is a few thousand machine words per
-// topic, where asking the index for the tags of each match costs a lookup per match.
-type countTags struct {
+// onePass wraps a query so that the one pass that ranks its matches also does two things
+// bleve would otherwise need more passes or clauses for:
+//
+//   - It counts the topics of every match: each match is noted in a bitset as the collector
+//     walks past it, and once the walk ends, the bitset is intersected with each topic's own
+//     bitset of threads, in the same snapshot of the index. That is a few thousand machine
+//     words per topic, where asking the index for the tags of each match costs a lookup
+//     per match.
+//   - It ranks a thread with the query's words in its title higher, whatever the length of
+//     the thread (the text field's score shrinks with it): the titles holding each word are
+//     read into bitsets first, and a match's score is multiplied by up to titleBoost, by the
+//     share of the words in its title. A clause on the title field costs the same on every
+//     match; a bit test costs nothing.
+type onePass struct {
 	query.Query
-	topics *topicSets
-	top    int
-	counts []TagCount // filled when the search ends
+	topics     *topicSets
+	top        int
+	titleWords [][][]byte // the title terms of each word of the query
+	counts     []TagCount // filled when the search ends
 }
 
 // Searcher wraps the query's searcher.
-func (q *countTags) Searcher(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
+func (q *onePass) Searcher(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
+	titles := make([]*bitset.BitSet, 0, len(q.titleWords))
+	for _, terms := range q.titleWords {
+		set := bitset.New(0)
+		for _, t := range terms {
+			if err := readPostings(ctx, r, "title", t, set); err != nil {
+				return nil, err
+			}
+		}
+		titles = append(titles, set)
+	}
 	s, err := q.Query.Searcher(ctx, r, m, options)
 	if err != nil {
 		return nil, err
 	}
-	return &tagCounter{Searcher: s, q: q, ctx: ctx, reader: r, seen: bitset.New(0)}, nil
+	return &tagCounter{Searcher: s, q: q, ctx: ctx, reader: r, seen: bitset.New(0), titles: titles}, nil
 }
 
 type tagCounter struct {
 	search.Searcher
-	q      *countTags
+	q      *onePass
 	ctx    context.Context
 	reader index.IndexReader
 	seen   *bitset.BitSet
+	titles []*bitset.BitSet // per word of the query: the threads with it in their title
 	done   bool
 }
 
@@ -59,7 +79,17 @@ func (t *tagCounter) note(m *search.DocumentMatch, err error) (*search.DocumentM
 	if len(m.IndexInternalID) != 8 {
 		return nil, errInternalID
 	}
-	t.seen.Set(uint(m.IndexInternalID.Value()))
+	n := uint(m.IndexInternalID.Value())
+	t.seen.Set(n)
+	inTitle := 0
+	for _, set := range t.titles {
+		if set.Test(n) {
+			inTitle++
+		}
+	}
+	if inTitle > 0 {
+		m.Score *= 1 + (titleBoost-1)*float64(inTitle)/float64(len(t.titles))
+	}
 	return m, nil
 }
 
@@ -146,32 +176,36 @@ func readTopicSets(ctx context.Context, r index.IndexReader) ([]topicSet, error)
 		return nil, err
 	}
 	sets := make([]topicSet, 0, len(slugs))
-	var doc index.TermFieldDoc
 	for _, slug := range slugs {
-		tfr, err := r.TermFieldReader(ctx, []byte(slug), "tags", false, false, false)
-		if err != nil {
-			return nil, err
-		}
 		threads := bitset.New(0)
-		for {
-			d, err := tfr.Next(&doc)
-			if err != nil {
-				tfr.Close()
-				return nil, err
-			}
-			if d == nil {
-				break
-			}
-			if len(d.ID) != 8 {
-				tfr.Close()
-				return nil, errInternalID
-			}
-			threads.Set(uint(d.ID.Value()))
-		}
-		if err := tfr.Close(); err != nil {
+		if err := readPostings(ctx, r, "tags", []byte(slug), threads); err != nil {
 			return nil, err
 		}
 		sets = append(sets, topicSet{slug: slug, threads: threads})
 	}
 	return sets, ctx.Err()
+}
+
+// readPostings sets in set the number of every document with term in field.
+func readPostings(ctx context.Context, r index.IndexReader, field string, term []byte, set *bitset.BitSet) error {
+	tfr, err := r.TermFieldReader(ctx, term, field, false, false, false)
+	if err != nil {
+		return err
+	}
+	var doc index.TermFieldDoc
+	for {
+		d, err := tfr.Next(&doc)
+		if err != nil {
+			tfr.Close()
+			return err
+		}
+		if d == nil {
+			return tfr.Close()
+		}
+		if len(d.ID) != 8 {
+			tfr.Close()
+			return errInternalID
+		}
+		set.Set(uint(d.ID.Value()))
+	}
 }

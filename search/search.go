@@ -45,14 +45,28 @@ type Result struct {
 
 // ranked are the fields where a phrase found raises a thread's score, and their boosts:
 // the title counts most, then expert answers. (Words are weighted so in the text field,
-// and a word in the title adds titleBoost.)
+// and a word in the title raises the score as the matches are collected: see onePass.)
 var ranked = []struct {
 	name  string
 	boost float64
 }{{"title", titleBoost}, {"answers", 2}}
 
-// titleBoost is how much a word or phrase found in a title adds to a thread's score.
+// titleBoost is how much a phrase found in a title adds to a thread's score, and how many
+// times its score a thread with every word of the query in its title has.
 const titleBoost = 3
+
+// titleTerms returns, for each word of q, its terms in the title field.
+func (ix *Index) titleTerms(q Query) [][][]byte {
+	out := make([][][]byte, 0, len(q.Words))
+	for _, w := range q.Words {
+		var terms [][]byte
+		for _, t := range ix.text.Analyze([]byte(w)) {
+			terms = append(terms, t.Term)
+		}
+		out = append(out, terms)
+	}
+	return out
+}
 
 // snippetFields are the stored fields that hits show, highlighted.
 var snippetFields = []string{"title", "answers", "body"}
@@ -131,12 +145,6 @@ func (ix *Index) build(q Query, publicOnly bool) query.Query {
 	var must, should []query.Query
 	for _, w := range q.Words {
 		must = append(must, ix.textWord(w))
-		// The text field's score shrinks with the length of the whole thread; a word in the
-		// title ranks a long thread as high as a short one.
-		m := bleve.NewMatchQuery(w)
-		m.SetField("title")
-		m.SetBoost(titleBoost)
-		should = append(should, m)
 	}
 	for _, p := range q.Phrases {
 		must = append(must, ix.phraseMatch(p))
@@ -206,7 +214,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	counted := &countTags{Query: ix.build(r.Query, r.PublicOnly), topics: &ix.topics, top: 12}
+	counted := &onePass{Query: ix.build(r.Query, r.PublicOnly), topics: &ix.topics, top: 12, titleWords: ix.titleTerms(r.Query)}
 	req := bleve.NewSearchRequestOptions(counted, r.Size, r.From, false)
 	if r.Newest {
 		req.SortBy([]string{"-last_activity", "-_score"})
