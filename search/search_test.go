@@ -56,6 +56,17 @@ func (b *board) ask(t *testing.T, title, body string, tags ...string) *model.Thr
 	return th
 }
 
+// openIndex opens a new index in a temporary folder, closed when the test ends.
+func openIndex(t *testing.T) *search.Index {
+	t.Helper()
+	ix, err := search.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
+}
+
 func sync(t *testing.T, s *search.Syncer) {
 	t.Helper()
 	for {
@@ -98,11 +109,7 @@ func contains(xs []int64, x int64) bool {
 func TestAcronymsFuzzyPhrasesAndOperators(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := newBoard(t, st)
-		ix, err := search.Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ix.Close()
+		ix := openIndex(t)
 		mat := b.ask(t, "Is MAT right for my son?", "His doctor mentioned buprenorphine.", "mat")
 		dbt := b.ask(t, "DBT skills for parents", "Which DBT skills help at home?", "dbt")
 		iop := b.ask(t, "IOP three evenings a week", "Will IOP be enough for SUD?", "craft")
@@ -166,11 +173,7 @@ func TestAcronymsFuzzyPhrasesAndOperators(t *testing.T) {
 
 func TestSnippetsNeverBreakTheHTML(t *testing.T) {
 	b := newBoard(t, storetest.Open(t, "sqlite"))
-	ix, err := search.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := openIndex(t)
 	b.ask(t, `<b>Bold</b> title about "quotes" & ampersands`, "Text with `<script>alert(1)</script>` and <i>tags</i> about ampersands", "craft")
 	sync(t, search.NewSyncer(b.st, ix, nil))
 	r, err := ix.Search(context.Background(), search.Request{Query: search.ParseQuery("ampersands")})
@@ -238,11 +241,7 @@ func TestSecondOpenDoesNotHang(t *testing.T) {
 
 func TestMembersOnlyCount(t *testing.T) {
 	b := newBoard(t, storetest.Open(t, "sqlite"))
-	ix, err := search.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := openIndex(t)
 	b.ask(t, "A private worry about zyxwords", "zyxwords", "craft")
 	sync(t, search.NewSyncer(b.st, ix, nil))
 	r, err := ix.Search(context.Background(), search.Request{Query: search.ParseQuery("zyxwords"), PublicOnly: true})
@@ -281,11 +280,7 @@ func TestSimilarCacheServesWithinItsTTL(t *testing.T) {
 func TestRankingTitleThenExpertAnswerThenReply(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := newBoard(t, st)
-		ix, err := search.Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ix.Close()
+		ix := openIndex(t)
 		reply := b.ask(t, "Questions after the first clinic visit", "We met the team today and felt lost.", "craft")
 		answer := b.ask(t, "Questions after the second clinic visit", "We met the nurse today and felt lost.", "craft")
 		title := b.ask(t, "Methadone questions after the clinic visit", "We met the doctor today and felt lost.", "craft")
@@ -312,11 +307,7 @@ func TestRankingTitleThenExpertAnswerThenReply(t *testing.T) {
 func TestTopicCountsCoverEveryMatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := newBoard(t, st)
-		ix, err := search.Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ix.Close()
+		ix := openIndex(t)
 		for i := 0; i < 3; i++ {
 			b.ask(t, fmt.Sprintf("Naltrexone question %d", i), "Does naltrexone help with cravings?", "craft")
 		}
@@ -419,11 +410,7 @@ func TestInterruptedRebuildIsRedone(t *testing.T) {
 
 func TestNewestOrderFollowsLastActivity(t *testing.T) {
 	b := newBoard(t, storetest.Open(t, "sqlite"))
-	ix, err := search.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := openIndex(t)
 	old := b.ask(t, "Guanfacine questions in the title", "Guanfacine and guanfacine again.", "craft")
 	recent := b.ask(t, "Sleep after detox", "The doctor mentioned guanfacine.", "craft")
 	if _, err := b.svc.Reply(context.Background(), b.member, recent.ID, forum.ReplyInput{Body: "An update from tonight."}); err != nil {
