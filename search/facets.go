@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/bits-and-blooms/bitset"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -26,12 +28,34 @@ import (
 //     read into bitsets first, and a match's score is multiplied by up to titleBoost, by the
 //     share of the words in its title. A clause on the title field costs the same on every
 //     match; a bit test costs nothing.
+//
+// Each shard of the index runs it on its own, at the same time, scored with the statistics
+// of the whole index (stats); their topic counts add up.
 type onePass struct {
 	query.Query
-	topics     *topicSets
-	top        int
+	stats      *globalStats
+	topics     *topicSets // nil: no topic counts
 	titleWords [][][]byte // the title terms of each word of the query
-	counts     []TagCount // filled when the search ends
+
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// top returns the n topics with the most matches, most first, ties by slug.
+func (q *onePass) top(n int) []TagCount {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]TagCount, 0, len(q.counts))
+	for slug, c := range q.counts {
+		out = append(out, TagCount{Slug: slug, Count: c})
+	}
+	slices.SortFunc(out, func(a, b TagCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Slug, b.Slug)
+	})
+	return out[:min(n, len(out))]
 }
 
 // Searcher wraps the query's searcher.
@@ -46,7 +70,11 @@ func (q *onePass) Searcher(ctx context.Context, r index.IndexReader, m mapping.I
 		}
 		titles = append(titles, set)
 	}
-	s, err := q.Query.Searcher(ctx, r, m, options)
+	scored := r
+	if snap, ok := r.(*scorch.IndexSnapshot); ok && q.stats != nil {
+		scored = &globalReader{IndexSnapshot: snap, stats: q.stats}
+	}
+	s, err := q.Query.Searcher(ctx, scored, m, options)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +108,9 @@ func (t *tagCounter) note(m *search.DocumentMatch, err error) (*search.DocumentM
 		return nil, errInternalID
 	}
 	n := uint(m.IndexInternalID.Value())
-	t.seen.Set(n)
+	if t.q.topics != nil {
+		t.seen.Set(n)
+	}
 	inTitle := 0
 	for _, set := range t.titles {
 		if set.Test(n) {
@@ -110,29 +140,27 @@ func (t *tagCounter) count() error {
 	if err != nil {
 		return err
 	}
-	var counts []TagCount
+	t.q.mu.Lock()
+	defer t.q.mu.Unlock()
+	if t.q.counts == nil {
+		t.q.counts = map[string]int{}
+	}
 	for _, ts := range sets {
 		if n := int(t.seen.IntersectionCardinality(ts.threads)); n > 0 {
-			counts = append(counts, TagCount{Slug: ts.slug, Count: n})
+			t.q.counts[ts.slug] += n
 		}
 	}
-	// Most matches first; ties in the order of the slugs.
-	slices.SortStableFunc(counts, func(a, b TagCount) int { return b.Count - a.Count })
-	if len(counts) > t.q.top {
-		counts = counts[:t.q.top]
-	}
-	t.q.counts = counts
 	return nil
 }
 
-// topicSets keeps each topic's bitset of threads for the latest snapshot of the index that
-// a search read. A snapshot never changes, and the documents' numbers are the snapshot's
-// own, so the sets are right for exactly that snapshot: a search in another one (after a
-// write, or after the index merged its segments) builds them again, once.
+// topicSets keeps each topic's bitset of threads for the latest snapshots of the index's
+// shards that a search read. A snapshot never changes, and the documents' numbers are the
+// snapshot's own, so the sets are right for exactly that snapshot: a search in another one
+// (after a write, or after a shard merged its segments) builds them again, once.
 type topicSets struct {
-	mu       sync.Mutex
-	snapshot index.IndexReader // held only to compare: keeping it keeps its address unique
-	sets     []topicSet
+	mu sync.Mutex
+	// The snapshots are held only to be compared: keeping them keeps their addresses unique.
+	sets map[index.IndexReader][]topicSet
 }
 
 type topicSet struct {
@@ -144,14 +172,17 @@ type topicSet struct {
 func (ts *topicSets) of(ctx context.Context, r index.IndexReader) ([]topicSet, error) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	if ts.snapshot == r {
-		return ts.sets, nil
+	if sets, ok := ts.sets[r]; ok {
+		return sets, nil
 	}
 	sets, err := readTopicSets(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	ts.snapshot, ts.sets = r, sets
+	if ts.sets == nil || len(ts.sets) >= 2*shards {
+		ts.sets = map[index.IndexReader][]topicSet{} // older snapshots are done with
+	}
+	ts.sets[r] = sets
 	return sets, nil
 }
 
@@ -208,4 +239,107 @@ func readPostings(ctx context.Context, r index.IndexReader, field string, term [
 		}
 		set.Set(uint(d.ID.Value()))
 	}
+}
+
+// globalStats are the term statistics of the whole index, summed over its shards, read
+// from a snapshot of each shard taken as a search begins. Scored with them, each shard
+// ranks its matches as one index holding every thread would, so the merged hits are in the
+// right order however the threads fall into shards.
+type globalStats struct {
+	readers []index.IndexReader
+	docs    uint64
+
+	mu     sync.Mutex
+	counts map[string]uint64 // by field and term
+}
+
+func (ix *Index) newGlobalStats() (*globalStats, error) {
+	g := &globalStats{counts: map[string]uint64{}}
+	for _, s := range ix.shards {
+		adv, err := s.Advanced()
+		if err != nil {
+			g.close()
+			return nil, err
+		}
+		r, err := adv.Reader()
+		if err != nil {
+			g.close()
+			return nil, err
+		}
+		g.readers = append(g.readers, r)
+		n, err := r.DocCount()
+		if err != nil {
+			g.close()
+			return nil, err
+		}
+		g.docs += n
+	}
+	return g, nil
+}
+
+func (g *globalStats) close() {
+	for _, r := range g.readers {
+		r.Close()
+	}
+}
+
+// count returns how many threads of the whole index hold term in field.
+func (g *globalStats) count(ctx context.Context, field string, term []byte) (uint64, error) {
+	key := field + "\x00" + string(term)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if n, ok := g.counts[key]; ok {
+		return n, nil
+	}
+	var n uint64
+	for _, r := range g.readers {
+		tfr, err := r.TermFieldReader(ctx, term, field, false, false, false)
+		if err != nil {
+			return 0, err
+		}
+		n += tfr.Count()
+		if err := tfr.Close(); err != nil {
+			return 0, err
+		}
+	}
+	g.counts[key] = n
+	return n, nil
+}
+
+// globalReader is a shard's snapshot that tells the whole index's term statistics, so the
+// searchers built on it score with them; everything else is the snapshot's.
+type globalReader struct {
+	*scorch.IndexSnapshot
+	stats *globalStats
+}
+
+func (g *globalReader) DocCount() (uint64, error) { return g.stats.docs, nil }
+
+func (g *globalReader) TermFieldReader(ctx context.Context, term []byte, field string, includeFreq, includeNorm, includeTermVectors bool) (index.TermFieldReader, error) {
+	tfr, err := g.IndexSnapshot.TermFieldReader(ctx, term, field, includeFreq, includeNorm, includeTermVectors)
+	if err != nil {
+		return nil, err
+	}
+	n, err := g.stats.count(ctx, field, term)
+	if err != nil {
+		tfr.Close()
+		return nil, err
+	}
+	return &globalTermReader{TermFieldReader: tfr, count: n}, nil
+}
+
+// globalTermReader reads a term's threads in one shard and tells their count in all.
+type globalTermReader struct {
+	index.TermFieldReader
+	count uint64
+}
+
+func (t *globalTermReader) Count() uint64 { return t.count }
+
+// Optimize lets the shard's own reader take part in bleve's conjunction shortcuts.
+func (t *globalTermReader) Optimize(kind string, octx index.OptimizableContext) (index.OptimizableContext, error) {
+	if o, ok := t.TermFieldReader.(index.Optimizable); ok {
+		return o.Optimize(kind, octx)
+	}
+	return nil, nil
 }

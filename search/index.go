@@ -22,6 +22,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	bolterrors "go.etcd.io/bbolt/errors"
+	"golang.org/x/sync/errgroup"
 )
 
 // lastChangeKey is where the index keeps the id of the last change-log row it applied.
@@ -44,11 +45,18 @@ const pairsAnalyzer = "en_pairs"
 // ErrInUse reports an index opened by another process (bleve allows one writer).
 var ErrInUse = errors.New("the search index is in use by another process (a running server?)")
 
-// Index is the bleve index of threads.
+// shards is how many bleve indexes the threads are spread over, by id. A search runs in
+// every shard at once and bleve merges the hits, so a query that matches most threads uses
+// two cores instead of one; the term statistics that score a match are summed over every
+// shard (see globalStats), so results rank as in one index. Changing it rebuilds the index.
+const shards = 2
+
+// Index is the bleve index of threads, in shards searched together.
 type Index struct {
-	mu   sync.RWMutex
-	idx  bleve.Index
-	path string
+	mu     sync.RWMutex
+	shards []bleve.Index
+	all    bleve.IndexAlias // every shard, searched at once
+	path   string
 	// replaced tells that Open found an index built by an earlier version, or one whose
 	// rebuild did not finish, and put an empty one in its place: it needs a full rebuild
 	// (the syncer does it).
@@ -59,45 +67,104 @@ type Index struct {
 	topics   topicSets
 }
 
+// meta is the shard that keeps the index's own records (last change, mapping version).
+func (ix *Index) meta() bleve.Index { return ix.shards[0] }
+
 // Open opens the index in dir, creating it when missing. It does not wait for an index
 // another process holds: it returns ErrInUse after a short timeout.
 //
 // An index built by an earlier version of the mapping, or whose rebuild did not finish,
 // is removed and created again empty; Replaced then reports true.
 func Open(dir string) (*Index, error) {
-	path := filepath.Join(dir, "search.bleve")
-	config := map[string]interface{}{"bolt_timeout": "2s"}
-	idx, err := bleve.OpenUsing(path, config)
-	replaced := false
-	if err == nil {
-		var v []byte
-		if v, err = idx.GetInternal(schemaKey); err == nil && string(v) != schemaVersion {
-			if err = idx.Close(); err == nil {
-				err = os.RemoveAll(path)
-			}
-			if err == nil {
-				err, replaced = bleve.ErrorIndexPathDoesNotExist, true
-			}
-		}
-	}
-	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
-		idx, err = bleve.NewUsing(path, newMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, config)
-		if err == nil {
-			err = idx.SetInternal(schemaKey, []byte(schemaVersion))
-		}
-	}
+	path := filepath.Join(dir, "search")
+	ix, err := open(path)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrInUse
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open search index %s: %w", path, err)
 	}
-	pairs := idx.Mapping().AnalyzerNamed(pairsAnalyzer)
-	if pairs == nil {
-		idx.Close()
-		return nil, fmt.Errorf("open search index %s: no analyzer %s", path, pairsAnalyzer)
+	if legacy := filepath.Join(dir, "search.bleve"); dirExists(legacy) {
+		// The single index of an earlier version.
+		if err := os.RemoveAll(legacy); err != nil {
+			ix.Close()
+			return nil, err
+		}
+		ix.replaced = true
 	}
-	return &Index{idx: idx, path: path, replaced: replaced, pairs: pairs, text: idx.Mapping().AnalyzerNamed(en.AnalyzerName)}, nil
+	ix.pairs = ix.meta().Mapping().AnalyzerNamed(pairsAnalyzer)
+	ix.text = ix.meta().Mapping().AnalyzerNamed(en.AnalyzerName)
+	if ix.pairs == nil || ix.text == nil {
+		ix.Close()
+		return nil, fmt.Errorf("open search index %s: its analyzers are missing", path)
+	}
+	return ix, nil
+}
+
+// open opens the shards in path, or creates them all when one is missing, of another
+// version or unfinished.
+func open(path string) (*Index, error) {
+	config := map[string]interface{}{"bolt_timeout": "2s"}
+	ix := &Index{path: path}
+	current := true
+	for i := 0; i < shards; i++ {
+		idx, err := bleve.OpenUsing(filepath.Join(path, strconv.Itoa(i)), config)
+		if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+			current = false
+			break
+		}
+		if err != nil {
+			ix.closeShards()
+			return nil, err
+		}
+		ix.shards = append(ix.shards, idx)
+	}
+	if current {
+		v, err := ix.meta().GetInternal(schemaKey)
+		if err != nil {
+			ix.closeShards()
+			return nil, err
+		}
+		current = string(v) == schemaVersion
+	}
+	if !current {
+		existed := dirExists(path)
+		if err := ix.closeShards(); err != nil {
+			return nil, err
+		}
+		if err := os.RemoveAll(path); err != nil {
+			return nil, err
+		}
+		for i := 0; i < shards; i++ {
+			idx, err := bleve.NewUsing(filepath.Join(path, strconv.Itoa(i)), newMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, config)
+			if err != nil {
+				ix.closeShards()
+				return nil, err
+			}
+			ix.shards = append(ix.shards, idx)
+		}
+		if err := ix.meta().SetInternal(schemaKey, []byte(schemaVersion)); err != nil {
+			ix.closeShards()
+			return nil, err
+		}
+		ix.replaced = existed
+	}
+	ix.all = bleve.NewIndexAlias(ix.shards...)
+	return ix, nil
+}
+
+func (ix *Index) closeShards() error {
+	var errs []error
+	for _, s := range ix.shards {
+		errs = append(errs, s.Close())
+	}
+	ix.shards = nil
+	return errors.Join(errs...)
+}
+
+func dirExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // Replaced reports whether Open replaced an index built by an earlier version, or left
@@ -112,38 +179,58 @@ func (ix *Index) Close() error {
 		return nil
 	}
 	ix.closed = true
-	return ix.idx.Close()
+	return ix.closeShards()
 }
 
 // LastApplied returns the id of the last change-log row the index applied (0 for none).
 func (ix *Index) LastApplied() (int64, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	b, err := ix.idx.GetInternal(lastChangeKey)
+	if ix.closed {
+		return 0, bleve.ErrorIndexClosed
+	}
+	b, err := ix.meta().GetInternal(lastChangeKey)
 	if err != nil || len(b) == 0 {
 		return 0, err
 	}
 	return strconv.ParseInt(string(b), 10, 64)
 }
 
-// Apply indexes docs, removes the threads in deletions and records lastChange, in one
-// batch: after a crash the index either has all of it or none of it, and the syncer
-// applies the same rows again.
+// Apply indexes docs, removes the threads in deletions and records lastChange. Each shard
+// takes its part in one batch, all at once, and lastChange is recorded only once every
+// shard has: after a crash the syncer applies the same rows again, and applying a row
+// twice leaves the same documents.
 func (ix *Index) Apply(docs []Document, deletions []int64, lastChange int64) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	b := ix.idx.NewBatch()
+	if ix.closed {
+		return bleve.ErrorIndexClosed
+	}
+	batches := make([]*bleve.Batch, len(ix.shards))
+	for i, s := range ix.shards {
+		batches[i] = s.NewBatch()
+	}
 	for _, d := range docs {
-		if err := b.Index(docID(d.ID), d); err != nil {
+		if err := batches[ix.shardOf(d.ID)].Index(docID(d.ID), d); err != nil {
 			return fmt.Errorf("index thread %d: %w", d.ID, err)
 		}
 	}
 	for _, id := range deletions {
-		b.Delete(docID(id))
+		batches[ix.shardOf(id)].Delete(docID(id))
 	}
-	b.SetInternal(lastChangeKey, []byte(strconv.FormatInt(lastChange, 10)))
-	return ix.idx.Batch(b)
+	var g errgroup.Group
+	for i, b := range batches {
+		if b.Size() > 0 {
+			g.Go(func() error { return ix.shards[i].Batch(b) })
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ix.meta().SetInternal(lastChangeKey, []byte(strconv.FormatInt(lastChange, 10)))
 }
+
+func (ix *Index) shardOf(id int64) int { return int(uint64(id) % uint64(len(ix.shards))) }
 
 // setSchema records the mapping version of a complete index, or with "" that the index is
 // being rebuilt and not complete yet.
@@ -151,16 +238,19 @@ func (ix *Index) setSchema(v string) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if v == "" {
-		return ix.idx.DeleteInternal(schemaKey)
+		return ix.meta().DeleteInternal(schemaKey)
 	}
-	return ix.idx.SetInternal(schemaKey, []byte(v))
+	return ix.meta().SetInternal(schemaKey, []byte(v))
 }
 
 // Count returns the number of indexed threads.
 func (ix *Index) Count() (uint64, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return ix.idx.DocCount()
+	if ix.closed {
+		return 0, bleve.ErrorIndexClosed
+	}
+	return ix.all.DocCount()
 }
 
 func docID(id int64) string { return strconv.FormatInt(id, 10) }
@@ -240,5 +330,7 @@ func must(err error) {
 	}
 }
 
-// Remove deletes the index folder (forum reindex builds a new one beside it).
-func Remove(dir string) error { return os.RemoveAll(filepath.Join(dir, "search.bleve")) }
+// Remove deletes the index folder, and that of an earlier version.
+func Remove(dir string) error {
+	return errors.Join(os.RemoveAll(filepath.Join(dir, "search")), os.RemoveAll(filepath.Join(dir, "search.bleve")))
+}

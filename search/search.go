@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -99,16 +100,21 @@ func (ix *Index) textWord(w string) query.Query {
 
 // threadsWith returns how many threads hold term in field.
 func (ix *Index) threadsWith(field string, term []byte) (uint64, error) {
-	d, err := ix.idx.FieldDictRange(field, term, term)
-	if err != nil {
-		return 0, err
+	var n uint64
+	for _, s := range ix.shards {
+		d, err := s.FieldDictRange(field, term, term)
+		if err != nil {
+			return 0, err
+		}
+		e, err := d.Next()
+		if e != nil {
+			n += e.Count
+		}
+		if err = errors.Join(err, d.Close()); err != nil {
+			return 0, err
+		}
 	}
-	defer d.Close()
-	e, err := d.Next()
-	if e == nil || err != nil {
-		return 0, err
-	}
-	return e.Count, nil
+	return n, nil
 }
 
 // phraseMatch matches phrase p anywhere in a thread: it looks up the pairs of words of
@@ -214,16 +220,24 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	counted := &onePass{Query: ix.build(r.Query, r.PublicOnly), topics: &ix.topics, top: 12, titleWords: ix.titleTerms(r.Query)}
+	if ix.closed {
+		return nil, bleve.ErrorIndexClosed
+	}
+	stats, err := ix.newGlobalStats()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer stats.close()
+	counted := &onePass{Query: ix.build(r.Query, r.PublicOnly), stats: stats, topics: &ix.topics, titleWords: ix.titleTerms(r.Query)}
 	req := bleve.NewSearchRequestOptions(counted, r.Size, r.From, false)
 	if r.Newest {
 		req.SortBy([]string{"-last_activity", "-_score"})
 	}
-	res, err := ix.idx.SearchInContext(ctx, req)
+	res, err := ix.all.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	out := &Result{Total: res.Total, Tags: counted.counts}
+	out := &Result{Total: res.Total, Tags: counted.top(12)}
 	if len(res.Hits) == 0 {
 		return out, nil
 	}
@@ -238,7 +252,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		hl.Highlight.AddField(f)
 	}
 	hl.Fields = []string{"title"}
-	marked, err := ix.idx.SearchInContext(ctx, hl)
+	marked, err := ix.all.SearchInContext(ctx, hl)
 	if err != nil {
 		return nil, fmt.Errorf("highlight: %w", err)
 	}
@@ -284,9 +298,12 @@ func (ix *Index) CountMembersOnly(ctx context.Context, q Query) (uint64, error) 
 	t.SetField("visibility")
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	if ix.closed {
+		return 0, bleve.ErrorIndexClosed
+	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(ix.build(q, false), t), 0, 0, false)
 	req.Score = "none"
-	res, err := ix.idx.SearchInContext(ctx, req)
+	res, err := ix.all.SearchInContext(ctx, req)
 	if err != nil {
 		return 0, fmt.Errorf("count: %w", err)
 	}
@@ -317,10 +334,18 @@ func (ix *Index) Similar(ctx context.Context, text string, exclude int64, public
 		t.SetField("visibility")
 		q = bleve.NewConjunctionQuery(q, t)
 	}
-	req := bleve.NewSearchRequestOptions(q, n+1, 0, false)
 	ix.mu.RLock()
-	res, err := ix.idx.SearchInContext(ctx, req)
-	ix.mu.RUnlock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return nil, bleve.ErrorIndexClosed
+	}
+	stats, err := ix.newGlobalStats()
+	if err != nil {
+		return nil, fmt.Errorf("similar: %w", err)
+	}
+	defer stats.close()
+	req := bleve.NewSearchRequestOptions(&onePass{Query: q, stats: stats}, n+1, 0, false)
+	res, err := ix.all.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("similar: %w", err)
 	}
