@@ -237,6 +237,9 @@ func (ix *Index) shardOf(id int64) int { return int(uint64(id) % uint64(len(ix.s
 func (ix *Index) setSchema(v string) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	if ix.closed {
+		return bleve.ErrorIndexClosed
+	}
 	if v == "" {
 		return ix.meta().DeleteInternal(schemaKey)
 	}
