@@ -24,7 +24,7 @@ type page struct {
 	Viewer   *model.User
 	CSRF     string
 	Data     any
-	// Content, when set, is the content block already rendered (see renderContent).
+	// Content, when set, is the content block already rendered (see renderPrepared).
 	Content template.HTML
 	// Title, when set, stands for the page's title block (see layoutCache).
 	Title string
@@ -52,23 +52,24 @@ func isFragment(c echo.Context) bool {
 
 // render is the one render function: the whole page, or for htmx its content block.
 func (s *Server) render(c echo.Context, status int, name, nav string, data any) error {
-	return s.renderContent(c, status, name, nav, data, "", "")
+	return s.renderPage(c, status, name, page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), Data: data})
 }
 
 // renderPrepared renders a page around a title and content taken from a cache.
 func (s *Server) renderPrepared(c echo.Context, status int, name, nav string, pp *prepared) error {
+	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), prepared: pp}
 	if s.cfg.Dev {
-		// Development: the layout reloads from disk; the content is written out first.
+		// Development renders the layout template itself, which reads Content and Title.
 		var b bytes.Buffer
 		pp.writeContent(&b)
-		return s.renderContent(c, status, name, nav, nil, template.HTML(b.String()), pp.title) //nolint:gosec // rendered by html/template
+		p.Content, p.Title, p.prepared = template.HTML(b.String()), pp.title, nil //nolint:gosec // rendered by html/template
 	}
-	return s.renderPage(c, status, name, page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), prepared: pp})
+	return s.renderPage(c, status, name, p)
 }
 
-// renderContent renders a page around content already rendered; with empty content it
-// renders the page's own content block. title, when set, is the page's title.
-func (s *Server) renderContent(c echo.Context, status int, name, nav string, data any, content template.HTML, title string) error {
+// renderPage renders page p of template set name: for htmx its content block, else the
+// whole page, around the cached layout (in development, from templates read from disk).
+func (s *Server) renderPage(c echo.Context, status int, name string, p page) error {
 	set := s.views
 	if s.cfg.Dev && dirExists("views") {
 		// Development: templates reload from disk on every request.
@@ -82,47 +83,23 @@ func (s *Server) renderContent(c echo.Context, status int, name, nav string, dat
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
-	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), Data: data, Content: content}
-	if title != "" {
-		p.Title = title
-	}
-	if s.cfg.Dev && !isFragment(c) {
-		buf := pageBuffers.Get().(*bytes.Buffer)
-		defer putPageBuffer(buf)
-		if err := t.ExecuteTemplate(buf, "base", p); err != nil {
-			return fmt.Errorf("render %s: %w", name, err)
-		}
-		return s.send(c, status, buf)
-	}
-	return s.renderPageWith(c, status, name, t, p)
-}
-
-// renderPage renders page p of template set name: for htmx its content, else the cached
-// layout around it.
-func (s *Server) renderPage(c echo.Context, status int, name string, p page) error {
-	t, ok := s.views.Page(name)
-	if !ok {
-		return fmt.Errorf("no page template %q", name)
-	}
-	return s.renderPageWith(c, status, name, t, p)
-}
-
-func (s *Server) renderPageWith(c echo.Context, status int, name string, t *template.Template, p page) error {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
+	var err error
 	switch {
 	case isFragment(c) && p.prepared != nil:
 		p.prepared.writeContent(buf)
 	case isFragment(c) && p.Content != "":
 		buf.WriteString(string(p.Content))
 	case isFragment(c):
-		if err := t.ExecuteTemplate(buf, "content", p); err != nil {
-			return fmt.Errorf("render %s: %w", name, err)
-		}
+		err = t.ExecuteTemplate(buf, "content", p)
+	case s.cfg.Dev:
+		err = t.ExecuteTemplate(buf, "base", p)
 	default:
-		if err := s.layouts.render(buf, t, p); err != nil {
-			return fmt.Errorf("render %s: %w", name, err)
-		}
+		err = s.layouts.render(buf, t, p)
+	}
+	if err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
 	}
 	return s.send(c, status, buf)
 }
@@ -193,14 +170,10 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			w.WriteString(p.CSRF)
 		case s == slotTitle && p.prepared != nil:
 			w.WriteString(template.HTMLEscapeString(p.prepared.title))
-		case s == slotTitle && p.Title != "":
-			w.WriteString(template.HTMLEscapeString(p.Title))
 		case s == slotTitle && err == nil:
 			err = t.ExecuteTemplate(w, "title", p)
 		case s == slotContent && p.prepared != nil:
 			p.prepared.writeContent(w)
-		case s == slotContent && p.Content != "":
-			w.WriteString(string(p.Content))
 		case s == slotContent && err == nil:
 			err = t.ExecuteTemplate(w, "content", p)
 		}
