@@ -223,17 +223,12 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if ix.closed {
 		return nil, bleve.ErrorIndexClosed
 	}
-	stats, err := ix.newGlobalStats()
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	defer stats.close()
-	counted := &onePass{Query: ix.build(r.Query, r.PublicOnly), stats: stats, topics: &ix.topics, titleWords: ix.titleTerms(r.Query)}
+	counted := &onePass{Query: ix.build(r.Query, r.PublicOnly), topics: &ix.topics, titleWords: ix.titleTerms(r.Query)}
 	req := bleve.NewSearchRequestOptions(counted, r.Size, r.From, false)
 	if r.Newest {
 		req.SortBy([]string{"-last_activity", "-_score"})
 	}
-	res, err := ix.all.SearchInContext(ctx, req)
+	res, err := ix.searchScored(ctx, counted, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -269,6 +264,18 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		out.Hits = append(out.Hits, newHit(n, h))
 	}
 	return out, nil
+}
+
+// searchScored runs req, whose query is pass, in every shard at once, scored with the term
+// statistics of the whole index. The caller holds ix.mu.
+func (ix *Index) searchScored(ctx context.Context, pass *onePass, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	stats, err := ix.newGlobalStats()
+	if err != nil {
+		return nil, err
+	}
+	defer stats.close()
+	pass.stats = stats
+	return ix.all.SearchInContext(ctx, req)
 }
 
 // newHit builds a hit from the highlighted match h of thread id.
@@ -339,13 +346,8 @@ func (ix *Index) Similar(ctx context.Context, text string, exclude int64, public
 	if ix.closed {
 		return nil, bleve.ErrorIndexClosed
 	}
-	stats, err := ix.newGlobalStats()
-	if err != nil {
-		return nil, fmt.Errorf("similar: %w", err)
-	}
-	defer stats.close()
-	req := bleve.NewSearchRequestOptions(&onePass{Query: q, stats: stats}, n+1, 0, false)
-	res, err := ix.all.SearchInContext(ctx, req)
+	pass := &onePass{Query: q}
+	res, err := ix.searchScored(ctx, pass, bleve.NewSearchRequestOptions(pass, n+1, 0, false))
 	if err != nil {
 		return nil, fmt.Errorf("similar: %w", err)
 	}
