@@ -216,13 +216,16 @@ func (c *Config) setDatabase(raw string) error {
 // SQLiteDSN is the DSN of the SQLite file at path with every pragma the forum needs.
 // Pragmas in the DSN apply to every pooled connection: busy timeout first so that
 // switching to WAL waits instead of failing, immediate transactions so that writers
-// queue on the busy timeout instead of failing with "database is locked".
+// queue on the busy timeout instead of failing with "database is locked", and
+// secure_delete so that what a member deletes is overwritten with zeros, not left in
+// the file's free space.
 func SQLiteDSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
 	return "file:" + path + "?" + q.Encode()

@@ -26,7 +26,7 @@ func TestDefaults(t *testing.T) {
 	if c.Addr != "127.0.0.1:8080" || c.Driver != config.DriverSQLite || c.BaseURL.String() != "http://127.0.0.1:8080" || !c.Loopback() || c.Secure() {
 		t.Fatalf("defaults = %+v", c)
 	}
-	for _, want := range []string{"busy_timeout", "journal_mode%28WAL%29", "foreign_keys", "_txlock=immediate"} {
+	for _, want := range []string{"busy_timeout", "journal_mode%28WAL%29", "foreign_keys", "secure_delete%281%29", "_txlock=immediate"} {
 		if !strings.Contains(c.DatabaseDSN, want) {
 			t.Errorf("SQLite DSN %q lacks %q", c.DatabaseDSN, want)
 		}

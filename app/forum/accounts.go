@@ -287,6 +287,9 @@ func (s *Service) setSuspended(ctx context.Context, actor *model.User, userID in
 		if err != nil {
 			return err
 		}
+		if u.Status == model.StatusDeleted {
+			return fmt.Errorf("%w: account #%d was deleted by its owner and cannot be suspended or brought back", model.ErrForbidden, u.ID)
+		}
 		if !policy.CanSuspend(actor, u) {
 			return model.ErrForbidden
 		}

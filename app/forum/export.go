@@ -2,10 +2,7 @@ package forum
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"forum/app/model"
 )
@@ -108,56 +105,4 @@ func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error
 		e.Posts = append(e.Posts, ExportPost{p.ID, p.ThreadID, p.Opening, p.Anonymous, p.BodySource, p.ContentNote, p.CreatedAt, p.EditedAt, p.DeletedAt})
 	}
 	return e, nil
-}
-
-// DeleteAccount deletes a member's account at their request. The sign-in identities,
-// sessions, e-mail, name, pseudonym and bio go at once. With removePosts, every post
-// they wrote is emptied and marked deleted, and the titles of their threads are
-// replaced; without it, posts stay and are shown as written by "A former member".
-func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts bool) error {
-	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.store.RevokeUserSessions(ctx, tx, u.ID, now); err != nil {
-			return err
-		}
-		if err := s.store.DeleteIdentities(ctx, tx, u.ID); err != nil {
-			return err
-		}
-		gone := *u
-		gone.Pseudonym = fmt.Sprintf("former-member-%d", u.ID)
-		gone.Email, gone.RealName, gone.Bio, gone.Credential = "", "", "", ""
-		gone.Status, gone.DeletedAt, gone.UpdatedAt = model.StatusDeleted, &now, now
-		if err := s.store.UpdateUser(ctx, tx, &gone, "pseudonym", "pseudonym_lower", "email", "real_name", "bio",
-			"credential", "status", "deleted_at", "updated_at"); err != nil {
-			return err
-		}
-		threads, err := s.store.ThreadsByAuthor(ctx, tx, u.ID)
-		if err != nil {
-			return err
-		}
-		for _, t := range threads {
-			if err := s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now); err != nil {
-				return err
-			}
-		}
-		if !removePosts {
-			return nil
-		}
-		affected, err := s.store.RemovePostsByAuthor(ctx, tx, u.ID, now)
-		if err != nil {
-			return err
-		}
-		for _, t := range threads {
-			t.Title, t.Slug, t.UpdatedAt = "A question removed by its author", "removed", now
-			if err := s.store.UpdateThread(ctx, tx, t, "title", "slug", "updated_at"); err != nil {
-				return err
-			}
-		}
-		for _, threadID := range affected {
-			if err := s.store.AddChange(ctx, tx, "thread", threadID, threadID, "update", now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

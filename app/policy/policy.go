@@ -89,10 +89,11 @@ func CanSetRole(v, target *model.User, role model.Role) bool {
 	return IsAdmin(v) && target != nil && target.ID != v.ID && role.Valid()
 }
 
-// CanSuspend reports whether v may suspend target: moderators may suspend people ranked
-// below them; nobody suspends themselves.
+// CanSuspend reports whether v may suspend (or unsuspend) target: moderators may suspend
+// people ranked below them; nobody suspends themselves; a deleted account stays deleted.
 func CanSuspend(v, target *model.User) bool {
-	return IsModerator(v) && target != nil && target.ID != v.ID && target.Role.Rank() < v.Role.Rank()
+	return IsModerator(v) && target != nil && target.ID != v.ID && target.Role.Rank() < v.Role.Rank() &&
+		target.Status != model.StatusDeleted
 }
 
 // CanViewProfile reports whether v may see a member's profile page.

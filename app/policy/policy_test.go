@@ -59,6 +59,9 @@ func TestMatrix(t *testing.T) {
 			row{"moderator": true, "admin": true}},
 		{"suspend a moderator", func(v *model.User) bool { return policy.CanSuspend(v, people["moderator"]) },
 			row{"admin": true}},
+		{"suspend or unsuspend a deleted account", func(v *model.User) bool {
+			return policy.CanSuspend(v, user(8, model.RoleMember, model.StatusDeleted))
+		}, row{}},
 		{"make an expert", func(v *model.User) bool { return policy.CanSetRole(v, people["member"], model.RoleExpert) },
 			row{"admin": true}},
 	}

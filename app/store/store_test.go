@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -150,4 +151,50 @@ func TestTimesRoundTripInUTC(t *testing.T) {
 			t.Fatalf("created_at = %v, want %v", got.CreatedAt, at)
 		}
 	})
+}
+
+// TestEverySQLiteConnectionZeroesDeletedText: secure_delete is set on each pooled
+// connection, so that whichever one runs a deletion, the freed space is zeroed; and a
+// checkpoint leaves the write-ahead log empty.
+func TestEverySQLiteConnectionZeroesDeletedText(t *testing.T) {
+	st := storetest.Open(t, config.DriverSQLite)
+	ctx := context.Background()
+	var conns []interface{ Close() error }
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 4; i++ {
+		conn, err := st.DB.Conn(ctx) // held open, so that each is a new pooled connection
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+		var on int
+		if err := conn.QueryRowContext(ctx, "PRAGMA secure_delete").Scan(&on); err != nil {
+			t.Fatal(err)
+		}
+		if on != 1 {
+			t.Fatalf("connection %d: secure_delete = %d, want 1", i, on)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	now := time.Now().UTC()
+	if err := st.InsertUser(ctx, st.DB, &model.User{Pseudonym: "harbor", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var path string
+	if err := st.DB.NewRaw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(ctx, &path); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Fatalf("write-ahead log after a checkpoint: %v, %v", fi, err)
+	}
 }

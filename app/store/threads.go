@@ -191,23 +191,16 @@ func (s *Store) ChangesAfter(ctx context.Context, after int64, limit int) ([]mod
 	return cs, nil
 }
 
-// RemovePostsByAuthor empties every post of a user and marks it deleted; it returns the
-// threads whose content changed.
-func (s *Store) RemovePostsByAuthor(ctx context.Context, db bun.IDB, userID int64, at time.Time) ([]int64, error) {
-	var threadIDs []int64
-	err := db.NewSelect().Model((*model.Post)(nil)).ColumnExpr("DISTINCT thread_id").
-		Where("author_id = ?", userID).Scan(ctx, &threadIDs)
-	if err != nil {
-		return nil, fmt.Errorf("threads of user %d: %w", userID, err)
-	}
-	_, err = db.NewUpdate().Model((*model.Post)(nil)).
+// RemovePostsByAuthor empties every post of a user and marks it deleted.
+func (s *Store) RemovePostsByAuthor(ctx context.Context, db bun.IDB, userID int64, at time.Time) error {
+	_, err := db.NewUpdate().Model((*model.Post)(nil)).
 		Set("body_source = ''").Set("body_html = ''").Set("content_note = ''").
 		Set("deleted_at = COALESCE(deleted_at, ?)", at).Set("updated_at = ?", at).
 		Where("author_id = ?", userID).Exec(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("remove posts of user %d: %w", userID, err)
+		return fmt.Errorf("remove posts of user %d: %w", userID, err)
 	}
-	return threadIDs, nil
+	return nil
 }
 
 // ThreadsByIDs returns the threads with the given ids, with authors and tags, in the

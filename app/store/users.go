@@ -63,18 +63,18 @@ func (s *Store) DemoUsers(ctx context.Context) ([]*model.User, error) {
 	return out, nil
 }
 
-// PseudonymsByID returns the pseudonyms of the users with the given ids.
-func (s *Store) PseudonymsByID(ctx context.Context, ids []int64) (map[int64]string, error) {
-	out := map[int64]string{}
+// UsersByIDs returns the users with the given ids, by id; missing ids are left out.
+func (s *Store) UsersByIDs(ctx context.Context, ids []int64) (map[int64]*model.User, error) {
+	out := map[int64]*model.User{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var users []*model.User
-	if err := s.DB.NewSelect().Model(&users).Column("id", "pseudonym").Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("pseudonyms: %w", err)
+	if err := s.DB.NewSelect().Model(&users).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("users by id: %w", err)
 	}
 	for _, u := range users {
-		out[u.ID] = u.Pseudonym
+		out[u.ID] = u
 	}
 	return out, nil
 }

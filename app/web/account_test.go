@@ -218,6 +218,30 @@ func TestExportAndDeleteAccount(t *testing.T) {
 	})
 }
 
+// TestAuditLogNamesAFormerMember: after an expert deletes their account, the audit log
+// keeps their actions, names them "A former member" and keeps none of their words.
+func TestAuditLogNamesAFormerMember(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		if err := e.forum.LinkThreads(context.Background(), e.coach, e.question.ID, e.answered.ID, "Wrenfallow explains this"); err != nil {
+			t.Fatal(err)
+		}
+		mod := e.as(e.moderator)
+		mustContain(t, mod.get("/mod/audit").Body.String(), "coach_dana", "Wrenfallow")
+		c := e.as(e.coach)
+		c.get("/account")
+		if rec := c.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}}); rec.Code != http.StatusOK {
+			t.Fatalf("delete = %d", rec.Code)
+		}
+		rec := mod.get("/mod/audit")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("audit log = %d", rec.Code)
+		}
+		body := rec.Body.String()
+		mustContain(t, body, "A former member", "link_threads thread #"+itoa(e.question.ID), "#"+itoa(e.answered.ID))
+		mustNotContain(t, body, "coach_dana", "former member #", "Wrenfallow")
+	})
+}
+
 func TestSignInIsRateLimited(t *testing.T) {
 	e := newEnv(t, storetest.Open(t, config.DriverSQLite))
 	c := e.as(nil)

@@ -117,7 +117,7 @@ func (s *Server) modAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	names, err := s.store.PseudonymsByID(ctx, actorIDs(entries))
+	actors, err := s.store.UsersByIDs(ctx, actorIDs(entries))
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,8 @@ func (s *Server) modAudit(c echo.Context) error {
 	for i, e := range entries {
 		rows[i] = auditRow{Entry: e, Actor: "the command line"}
 		if e.ActorID != nil {
-			rows[i].Actor = names[*e.ActorID]
+			// Moderators see who acted; someone who deleted their account is a former member.
+			rows[i].Actor = displayName(v, actors[*e.ActorID], false)
 		}
 	}
 	return s.render(c, http.StatusOK, "mod_audit", "mod", rows)

@@ -1,0 +1,147 @@
+package forum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/uptrace/bun"
+
+	"forum/app/model"
+	"forum/app/store"
+)
+
+// ErrNotYetErased reports an account deletion that was committed while the database could
+// not yet empty its write-ahead log: the deleted text stays in that file until the next
+// checkpoint. The deletion itself is done; the caller logs this and carries on.
+var ErrNotYetErased = errors.New("the account is deleted, but its old text stays in the write-ahead log until the next checkpoint")
+
+// DeleteAccount deletes a member's account at their request, in one transaction, and
+// then empties the SQLite write-ahead log so that the deleted text leaves the files.
+//
+// Whatever the choice, these go: sign-in identities, sessions (with their browser and
+// address), drafts, follows, flags raised, e-mail, name from the provider, pseudonym, bio,
+// credential, the notes on invites they created, and the free-text notes of audit rows
+// written by them or about them (the rows stay, naming a former member).
+//
+// With removePosts, the text of every post they wrote is emptied and the post marked
+// deleted, the earlier versions of their posts are removed, the titles of threads they
+// started are replaced, and the notes of related links they added are emptied. Other
+// people's replies stay, as when a member deletes one post: a thread they started stays
+// (without its opening words) while others' replies show in it, and disappears when none
+// does. Without removePosts, posts stay, shown as written by "A former member".
+func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts bool) error {
+	now := s.now()
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		gone, err := s.store.UserByIDTx(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		if gone.Status == model.StatusDeleted {
+			return nil
+		}
+		for _, erase := range []func(context.Context, bun.IDB, int64) error{
+			s.store.DeleteUserSessions, s.store.DeleteIdentities, s.store.DeleteUserDrafts,
+			s.store.DeleteUserFollows, s.store.DeleteUserFlags, s.store.ClearInviteNotes,
+		} {
+			if err := erase(ctx, tx, u.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.store.ScrubAuditNotes(ctx, tx, store.AuditNotesOf{UserID: u.ID, AboutContent: removePosts}); err != nil {
+			return err
+		}
+		// A name no member can choose (it has spaces), so that nobody can take it first.
+		gone.Pseudonym = fmt.Sprintf("former member #%d", u.ID)
+		gone.Email, gone.RealName, gone.Bio, gone.Credential = "", "", "", ""
+		gone.Status, gone.DeletedAt, gone.UpdatedAt = model.StatusDeleted, &now, now
+		if err := s.store.UpdateUser(ctx, tx, gone, "pseudonym", "pseudonym_lower", "email", "real_name", "bio",
+			"credential", "status", "deleted_at", "updated_at"); err != nil {
+			return err
+		}
+
+		threads, err := s.store.ThreadIDsByPostAuthor(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		started, err := s.store.ThreadsByAuthor(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range started {
+			threads = append(threads, t.ID)
+		}
+		slices.Sort(threads) // lock threads in one order, as every writer does
+		threads = slices.Compact(threads)
+		if !removePosts {
+			// The author's name changes on every thread they wrote in.
+			for _, id := range threads {
+				if err := s.store.AddChange(ctx, tx, "thread", id, id, "update", now); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+
+		if err := s.store.DeleteRevisionsByAuthor(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		if err := s.store.RemovePostsByAuthor(ctx, tx, u.ID, now); err != nil {
+			return err
+		}
+		linked, err := s.store.ClearRelatedLinkNotes(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range threads {
+			t, err := s.store.ThreadForUpdate(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			// Their replies no longer count, nor mark a question answered or resolved.
+			if err := s.refreshThread(ctx, tx, t); err != nil {
+				return err
+			}
+			if t.AuthorID == u.ID {
+				t.Title, t.Slug, t.UpdatedAt = removedTitle(t.Kind), "removed", now
+				t.Hidden = t.Hidden || t.ReplyCount == 0
+				if err := s.store.UpdateThread(ctx, tx, t, "title", "slug", "hidden", "updated_at"); err != nil {
+					return err
+				}
+			}
+			if err := s.store.AddChange(ctx, tx, "thread", id, id, "update", now); err != nil {
+				return err
+			}
+		}
+		for _, id := range linked {
+			if _, done := slices.BinarySearch(threads, id); done {
+				continue
+			}
+			if err := s.store.AddChange(ctx, tx, "thread", id, id, "update", now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// After the commit, even if the member's request has gone: the deletion is done and
+	// its text must leave the log.
+	if err := s.store.Checkpoint(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("%w: %v", ErrNotYetErased, err)
+	}
+	return nil
+}
+
+// removedTitle replaces the title of a thread its author removed.
+func removedTitle(kind string) string {
+	switch kind {
+	case model.KindDiscussion:
+		return "A discussion removed by its author"
+	case model.KindArticle:
+		return "An article removed by its author"
+	}
+	return "A question removed by its author"
+}
