@@ -2,12 +2,15 @@ package web_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/uptrace/bun/driver/sqliteshim"
 
 	"forum/app/auth"
 	"forum/app/config"
@@ -240,6 +243,60 @@ func TestAuditLogNamesAFormerMember(t *testing.T) {
 		mustContain(t, body, "A former member", "link_threads thread #"+itoa(e.question.ID), "#"+itoa(e.answered.ID))
 		mustNotContain(t, body, "coach_dana", "former member #", "Wrenfallow")
 	})
+}
+
+// TestDeleteAccountWhileTheJournalIsBusy: a reader holds the SQLite write-ahead log, so
+// the checkpoint after the deletion cannot empty it. The account is deleted all the same,
+// the member is told so, and the server logs that the log still holds the old text.
+func TestDeleteAccountWhileTheJournalIsBusy(t *testing.T) {
+	ctx := context.Background()
+	driver, dsn, path := storetest.DSN(t, config.DriverSQLite)
+	// A short busy timeout, so that the checkpoint gives up quickly.
+	dsn = strings.Replace(dsn, "busy_timeout%2810000%29", "busy_timeout%28200%29", 1)
+	st, err := store.Open(ctx, driver, dsn, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, st)
+	c := e.as(e.parent)
+	c.get("/account")
+
+	reader, err := sql.Open(sqliteshim.ShimName, config.SQLiteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	conn, err := reader.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var n int
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM posts").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := c.post("/account/delete", url.Values{"posts": {"remove"}, "confirm": {"delete"}})
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Your account is deleted") {
+		t.Fatalf("delete while the journal is busy = %d", rec.Code)
+	}
+	if u, _ := st.UserByID(ctx, e.parent.ID); u.Status != model.StatusDeleted {
+		t.Fatalf("account is %s", u.Status)
+	}
+	mustContain(t, e.logs(), "write-ahead log not emptied yet")
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Checkpoint(ctx); err != nil {
+		t.Fatalf("checkpoint once the reader is gone: %v", err)
+	}
 }
 
 func TestSignInIsRateLimited(t *testing.T) {
