@@ -72,7 +72,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 		for _, t := range started {
 			threads = append(threads, t.ID)
 		}
-		slices.Sort(threads) // lock threads in one order, as every writer does
+		slices.Sort(threads) // lock threads in ascending order, so that two deletions never wait on each other
 		threads = slices.Compact(threads)
 		if !removePosts {
 			// The author's name changes on every thread they wrote in.
