@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,8 +60,11 @@ func NewSessions(st *store.Store) *Sessions {
 func (s *Sessions) Create(ctx context.Context, userID int64, userAgent, ip string) (string, *model.Session, error) {
 	token, hash := NewToken()
 	now := s.Now().UTC()
+	// The header is the client's to fill: keep text a database takes (valid UTF-8, no NUL),
+	// and cut it on a character boundary.
+	userAgent = strings.ToValidUTF8(strings.ReplaceAll(userAgent, "\x00", ""), "")
 	if len(userAgent) > 200 {
-		userAgent = userAgent[:200]
+		userAgent = strings.ToValidUTF8(userAgent[:200], "")
 	}
 	sess := &model.Session{
 		UserID: userID, TokenHash: hash, UserAgent: userAgent, IP: ip,

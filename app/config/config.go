@@ -25,6 +25,7 @@ const (
 // Config is the validated configuration shared by every subcommand.
 type Config struct {
 	Addr          string // listen address, host:port
+	MetricsAddr   string // where Prometheus metrics are served, host:port; empty: nowhere
 	DataDir       string // where the SQLite file, the session secret and the search index live
 	DatabaseURL   string // as given (may hold a password: never log it, use DatabaseLabel)
 	Driver        string // DriverSQLite or DriverPostgres
@@ -121,6 +122,10 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 		return nil, &Error{"FORUM_ADDR", fmt.Sprintf("port %q is not a number from 0 to 65535", port)}
 	}
 
+	if err := c.setMetricsAddr(strings.TrimSpace(getenv("FORUM_METRICS_ADDR"))); err != nil {
+		return nil, err
+	}
+
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, &Error{"FORUM_DATA_DIR", fmt.Sprintf("cannot create %q: %v", c.DataDir, unwrapPath(err))}
 	}
@@ -155,8 +160,13 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 }
 
 // Loopback reports whether the listen address is on the loopback interface only.
-func (c *Config) Loopback() bool {
-	host, _, err := net.SplitHostPort(c.Addr)
+func (c *Config) Loopback() bool { return loopback(c.Addr) }
+
+// anyHost reports whether host stands for every interface.
+func anyHost(host string) bool { return host == "" || host == "0.0.0.0" || host == "::" }
+
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false
 	}
@@ -166,6 +176,31 @@ func (c *Config) Loopback() bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// setMetricsAddr checks FORUM_METRICS_ADDR: metrics are off unless it is set, and then
+// served on their own listener, never on the public address.
+func (c *Config) setMetricsAddr(addr string) error {
+	const v = "FORUM_METRICS_ADDR"
+	if addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return &Error{v, fmt.Sprintf("%q is not host:port (for example 127.0.0.1:9090)", addr)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return &Error{v, fmt.Sprintf("port %q is not a number from 0 to 65535", port)}
+	}
+	mainHost, mainPort, _ := net.SplitHostPort(c.Addr)
+	if port == mainPort && port != "0" && (host == mainHost || anyHost(host) || anyHost(mainHost)) {
+		return &Error{v, fmt.Sprintf("%s is the forum's own address (FORUM_ADDR %s); metrics need a port of their own", addr, c.Addr)}
+	}
+	c.MetricsAddr = addr
+	return nil
+}
+
+// MetricsLoopback reports whether metrics are served on the loopback interface only.
+func (c *Config) MetricsLoopback() bool { return loopback(c.MetricsAddr) }
 
 // Secure reports whether the forum is served over HTTPS (cookies are then Secure).
 func (c *Config) Secure() bool { return c.BaseURL.Scheme == "https" }

@@ -85,3 +85,36 @@ func TestOIDCDiscoveryURL(t *testing.T) {
 		t.Fatalf("discovery URL = %q", c.OAuth.OIDCDiscoveryURL)
 	}
 }
+
+func TestMetricsAddr(t *testing.T) {
+	c, err := load(t, map[string]string{})
+	if err != nil || c.MetricsAddr != "" {
+		t.Fatalf("metrics are served by default: %q %v", c.MetricsAddr, err)
+	}
+	c, err = load(t, map[string]string{"FORUM_METRICS_ADDR": " 127.0.0.1:9090 "})
+	if err != nil || c.MetricsAddr != "127.0.0.1:9090" || !c.MetricsLoopback() {
+		t.Fatalf("FORUM_METRICS_ADDR=127.0.0.1:9090: %+v %v", c, err)
+	}
+	c, err = load(t, map[string]string{"FORUM_METRICS_ADDR": "0.0.0.0:9090", "FORUM_ADDR": "0.0.0.0:8080"})
+	if err != nil || c.MetricsLoopback() {
+		t.Fatalf("FORUM_METRICS_ADDR=0.0.0.0:9090: %+v %v", c, err)
+	}
+	// Another interface on the forum's port is a separate address.
+	if _, err := load(t, map[string]string{"FORUM_METRICS_ADDR": "10.0.0.5:8080", "FORUM_ADDR": "127.0.0.1:8080"}); err != nil {
+		t.Fatalf("metrics on another interface: %v", err)
+	}
+	for _, bad := range []map[string]string{
+		{"FORUM_METRICS_ADDR": "9090"},
+		{"FORUM_METRICS_ADDR": "127.0.0.1:http-alt"},
+		{"FORUM_METRICS_ADDR": "127.0.0.1:70000"},
+		{"FORUM_METRICS_ADDR": "127.0.0.1:8080"},
+		{"FORUM_METRICS_ADDR": ":8080"},
+		{"FORUM_METRICS_ADDR": "127.0.0.1:9000", "FORUM_ADDR": "0.0.0.0:9000"},
+	} {
+		_, err := load(t, bad)
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Var != "FORUM_METRICS_ADDR" || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: error %v, want one line naming FORUM_METRICS_ADDR", bad, err)
+		}
+	}
+}

@@ -282,10 +282,22 @@ func unknownTags(slugs []string, found []*model.Tag) string {
 	var missing []string
 	for _, s := range slugs {
 		if !known[s] {
-			missing = append(missing, fmt.Sprintf("%q", s))
+			missing = append(missing, fmt.Sprintf("%q", quotedPrefix(s)))
 		}
 	}
 	return strings.Join(missing, ", ")
+}
+
+// maxQuoted is how many characters of what someone typed a message quotes back.
+const maxQuoted = 30
+
+// quotedPrefix cuts what someone typed to a short prefix, for a message that quotes it:
+// a message never echoes a whole input, which may be as long as the body limit.
+func quotedPrefix(s string) string {
+	if utf8.RuneCountInString(s) <= maxQuoted {
+		return s
+	}
+	return string([]rune(s)[:maxQuoted]) + "…"
 }
 
 // Slugify makes the URL slug of a title: lowercase ASCII words joined by hyphens.

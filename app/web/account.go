@@ -79,6 +79,11 @@ func (s *Server) accountPseudonym(c echo.Context) error {
 		return err
 	}
 	name := c.FormValue("pseudonym")
+	if errs := cleanedFields(c, "pseudonym"); errs != nil {
+		return s.accountRejected(c, v, func(d *accountData) {
+			d.PseudonymForm = nameForm{Pseudonym: name, Error: errs["pseudonym"]}
+		})
+	}
 	err = s.forum.SetPseudonym(c.Request().Context(), v, name)
 	var inv *model.InvalidError
 	if errors.As(err, &inv) {
@@ -98,6 +103,9 @@ func (s *Server) accountBio(c echo.Context) error {
 		return err
 	}
 	bio := c.FormValue("bio")
+	if errs := cleanedFields(c, "bio"); errs != nil {
+		return s.accountRejected(c, v, func(d *accountData) { d.Bio, d.BioError = bio, errs["bio"] })
+	}
 	err = s.forum.UpdateBio(c.Request().Context(), v, bio)
 	var inv *model.InvalidError
 	if errors.As(err, &inv) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -8,6 +9,10 @@ import (
 
 	"forum/app/model"
 )
+
+// statusClientClosed is what the log says of a request whose client went away before
+// its answer (nginx's number): nobody is there to read a status.
+const statusClientClosed = 499
 
 type errorPage struct {
 	Title     string
@@ -24,6 +29,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	status := http.StatusInternalServerError
 	var he *echo.HTTPError
 	var inv *model.InvalidError
+	var tooLarge *http.MaxBytesError
 	// What a visitor may not do, they may do after signing in: show the sign-in page.
 	if errors.Is(err, errSignInRequired) || (errors.Is(err, model.ErrForbidden) && viewer(c) == nil) {
 		if rerr := s.render(c, http.StatusUnauthorized, "signin_required", "", nil); rerr != nil {
@@ -43,6 +49,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = http.StatusUnprocessableEntity
 	case errors.As(err, &he):
 		status = he.Code
+	case errors.As(err, &tooLarge):
+		status = http.StatusRequestEntityTooLarge
+	}
+	if status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled) {
+		// The client went away (closed the tab, lost the network): what failed after that
+		// failed because of it, not because of the server.
+		s.log.Debug("client went away", "id", requestID(c), "route", routeLabel(c), "err", err)
+		_ = c.NoContent(statusClientClosed)
+		return
 	}
 	p := errorPage{Title: "Something went wrong", Message: http.StatusText(status)}
 	switch status {
@@ -54,8 +69,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 		p.Title, p.Message = "Already there", "That already exists; nothing was changed."
 	case http.StatusUnprocessableEntity:
 		p.Title, p.Message = "Please check what you entered", invalidMessage(inv)
+	case http.StatusBadRequest:
+		p.Title, p.Message = "That could not be read", "The address or the form held something the forum cannot read, "+
+			"such as an invisible control character. Go back and try again."
+	case http.StatusRequestTimeout:
+		p.Title, p.Message = "That took too long to arrive", "What you sent arrived too slowly, so the forum stopped waiting and "+
+			"saved nothing. Go back: your text should still be in the form. Then send it again."
 	case http.StatusRequestEntityTooLarge:
-		p.Title, p.Message = "Too long", "What you sent is larger than the forum accepts."
+		p.Title, p.Message = "Too long", "What you sent is larger than the forum accepts, so nothing was saved. "+
+			"Go back: your text should still be in the form. Shorten it, or split it into two posts."
 	case http.StatusTooManyRequests:
 		p.Title, p.Message = "Please slow down", "Too many requests in a short time. Wait a minute and try again."
 	case http.StatusMethodNotAllowed:
@@ -67,7 +89,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		p.RequestID = requestID(c)
 		p.Title = "Something went wrong on our side"
 		p.Message = "Nothing you did caused this. Please try again in a moment."
-		s.log.Error("request failed", "id", p.RequestID, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		s.log.Error("request failed", "id", p.RequestID, "method", methodLabel(c.Request().Method), "route", routeLabel(c),
+			"path", loggedPath(c), "err", err)
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)

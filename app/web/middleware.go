@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -25,20 +24,14 @@ func (s *Server) middleware() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(s.metrics.middleware)
 	e.Use(s.requestLogger())
 	e.Use(s.recoverPanic)
-	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
-		Namespace:                 "forum",
-		Subsystem:                 "http",
-		Registerer:                s.registry,
-		DoNotUseRequestPathFor404: true,
-		Skipper:                   func(c echo.Context) bool { return c.Path() == "/metrics" },
-	}))
-	e.Use(middleware.BodyLimit(maxBody))
 	hsts := 0
 	if s.cfg.Secure() {
 		hsts = 63072000
 	}
+	// Security headers first, so that every answer has them, error pages included.
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
@@ -55,17 +48,22 @@ func (s *Server) middleware() {
 			return next(c)
 		}
 	})
+	e.Use(checkURL)
+	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(readForm)
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
 	e.Use(s.csrf)
 	e.Use(s.loadViewer)
 	e.Use(s.needsPseudonym)
 }
 
-// requestLogger logs one line per request with its id, never its cookies or body.
+// requestLogger logs one line per request with its id, never its cookies, body or query.
+// The path is logged as its route with only public parameters filled in (see loggedPath),
+// so invite codes and tokens carried in addresses stay out of the log. A client that went
+// away before its answer is logged as 499, at info: it is not the server's error.
 func (s *Server) requestLogger() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus:    true,
-		LogURIPath:   true,
 		LogMethod:    true,
 		LogLatency:   true,
 		LogRequestID: true,
@@ -73,16 +71,18 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 		HandleError:  true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
+			route := routeLabel(c)
 			switch {
 			case v.Status >= 500:
 				level = slog.LevelError
-			case strings.HasPrefix(v.URIPath, "/static/") || v.URIPath == "/healthz" || v.URIPath == "/readyz" || v.URIPath == "/metrics":
+			case strings.HasPrefix(route, "/static/") || route == "/healthz" || route == "/readyz":
 				level = slog.LevelDebug
 			}
 			s.log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("id", v.RequestID),
-				slog.String("method", v.Method),
-				slog.String("path", v.URIPath),
+				slog.String("method", methodLabel(v.Method)),
+				slog.String("route", route),
+				slog.String("path", loggedPath(c)),
 				slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency),
 				slog.String("ip", v.RemoteIP),
@@ -122,4 +122,73 @@ func newRequestID() string {
 
 func requestID(c echo.Context) string {
 	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// loggableParams are the route parameters whose values may be logged: they name public
+// things (a thread or post number, a slug, a pseudonym, a sign-in provider, a static
+// file). Any other parameter, such as an invite code or an unsubscribe token, is logged
+// as "REDACTED"; a parameter added later is redacted until it is listed here.
+var loggableParams = map[string]bool{"id": true, "slug": true, "name": true, "provider": true, "*": true}
+
+// loggedPath is the path of a request as the logs may hold it: its route template with
+// the values of loggable parameters filled in and the others redacted. The path of a
+// request that matched no route was made up by its sender and may hold anything: only
+// its first segment is kept, and only when it reads like a file or a word ("robots.txt",
+// "wp-login.php"), not like a code. The query is never logged.
+func loggedPath(c echo.Context) string {
+	route := c.Path()
+	if route == "" || route == notFoundRoute {
+		first, rest, _ := strings.Cut(strings.TrimPrefix(c.Request().URL.Path, "/"), "/")
+		if !wordLike(first) {
+			first = "REDACTED"
+		}
+		if rest != "" {
+			return "/" + first + "/…"
+		}
+		return "/" + first
+	}
+	names, values := c.ParamNames(), c.ParamValues()
+	value := func(name string) string {
+		for i, n := range names {
+			if n == name && i < len(values) {
+				if !loggableParams[name] {
+					return "REDACTED"
+				}
+				return shortPrefix(values[i], 80)
+			}
+		}
+		return "REDACTED"
+	}
+	var b strings.Builder
+	for i := 0; i < len(route); i++ {
+		switch route[i] {
+		case ':':
+			j := i + 1
+			for j < len(route) && route[j] != '/' {
+				j++
+			}
+			b.WriteString(value(route[i+1 : j]))
+			i = j - 1
+		case '*':
+			b.WriteString(value("*"))
+		default:
+			b.WriteByte(route[i])
+		}
+	}
+	return b.String()
+}
+
+// wordLike reports whether a path segment reads like a word or a file name: short, in
+// lower case, without digits. Codes and tokens (hex, base64) nearly always have digits
+// or capitals.
+func wordLike(seg string) bool {
+	if len(seg) > 32 {
+		return false
+	}
+	for _, r := range seg {
+		if !(r >= 'a' && r <= 'z' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
@@ -16,10 +15,9 @@ func (s *Server) routes() {
 	e := s.echo
 	s.middleware()
 
-	// Operations: anyone.
+	// Operations: anyone. Metrics are not here: ServeMetrics serves them on their own address.
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: s.registry}))
 	e.GET("/static/*", s.staticFile)
 
 	// Pages that read the forum: members see everything; visitors see what the forum is.
@@ -90,7 +88,7 @@ func (s *Server) routes() {
 	e.GET("/admin/users", s.adminUsers)                      // policy.IsAdmin
 	e.POST("/admin/users/:id/role", s.adminSetRole)          // policy.CanSetRole
 
-	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) })
+	e.RouteNotFound(notFoundRoute, func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) })
 }
 
 // rateLimit allows each client address a burst of requests, refilled at r.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,6 +17,14 @@ import (
 
 // searchPageSize is how many results a page shows.
 const searchPageSize = 20
+
+// A search filters on at most maxSearchTags topics, named in at most maxTagParam
+// characters; the search box holds maxSearchBox characters, as many as a search reads.
+const (
+	maxSearchTags = 5
+	maxTagParam   = 40
+	maxSearchBox  = 500
+)
 
 type searchResult struct {
 	Item    threadItem
@@ -32,6 +41,7 @@ type facetView struct {
 
 type searchData struct {
 	Q           string
+	TitleQ      string // the start of Q, for the page title
 	Tags        []string
 	Newest      bool
 	Searched    bool
@@ -56,12 +66,21 @@ func (s *Server) searchPage(c echo.Context) error {
 	v := viewer(c)
 	member := policy.IsMember(v)
 	params := c.QueryParams()
-	d := searchData{Q: strings.TrimSpace(params.Get("q")), Tags: params["tag"], Newest: params.Get("sort") == "newest", Visitor: !member}
+	raw := strings.TrimSpace(params.Get("q"))
+	// What the page shows again of the request is bounded: the box holds what the search
+	// reads (a note says when the rest was left out), the title quotes a short prefix, and
+	// a search filters on a few topics, none with an overlong name.
+	d := searchData{Q: firstRunes(raw, maxSearchBox), TitleQ: shortPrefix(raw, 60), Newest: params.Get("sort") == "newest", Visitor: !member}
+	for _, t := range params["tag"] {
+		if len(d.Tags) < maxSearchTags && utf8.RuneCountInString(t) <= maxTagParam {
+			d.Tags = append(d.Tags, t)
+		}
+	}
 	page, _ := strconv.Atoi(params.Get("page"))
 	if page < 1 || page > 50 {
 		page = 1
 	}
-	q := search.ParseQuery(d.Q)
+	q := search.ParseQuery(raw)
 	for _, t := range d.Tags {
 		if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
 			q.Tags = append(q.Tags, t)

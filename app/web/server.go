@@ -69,6 +69,11 @@ type Server struct {
 	assets   *static.Assets
 	views    *views.Set
 	registry *prometheus.Registry
+	metrics  *httpMetrics
+
+	// ReadTimeout bounds reading a whole request, its body included: a slower upload is
+	// answered 408.
+	ReadTimeout time.Duration
 
 	// ShutdownTimeout bounds how long in-flight requests may take to finish at shutdown.
 	ShutdownTimeout time.Duration
@@ -80,6 +85,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		cfg: o.Config, store: o.Store, forum: o.Forum, log: o.Logger, version: o.Version,
 		ShutdownTimeout: 30 * time.Second,
+		ReadTimeout:     60 * time.Second,
 		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
 		noRateLimits: o.NoRateLimits,
 	}
@@ -107,6 +113,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.metrics = newHTTPMetrics(s.registry)
 
 	e := echo.New()
 	e.HideBanner = true
@@ -131,7 +138,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadTimeout:       s.ReadTimeout,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

@@ -88,6 +88,9 @@ func (s *Server) renderTagPage(c echo.Context, status int, errs map[string]strin
 // tagCreate adds a tag (moderators).
 func (s *Server) tagCreate(c echo.Context) error {
 	form := tagForm{Name: c.FormValue("name"), Slug: c.FormValue("slug"), Description: c.FormValue("description")}
+	if errs := cleanedFields(c, "name", "slug", "description"); errs != nil && policy.CanManageTags(viewer(c)) {
+		return s.renderTags(c, http.StatusUnprocessableEntity, tagsData{Form: form, Errors: errs})
+	}
 	tag, err := s.forum.CreateTag(c.Request().Context(), viewer(c), forum.TagInput(form))
 	var inv *model.InvalidError
 	if errors.As(err, &inv) {
@@ -107,6 +110,9 @@ func (s *Server) tagUpdate(c echo.Context) error {
 		return err
 	}
 	form := tagForm{Name: c.FormValue("name"), Slug: c.FormValue("slug"), Description: c.FormValue("description")}
+	if errs := cleanedFields(c, "name", "slug", "description"); errs != nil && policy.CanManageTags(viewer(c)) {
+		return s.renderTagPage(c, http.StatusUnprocessableEntity, errs, form)
+	}
 	updated, err := s.forum.UpdateTag(ctx, viewer(c), tag.ID, forum.TagInput(form))
 	var inv *model.InvalidError
 	if errors.As(err, &inv) {

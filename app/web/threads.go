@@ -85,6 +85,10 @@ func (s *Server) askSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if errs := cleanedFields(c, "title", "body", "content_note"); errs != nil && policy.CanAsk(v) {
+		f.Errors = errs
+		return s.renderAsk(c, http.StatusUnprocessableEntity, f)
+	}
 	t, err := s.forum.Ask(c.Request().Context(), v, forum.AskInput{Kind: f.Kind, Title: f.Title, Body: f.Body,
 		ContentNote: f.ContentNote, Tags: f.Tags, Anonymous: f.Anonymous, PublishConsent: f.PublishConsent})
 	var inv *model.InvalidError
@@ -151,6 +155,17 @@ func (s *Server) reply(c echo.Context) error {
 	v := viewer(c)
 	ctx := c.Request().Context()
 	in := replyForm{ThreadID: id, Body: c.FormValue("body"), ContentNote: c.FormValue("content_note"), Anonymous: c.FormValue("anonymous") == "on"}
+	if errs := cleanedFields(c, "body", "content_note"); errs != nil {
+		t, err := s.store.ThreadByID(ctx, id)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		if t != nil && policy.CanReply(v, t) {
+			in.Error, in.NoteError = errs["body"], errs["content_note"]
+			return s.replyRejected(c, http.StatusUnprocessableEntity, id, in)
+		}
+		// Otherwise the operation says why the reply cannot be taken.
+	}
 	p, err := s.forum.Reply(ctx, v, id, forum.ReplyInput{Body: in.Body, ContentNote: in.ContentNote, Anonymous: in.Anonymous})
 	var inv *model.InvalidError
 	switch {
@@ -255,6 +270,12 @@ func (s *Server) postEdit(c echo.Context) error {
 	}
 	v := viewer(c)
 	in := forum.EditInput{Title: c.FormValue("title"), Body: c.FormValue("body"), ContentNote: c.FormValue("content_note")}
+	if errs := cleanedFields(c, "title", "body", "content_note"); errs != nil {
+		if op, ot, verr := s.viewablePost(c); verr == nil && policy.CanEditPost(v, ot, op) {
+			return s.editRejected(c, op, ot, in, errs)
+		}
+		// Otherwise the operation says why the edit cannot be taken.
+	}
 	p, t, err := s.forum.EditPost(c.Request().Context(), v, id, in)
 	var inv *model.InvalidError
 	if errors.As(err, &inv) {
@@ -262,12 +283,7 @@ func (s *Server) postEdit(c echo.Context) error {
 		if verr != nil {
 			return verr
 		}
-		f := editForm{PostID: id, Opening: op.Opening, Title: in.Title, Body: in.Body, ContentNote: in.ContentNote,
-			Errors: inv.Fields, ThreadURL: threadURL(ot), CSRF: csrfToken(c)}
-		if isFragment(c) {
-			return s.renderPartial(c, http.StatusUnprocessableEntity, "post_edit_form", f)
-		}
-		return s.render(c, http.StatusUnprocessableEntity, "post_edit", "", f)
+		return s.editRejected(c, op, ot, in, inv.Fields)
 	}
 	if err != nil {
 		return err
@@ -279,6 +295,17 @@ func (s *Server) postEdit(c echo.Context) error {
 		return s.renderPartial(c, http.StatusOK, "post", pv)
 	}
 	return s.redirect(c, threadURL(t)+"#post-"+strconv.FormatInt(p.ID, 10))
+}
+
+// editRejected shows the edit form of post p again, status 422, with the member's text
+// and the messages beside its fields.
+func (s *Server) editRejected(c echo.Context, p *model.Post, t *model.Thread, in forum.EditInput, errs map[string]string) error {
+	f := editForm{PostID: p.ID, Opening: p.Opening, Title: in.Title, Body: in.Body, ContentNote: in.ContentNote,
+		Errors: errs, ThreadURL: threadURL(t), CSRF: csrfToken(c)}
+	if isFragment(c) {
+		return s.renderPartial(c, http.StatusUnprocessableEntity, "post_edit_form", f)
+	}
+	return s.render(c, http.StatusUnprocessableEntity, "post_edit", "", f)
 }
 
 type historyData struct {

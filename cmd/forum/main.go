@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"forum/app/auth"
 	"forum/app/benchdata"
 	"forum/app/config"
@@ -45,8 +47,9 @@ Commands:
 
 Every command reads the same configuration from environment variables
 (FORUM_ADDR, FORUM_DATA_DIR, FORUM_DATABASE_URL, FORUM_BASE_URL,
-FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, and the FORUM_GITHUB_*, FORUM_GOOGLE_*
-and FORUM_OIDC_* sign-in settings); flags override them.
+FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, FORUM_METRICS_ADDR, and the
+FORUM_GITHUB_*, FORUM_GOOGLE_* and FORUM_OIDC_* sign-in settings); flags
+override them.
 Run "forum COMMAND --help" for a command's flags.
 `
 
@@ -199,10 +202,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("FORUM_ADDR: cannot listen on %s: %v", cfg.Addr, unwrapNet(err))
 	}
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("FORUM_METRICS_ADDR: cannot listen on %s: %v", cfg.MetricsAddr, unwrapNet(err))
+		}
+		if !cfg.MetricsLoopback() {
+			log.Warn("metrics are served without authentication beyond the loopback interface: keep that address on a private network",
+				"addr", cfg.MetricsAddr)
+		}
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	return srv.Serve(ctx, ln)
+	// The forum and its metrics run and stop together: when one fails, the other is shut
+	// down too, and serve returns once both have finished.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if metricsLn != nil {
+		g.Go(func() error { return srv.ServeMetrics(gctx, metricsLn) })
+	}
+	return g.Wait()
 }
 
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -46,6 +47,7 @@ func TestBadConfigurationGivesOneClearLine(t *testing.T) {
 		{"bad base URL", map[string]string{"FORUM_BASE_URL": "forum.example.org"}, "FORUM_BASE_URL:"},
 		{"short secret", map[string]string{"FORUM_SESSION_SECRET": "short"}, "FORUM_SESSION_SECRET: is 5 characters long"},
 		{"bad log level", map[string]string{"FORUM_LOG_LEVEL": "loud"}, "FORUM_LOG_LEVEL:"},
+		{"bad metrics address", map[string]string{"FORUM_METRICS_ADDR": "9090"}, `FORUM_METRICS_ADDR: "9090" is not host:port`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,5 +264,81 @@ func TestReindexRefusesWhileTheIndexIsHeld(t *testing.T) {
 	}
 	if n, _ := held.Count(); n != uint64(len(demo.Threads)) {
 		t.Fatalf("the held index lost documents: %d", n)
+	}
+}
+
+// freeAddr returns a loopback address with a port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestServeMetricsOnTheirOwnAddress: with FORUM_METRICS_ADDR set, metrics are served
+// there and not on the forum's address; both stop together.
+func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
+	metricsAddr := freeAddr(t)
+	vars := map[string]string{"FORUM_DATA_DIR": t.TempDir(), "FORUM_ADDR": "127.0.0.1:0", "FORUM_METRICS_ADDR": metricsAddr}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, nil, envOf(vars), io.Discard, io.Discard, ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("http://" + addr + "/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz = %d", code)
+	}
+	if code, _ := get("http://" + addr + "/metrics"); code != http.StatusNotFound {
+		t.Fatalf("/metrics on the forum's address = %d, want 404", code)
+	}
+	code, body := get("http://" + metricsAddr + "/metrics")
+	if code != http.StatusOK || !strings.Contains(body, `forum_http_requests_total{code="200",method="GET",route="/healthz"} 1`) {
+		t.Fatalf("metrics address: %d %.300s", code, body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve after stop: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if _, err := http.Get("http://" + metricsAddr + "/metrics"); err == nil {
+		t.Fatal("metrics still served after stop")
+	}
+
+	// An address already taken is one clear line naming the variable.
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	vars["FORUM_METRICS_ADDR"] = held.Addr().String()
+	code2, _, stderr := runCmd(t, vars, "serve")
+	if code2 != 1 || !strings.Contains(stderr, "FORUM_METRICS_ADDR: cannot listen on "+held.Addr().String()) {
+		t.Fatalf("serve with a taken metrics address: exit %d %q", code2, stderr)
 	}
 }
