@@ -235,6 +235,28 @@ func TestNULBytesAreTheClientsError(t *testing.T) {
 			t.Fatalf("bio with a NUL byte = %d, want 422", rec.Code)
 		}
 		mustContain(t, rec.Body.String(), "Mother of two.</textarea>", "invisible characters")
+		rec = member.post("/account/pseudonym", url.Values{"pseudonym": {"maple\x00_mom2"}})
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("pseudonym with a NUL byte = %d, want 422", rec.Code)
+		}
+		mustContain(t, rec.Body.String(), `value="maple_mom2"`, "invisible characters")
+
+		mod := e.as(e.moderator)
+		mod.get("/tags")
+		rec = mod.post("/tags", url.Values{"name": {"Family\x00 therapy"}, "slug": {"family-therapy"}, "description": {"Sessions together."}})
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("tag with a NUL byte = %d, want 422", rec.Code)
+		}
+		mustContain(t, rec.Body.String(), `value="Family therapy"`, "invisible characters")
+		mod.get("/tags/craft")
+		rec = mod.post("/tags/craft", url.Values{"name": {"CRAFT"}, "slug": {"craft"}, "description": {"Community\x00 reinforcement."}})
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("tag edit with a NUL byte = %d, want 422", rec.Code)
+		}
+		mustContain(t, rec.Body.String(), "Community reinforcement.", "invisible characters")
+		if tag, err := e.st.TagBySlug(ctx, e.st.DB, "craft"); err != nil || strings.Contains(tag.Description, "Community") {
+			t.Fatalf("tag changed: %+v %v", tag, err)
+		}
 		noErrorLogged(t, e.since(mark))
 
 		// Someone who may not reply learns nothing of the thread from a NUL byte.
@@ -345,6 +367,29 @@ func TestBodiesThatCannotBeRead(t *testing.T) {
 		if last := posts[len(posts)-1]; last.BodySource != "Sent as multipart, and read." {
 			t.Fatalf("last post = %q", last.BodySource)
 		}
+
+		// A body bounded by the standard library's reader (http.MaxBytesReader) is 413 too,
+		// whether the form or a handler reads it.
+		e.srv.Echo().Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 1000)
+				return next(c)
+			}
+		})
+		e.srv.Echo().GET("/test-read-body", func(c echo.Context) error {
+			_, err := io.ReadAll(c.Request().Body)
+			return err
+		})
+		mark = len(e.logs())
+		form := url.Values{"body": {strings.Repeat("w", 5000)}}.Encode()
+		if rec := serve(formRequest(c, replyPath, "application/x-www-form-urlencoded", strings.NewReader(form))); rec.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("form over http.MaxBytesReader's limit = %d, want 413", rec.Code)
+		}
+		req = httptest.NewRequest(http.MethodGet, "/test-read-body", strings.NewReader(form))
+		if rec := serve(req); rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "Too long") {
+			t.Errorf("body over http.MaxBytesReader's limit = %d, want 413", rec.Code)
+		}
+		noErrorLogged(t, e.since(mark))
 	})
 }
 
