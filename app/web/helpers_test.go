@@ -65,7 +65,7 @@ func newEnvWith(t testing.TB, st *store.Store, o envOptions) *env {
 	if o.configure != nil {
 		o.configure(cfg)
 		var err error
-		if providers, err = auth.NewProviders(cfg); err != nil {
+		if providers, err = auth.NewProviders(context.Background(), cfg, st); err != nil {
 			t.Fatalf("providers: %v", err)
 		}
 	}

@@ -458,7 +458,9 @@ func (c *opClient) RedirectURIs() []string              { return []string{c.redi
 func (c *opClient) PostLogoutRedirectURIs() []string    { return nil }
 func (c *opClient) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
 func (c *opClient) AuthMethod() oidc.AuthMethod         { return oidc.AuthMethodBasic }
-func (c *opClient) ResponseTypes() []oidc.ResponseType  { return []oidc.ResponseType{oidc.ResponseTypeCode} }
+func (c *opClient) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
 func (c *opClient) GrantTypes() []oidc.GrantType        { return []oidc.GrantType{oidc.GrantTypeCode} }
 func (c *opClient) LoginURL(id string) string           { return "/login?id=" + url.QueryEscape(id) }
 func (c *opClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
@@ -470,6 +472,6 @@ func (c *opClient) RestrictAdditionalIdTokenScopes() func([]string) []string {
 func (c *opClient) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
-func (c *opClient) IsScopeAllowed(string) bool            { return false }
+func (c *opClient) IsScopeAllowed(string) bool           { return false }
 func (c *opClient) IDTokenUserinfoClaimsAssertion() bool { return false }
 func (c *opClient) ClockSkew() time.Duration             { return 0 }
