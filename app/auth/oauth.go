@@ -244,6 +244,9 @@ func (ps *Providers) Complete(ctx context.Context, name string, cookies []*http.
 	if err != nil {
 		return nil, "", err
 	}
+	if ps.store == nil {
+		return nil, "", errors.New("complete a sign-in: no database to remember used states in")
+	}
 	fresh, err := ps.store.UseSignInState(ctx, HashToken(f.State), time.Unix(f.Expires, 0).UTC(), ps.Now().UTC())
 	if err != nil {
 		return nil, "", err
