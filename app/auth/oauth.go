@@ -113,8 +113,14 @@ func NewProviders(ctx context.Context, cfg *config.Config, st *store.Store) (*Pr
 		issuer := strings.TrimSuffix(o.OIDCDiscoveryURL, "/.well-known/openid-configuration")
 		dctx, cancel := context.WithTimeout(ctx, httpTimeout)
 		defer cancel()
-		// go-oidc checks that the document names this issuer.
+		// go-oidc checks that the document names this issuer. Some providers' issuers end
+		// in a slash (the discovery URL is the same either way): then try that one.
 		gp, err := oidc.NewProvider(oidc.ClientContext(dctx, client), issuer)
+		if err != nil && !strings.HasSuffix(issuer, "/") {
+			if slashed, err2 := oidc.NewProvider(oidc.ClientContext(dctx, client), issuer+"/"); err2 == nil {
+				gp, issuer, err = slashed, issuer+"/", nil
+			}
+		}
 		if err != nil {
 			return nil, &config.Error{Var: "FORUM_OIDC_DISCOVERY_URL", Msg: "cannot read the discovery document: " + oneLine(err)}
 		}

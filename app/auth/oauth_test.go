@@ -164,3 +164,24 @@ func TestFlowCookieName(t *testing.T) {
 		}
 	}
 }
+
+// An issuer that ends in a slash is taken as the provider names it, and must then match
+// exactly in every ID token.
+func TestIssuerWithTrailingSlash(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL + "/", "authorization_endpoint": srv.URL + "/authorize",
+			"token_endpoint": srv.URL + "/token", "jwks_uri": srv.URL + "/keys", "id_token_signing_alg_values_supported": []string{"RS256"}})
+	}))
+	defer srv.Close()
+	cfg := testConfig(t)
+	cfg.OAuth = config.OAuth{OIDCDiscoveryURL: srv.URL + "/.well-known/openid-configuration", OIDCClientID: "id", OIDCClientSecret: "s"}
+	ps, err := NewProviders(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := ps.List()[0]; p.Issuer != srv.URL+"/" {
+		t.Fatalf("issuer = %q, want %q", p.Issuer, srv.URL+"/")
+	}
+}
