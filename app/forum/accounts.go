@@ -28,9 +28,10 @@ type ExternalAccount struct {
 // ErrInviteInvalid reports an invite that does not exist, expired, was revoked or used up.
 var ErrInviteInvalid = errors.New("this invite link is no longer valid")
 
-// SignIn finds the user linked to an external account, by issuer and subject only
-// (never by e-mail, never by the provider's short name), or creates one. A new account is pending, unless it is the very
-// first account (it becomes admin) or comes with a valid invite (it becomes a member).
+// SignIn finds the user linked to an external account, by issuer and subject only (never
+// by e-mail, never by the provider's short name), or creates one. A new account is
+// pending, unless it is the very first account (it becomes admin) or comes with a valid
+// invite (it becomes a member).
 // A pending account that signs in with a valid invite becomes a member.
 func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode string) (*model.User, error) {
 	if ext.Provider == "" || ext.Issuer == "" || ext.Subject == "" {
