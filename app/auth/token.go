@@ -1,5 +1,6 @@
-// Package auth signs people in: OAuth and OpenID Connect through goth, the development
-// sign-in, and the database sessions that keep them signed in.
+// Package auth signs people in: OAuth (GitHub) and OpenID Connect (ID tokens verified with
+// go-oidc) through golang.org/x/oauth2, the development sign-in, and the database sessions
+// that keep them signed in.
 package auth
 
 import (

@@ -202,6 +202,15 @@ func (c *Config) setMetricsAddr(addr string) error {
 // MetricsLoopback reports whether metrics are served on the loopback interface only.
 func (c *Config) MetricsLoopback() bool { return loopback(c.MetricsAddr) }
 
+// loopbackHost reports whether host names this machine's loopback interface.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Secure reports whether the forum is served over HTTPS (cookies are then Secure).
 func (c *Config) Secure() bool { return c.BaseURL.Scheme == "https" }
 
@@ -363,6 +372,12 @@ func (c *Config) setOAuth(getenv func(string) string) error {
 		u, err := url.Parse(o.OIDCDiscoveryURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return &Error{"FORUM_OIDC_DISCOVERY_URL", fmt.Sprintf("%q is not an http(s) URL", o.OIDCDiscoveryURL)}
+		}
+		// The document names the keys that ID tokens are checked against: over plain HTTP
+		// anyone on the way could name their own. Plain HTTP is for a provider on this
+		// machine, or for development.
+		if u.Scheme == "http" && !c.Dev && !loopbackHost(u.Hostname()) {
+			return &Error{"FORUM_OIDC_DISCOVERY_URL", fmt.Sprintf("%q is plain http://; use https:// (http:// is accepted only on a loopback address or with --dev)", o.OIDCDiscoveryURL)}
 		}
 		if !strings.Contains(u.Path, "/.well-known/openid-configuration") {
 			u.Path = strings.TrimSuffix(u.Path, "/") + "/.well-known/openid-configuration"

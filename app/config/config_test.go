@@ -118,3 +118,27 @@ func TestMetricsAddr(t *testing.T) {
 		}
 	}
 }
+
+// The discovery document says where the provider's keys are: fetched over plain HTTP it
+// could be swapped on the way, so http:// is for loopback (a provider on this machine) or
+// development only.
+func TestOIDCDiscoveryURLNeedsHTTPS(t *testing.T) {
+	vars := func(u string) map[string]string {
+		return map[string]string{"FORUM_OIDC_DISCOVERY_URL": u, "FORUM_OIDC_CLIENT_ID": "forum", "FORUM_OIDC_CLIENT_SECRET": "s"}
+	}
+	_, err := load(t, vars("http://id.example.org/realms/families"))
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Var != "FORUM_OIDC_DISCOVERY_URL" || !strings.Contains(err.Error(), "https://") {
+		t.Fatalf("http:// discovery URL on another host: %v, want an error asking for https://", err)
+	}
+	for _, u := range []string{"https://id.example.org", "http://127.0.0.1:9000/realms/x", "http://localhost:9000", "http://[::1]:9000"} {
+		if _, err := load(t, vars(u)); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	dev := vars("http://id.example.org")
+	dev["FORUM_DEV"] = "true"
+	if _, err := load(t, dev); err != nil {
+		t.Errorf("http:// discovery URL in development: %v", err)
+	}
+}

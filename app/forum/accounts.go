@@ -20,20 +20,22 @@ import (
 )
 
 // ExternalAccount is an account at a sign-in provider, as the provider reported it.
+// Issuer and Subject identify it; Provider is the configured provider's short name.
 type ExternalAccount struct {
-	Provider, Subject, Email, Name string
+	Provider, Issuer, Subject, Email, Name string
 }
 
 // ErrInviteInvalid reports an invite that does not exist, expired, was revoked or used up.
 var ErrInviteInvalid = errors.New("this invite link is no longer valid")
 
-// SignIn finds the user linked to an external account, by provider and subject only
-// (never by e-mail), or creates one. A new account is pending, unless it is the very
-// first account (it becomes admin) or comes with a valid invite (it becomes a member).
+// SignIn finds the user linked to an external account, by issuer and subject only (never
+// by e-mail, never by the provider's short name), or creates one. A new account is
+// pending, unless it is the very first account (it becomes admin) or comes with a valid
+// invite (it becomes a member).
 // A pending account that signs in with a valid invite becomes a member.
 func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode string) (*model.User, error) {
-	if ext.Provider == "" || ext.Subject == "" {
-		return nil, fmt.Errorf("sign in: provider and subject are required")
+	if ext.Provider == "" || ext.Issuer == "" || ext.Subject == "" {
+		return nil, fmt.Errorf("sign in: provider, issuer and subject are required")
 	}
 	now := s.now()
 	var user *model.User
@@ -42,10 +44,15 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 		if err != nil && !errors.Is(err, ErrInviteInvalid) {
 			return err
 		}
-		id, err := s.store.IdentityByProviderSubject(ctx, tx, ext.Provider, ext.Subject)
+		id, err := s.store.IdentityByIssuerSubject(ctx, tx, ext.Issuer, ext.Subject)
 		switch {
 		case err == nil:
-			id.LastUsedAt, id.Email = now, ext.Email
+			id.LastUsedAt = now
+			// A provider may leave the e-mail out of one answer (a scope not granted this
+			// time); that is no reason to forget the address it gave before.
+			if ext.Email != "" {
+				id.Email = ext.Email
+			}
 			if err := s.store.TouchIdentity(ctx, tx, id); err != nil {
 				return err
 			}
@@ -75,7 +82,7 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 			return err
 		}
 		if err := s.store.InsertIdentity(ctx, tx, &model.Identity{
-			UserID: user.ID, Provider: ext.Provider, Subject: ext.Subject, Email: ext.Email,
+			UserID: user.ID, Provider: ext.Provider, Issuer: ext.Issuer, Subject: ext.Subject, Email: ext.Email,
 			CreatedAt: now, LastUsedAt: now,
 		}); err != nil {
 			return err

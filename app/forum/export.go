@@ -34,6 +34,7 @@ type ExportAccount struct {
 // ExportIdentity is a sign-in identity in an Export.
 type ExportIdentity struct {
 	Provider   string    `json:"provider"`
+	Issuer     string    `json:"issuer"`
 	Email      string    `json:"email"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at"`
@@ -81,7 +82,7 @@ func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error
 		return nil, err
 	}
 	for _, i := range ids {
-		e.Identities = append(e.Identities, ExportIdentity{i.Provider, i.Email, i.CreatedAt, i.LastUsedAt})
+		e.Identities = append(e.Identities, ExportIdentity{i.Provider, i.Issuer, i.Email, i.CreatedAt, i.LastUsedAt})
 	}
 	sessions, err := s.store.ActiveSessions(ctx, u.ID, now)
 	if err != nil {

@@ -73,17 +73,29 @@ type User struct {
 // IsExpert reports whether the user carries the expert badge.
 func (u *User) IsExpert() bool { return u != nil && u.Role == RoleExpert }
 
-// Identity links a user to an account at a sign-in provider, by provider and subject.
+// Identity links a user to an account at a sign-in provider, by the provider's issuer and
+// the subject: a subject is unique only at the issuer that gave it. Provider is the short
+// name of the configured provider, for display.
 type Identity struct {
 	bun.BaseModel `bun:"table:identities"`
 
 	ID         int64     `bun:"id,pk,autoincrement"`
 	UserID     int64     `bun:"user_id,notnull"`
 	Provider   string    `bun:"provider,notnull"`
+	Issuer     string    `bun:"issuer,notnull"`
 	Subject    string    `bun:"subject,notnull"`
 	Email      string    `bun:"email,notnull"`
 	CreatedAt  time.Time `bun:"created_at,notnull"`
 	LastUsedAt time.Time `bun:"last_used_at,notnull"`
+}
+
+// UsedSignInState remembers a sign-in state that was answered, until the attempt would
+// have expired anyway, so that each state works once on every node.
+type UsedSignInState struct {
+	bun.BaseModel `bun:"table:signin_states_used"`
+
+	StateHash []byte    `bun:"state_hash,pk"`
+	ExpiresAt time.Time `bun:"expires_at,notnull"`
 }
 
 // Session is a signed-in browser. Only the hash of its token is stored.

@@ -10,14 +10,54 @@ import (
 	"forum/app/model"
 )
 
-// IdentityByProviderSubject returns the identity of an account at a provider.
-func (s *Store) IdentityByProviderSubject(ctx context.Context, db bun.IDB, provider, subject string) (*model.Identity, error) {
+// IdentityByIssuerSubject returns the identity of an account at the provider whose
+// issuer is given. An empty issuer matches nothing.
+func (s *Store) IdentityByIssuerSubject(ctx context.Context, db bun.IDB, issuer, subject string) (*model.Identity, error) {
+	if issuer == "" || subject == "" {
+		return nil, fmt.Errorf("identity: %w", model.ErrNotFound)
+	}
 	id := new(model.Identity)
-	err := db.NewSelect().Model(id).Where("provider = ? AND subject = ?", provider, subject).Scan(ctx)
+	err := db.NewSelect().Model(id).Where("issuer = ? AND subject = ?", issuer, subject).Scan(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("identity %s: %w", provider, mapError(err))
+		return nil, fmt.Errorf("identity at %s: %w", issuer, mapError(err))
 	}
 	return id, nil
+}
+
+// LegacyIssuer is the issuer that the migration to issuer-keyed identities gave the rows of
+// a provider whose issuer it could not know (the generic OpenID Connect one).
+func LegacyIssuer(provider string) string { return "legacy:" + provider }
+
+// ClaimLegacyIdentities gives the identities of provider that still carry the migration's
+// placeholder the issuer now configured for it, and returns how many it changed. It runs at
+// start: after it, identities are matched only by issuer, so pointing the provider at
+// another issuer later links no one to these accounts. A row whose subject already has an
+// identity at the issuer stays as it is.
+func (s *Store) ClaimLegacyIdentities(ctx context.Context, provider, issuer string) (int64, error) {
+	res, err := s.DB.NewUpdate().Table("identities").Set("issuer = ?", issuer).
+		Where("issuer = ?", LegacyIssuer(provider)).
+		Where("NOT EXISTS (SELECT 1 FROM identities AS taken WHERE taken.issuer = ? AND taken.subject = identities.subject)", issuer).
+		Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("claim the identities of %s for %s: %w", provider, issuer, err)
+	}
+	return res.RowsAffected()
+}
+
+// UseSignInState records that a sign-in state was answered and reports whether it was the
+// first time. The row is kept until expires, when the attempt would be refused anyway;
+// rows past their time are removed on the way.
+func (s *Store) UseSignInState(ctx context.Context, hash []byte, expires, now time.Time) (bool, error) {
+	if _, err := s.DB.NewDelete().Model((*model.UsedSignInState)(nil)).Where("expires_at < ?", now).Exec(ctx); err != nil {
+		return false, fmt.Errorf("forget old sign-in states: %w", err)
+	}
+	res, err := s.DB.NewInsert().Model(&model.UsedSignInState{StateHash: hash, ExpiresAt: expires}).
+		On("CONFLICT DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("remember a sign-in state: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // InsertIdentity links an account at a provider to a user.
@@ -28,7 +68,7 @@ func (s *Store) InsertIdentity(ctx context.Context, db bun.IDB, id *model.Identi
 	return nil
 }
 
-// TouchIdentity records a sign-in through an identity.
+// TouchIdentity records a sign-in through an identity (its time and e-mail).
 func (s *Store) TouchIdentity(ctx context.Context, db bun.IDB, id *model.Identity) error {
 	_, err := db.NewUpdate().Model(id).Column("last_used_at", "email").WherePK().Exec(ctx)
 	return err

@@ -181,8 +181,11 @@ func TestVisitorsSeeNoMembersContent(t *testing.T) {
 				for _, c := range []*client{visitor, pending} {
 					for _, h := range [][]string{nil, {"HX-Request", "true"}} {
 						rec := c.get(path, h...)
+						// The sign-in link carries the path the visitor asked for, to
+						// bring them back after signing in: that echo tells them nothing.
+						body := strings.ReplaceAll(rec.Body.String(), "next="+url.QueryEscape(path), "")
 						for _, s := range secrets {
-							if strings.Contains(rec.Body.String(), s) {
+							if strings.Contains(body, s) {
 								t.Errorf("GET %s %v (status %d) shows %q to a non-member", path, h, rec.Code, s)
 							}
 						}

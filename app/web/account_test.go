@@ -146,7 +146,7 @@ func TestInviteMakesAMemberAtOnce(t *testing.T) {
 		_, page := fetch(t, c, http.MethodGet, o.base+"/login", nil)
 		mustContain(t, page, "Your invite is ready")
 		fetch(t, c, http.MethodGet, o.beginSignIn(t, c, "sister", "sister@example.org"), nil)
-		id, err := st.IdentityByProviderSubject(context.Background(), st.DB, "oidc", "sister")
+		id, err := st.IdentityByIssuerSubject(context.Background(), st.DB, o.oidc.Issuer(), "sister")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,60 +15,74 @@ import (
 )
 
 type loginData struct {
-	Providers []*auth.Provider
+	Providers []providerLink
+	DevHref   string
 	Dev       bool
 	Invited   bool
 	Message   string
 }
 
+// providerLink is a sign-in button: where it goes carries the way back.
+type providerLink struct {
+	Label, Href string
+}
+
 // login offers the configured sign-in providers (and the demo personas in development).
+// A next parameter (a local path) is carried through the sign-in, so that the person
+// comes back to the page that asked them to sign in.
 func (s *Server) login(c echo.Context) error {
+	next := localPath(c.QueryParam("next"))
 	if v := viewer(c); v != nil {
-		return s.redirect(c, "/")
+		return s.redirect(c, orHome(next))
 	}
-	d := loginData{Providers: s.providers.List(), Dev: s.cfg.Dev}
+	d := loginData{Dev: s.cfg.Dev, DevHref: withNext("/dev/login", next)}
+	for _, p := range s.providers.List() {
+		d.Providers = append(d.Providers, providerLink{Label: p.Label, Href: withNext("/auth/"+p.Name, next)})
+	}
 	if ck, err := c.Cookie(inviteCookie); err == nil && ck.Value != "" {
 		d.Invited = true
 	}
 	return s.render(c, http.StatusOK, "login", "login", d)
 }
 
-// authBegin sends the browser to the provider, with a fresh state kept in a signed cookie.
+// authBegin sends the browser to the provider, with a fresh state kept in a signed cookie
+// of its own (several sign-ins may be under way in one browser).
 func (s *Server) authBegin(c echo.Context) error {
-	authURL, flow, err := s.providers.Begin(c.Param("provider"))
+	start, err := s.providers.Begin(c.Param("provider"), localPath(c.QueryParam("next")))
 	if errors.Is(err, auth.ErrUnknownProvider) {
 		return model.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: auth.FlowCookie, Value: flow, Path: "/auth/", MaxAge: 600,
+	c.SetCookie(&http.Cookie{Name: start.CookieName, Value: start.CookieValue, Path: "/auth/", MaxAge: 600,
 		HttpOnly: true, Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
-	return c.Redirect(http.StatusFound, authURL)
+	return c.Redirect(http.StatusFound, start.URL)
 }
 
 type signInFailed struct {
 	Title, Message string
 }
 
-// authCallback completes a sign-in. The flow cookie is cleared whatever happens, so an
-// answer from the provider is accepted once.
+// authCallback completes a sign-in. The attempt's flow cookie is cleared whatever happens,
+// and its state is remembered as used, so an answer from the provider is accepted once.
 func (s *Server) authCallback(c echo.Context) error {
 	name := c.Param("provider")
-	flow := ""
-	if ck, err := c.Cookie(auth.FlowCookie); err == nil {
-		flow = ck.Value
+	if ck := auth.FlowCookieName(c.QueryParam("state")); ck != "" {
+		if _, err := c.Cookie(ck); err == nil {
+			s.clearCookie(c, ck, "/auth/")
+		}
 	}
-	s.clearCookie(c, auth.FlowCookie, "/auth/")
-	ext, err := s.providers.Complete(name, flow, c.QueryParams())
+	ext, next, err := s.providers.Complete(c.Request().Context(), name, c.Cookies(), c.QueryParams())
 	if err != nil {
 		return s.signInFailed(c, err)
 	}
-	return s.startSession(c, forum.ExternalAccount{Provider: ext.Provider, Subject: ext.Subject, Email: ext.Email, Name: ext.Name})
+	return s.startSession(c, forum.ExternalAccount{Provider: ext.Provider, Issuer: ext.Issuer, Subject: ext.Subject,
+		Email: ext.Email, Name: ext.Name}, next)
 }
 
 // startSession signs in the person behind an external account and starts a session.
-func (s *Server) startSession(c echo.Context, ext forum.ExternalAccount) error {
+func (s *Server) startSession(c echo.Context, ext forum.ExternalAccount, next string) error {
 	ctx := c.Request().Context()
 	invite := ""
 	if ck, err := c.Cookie(inviteCookie); err == nil {
@@ -80,11 +95,12 @@ func (s *Server) startSession(c echo.Context, ext forum.ExternalAccount) error {
 	if invite != "" {
 		s.clearCookie(c, inviteCookie, "/")
 	}
-	return s.signInAs(c, user)
+	return s.signInAs(c, user, next)
 }
 
-// signInAs starts a session for user, unless the account may not sign in.
-func (s *Server) signInAs(c echo.Context, user *model.User) error {
+// signInAs starts a session for user, unless the account may not sign in, and sends them
+// to next (a local path), or home.
+func (s *Server) signInAs(c echo.Context, user *model.User, next string) error {
 	switch user.Status {
 	case model.StatusSuspended:
 		return s.render(c, http.StatusForbidden, "signin_failed", "", signInFailed{"Your account is suspended",
@@ -108,9 +124,13 @@ func (s *Server) signInAs(c echo.Context, user *model.User) error {
 	if user.PseudonymChosenAt == nil {
 		return s.redirect(c, "/welcome/name")
 	}
-	return s.redirect(c, "/")
+	return s.redirect(c, orHome(localPath(next)))
 }
 
+// signInFailed answers a sign-in that did not work with a calm page and the status that
+// says whose problem it is: the request's (400), the provider's answer (403), or a
+// provider that cannot be reached (502). Refusals are logged as warnings, with a reason
+// that carries no code, token, e-mail or name.
 func (s *Server) signInFailed(c echo.Context, err error) error {
 	d := signInFailed{Title: "Sign-in did not work", Message: "The sign-in could not be completed. Please try again."}
 	status := http.StatusBadRequest
@@ -124,12 +144,59 @@ func (s *Server) signInFailed(c echo.Context, err error) error {
 		d.Message = "This sign-in attempt expired or was already used. Please start again from the sign-in page."
 	case errors.Is(err, auth.ErrStateMismatch):
 		d.Message = "The answer from the sign-in provider did not match this browser's sign-in attempt, so it was refused. Please start again."
-	default:
+	case errors.Is(err, auth.ErrCodeRejected):
+		d.Message = "The sign-in provider did not accept this sign-in; it may have taken too long or been used already. Please start again."
+	case errors.Is(err, auth.ErrAnswerRefused):
+		status = http.StatusForbidden
+		d.Message = "The answer from the sign-in provider did not pass our checks, so it was refused. Please start again; if it keeps happening, tell the moderators."
+	case errors.Is(err, auth.ErrProviderUnreachable):
 		status = http.StatusBadGateway
 		d.Message = "The sign-in provider did not answer as expected. Please try again in a moment."
-		s.log.Warn("sign-in failed", "id", requestID(c), "provider", c.Param("provider"), "err", err)
+	default:
+		return err // the forum's own failure: logged and answered by the error handler
+	}
+	switch status {
+	case http.StatusBadGateway:
+		s.log.Warn("sign-in provider unreachable", "id", requestID(c), "provider", c.Param("provider"), "reason", err.Error())
+	case http.StatusBadRequest, http.StatusForbidden:
+		s.log.Warn("sign-in refused", "id", requestID(c), "provider", c.Param("provider"), "status", status, "reason", err.Error())
 	}
 	return s.render(c, status, "signin_failed", "", d)
+}
+
+// localPath returns next if it is a path on this site, else "". Anything a browser could
+// read as another site is refused: "//host", "/\host", a scheme, control characters
+// (browsers drop tabs and newlines, so "/<tab>/host" is "//host").
+func localPath(next string) string {
+	if next == "" || len(next) > 1000 || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return ""
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return ""
+	}
+	return next
+}
+
+// orHome returns path, or the home page when it is empty.
+func orHome(path string) string {
+	if path == "" {
+		return "/"
+	}
+	return path
+}
+
+// withNext returns path with the way back (a local path) as its next parameter.
+func withNext(path, next string) string {
+	if next == "" || next == "/" {
+		return path
+	}
+	return path + "?next=" + url.QueryEscape(next)
 }
 
 // logout ends the session in the database and in the browser.
@@ -223,6 +290,7 @@ func (s *Server) chooseName(c echo.Context) error {
 
 type devLoginData struct {
 	Personas []*model.User
+	Next     string
 }
 
 // devLoginPage lists the demo personas (development mode only).
@@ -234,7 +302,7 @@ func (s *Server) devLoginPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "dev_login", "login", devLoginData{Personas: personas})
+	return s.render(c, http.StatusOK, "dev_login", "login", devLoginData{Personas: personas, Next: localPath(c.QueryParam("next"))})
 }
 
 // devLogin signs in as a demo persona, or as a brand-new person (development mode only).
@@ -243,16 +311,17 @@ func (s *Server) devLogin(c echo.Context) error {
 		return model.ErrNotFound
 	}
 	ctx := c.Request().Context()
+	next := localPath(c.FormValue("next"))
 	if key := c.FormValue("persona"); key != "" {
 		u, err := s.store.UserByDemoKey(ctx, s.store.DB, key)
 		if err != nil {
 			return err
 		}
-		return s.signInAs(c, u)
+		return s.signInAs(c, u, next)
 	}
 	if strings.TrimSpace(c.FormValue("new")) != "" {
 		token, _ := auth.NewToken()
-		return s.startSession(c, forum.ExternalAccount{Provider: "dev", Subject: token[:16], Name: "New person"})
+		return s.startSession(c, forum.ExternalAccount{Provider: "dev", Issuer: auth.IssuerDev, Subject: token[:16], Name: "New person"}, next)
 	}
 	return model.Invalid("persona", "Choose a persona.")
 }

@@ -405,3 +405,34 @@ func TestBrowserSearch(t *testing.T) {
 		t.Errorf("opened %q", h)
 	}
 }
+
+// TestBrowserSignInReturnsToThread: a visitor follows a link to a members-only thread,
+// signs in from the page that asks them to, and lands on that thread.
+func TestBrowserSignInReturnsToThread(t *testing.T) {
+	ctx := browser(t)
+	e := newEnvWith(t, storetest.Open(t, config.DriverSQLite), envOptions{fixtures: true, dev: true})
+	ts := httptest.NewServer(e.srv.Handler())
+	defer ts.Close()
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1100, 900, viewportOptions(false)...),
+		chromedp.Navigate(ts.URL+threadPath(e.resolved)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "This page is for members")]`)),
+		chromedp.Click(chromedp.Search(`//main//a[contains(., "Sign in or ask to join")]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "Sign in")]`)),
+		chromedp.Click(chromedp.Search(`//a[contains(., "sign in as a demo persona")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-persona="maple_mom"]`)),
+		chromedp.Click(chromedp.CSS(`button[data-persona="maple_mom"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".page-thread h1")),
+	); err != nil {
+		t.Fatalf("sign in from a members-only thread: %v", err)
+	}
+	if loc := run(t, ctx, chromedp.Location()); loc != ts.URL+threadPath(e.resolved) {
+		t.Fatalf("after signing in the browser is at %q, want the thread", loc)
+	}
+	b := run(t, ctx, chromedp.FullScreenshot(100))
+	p := filepath.Join(screenshotDir(t), "accounts-signin-return.png")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", p)
+}

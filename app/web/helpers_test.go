@@ -49,6 +49,8 @@ type envOptions struct {
 	dev       bool
 	baseURL   string
 	configure func(*config.Config) // e.g. sign-in providers
+	// noRateLimits lets a test sign in more often than a person could.
+	noRateLimits bool
 }
 
 func newEnvWith(t testing.TB, st *store.Store, o envOptions) *env {
@@ -63,7 +65,7 @@ func newEnvWith(t testing.TB, st *store.Store, o envOptions) *env {
 	if o.configure != nil {
 		o.configure(cfg)
 		var err error
-		if providers, err = auth.NewProviders(cfg); err != nil {
+		if providers, err = auth.NewProviders(context.Background(), cfg, st); err != nil {
 			t.Fatalf("providers: %v", err)
 		}
 	}
@@ -78,7 +80,7 @@ func newEnvWith(t testing.TB, st *store.Store, o envOptions) *env {
 	t.Cleanup(func() { ix.Close() })
 	syncer := search.NewSyncer(st, ix, log)
 	srv, err := web.New(web.Options{Config: cfg, Store: st, Forum: svc, Logger: log, Version: "test", Providers: providers,
-		Search: ix, Syncer: syncer})
+		Search: ix, Syncer: syncer, NoRateLimits: o.noRateLimits})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -23,7 +24,9 @@ type page struct {
 	Nav      string // which navigation entry is current
 	Viewer   *model.User
 	CSRF     string
-	Data     any
+	// LoginHref is where the layout's sign-in link goes: it carries the page a visitor is on.
+	LoginHref string
+	Data      any
 	// Content, when set, is the content block already rendered (see renderPrepared).
 	Content template.HTML
 	// Title, when set, stands for the page's title block (see layoutCache).
@@ -52,12 +55,27 @@ func isFragment(c echo.Context) bool {
 
 // render is the one render function: the whole page, or for htmx its content block.
 func (s *Server) render(c echo.Context, status int, name, nav string, data any) error {
-	return s.renderPage(c, status, name, page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), Data: data})
+	return s.renderPage(c, status, name, page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c),
+		LoginHref: loginHref(c), Data: data})
+}
+
+// loginHref is the sign-in link for a visitor on this page: it brings them back here.
+func loginHref(c echo.Context) string {
+	r := c.Request()
+	if viewer(c) != nil || r.Method != http.MethodGet {
+		return "/login"
+	}
+	switch p := r.URL.Path; {
+	case p == "/" || p == "/login" || p == "/logout" || strings.HasPrefix(p, "/auth/") ||
+		strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/join/") || strings.HasPrefix(p, "/welcome"):
+		return "/login"
+	}
+	return withNext("/login", localPath(r.URL.RequestURI()))
 }
 
 // renderPrepared renders a page around a title and content taken from a cache.
 func (s *Server) renderPrepared(c echo.Context, status int, name, nav string, pp *prepared) error {
-	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), prepared: pp}
+	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), LoginHref: loginHref(c), prepared: pp}
 	if s.cfg.Dev {
 		// Development renders the layout template itself, which reads Content and Title.
 		var b bytes.Buffer
@@ -148,6 +166,7 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		if lp.CSRF != "" {
 			lp.CSRF = csrfSlot
 		}
+		lp.LoginHref = loginSlot
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
 			return err
@@ -168,6 +187,8 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		switch {
 		case s == slotCSRF:
 			w.WriteString(p.CSRF)
+		case s == slotLogin:
+			w.WriteString(template.HTMLEscapeString(p.LoginHref))
 		case s == slotTitle && p.prepared != nil:
 			w.WriteString(template.HTMLEscapeString(p.prepared.title))
 		case s == slotTitle && err == nil:
@@ -189,6 +210,7 @@ const (
 	slotReply
 	slotTitle
 	slotContent
+	slotLogin
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -196,7 +218,9 @@ const (
 var (
 	csrfSlot, replySlot    = newSlot("csrf"), newSlot("reply")
 	contentSlot, titleSlot = newSlot("content"), newSlot("title")
-	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot}
+	loginSlot              = newSlot("login")
+	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
+		slotLogin: loginSlot}
 )
 
 func newSlot(name string) string {

@@ -177,7 +177,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer st.Close()
 
-	providers, err := auth.NewProviders(cfg)
+	providers, err := auth.NewProviders(ctx, cfg, st)
 	if err != nil {
 		return err
 	}
