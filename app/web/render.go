@@ -189,6 +189,7 @@ const (
 	slotReply
 	slotTitle
 	slotContent
+	slotName // the viewer's name, as members see it
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -196,7 +197,9 @@ const (
 var (
 	csrfSlot, replySlot    = newSlot("csrf"), newSlot("reply")
 	contentSlot, titleSlot = newSlot("content"), newSlot("title")
-	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot}
+	nameSlot               = newSlot("name")
+	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
+		slotName: nameSlot}
 )
 
 func newSlot(name string) string {

@@ -43,7 +43,7 @@ func TestSearchForMembersAndVisitors(t *testing.T) {
 				mustNotContain(t, body, e.resolved.Title, e.answered.Title, "He gets defensive", "<mark>")
 			}
 		}
-		mustContain(t, e.as(nil).get("/search?q=defensive").Body.String(), "1 more discussion for members match", "0 threads in the public archive")
+		mustContain(t, e.as(nil).get("/search?q=defensive").Body.String(), "Members also talk about", "0 threads in the public archive")
 	})
 }
 
