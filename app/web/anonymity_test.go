@@ -227,6 +227,9 @@ func TestQuestionDraftKeepsEveryField(t *testing.T) {
 		body = again.get(threadPath(e.answered)).Body.String()
 		mustContain(t, body, "Your unsent reply was kept", `name="anonymous" checked`, `value="mentions relapse"`,
 			`<span data-posting="anonymous">Posting as <strong>A member of the community</strong>`)
+		// Cleared, the reply leaves no draft behind, whatever its box says.
+		tab.post("/t/"+itoa(e.answered.ID)+"/reply/draft", url.Values{"body": {" "}, "anonymous": {"on"}}, "HX-Request", "true")
+		mustNotContain(t, again.get(threadPath(e.answered)).Body.String(), "Your unsent reply was kept", `name="anonymous" checked`)
 		// Without a draft, the shared reply form says the viewer's own name.
 		mustContain(t, e.as(e.spouse).get(threadPath(e.answered)).Body.String(), `<span data-posting="named">Posting as <strong>quiet_harbor</strong>`)
 		mustContain(t, e.as(e.coach).get(threadPath(e.answered)).Body.String(), `<span data-posting="named">Posting as <strong>coach_dana</strong>`)

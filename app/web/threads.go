@@ -77,8 +77,13 @@ func (s *Server) ask(c echo.Context) error {
 		// anonymously, with its content note and its answer about the archive.
 		f.Title, f.Body, f.ContentNote, f.Restored = draft.Title, draft.Body, draft.ContentNote, true
 		f.Anonymous, f.PublishConsent = draft.Anonymous, draft.PublishConsent
-		if draft.Kind != "" {
+		switch draft.Kind {
+		case model.KindQuestion, model.KindDiscussion:
 			f.Kind = draft.Kind
+		case model.KindArticle:
+			if policy.CanWriteArticle(v) {
+				f.Kind = draft.Kind
+			}
 		}
 		if draft.Tags != "" {
 			f.Tags = strings.Split(draft.Tags, ",")
@@ -246,8 +251,19 @@ func (s *Server) replyDraft(c echo.Context) error {
 	if err != nil {
 		return model.ErrNotFound
 	}
-	if err := s.forum.SaveDraft(c.Request().Context(), viewer(c), forum.DraftKeyReply(id), forum.DraftInput{
-		Body: c.FormValue("body"), ContentNote: c.FormValue("content_note"), Anonymous: c.FormValue("anonymous") == "on"}); err != nil {
+	ctx, v := c.Request().Context(), viewer(c)
+	in := forum.DraftInput{Body: c.FormValue("body"), ContentNote: c.FormValue("content_note"), Anonymous: c.FormValue("anonymous") == "on"}
+	if strings.TrimSpace(in.Body) == "" && strings.TrimSpace(in.ContentNote) == "" {
+		// Nothing written (the text was cleared): no unsent reply to bring back.
+		if !policy.IsMember(v) {
+			return model.ErrForbidden
+		}
+		if err := s.forum.DiscardDraft(ctx, v, forum.DraftKeyReply(id)); err != nil {
+			return err
+		}
+		return c.HTML(http.StatusOK, "")
+	}
+	if err := s.forum.SaveDraft(ctx, v, forum.DraftKeyReply(id), in); err != nil {
 		return err
 	}
 	return c.HTML(http.StatusOK, `<span class="draft-status">Draft saved</span>`)
