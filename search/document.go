@@ -9,6 +9,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"forum/app/model"
+	"forum/app/policy"
 )
 
 // Document is what the index keeps of a thread.
@@ -31,6 +32,9 @@ type Document struct {
 	ExpertAnswered bool      `json:"expert_answered"`
 	Created        time.Time `json:"created"`
 	LastActivity   time.Time `json:"last_activity"`
+	// Topics are the names of the thread's tags: with Title, the only words a visitor's
+	// search may count members-only threads on (see MembersOnlyMatch).
+	Topics string `json:"topics"`
 }
 
 var (
@@ -46,17 +50,22 @@ func text(html string) string {
 }
 
 // NewDocument builds the document of a thread from its posts. Deleted and hidden posts
-// are left out; so is the author of anything, so that no name reaches the index.
+// are left out; so is the author of anything, so that no name reaches the index. An
+// anonymous post is one reply among others whoever wrote it: an expert's is not an expert
+// answer here either (no boost, no snippet first, no by:expert), which would tell its role.
 func NewDocument(t *model.Thread, posts []*model.Post) Document {
 	d := Document{ID: t.ID, Title: t.Title, Kind: t.Kind, State: t.State, Visibility: t.Visibility,
 		Created: t.CreatedAt, LastActivity: t.LastActivityAt}
 	all := []string{t.Title}
 	weighted := []string{t.Title}
+	var topics []string
 	for _, tag := range t.Tags {
 		d.Tags = append(d.Tags, tag.Slug)
 		all = append(all, tag.Name)
 		weighted = append(weighted, tag.Name)
+		topics = append(topics, tag.Name)
 	}
+	d.Topics = strings.Join(topics, "\n\n")
 	var answers []string
 	for _, p := range posts {
 		if p.DeletedAt != nil || p.HiddenAt != nil {
@@ -68,7 +77,7 @@ func NewDocument(t *model.Thread, posts []*model.Post) Document {
 		switch {
 		case p.Opening:
 			d.Body = words
-		case p.Expert:
+		case policy.ShowsAsExpertAnswer(p):
 			answers = append(answers, words)
 			weighted = append(weighted, words)
 			d.ExpertAnswered = true

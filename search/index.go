@@ -35,7 +35,7 @@ var schemaKey = []byte("schema")
 // documents change: an index built with an earlier version, or whose rebuild did not
 // finish, is then replaced by an empty one, which the syncer fills again from the
 // database.
-const schemaVersion = "2"
+const schemaVersion = "3"
 
 // pairsAnalyzer turns text into the pairs of words that follow each other (English
 // analysis first, so "the drug tests" gives "_ drug" and "drug test"): a phrase query
@@ -299,6 +299,7 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt("text", text(false))
 	doc.AddFieldMappingsAt("all", pairs)
 	doc.AddFieldMappingsAt("title", text(true))
+	doc.AddFieldMappingsAt("topics", text(false))
 	doc.AddFieldMappingsAt("body", text(true))
 	doc.AddFieldMappingsAt("answers", text(true))
 	doc.AddFieldMappingsAt("tags", kw())

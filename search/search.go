@@ -147,10 +147,17 @@ func term(field, value string) *query.TermQuery {
 // build turns a Query into a bleve query; visibility filters for visitors. The words must
 // match the text field and the phrases the pairs field, which hold all of a thread; the
 // clauses on the ranked fields only add to the score of a phrase.
+//
+// For visitors, whether a word is matched exactly or with a typo forgiven does not depend
+// on how many threads hold it (textWord), since members-only threads count there too.
 func (ix *Index) build(q Query, publicOnly bool) query.Query {
 	var must, should []query.Query
 	for _, w := range q.Words {
-		must = append(must, ix.textWord(w))
+		if publicOnly {
+			must = append(must, word("text", w))
+		} else {
+			must = append(must, ix.textWord(w))
+		}
 	}
 	for _, p := range q.Phrases {
 		must = append(must, ix.phraseMatch(p))
@@ -160,6 +167,22 @@ func (ix *Index) build(q Query, publicOnly bool) query.Query {
 			should = append(should, m)
 		}
 	}
+	must = append(must, filters(q)...)
+	if publicOnly {
+		must = append(must, term("visibility", model.VisibilityPublic))
+	}
+	if len(must) == 0 {
+		return bleve.NewMatchNoneQuery()
+	}
+	if len(should) == 0 {
+		return bleve.NewConjunctionQuery(must...)
+	}
+	return query.NewBooleanQuery(must, should, nil)
+}
+
+// filters are the clauses of q's operators: topics, states, by:expert and dates.
+func filters(q Query) []query.Query {
+	var must []query.Query
 	for _, tag := range q.Tags {
 		must = append(must, term("tags", tag))
 	}
@@ -180,16 +203,7 @@ func (ix *Index) build(q Query, publicOnly bool) query.Query {
 		r.SetField("created")
 		must = append(must, r)
 	}
-	if publicOnly {
-		must = append(must, term("visibility", model.VisibilityPublic))
-	}
-	if len(must) == 0 {
-		return bleve.NewMatchNoneQuery()
-	}
-	if len(should) == 0 {
-		return bleve.NewConjunctionQuery(must...)
-	}
-	return query.NewBooleanQuery(must, should, nil)
+	return must
 }
 
 // highlight is the query that finds the words and phrases of q in the stored fields of
@@ -298,23 +312,47 @@ func newHit(id int64, h *search.DocumentMatch) Hit {
 	return hit
 }
 
-// CountMembersOnly counts the members-only threads that match q: the only thing a visitor
-// learns of them. It runs a count-only query, so no document reaches the caller.
-func (ix *Index) CountMembersOnly(ctx context.Context, q Query) (uint64, error) {
-	t := bleve.NewTermQuery(model.VisibilityMembers)
-	t.SetField("visibility")
+// MembersOnlyThreshold is how many members-only threads must match a visitor's search
+// before the visitor is told that some do.
+const MembersOnlyThreshold = 10
+
+// MembersOnlyMatch reports whether a visitor's search q matches at least
+// MembersOnlyThreshold members-only threads, by the words of their titles and topics and
+// by q's operators: the only thing a visitor learns of them. Whatever a visitor searches,
+// what they are told never depends on the words of a post, on a phrase (a search with one
+// is never counted), or on anything fewer than MembersOnlyThreshold threads have in common,
+// so no search can test whether some private words were written. It runs a count-only
+// query, so no document reaches the caller.
+func (ix *Index) MembersOnlyMatch(ctx context.Context, q Query) (bool, error) {
+	if len(q.Phrases) > 0 {
+		return false, nil
+	}
+	must := []query.Query{term("visibility", model.VisibilityMembers)}
+	for _, w := range q.Words {
+		// As typed: no typo forgiven, which would match words nobody searched for.
+		must = append(must, bleve.NewDisjunctionQuery(field("title", w), field("topics", w)))
+	}
+	must = append(must, filters(q)...)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
-		return 0, bleve.ErrorIndexClosed
+		return false, bleve.ErrorIndexClosed
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(ix.build(q, false), t), 0, 0, false)
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), 0, 0, false)
 	req.Score = "none"
 	res, err := ix.all.SearchInContext(ctx, req)
 	if err != nil {
-		return 0, fmt.Errorf("count: %w", err)
+		return false, fmt.Errorf("count members-only matches: %w", err)
 	}
-	return res.Total, nil
+	return res.Total >= MembersOnlyThreshold, nil
+}
+
+// field matches the words of w in field, exactly.
+func field(name, w string) *query.MatchQuery {
+	m := bleve.NewMatchQuery(w)
+	m.SetField(name)
+	m.SetOperator(query.MatchQueryOperatorAnd)
+	return m
 }
 
 // Similar returns up to n threads whose words resemble text (a title being typed, or a

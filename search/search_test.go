@@ -239,20 +239,6 @@ func TestSecondOpenDoesNotHang(t *testing.T) {
 	}
 }
 
-func TestMembersOnlyCount(t *testing.T) {
-	b := newBoard(t, storetest.Open(t, "sqlite"))
-	ix := openIndex(t)
-	b.ask(t, "A private worry about zyxwords", "zyxwords", "craft")
-	sync(t, search.NewSyncer(b.st, ix, nil))
-	r, err := ix.Search(context.Background(), search.Request{Query: search.ParseQuery("zyxwords"), PublicOnly: true})
-	if err != nil || r.Total != 0 || len(r.Hits) != 0 {
-		t.Fatalf("visitor search found members-only threads: %+v %v", r, err)
-	}
-	if n, err := ix.CountMembersOnly(context.Background(), search.ParseQuery("zyxwords")); err != nil || n != 1 {
-		t.Fatalf("members-only count = %d, %v", n, err)
-	}
-}
-
 func TestSimilarCacheServesWithinItsTTL(t *testing.T) {
 	b := newBoard(t, storetest.Open(t, "sqlite"))
 	ix, err := search.Open(t.TempDir())

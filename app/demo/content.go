@@ -22,7 +22,7 @@ type Thread struct {
 	Key         string // stable unique key; the seeder uses it for idempotency
 	Kind        string // "question", "discussion" or "article"
 	Author      string // persona Key
-	Anonymous   bool   // posted as "A family member"
+	Anonymous   bool   // posted as "A member of the community"
 	Title       string
 	Body        string   // markdown
 	ContentNote string   // optional
@@ -95,7 +95,7 @@ var Threads = []Thread{
 **A few things about how we work:**
 
 - Everything here is for members only. Nobody outside can read what you write.
-- You choose a pseudonym. You can also post any question anonymously: others see "A family member".
+- You choose a pseudonym. You can also post any question anonymously: others see "A member of the community".
 - Experts carry a badge and their credential on every answer. They answer in general terms; they are not your loved one's doctor.
 - When an answer helps you, press **This helped me** under it. It helps the next family find it.
 

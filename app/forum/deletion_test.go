@@ -71,7 +71,7 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 	must(svc.UpdateBio(ctx, d.admin, d.admin.Bio))
 
 	// The member signs in through a provider, is approved with a note, picks a name.
-	m, err := svc.SignIn(ctx, forum.ExternalAccount{Provider: "oidc", Subject: "subject-Vantablack",
+	m, err := svc.SignIn(ctx, forum.ExternalAccount{Provider: "oidc", Issuer: "https://id.example.org", Subject: "subject-Vantablack",
 		Email: "orrin.vantablack@example.invalid", Name: "Orrin Vantablack"}, "")
 	must(err)
 	must(svc.DecideMembership(ctx, d.admin, m.ID, forum.DecisionApprove, "Knows the Ashgrovefield group"))
@@ -125,8 +125,9 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 	must(err)
 	must(svc.MarkHelpful(ctx, d.other, d.otherThread.ID, mine.ID))
 	// Drafts the member never posted.
-	must(svc.SaveDraft(ctx, d.member, forum.DraftKeyAsk(), "Glimmerfen title", "Glimmerfen body", []string{"craft"}))
-	must(svc.SaveDraft(ctx, d.member, forum.DraftKeyReply(linked.ID), "", "Harrowdune reply", nil))
+	must(svc.SaveDraft(ctx, d.member, forum.DraftKeyAsk(), forum.DraftInput{Title: "Glimmerfen title", Body: "Glimmerfen body",
+		ContentNote: "Glimmerfen note", Tags: []string{"craft"}, Anonymous: true}))
+	must(svc.SaveDraft(ctx, d.member, forum.DraftKeyReply(linked.ID), forum.DraftInput{Body: "Harrowdune reply"}))
 	// A followed thread and a flag the member raised (no operation writes them yet; the
 	// tables exist and hold traces of the member).
 	_, err = st.DB.NewRaw("INSERT INTO follows (user_id, thread_id, created_at) VALUES (?, ?, ?)", d.member.ID, linked.ID, now).Exec(ctx)

@@ -140,7 +140,8 @@ type ReplyInput struct {
 	Anonymous   bool
 }
 
-// Reply adds a reply to a thread. A reply by an expert marks an open question answered.
+// Reply adds a reply to a thread. A reply by an expert, not posted anonymously, marks an
+// open question answered.
 func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64, in ReplyInput) (*model.Post, error) {
 	in.ContentNote = strings.TrimSpace(in.ContentNote)
 	inv := &model.InvalidError{}
@@ -162,7 +163,7 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 		}
 		p = &model.Post{
 			ThreadID: t.ID, AuthorID: author.ID, Anonymous: in.Anonymous,
-			Expert:     policy.IsExpertAnswer(author),
+			Expert:     policy.IsExpertAnswer(author, in.Anonymous),
 			BodySource: in.Body, BodyHTML: html, ContentNote: in.ContentNote,
 			CreatedAt: now, UpdatedAt: now,
 		}

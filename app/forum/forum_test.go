@@ -141,7 +141,7 @@ func TestConcurrentWritersNeverSeeLocked(t *testing.T) {
 					if _, err := svc.Reply(ctx, u, th.ID, forum.ReplyInput{Body: "Reply"}); err != nil {
 						errs <- err
 					}
-					if err := svc.SaveDraft(ctx, u, forum.DraftKeyReply(th.ID), "", "typing", nil); err != nil {
+					if err := svc.SaveDraft(ctx, u, forum.DraftKeyReply(th.ID), forum.DraftInput{Body: "typing"}); err != nil {
 						errs <- err
 					}
 				}

@@ -18,9 +18,14 @@ type EditInput struct {
 	Title       string
 	Body        string
 	ContentNote string
+	// Anonymous, when set, is whether the post is signed AnonymousName from now on; nil
+	// leaves it as it is, so that a form that did not offer the choice never changes it.
+	Anonymous *bool
 }
 
-// EditPost changes a post the actor wrote, keeping the earlier version as a revision.
+// EditPost changes a post the actor wrote, keeping the earlier version as a revision. Its
+// author may also sign it anonymously, or by name again; an opening post takes its thread
+// along, and an expert's reply stops (or starts again) counting as an expert answer.
 func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64, in EditInput) (*model.Post, *model.Thread, error) {
 	in.Title, in.ContentNote = strings.TrimSpace(in.Title), strings.TrimSpace(in.ContentNote)
 	now := s.now()
@@ -42,24 +47,50 @@ func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64,
 		if err := inv.Err(); err != nil {
 			return err
 		}
-		html, err := s.md.Render(in.Body)
-		if err != nil {
+		columns := []string{"updated_at"}
+		p.UpdatedAt = now
+		if in.Body != p.BodySource || in.ContentNote != p.ContentNote || (p.Opening && in.Title != t.Title) {
+			html, err := s.md.Render(in.Body)
+			if err != nil {
+				return err
+			}
+			rev := &model.PostRevision{PostID: p.ID, EditorID: actor.ID, BodySource: p.BodySource, CreatedAt: now}
+			if p.Opening {
+				rev.Title = t.Title
+			}
+			if err := s.store.InsertRevision(ctx, tx, rev); err != nil {
+				return err
+			}
+			p.BodySource, p.BodyHTML, p.ContentNote, p.EditedAt = in.Body, html, in.ContentNote, &now
+			columns = append(columns, "body_source", "body_html", "content_note", "edited_at")
+		}
+		anonymityChanged := in.Anonymous != nil && *in.Anonymous != p.Anonymous
+		if anonymityChanged {
+			p.Anonymous = *in.Anonymous
+			p.Expert = !p.Opening && policy.IsExpertAnswer(actor, p.Anonymous)
+			columns = append(columns, "anonymous", "expert")
+		}
+		if err := s.store.UpdatePost(ctx, tx, p, columns...); err != nil {
 			return err
 		}
-		rev := &model.PostRevision{PostID: p.ID, EditorID: actor.ID, BodySource: p.BodySource, CreatedAt: now}
-		if p.Opening {
-			rev.Title = t.Title
-		}
-		if err := s.store.InsertRevision(ctx, tx, rev); err != nil {
-			return err
-		}
-		p.BodySource, p.BodyHTML, p.ContentNote, p.UpdatedAt, p.EditedAt = in.Body, html, in.ContentNote, now, &now
-		if err := s.store.UpdatePost(ctx, tx, p, "body_source", "body_html", "content_note", "updated_at", "edited_at"); err != nil {
-			return err
-		}
+		var threadColumns []string
 		if p.Opening && in.Title != t.Title {
-			t.Title, t.Slug, t.UpdatedAt = in.Title, Slugify(in.Title), now
-			if err := s.store.UpdateThread(ctx, tx, t, "title", "slug", "updated_at"); err != nil {
+			t.Title, t.Slug = in.Title, Slugify(in.Title)
+			threadColumns = append(threadColumns, "title", "slug")
+		}
+		if p.Opening && t.Anonymous != p.Anonymous {
+			t.Anonymous = p.Anonymous
+			threadColumns = append(threadColumns, "anonymous")
+		}
+		if len(threadColumns) > 0 {
+			t.UpdatedAt = now
+			if err := s.store.UpdateThread(ctx, tx, t, append(threadColumns, "updated_at")...); err != nil {
+				return err
+			}
+		}
+		if anonymityChanged && !p.Opening {
+			// An expert's reply signed anonymously no longer answers the question.
+			if err := s.refreshThread(ctx, tx, t); err != nil {
 				return err
 			}
 		}
@@ -173,16 +204,30 @@ func DraftKeyReply(threadID int64) string { return "reply:" + strconv.FormatInt(
 // DraftKeyAsk is the draft key of a new thread.
 func DraftKeyAsk() string { return draftAsk }
 
+// DraftInput is what a member has written so far in a form: every field of it, so that
+// a restored draft posts as the member meant (anonymously, with its content note, with or
+// without consent to the archive), not only with the same words.
+type DraftInput struct {
+	Kind           string // ask form: question, discussion or article
+	Title          string
+	Body           string
+	ContentNote    string
+	Tags           []string
+	Anonymous      bool
+	PublishConsent bool
+}
+
 // SaveDraft keeps what a member is writing, so that it survives a closed tab.
-func (s *Service) SaveDraft(ctx context.Context, u *model.User, key, title, body string, tags []string) error {
+func (s *Service) SaveDraft(ctx context.Context, u *model.User, key string, in DraftInput) error {
 	if !policy.IsMember(u) {
 		return model.ErrForbidden
 	}
-	if len(title) > 4*MaxTitle || len(body) > 4*MaxBody {
+	if len(in.Title) > 4*MaxTitle || len(in.Body) > 4*MaxBody || len(in.ContentNote) > 4*MaxContentNote || len(in.Kind) > 20 {
 		return model.Invalid("body", "This draft is too long to keep.")
 	}
-	return s.store.SaveDraft(ctx, &store.Draft{UserID: u.ID, Key: key, Title: title, Body: body,
-		Tags: strings.Join(dedupe(tags), ","), UpdatedAt: s.now()})
+	return s.store.SaveDraft(ctx, &store.Draft{UserID: u.ID, Key: key, Kind: in.Kind, Title: in.Title, Body: in.Body,
+		ContentNote: in.ContentNote, Tags: strings.Join(dedupe(in.Tags), ","), Anonymous: in.Anonymous,
+		PublishConsent: in.PublishConsent, UpdatedAt: s.now()})
 }
 
 // Draft returns a member's saved draft, or nil.

@@ -66,11 +66,6 @@ func CanMarkHelpful(v *model.User, t *model.Thread) bool {
 // CanSeeAnonymousAuthor reports whether v may see who wrote an anonymous post.
 func CanSeeAnonymousAuthor(v *model.User) bool { return IsModerator(v) }
 
-// IsExpertAnswer reports whether a post written by author counts as an expert answer.
-func IsExpertAnswer(author *model.User) bool {
-	return author != nil && author.Role == model.RoleExpert && author.Status == model.StatusActive
-}
-
 // IsPending reports whether v signed in but awaits approval.
 func IsPending(v *model.User) bool { return Active(v) && v.Role == model.RolePending }
 

@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"fmt"
 	"testing"
 
 	"forum/app/model"
@@ -75,5 +76,151 @@ func TestMatrix(t *testing.T) {
 	// Nobody suspends or re-roles themselves.
 	if policy.CanSuspend(people["admin"], people["admin"]) || policy.CanSetRole(people["admin"], people["admin"], model.RoleMember) {
 		t.Error("an admin may act on themselves")
+	}
+}
+
+// TestShowAuthor is the table of how each kind of viewer sees each kind of author, named
+// and anonymous.
+func TestShowAuthor(t *testing.T) {
+	viewers := map[string]*model.User{
+		"visitor":   nil,
+		"pending":   user(1, model.RolePending, model.StatusActive),
+		"member":    user(2, model.RoleMember, model.StatusActive),
+		"expert":    user(3, model.RoleExpert, model.StatusActive),
+		"moderator": user(4, model.RoleModerator, model.StatusActive),
+		"admin":     user(5, model.RoleAdmin, model.StatusActive),
+		"suspended": user(6, model.RoleModerator, model.StatusSuspended),
+	}
+	named := func(id int64, role model.Role, name, credential string) *model.User {
+		u := user(id, role, model.StatusActive)
+		u.Pseudonym, u.Credential = name, credential
+		return u
+	}
+	parent := named(20, model.RoleMember, "maple_mom", "")
+	coach := named(21, model.RoleExpert, "coach_dana", "CRAFT coach")
+	mod := named(22, model.RoleModerator, "river_stone", "")
+	gone := named(23, model.RoleMember, "gone_one", "")
+	gone.Status = model.StatusDeleted
+	anon := policy.Shown{Name: policy.AnonymousName}
+
+	cases := []struct {
+		author    *model.User
+		anonymous bool
+		viewers   []string
+		want      policy.Shown
+	}{
+		// Members see pseudonyms, experts with their badge and credential.
+		{parent, false, []string{"member", "expert", "moderator", "admin"}, policy.Shown{Name: "maple_mom", Profile: true}},
+		{coach, false, []string{"member", "expert", "moderator", "admin"}, policy.Shown{Name: "coach_dana", Profile: true, Expert: true, Credential: "CRAFT coach"}},
+		{mod, false, []string{"member", "expert"}, policy.Shown{Name: "river_stone", Profile: true}},
+		// Everyone else reads the public archive, where people are named by role.
+		{parent, false, []string{"visitor", "pending", "suspended"}, policy.Shown{Name: "A family member"}},
+		{coach, false, []string{"visitor", "pending", "suspended"}, policy.Shown{Name: "An expert", Expert: true, Credential: "CRAFT coach"}},
+		{mod, false, []string{"visitor", "pending", "suspended"}, policy.Shown{Name: "A moderator"}},
+		// Anonymous is the same words for every author, to everyone but moderators.
+		{parent, true, []string{"visitor", "pending", "member", "expert", "suspended"}, anon},
+		{coach, true, []string{"visitor", "pending", "member", "expert", "suspended"}, anon},
+		{mod, true, []string{"visitor", "pending", "member", "expert", "suspended"}, anon},
+		{gone, true, []string{"visitor", "member", "expert"}, anon},
+		{nil, true, []string{"visitor", "member"}, anon},
+		// Moderators see who wrote it, marked as anonymous.
+		{parent, true, []string{"moderator", "admin"}, policy.Shown{Name: "maple_mom", Profile: true, Anonymous: true}},
+		{coach, true, []string{"moderator", "admin"}, policy.Shown{Name: "coach_dana", Profile: true, Expert: true, Credential: "CRAFT coach", Anonymous: true}},
+		// A deleted account is a former member.
+		{gone, false, []string{"visitor", "member", "moderator"}, policy.Shown{Name: policy.FormerMemberName}},
+		{nil, false, []string{"visitor", "member", "moderator"}, policy.Shown{Name: policy.FormerMemberName}},
+	}
+	for _, tc := range cases {
+		for _, name := range tc.viewers {
+			if got := policy.ShowAuthor(viewers[name], tc.author, tc.anonymous); got != tc.want {
+				t.Errorf("%s sees %v (anonymous %v) as %+v, want %+v", name, tc.author, tc.anonymous, got, tc.want)
+			}
+		}
+	}
+	// The author of an anonymous post is told that it is theirs; nobody else is.
+	self := named(2, model.RoleMember, "self", "")
+	if got := policy.ShowAuthor(viewers["member"], self, true); got != (policy.Shown{Name: policy.AnonymousName, Yours: true}) {
+		t.Errorf("the author sees their anonymous post as %+v", got)
+	}
+	// Quotes and the "Posting as" line name what the readers see.
+	members := &model.Thread{Visibility: model.VisibilityMembers}
+	public := &model.Thread{Visibility: model.VisibilityPublic}
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{policy.QuoteName(members, coach, true), policy.AnonymousName},
+		{policy.QuoteName(members, coach, false), "coach_dana"},
+		{policy.QuoteName(public, coach, false), "An expert"},
+		{policy.QuoteName(public, mod, true), policy.AnonymousName},
+		{policy.PostingAs(parent, false), "maple_mom"},
+		{policy.PostingAs(coach, true), policy.AnonymousName},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+	// An anonymous reply is never an expert answer.
+	if policy.IsExpertAnswer(coach, true) || !policy.IsExpertAnswer(coach, false) || policy.IsExpertAnswer(parent, false) {
+		t.Error("IsExpertAnswer")
+	}
+	if policy.ShowsAsExpertAnswer(&model.Post{Expert: true, Anonymous: true}) {
+		t.Error("an anonymous post shows as an expert answer")
+	}
+}
+
+// TestAudienceSharesOnlyWhatIsTheSame checks the promise of Audience: viewers of the same
+// audience get the same answer from every rule about content they did not write, so a
+// rendering cached for one may be shown to the other; viewers of different audiences who
+// would see something different never share one.
+func TestAudienceSharesOnlyWhatIsTheSame(t *testing.T) {
+	var viewers []*model.User
+	id := int64(100)
+	for _, role := range model.Roles {
+		for _, status := range []string{model.StatusActive, model.StatusSuspended, model.StatusDeclined, model.StatusDeleted} {
+			for i := 0; i < 2; i++ {
+				id++
+				viewers = append(viewers, &model.User{ID: id, Role: role, Status: status, Pseudonym: "v"})
+			}
+		}
+	}
+	viewers = append(viewers, nil)
+	author := &model.User{ID: 1, Role: model.RoleExpert, Status: model.StatusActive, Pseudonym: "coach_dana", Credential: "c"}
+	var threads []*model.Thread
+	for _, vis := range []string{model.VisibilityMembers, model.VisibilityPublic} {
+		for _, flags := range []int{0, 1, 2, 4} {
+			threads = append(threads, &model.Thread{ID: 9, AuthorID: 1, Kind: model.KindQuestion, Visibility: vis, State: model.StateAnswered,
+				PublishConsent: true, Hidden: flags&1 != 0, Locked: flags&2 != 0, Pinned: flags&4 != 0})
+		}
+	}
+	post := &model.Post{ID: 7, ThreadID: 9, AuthorID: 1}
+	answers := func(v *model.User) []any {
+		var out []any
+		for _, anonymous := range []bool{false, true} {
+			out = append(out, policy.ShowAuthor(v, author, anonymous))
+		}
+		for _, t := range threads {
+			out = append(out, policy.CanView(v, t), policy.CanReply(v, t), policy.CanMarkHelpful(v, t), policy.CanEditPost(v, t, post),
+				policy.CanDeletePost(v, t, post), policy.CanViewHistory(v, t), policy.CanSetPublishConsent(v, t), policy.CanPublish(v, t))
+		}
+		return append(out, policy.CanLinkThreads(v), policy.CanModerate(v), policy.IsMember(v), policy.CanSeeAnonymousAuthor(v))
+	}
+	wroteNothing := func(int64) bool { return false }
+	for _, a := range viewers {
+		for _, b := range viewers {
+			same := policy.AudienceOf(a, wroteNothing) == policy.AudienceOf(b, wroteNothing)
+			if same && fmt.Sprint(answers(a)) != fmt.Sprint(answers(b)) {
+				t.Errorf("%+v and %+v share an audience but see different things", a, b)
+			}
+		}
+	}
+	// Whoever wrote something on the page has an audience of their own.
+	writer := &model.User{ID: 1, Role: model.RoleMember, Status: model.StatusActive}
+	other := &model.User{ID: 2, Role: model.RoleMember, Status: model.StatusActive}
+	wrote := func(id int64) bool { return id == 1 }
+	if policy.AudienceOf(writer, wrote) == policy.AudienceOf(other, wrote) {
+		t.Error("an author shares the rendering of those who wrote nothing")
+	}
+	if policy.AudienceOf(&model.User{ID: 3, Role: model.RoleModerator, Status: model.StatusActive}, wrote) == policy.AudienceOf(other, wrote) {
+		t.Error("a moderator shares a member's rendering")
 	}
 }

@@ -19,19 +19,25 @@ import (
 type Draft struct {
 	bun.BaseModel `bun:"table:drafts"`
 
-	UserID    int64     `bun:"user_id,pk"`
-	Key       string    `bun:"draft_key,pk"`
-	Title     string    `bun:"title,notnull"`
-	Body      string    `bun:"body,notnull"`
-	Tags      string    `bun:"tags,notnull"` // comma-separated slugs
-	UpdatedAt time.Time `bun:"updated_at,notnull"`
+	UserID         int64     `bun:"user_id,pk"`
+	Key            string    `bun:"draft_key,pk"`
+	Kind           string    `bun:"kind,notnull"` // of a new thread; empty for a reply
+	Title          string    `bun:"title,notnull"`
+	Body           string    `bun:"body,notnull"`
+	ContentNote    string    `bun:"content_note,notnull"`
+	Tags           string    `bun:"tags,notnull"` // comma-separated slugs
+	Anonymous      bool      `bun:"anonymous,notnull"`
+	PublishConsent bool      `bun:"publish_consent,notnull"`
+	UpdatedAt      time.Time `bun:"updated_at,notnull"`
 }
 
 // SaveDraft writes or replaces a draft.
 func (s *Store) SaveDraft(ctx context.Context, d *Draft) error {
 	_, err := s.DB.NewInsert().Model(d).
 		On("CONFLICT (user_id, draft_key) DO UPDATE").
-		Set("title = EXCLUDED.title, body = EXCLUDED.body, tags = EXCLUDED.tags, updated_at = EXCLUDED.updated_at").
+		Set("kind = EXCLUDED.kind, title = EXCLUDED.title, body = EXCLUDED.body, content_note = EXCLUDED.content_note").
+		Set("tags = EXCLUDED.tags, anonymous = EXCLUDED.anonymous, publish_consent = EXCLUDED.publish_consent").
+		Set("updated_at = EXCLUDED.updated_at").
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("save draft: %w", err)

@@ -67,7 +67,7 @@ func TestAskFlowAndBadInput(t *testing.T) {
 			t.Fatalf("new thread = %+v, %v", th, err)
 		}
 		body := e.as(e.parent).get(threadPath(th)).Body.String()
-		mustContain(t, body, "A family member", "<strong>sober</strong>", "Content note: mentions relapse")
+		mustContain(t, body, "A member of the community", "<strong>sober</strong>", "Content note: mentions relapse")
 		mustNotContain(t, body, "quiet_harbor")
 		// Moderators see who wrote an anonymous post.
 		mustContain(t, e.as(e.moderator).get(threadPath(th)).Body.String(), "quiet_harbor", "posted anonymously")

@@ -126,7 +126,7 @@ func (s *Server) modAudit(c echo.Context) error {
 		rows[i] = auditRow{Entry: e, Actor: "the command line"}
 		if e.ActorID != nil {
 			// Moderators see who acted; someone who deleted their account is a former member.
-			rows[i].Actor = displayName(v, actors[*e.ActorID], false)
+			rows[i].Actor = policy.ShowAuthor(v, actors[*e.ActorID], false).Name
 		}
 	}
 	return s.render(c, http.StatusOK, "mod_audit", "mod", rows)

@@ -136,7 +136,7 @@ func (s *Server) thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	content, err := snap.cachedContent(snap.key(v, related), func() (string, error) {
+	content, err := snap.cachedContent(snap.audience(v, related), func() (string, error) {
 		d, err := s.threadView(c, snap, replyForm{}, csrfSlot)
 		if err != nil {
 			return "", err
@@ -156,6 +156,8 @@ func (s *Server) thread(c echo.Context) error {
 		}
 		render := func() (string, error) { return s.renderBlock("thread", "reply_form", form) }
 		if form.Body == "" && !form.Restored {
+			// Shared by every member who may reply: their own name goes in a slot.
+			form.Names.Named = nameSlot
 			reply, err = snap.emptyReplyForm(render)
 		} else {
 			var h string
@@ -173,6 +175,8 @@ func (s *Server) thread(c echo.Context) error {
 			w.WriteString(csrf)
 		case slotReply:
 			reply.write(w, pp.fill)
+		case slotName:
+			w.WriteString(template.HTMLEscapeString(policy.PostingAs(v, false)))
 		}
 	}
 	return s.renderPrepared(c, http.StatusOK, "thread", "", pp)
@@ -250,12 +254,12 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 // fills it.
 func (s *Server) replyFormOf(c echo.Context, snap *threadSnapshot, reply replyForm, csrf string) (replyForm, error) {
 	v, t := viewer(c), snap.thread
-	reply.ThreadID, reply.CSRF = t.ID, csrf
+	reply.ThreadID, reply.CSRF, reply.Names = t.ID, csrf, postingNamesOf(v)
 	if !policy.CanReply(v, t) || reply.Body != "" || reply.Error != "" {
 		return reply, nil
 	}
 	if q, _ := strconv.ParseInt(c.QueryParam("quote"), 10, 64); q > 0 {
-		reply.Body = quoteOf(v, t, snap.posts, q)
+		reply.Body = quoteOf(t, snap.posts, q)
 		return reply, nil
 	}
 	draft, err := s.forum.Draft(c.Request().Context(), v, forum.DraftKeyReply(t.ID))
@@ -263,7 +267,7 @@ func (s *Server) replyFormOf(c echo.Context, snap *threadSnapshot, reply replyFo
 		return replyForm{}, err
 	}
 	if draft != nil {
-		reply.Body, reply.Restored = draft.Body, true
+		reply.Body, reply.ContentNote, reply.Anonymous, reply.Restored = draft.Body, draft.ContentNote, draft.Anonymous, true
 	}
 	return reply, nil
 }
@@ -308,15 +312,17 @@ func (s *Server) relatedThreads(ctx context.Context, t *model.Thread, exclude []
 	return out, nil
 }
 
-// quoteOf returns the markdown quote of post id, attributed as the viewer sees its author.
-func quoteOf(v *model.User, t *model.Thread, posts []*model.Post, id int64) string {
+// quoteOf returns the markdown quote of post id, attributed as the thread's readers see
+// its author (policy.QuoteName): never with the name behind an anonymous post, even when
+// a moderator, who sees it, quotes.
+func quoteOf(t *model.Thread, posts []*model.Post, id int64) string {
 	for _, p := range posts {
 		if p.ID == id && p.DeletedAt == nil && p.HiddenAt == nil {
 			lines := strings.Split(strings.TrimSpace(p.BodySource), "\n")
 			for i, l := range lines {
 				lines[i] = "> " + l
 			}
-			return displayName(v, p.Author, p.Anonymous) + " wrote:\n" + strings.Join(lines, "\n") + "\n\n"
+			return policy.QuoteName(t, p.Author, p.Anonymous) + " wrote:\n" + strings.Join(lines, "\n") + "\n\n"
 		}
 	}
 	return ""

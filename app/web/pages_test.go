@@ -21,7 +21,7 @@ func TestHomeFullPageAndFragment(t *testing.T) {
 		mustContain(t, body, "<!doctype html>", "<title>Latest discussions", e.question.Title, e.answered.Title, e.resolved.Title,
 			"Awaiting an answer", "Expert answered", "Resolved", "2 replies", "1 reply", "CRAFT", "Boundaries", "MAT")
 		// The anonymous asker is never named.
-		mustContain(t, body, "by A family member")
+		mustContain(t, body, "by A member of the community")
 		mustNotContain(t, body, "quiet_harbor")
 		if v := full.Header().Values(echo.HeaderVary); !containsFold(v, "HX-Request") {
 			t.Errorf("Vary = %v, want HX-Request", v)
@@ -76,7 +76,7 @@ func TestThreadFullPageAndFragment(t *testing.T) {
 func TestThreadAnonymousAndStates(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		body := e.as(e.parent).get(threadPath(e.question)).Body.String()
-		mustContain(t, body, "A family member", "Awaiting an answer", "No replies yet", "<strong>tense</strong>")
+		mustContain(t, body, "A member of the community", "Awaiting an answer", "No replies yet", "<strong>tense</strong>")
 		mustNotContain(t, body, "quiet_harbor")
 
 		body = e.as(e.parent).get(threadPath(e.answered)).Body.String()

@@ -211,6 +211,7 @@ const (
 	slotTitle
 	slotContent
 	slotLogin
+	slotName // the viewer's name, as members see it
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -219,8 +220,9 @@ var (
 	csrfSlot, replySlot    = newSlot("csrf"), newSlot("reply")
 	contentSlot, titleSlot = newSlot("content"), newSlot("title")
 	loginSlot              = newSlot("login")
+	nameSlot               = newSlot("name")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot}
+		slotLogin: loginSlot, slotName: nameSlot}
 )
 
 func newSlot(name string) string {

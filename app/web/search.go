@@ -40,16 +40,18 @@ type facetView struct {
 }
 
 type searchData struct {
-	Q           string
-	TitleQ      string // the start of Q, for the page title
-	Tags        []string
-	Newest      bool
-	Searched    bool
-	Total       uint64
-	Results     []searchResult
-	Facets      []facetView
-	Notes       []string
-	MembersOnly uint64 // for visitors: how many members-only threads also match
+	Q        string
+	TitleQ   string // the start of Q, for the page title
+	Tags     []string
+	Newest   bool
+	Searched bool
+	Total    uint64
+	Results  []searchResult
+	Facets   []facetView
+	Notes    []string
+	// MembersOnly tells a visitor that many members-only threads match too (see
+	// search.MembersOnlyMatch: never a number, never from a phrase or one thread's words).
+	MembersOnly bool
 	Visitor     bool
 	Next, Prev  string
 	NewestURL   string
@@ -57,8 +59,9 @@ type searchData struct {
 }
 
 // searchPage searches the forum: members search everything, visitors the public archive
-// (the visibility filter is part of the index query) and learn only how many members-only
-// threads also match. htmx requests get the results block as people type.
+// (the visibility filter is part of the index query) and learn only whether many
+// members-only threads share the words of their titles and topics. htmx requests get the
+// results block as people type.
 func (s *Server) searchPage(c echo.Context) error {
 	if s.search == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable)
@@ -123,7 +126,7 @@ func (s *Server) searchPage(c echo.Context) error {
 			return err
 		}
 		if !member {
-			if d.MembersOnly, err = s.search.CountMembersOnly(ctx, q); err != nil {
+			if d.MembersOnly, err = s.search.MembersOnlyMatch(ctx, q); err != nil {
 				return err
 			}
 		}

@@ -32,7 +32,7 @@ func TestSearchForMembersAndVisitors(t *testing.T) {
 		e.sync()
 		mustContain(t, member.get("/search?q=quokkaword").Body.String(), e.question.Title)
 
-		// Visitors: nothing of members-only threads but a count.
+		// Visitors: nothing of members-only threads; an invitation to join.
 		for _, p := range []string{"/search?q=defensive", "/search?q=defensive&sort=newest", "/search?q=tag:craft"} {
 			for _, h := range [][]string{nil, {"HX-Request", "true"}} {
 				rec := e.as(nil).get(p, h...)
@@ -43,7 +43,7 @@ func TestSearchForMembersAndVisitors(t *testing.T) {
 				mustNotContain(t, body, e.resolved.Title, e.answered.Title, "He gets defensive", "<mark>")
 			}
 		}
-		mustContain(t, e.as(nil).get("/search?q=defensive").Body.String(), "1 more discussion for members match", "0 threads in the public archive")
+		mustContain(t, e.as(nil).get("/search?q=defensive").Body.String(), "Members also talk about", "0 threads in the public archive")
 	})
 }
 

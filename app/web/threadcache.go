@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"forum/app/model"
+	"forum/app/policy"
 	"forum/app/store"
 )
 
@@ -20,6 +21,9 @@ import (
 // within changePollInterval; the TTL bounds the rest (profile changes made elsewhere) and
 // the "2 hours ago" times. Entries are shared between requests: nothing in them is
 // modified after it is filled, except the maps behind their mutex.
+//
+// The content is rendered once per audience (policy.AudienceOf): every name and button on
+// the page is decided by app/policy from the viewer's audience.
 type threadCache struct {
 	store   *store.Store
 	now     func() time.Time
@@ -47,21 +51,10 @@ type threadSnapshot struct {
 
 	mu      sync.Mutex
 	related map[bool][]*model.Thread // by publicOnly
-	content map[contentKey]slotted
+	content map[policy.Audience]slotted
 	// replyForm is the empty reply form, with a slot for the CSRF token.
 	replyForm    slotted
 	hasReplyForm bool
-}
-
-// contentKey tells apart the viewers who see different content on a thread page. Every
-// rule in app/policy and every name shown depends on the viewer's role, status and id
-// only; the id matters only to someone who wrote something the page shows (the asker, a
-// post's author, the author of a linked or related thread), so everyone else with the
-// same role shares one rendering.
-type contentKey struct {
-	role   model.Role
-	status string
-	id     int64
 }
 
 func newThreadCache(st *store.Store, disable bool) *threadCache {
@@ -94,7 +87,7 @@ func (tc *threadCache) get(ctx context.Context, id int64) (*threadSnapshot, erro
 		return nil, err
 	}
 	snap := &threadSnapshot{gen: gen, loaded: now, thread: t, posts: posts, links: links,
-		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[contentKey]slotted{}}
+		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[policy.Audience]slotted{}}
 	for _, p := range posts {
 		snap.authors[p.AuthorID] = true
 	}
@@ -139,25 +132,28 @@ func (snap *threadSnapshot) relatedThreads(publicOnly bool, compute func() ([]*m
 	return r, nil
 }
 
-// key returns the content variant of viewer v, to whom related is shown.
-func (snap *threadSnapshot) key(v *model.User, related []*model.Thread) contentKey {
-	if v == nil {
-		return contentKey{}
-	}
-	k := contentKey{role: v.Role, status: v.Status}
-	involved := snap.authors[v.ID]
-	for _, r := range related {
-		involved = involved || r.AuthorID == v.ID
-	}
-	if involved {
-		k.id = v.ID
-	}
-	return k
+// audience returns the kind of viewer v is on the snapshot's page, to whom related is
+// shown: app/policy says who sees the same page (policy.AudienceOf), the snapshot who
+// wrote something on it (the asker, a post's author, the author of a linked or related
+// thread). A moderator's rendering, with the names behind anonymous posts, so never
+// reaches anyone but moderators.
+func (snap *threadSnapshot) audience(v *model.User, related []*model.Thread) policy.Audience {
+	return policy.AudienceOf(v, func(id int64) bool {
+		if snap.authors[id] {
+			return true
+		}
+		for _, r := range related {
+			if r.AuthorID == id {
+				return true
+			}
+		}
+		return false
+	})
 }
 
-// cachedContent returns the content rendered for variant k, rendering it once. The cached
+// cachedContent returns the content rendered for audience k, rendering it once. The cached
 // HTML has slots where each viewer's own CSRF token and reply form (with their draft) go.
-func (snap *threadSnapshot) cachedContent(k contentKey, render func() (string, error)) (slotted, error) {
+func (snap *threadSnapshot) cachedContent(k policy.Audience, render func() (string, error)) (slotted, error) {
 	snap.mu.Lock()
 	h, ok := snap.content[k]
 	snap.mu.Unlock()

@@ -68,7 +68,7 @@ func TestThreadCacheKeepsViewersApart(t *testing.T) {
 		member := e.as(e.parent)
 		body := member.get(path).Body.String()
 		mustNotContain(t, body, "quiet_harbor", "posted anonymously", "/moderate", edit)
-		mustContain(t, body, "A family member", `id="reply-form"`)
+		mustContain(t, body, "A member of the community", `id="reply-form"`)
 		checkTokens(t, "member", body)
 
 		author := e.as(e.spouse).get(path).Body.String()
@@ -86,7 +86,7 @@ func TestThreadCacheKeepsViewersApart(t *testing.T) {
 		}
 
 		// A member's draft fills only their own reply form.
-		if err := e.forum.SaveDraft(ctx, e.parent, forum.DraftKeyReply(e.question.ID), "", "Unsent words of maple", nil); err != nil {
+		if err := e.forum.SaveDraft(ctx, e.parent, forum.DraftKeyReply(e.question.ID), forum.DraftInput{Body: "Unsent words of maple"}); err != nil {
 			t.Fatal(err)
 		}
 		mustContain(t, e.as(e.parent).get(path).Body.String(), "Unsent words of maple")

@@ -22,7 +22,30 @@ type askForm struct {
 	AllTags                        []*model.Tag
 	Restored                       bool
 	CanWriteArticle                bool
+	Names                          postingNames
 	CSRF                           string
+}
+
+// Posting says beside the submit button under which name the thread will appear.
+func (f askForm) Posting() postingAs { return f.Names.as(f.Anonymous) }
+
+// postingNames are the names members will see on what the viewer posts, by name and
+// anonymously (policy.PostingAs).
+type postingNames struct{ Named, Anonymous string }
+
+func postingNamesOf(v *model.User) postingNames {
+	return postingNames{Named: policy.PostingAs(v, false), Anonymous: policy.PostingAs(v, true)}
+}
+
+func (n postingNames) as(anonymous bool) postingAs {
+	return postingAs{Named: n.Named, Anon: n.Anonymous, Anonymous: anonymous}
+}
+
+// postingAs is the "Posting as" line of a form: both names, the one that applies shown
+// (forum.js switches them as the "anonymously" box is ticked; CSS does without it).
+type postingAs struct {
+	Named, Anon string
+	Anonymous   bool
 }
 
 func (f askForm) HasTag(slug string) bool {
@@ -50,7 +73,18 @@ func (s *Server) ask(c echo.Context) error {
 		return err
 	}
 	if draft != nil {
-		f.Title, f.Body, f.Restored = draft.Title, draft.Body, true
+		// Every field comes back: a restored question must post as the member meant it,
+		// anonymously, with its content note and its answer about the archive.
+		f.Title, f.Body, f.ContentNote, f.Restored = draft.Title, draft.Body, draft.ContentNote, true
+		f.Anonymous, f.PublishConsent = draft.Anonymous, draft.PublishConsent
+		switch draft.Kind {
+		case model.KindQuestion, model.KindDiscussion:
+			f.Kind = draft.Kind
+		case model.KindArticle:
+			if policy.CanWriteArticle(v) {
+				f.Kind = draft.Kind
+			}
+		}
 		if draft.Tags != "" {
 			f.Tags = strings.Split(draft.Tags, ",")
 		}
@@ -63,7 +97,8 @@ func (s *Server) renderAsk(c echo.Context, status int, f askForm) error {
 	if err != nil {
 		return err
 	}
-	f.AllTags, f.CanWriteArticle, f.CSRF = tags, policy.CanWriteArticle(viewer(c)), csrfToken(c)
+	v := viewer(c)
+	f.AllTags, f.CanWriteArticle, f.Names, f.CSRF = tags, policy.CanWriteArticle(v), postingNamesOf(v), csrfToken(c)
 	return s.render(c, status, "ask", "ask", f)
 }
 
@@ -108,7 +143,9 @@ func (s *Server) askDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.forum.SaveDraft(c.Request().Context(), viewer(c), forum.DraftKeyAsk(), f.Title, f.Body, f.Tags); err != nil {
+	if err := s.forum.SaveDraft(c.Request().Context(), viewer(c), forum.DraftKeyAsk(), forum.DraftInput{Kind: f.Kind,
+		Title: f.Title, Body: f.Body, ContentNote: f.ContentNote, Tags: f.Tags, Anonymous: f.Anonymous,
+		PublishConsent: f.PublishConsent}); err != nil {
 		return err
 	}
 	return c.HTML(http.StatusOK, `<span class="draft-status">Draft saved</span>`)
@@ -142,8 +179,12 @@ type replyForm struct {
 	Error       string
 	NoteError   string
 	Restored    bool
+	Names       postingNames
 	CSRF        string
 }
+
+// Posting says beside the submit button under which name the reply will appear.
+func (f replyForm) Posting() postingAs { return f.Names.as(f.Anonymous) }
 
 // reply adds a reply. With htmx the new post is added in place and the form is emptied;
 // without, the page reloads at the new post.
@@ -189,7 +230,8 @@ func (s *Server) reply(c echo.Context) error {
 	p.Author = v
 	pv := newPostView(v, t, p)
 	pv.CSRF = csrfToken(c)
-	return s.renderPartial(c, http.StatusOK, "reply_added", replyAdded{Post: pv, Form: replyForm{ThreadID: id, CSRF: csrfToken(c)}})
+	return s.renderPartial(c, http.StatusOK, "reply_added", replyAdded{Post: pv,
+		Form: replyForm{ThreadID: id, Names: postingNamesOf(v), CSRF: csrfToken(c)}})
 }
 
 type replyAdded struct {
@@ -200,7 +242,7 @@ type replyAdded struct {
 // replyRejected shows the reply form again with the member's text and the message:
 // in place for htmx, as the whole thread page otherwise.
 func (s *Server) replyRejected(c echo.Context, status int, threadID int64, in replyForm) error {
-	in.CSRF = csrfToken(c)
+	in.CSRF, in.Names = csrfToken(c), postingNamesOf(viewer(c))
 	if isFragment(c) {
 		c.Response().Header().Set("HX-Retarget", "#reply-form")
 		c.Response().Header().Set("HX-Reswap", "outerHTML")
@@ -224,7 +266,19 @@ func (s *Server) replyDraft(c echo.Context) error {
 	if err != nil {
 		return model.ErrNotFound
 	}
-	if err := s.forum.SaveDraft(c.Request().Context(), viewer(c), forum.DraftKeyReply(id), "", c.FormValue("body"), nil); err != nil {
+	ctx, v := c.Request().Context(), viewer(c)
+	in := forum.DraftInput{Body: c.FormValue("body"), ContentNote: c.FormValue("content_note"), Anonymous: c.FormValue("anonymous") == "on"}
+	if strings.TrimSpace(in.Body) == "" && strings.TrimSpace(in.ContentNote) == "" {
+		// Nothing written (the text was cleared): no unsent reply to bring back.
+		if !policy.IsMember(v) {
+			return model.ErrForbidden
+		}
+		if err := s.forum.DiscardDraft(ctx, v, forum.DraftKeyReply(id)); err != nil {
+			return err
+		}
+		return c.HTML(http.StatusOK, "")
+	}
+	if err := s.forum.SaveDraft(ctx, v, forum.DraftKeyReply(id), in); err != nil {
 		return err
 	}
 	return c.HTML(http.StatusOK, `<span class="draft-status">Draft saved</span>`)
@@ -237,9 +291,25 @@ type editForm struct {
 	Title       string
 	Body        string
 	ContentNote string
+	Anonymous   bool
 	Errors      map[string]string
 	ThreadURL   string
+	Names       postingNames
 	CSRF        string
+}
+
+// Posting says beside the submit button under which name the post will appear.
+func (f editForm) Posting() postingAs { return f.Names.as(f.Anonymous) }
+
+// editInputOf reads the edit form. The form says that it offered the choice to post
+// anonymously, so that a form without it (an older page) never changes the choice.
+func editInputOf(c echo.Context) forum.EditInput {
+	in := forum.EditInput{Title: c.FormValue("title"), Body: c.FormValue("body"), ContentNote: c.FormValue("content_note")}
+	if c.FormValue("anonymity") == "offered" {
+		anonymous := c.FormValue("anonymous") == "on"
+		in.Anonymous = &anonymous
+	}
+	return in
 }
 
 // postEditForm shows the edit form of a post: in place for htmx, as a page otherwise.
@@ -251,8 +321,8 @@ func (s *Server) postEditForm(c echo.Context) error {
 	if !policy.CanEditPost(viewer(c), t, p) {
 		return model.ErrForbidden
 	}
-	f := editForm{PostID: p.ID, Opening: p.Opening, Body: p.BodySource, ContentNote: p.ContentNote,
-		ThreadURL: threadURL(t), CSRF: csrfToken(c)}
+	f := editForm{PostID: p.ID, Opening: p.Opening, Body: p.BodySource, ContentNote: p.ContentNote, Anonymous: p.Anonymous,
+		ThreadURL: threadURL(t), Names: postingNamesOf(viewer(c)), CSRF: csrfToken(c)}
 	if p.Opening {
 		f.Title = t.Title
 	}
@@ -269,7 +339,7 @@ func (s *Server) postEdit(c echo.Context) error {
 		return model.ErrNotFound
 	}
 	v := viewer(c)
-	in := forum.EditInput{Title: c.FormValue("title"), Body: c.FormValue("body"), ContentNote: c.FormValue("content_note")}
+	in := editInputOf(c)
 	if errs := cleanedFields(c, "title", "body", "content_note"); errs != nil {
 		if op, ot, verr := s.viewablePost(c); verr == nil && policy.CanEditPost(v, ot, op) {
 			return s.editRejected(c, op, ot, in, errs)
@@ -301,7 +371,10 @@ func (s *Server) postEdit(c echo.Context) error {
 // and the messages beside its fields.
 func (s *Server) editRejected(c echo.Context, p *model.Post, t *model.Thread, in forum.EditInput, errs map[string]string) error {
 	f := editForm{PostID: p.ID, Opening: p.Opening, Title: in.Title, Body: in.Body, ContentNote: in.ContentNote,
-		Errors: errs, ThreadURL: threadURL(t), CSRF: csrfToken(c)}
+		Anonymous: p.Anonymous, Errors: errs, ThreadURL: threadURL(t), Names: postingNamesOf(viewer(c)), CSRF: csrfToken(c)}
+	if in.Anonymous != nil {
+		f.Anonymous = *in.Anonymous
+	}
 	if isFragment(c) {
 		return s.renderPartial(c, http.StatusUnprocessableEntity, "post_edit_form", f)
 	}

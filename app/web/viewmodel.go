@@ -3,17 +3,12 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"net/url"
 	"strings"
 	"time"
 
 	"forum/app/model"
 	"forum/app/policy"
-)
-
-// Names shown instead of a person's pseudonym.
-const (
-	anonymousName = "A family member"
-	formerMember  = "A former member"
 )
 
 // threadItem is a thread as lists and the thread page show it.
@@ -39,7 +34,7 @@ func newThreadItem(v *model.User, t *model.Thread) threadItem {
 	label := map[string]string{model.KindQuestion: "Question", model.KindDiscussion: "Discussion", model.KindArticle: "Article"}[t.Kind]
 	return threadItem{
 		ID: t.ID, URL: threadURL(t), Title: t.Title, Kind: t.Kind, KindLabel: label, State: t.State,
-		Author:  displayName(v, t.Author, t.Anonymous),
+		Author:  policy.ShowAuthor(v, t.Author, t.Anonymous).Name,
 		Replies: t.ReplyCount, LastActivity: t.LastActivityAt, Pinned: t.Pinned, Locked: t.Locked, Hidden: t.Hidden, Tags: t.Tags,
 	}
 }
@@ -52,20 +47,25 @@ func threadItems(v *model.User, ts []*model.Thread) []threadItem {
 	return out
 }
 
-// postView is a post as the thread page shows it, with the author resolved by policy.
+// postView is a post as the thread page shows it, with the author shown as app/policy
+// says (ShowAuthor).
 type postView struct {
-	ID                   int64
-	Author               string
-	AuthorURL            string
-	Credential           string
+	ID         int64
+	Author     string
+	AuthorURL  string
+	Credential string
+	// Expert shows the Expert badge; ExpertAnswer marks the reply as an expert's answer.
 	Expert               bool
+	ExpertAnswer         bool
 	Helpful              bool
 	Edited               bool
 	AnonymousToModerator bool
-	CreatedAt            time.Time
-	Body                 template.HTML
-	ContentNote          string
-	Removed              string
+	// AnonymousByViewer tells the author of an anonymous post that others see it so.
+	AnonymousByViewer bool
+	CreatedAt         time.Time
+	Body              template.HTML
+	ContentNote       string
+	Removed           string
 
 	ThreadID       int64
 	Opening        bool
@@ -80,19 +80,19 @@ type postView struct {
 }
 
 func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
+	who := policy.ShowAuthor(v, p.Author, p.Anonymous)
 	pv := postView{
-		ID: p.ID, Author: displayName(v, p.Author, p.Anonymous), Expert: p.Expert,
+		ID: p.ID, Author: who.Name, Expert: who.Expert, Credential: who.Credential,
+		ExpertAnswer:         policy.ShowsAsExpertAnswer(p),
+		AnonymousToModerator: who.Anonymous, AnonymousByViewer: who.Yours,
 		Helpful:   t.HelpfulPostID != nil && *t.HelpfulPostID == p.ID,
 		Edited:    p.EditedAt != nil,
 		CreatedAt: p.CreatedAt, ContentNote: p.ContentNote,
 		// BodyHTML was sanitized by app/markdown when the post was written.
 		Body: template.HTML(p.BodyHTML),
 	}
-	if p.Anonymous && policy.CanSeeAnonymousAuthor(v) {
-		pv.AnonymousToModerator = true
-	}
-	if p.Expert && p.Author != nil && !p.Anonymous {
-		pv.Credential = p.Author.Credential
+	if who.Profile {
+		pv.AuthorURL = profileURL(who.Name)
 	}
 	pv.ThreadID, pv.Opening = t.ID, p.Opening
 	pv.CanEdit = policy.CanEditPost(v, t, p)
@@ -112,33 +112,8 @@ func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
 	return pv
 }
 
-// displayName is the name a viewer sees for an author: the pseudonym, "A family member"
-// for an anonymous post (moderators see the pseudonym), or "A former member".
-//
-// Someone who is not a member reads only published threads, and sees every person there
-// by role alone: "A family member", "An expert" (whose credential stays), "A moderator".
-func displayName(v *model.User, author *model.User, anonymous bool) string {
-	switch {
-	case author == nil || author.Status == model.StatusDeleted:
-		return formerMember
-	case !policy.IsMember(v):
-		return roleName(author.Role)
-	case anonymous && !policy.CanSeeAnonymousAuthor(v):
-		return anonymousName
-	}
-	return author.Pseudonym
-}
-
-// roleName is how the public archive names a person.
-func roleName(r model.Role) string {
-	switch r {
-	case model.RoleExpert:
-		return "An expert"
-	case model.RoleModerator, model.RoleAdmin:
-		return "A moderator"
-	}
-	return anonymousName
-}
+// profileURL is the address of the profile of the member with pseudonym name.
+func profileURL(name string) string { return "/u/" + url.PathEscape(name) }
 
 // ago says how long ago t was, the way people say it.
 func ago(t time.Time) string {

@@ -11,6 +11,17 @@
     }
   });
 
+  // "Posting as": the name beside a form's submit button follows its "anonymously" box.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches('input[type="checkbox"][name="anonymous"]') || !box.form) {
+      return;
+    }
+    box.form.querySelectorAll("[data-posting]").forEach(function (name) {
+      name.hidden = (name.getAttribute("data-posting") === "anonymous") !== box.checked;
+    });
+  });
+
   // Type-ahead for topic checkboxes: typing in a filter box hides the options that do not match.
   document.addEventListener("input", function (event) {
     var input = event.target;
