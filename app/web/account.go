@@ -183,6 +183,7 @@ func (s *Server) accountDelete(c echo.Context) error {
 		return err
 	}
 	s.clearCookie(c, auth.CookieName, "/")
+	s.rotatePreSession(c)
 	return s.render(c, http.StatusOK, "signin_failed", "", signInFailed{"Your account is deleted",
 		"Your sign-in, e-mail address, name and profile are gone. Thank you for having been part of this community."})
 }

@@ -104,6 +104,8 @@ func (s *Server) signInAs(c echo.Context, user *model.User) error {
 		return err
 	}
 	s.setSessionCookie(c, token)
+	// A pre-session value planted in this browser before the sign-in is worthless after it.
+	s.rotatePreSession(c)
 	s.log.Info("signed in", "id", requestID(c), "user", user.ID, "role", user.Role)
 	if user.PseudonymChosenAt == nil {
 		return s.redirect(c, "/welcome/name")
@@ -140,6 +142,8 @@ func (s *Server) logout(c echo.Context) error {
 		}
 	}
 	s.clearCookie(c, auth.CookieName, "/")
+	// The visitor this browser becomes starts with a fresh pre-session value.
+	s.rotatePreSession(c)
 	return s.redirect(c, "/")
 }
 
