@@ -27,10 +27,15 @@ type ExternalAccount struct {
 // ErrInviteInvalid reports an invite that does not exist, expired, was revoked or used up.
 var ErrInviteInvalid = errors.New("this invite link is no longer valid")
 
+// ErrInviteNotApplicable reports a valid invite opened by someone it cannot make a member
+// (policy.CanJoinWithInvite): a member already, or a person who was one before.
+var ErrInviteNotApplicable = errors.New("an invite does not change this account")
+
 // SignIn finds the user linked to an external account, by provider and subject only
 // (never by e-mail), or creates one. A new account is pending, unless it is the very
 // first account (it becomes admin) or comes with a valid invite (it becomes a member).
-// A pending account that signs in with a valid invite becomes a member.
+// An existing account that signs in with a valid invite becomes a member only if it never
+// was one (policy.CanJoinWithInvite); for anyone else the invite changes nothing.
 func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode string) (*model.User, error) {
 	if ext.Provider == "" || ext.Subject == "" {
 		return nil, fmt.Errorf("sign in: provider and subject are required")
@@ -52,8 +57,8 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 			if user, err = s.store.UserByIDTx(ctx, tx, id.UserID); err != nil {
 				return err
 			}
-			if user.Role == model.RolePending && user.Status == model.StatusActive && inviteID != 0 {
-				return s.joinWithInvite(ctx, tx, user, inviteID, now)
+			if inviteID != 0 && policy.CanJoinWithInvite(user) {
+				return s.signInJoin(ctx, tx, user, inviteID, now)
 			}
 			return nil
 		case !errors.Is(err, model.ErrNotFound):
@@ -80,8 +85,8 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 		}); err != nil {
 			return err
 		}
-		if user.Role == model.RolePending && inviteID != 0 {
-			return s.joinWithInvite(ctx, tx, user, inviteID, now)
+		if inviteID != 0 && policy.CanJoinWithInvite(user) {
+			return s.signInJoin(ctx, tx, user, inviteID, now)
 		}
 		return nil
 	})
@@ -108,10 +113,24 @@ func (s *Service) validInvite(ctx context.Context, tx bun.IDB, code string, now 
 	return inv.ID, nil
 }
 
+// signInJoin makes u a member with an invite during a sign-in: an invite used up meanwhile
+// leaves the account pending, and the sign-in goes on.
+func (s *Service) signInJoin(ctx context.Context, tx bun.IDB, u *model.User, inviteID int64, now time.Time) error {
+	if err := s.joinWithInvite(ctx, tx, u, inviteID, now); !errors.Is(err, ErrInviteInvalid) {
+		return err
+	}
+	return nil
+}
+
+// joinWithInvite counts one use of the invite and makes u a member; an invite used up or
+// revoked meanwhile is ErrInviteInvalid and changes nothing.
 func (s *Service) joinWithInvite(ctx context.Context, tx bun.IDB, u *model.User, inviteID int64, now time.Time) error {
 	ok, err := s.store.UseInvite(ctx, tx, inviteID, now)
-	if err != nil || !ok {
+	if err != nil {
 		return err
+	}
+	if !ok {
+		return ErrInviteInvalid
 	}
 	u.Role, u.ApprovedAt, u.UpdatedAt = model.RoleMember, &now, now
 	if err := s.store.UpdateUser(ctx, tx, u, "role", "approved_at", "updated_at"); err != nil {
@@ -121,20 +140,32 @@ func (s *Service) joinWithInvite(ctx context.Context, tx bun.IDB, u *model.User,
 		Note: fmt.Sprintf("invite #%d", inviteID), CreatedAt: now})
 }
 
-// RedeemInvite makes a signed-in pending account a member with a valid invite.
-// For anyone else it changes nothing.
+// RedeemInvite makes a signed-in person a member with a valid invite, if they were never
+// one (policy.CanJoinWithInvite, asked of the account as stored, not as the caller last saw
+// it). For anyone else it changes nothing and returns ErrInviteNotApplicable.
 func (s *Service) RedeemInvite(ctx context.Context, u *model.User, code string) error {
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	var joined *model.User
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		id, err := s.validInvite(ctx, tx, code, now)
 		if err != nil {
 			return err
 		}
-		if u.Role != model.RolePending || u.Status != model.StatusActive {
-			return nil
+		fresh, err := s.store.UserByIDTx(ctx, tx, u.ID)
+		if err != nil {
+			return err
 		}
-		return s.joinWithInvite(ctx, tx, u, id, now)
+		if !policy.CanJoinWithInvite(fresh) {
+			return ErrInviteNotApplicable
+		}
+		joined = fresh
+		return s.joinWithInvite(ctx, tx, fresh, id, now)
 	})
+	if err != nil {
+		return err
+	}
+	*u = *joined
+	return nil
 }
 
 // CheckInvite reports whether an invite code can still be used.

@@ -74,6 +74,12 @@ func IsExpertAnswer(author *model.User) bool {
 // IsPending reports whether v signed in but awaits approval.
 func IsPending(v *model.User) bool { return Active(v) && v.Role == model.RolePending }
 
+// CanJoinWithInvite reports whether an invite makes v a member: only a person who was never
+// one, an active account awaiting approval that nobody ever approved. Someone demoted to
+// pending, declined, suspended or deleted waits for the moderators' decision instead, so an
+// old invite link cannot undo it; a member needs no invite.
+func CanJoinWithInvite(v *model.User) bool { return IsPending(v) && v.ApprovedAt == nil }
+
 // CanApproveMembers reports whether v may approve or decline people awaiting approval.
 func CanApproveMembers(v *model.User) bool { return IsModerator(v) }
 

@@ -136,11 +136,15 @@ func TestInviteMakesAMemberAtOnce(t *testing.T) {
 		}
 
 		c := browserClient(t)
-		resp, _ := fetch(t, c, http.MethodGet, o.base+"/join/"+code, nil)
+		resp, page := fetch(t, c, http.MethodGet, o.base+"/join/"+code, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `action="/join/`+code+`"`) {
+			t.Fatalf("invite page = %d, without its form", resp.StatusCode)
+		}
+		resp, _ = fetch(t, c, http.MethodPost, o.base+"/join/"+code, url.Values{"_csrf": {csrfOf(t, page)}})
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
 			t.Fatalf("join = %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		_, page := fetch(t, c, http.MethodGet, o.base+"/login", nil)
+		_, page = fetch(t, c, http.MethodGet, o.base+"/login", nil)
 		mustContain(t, page, "Your invite is ready")
 		fetch(t, c, http.MethodGet, o.beginSignIn(t, c, "sister", "sister@example.org"), nil)
 		id, err := st.IdentityByProviderSubject(context.Background(), st.DB, "oidc", "sister")
@@ -158,12 +162,14 @@ func TestInviteMakesAMemberAtOnce(t *testing.T) {
 		if resp, _ := fetch(t, browserClient(t), http.MethodGet, o.base+"/join/not-a-code", nil); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("unknown invite = %d", resp.StatusCode)
 		}
-		// A pending member who is already signed in opens an invite: a member at once.
+		// A pending member who is already signed in accepts an invite: a member at once.
 		rec = a.post("/admin/invites", url.Values{"max_uses": {"3"}, "days": {"1"}})
 		code2 := regexp.MustCompile(`/join/([A-Za-z0-9_-]+)`).FindStringSubmatch(rec.Body.String())[1]
 		waiting := o.addUser("still_waiting", model.RolePending, model.StatusActive)
-		if rec := o.as(waiting).get("/join/" + code2); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
-			t.Fatalf("signed-in pending opens an invite = %d to %q", rec.Code, rec.Header().Get("Location"))
+		w := o.as(waiting)
+		w.get("/join/" + code2)
+		if rec := w.post("/join/"+code2, nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
+			t.Fatalf("signed-in pending accepts an invite = %d to %q", rec.Code, rec.Header().Get("Location"))
 		}
 		if u, _ := st.UserByID(context.Background(), waiting.ID); u.Role != model.RoleMember {
 			t.Fatalf("role after the invite = %s", u.Role)
