@@ -80,6 +80,10 @@ func IsPending(v *model.User) bool { return Active(v) && v.Role == model.RolePen
 // old invite link cannot undo it; a member needs no invite.
 func CanJoinWithInvite(v *model.User) bool { return IsPending(v) && v.ApprovedAt == nil }
 
+// CanTakeStaffName reports whether v may choose a pseudonym that sounds like the forum's
+// staff ("Kinship_Team", "moderator1"): moderators and admins, who are staff.
+func CanTakeStaffName(v *model.User) bool { return IsModerator(v) }
+
 // CanApproveMembers reports whether v may approve or decline people awaiting approval.
 func CanApproveMembers(v *model.User) bool { return IsModerator(v) }
 

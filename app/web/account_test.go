@@ -27,7 +27,8 @@ func TestPseudonymRules(t *testing.T) {
 			{"ab", "3 to 30"},
 			{"has space", "3 to 30"},
 			{"MAPLE_MOM", "taken"},
-			{"Moderator", "reserved"},
+			{"Moderator", "kept for staff"},
+			{"Anonymous", "reserved"},
 			{"member-123", "reserved"},
 			{strings.Repeat("x", 31), "3 to 30"},
 		}
