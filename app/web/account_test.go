@@ -199,8 +199,14 @@ func TestExportAndDeleteAccount(t *testing.T) {
 		if rec := c.post("/account/delete", url.Values{"posts": {"keep"}}); rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("delete without confirmation = %d", rec.Code)
 		}
-		if rec := c.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}}); rec.Code != http.StatusOK {
+		rec = c.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}})
+		if rec.Code != http.StatusOK {
 			t.Fatalf("delete = %d", rec.Code)
+		}
+		// The goodbye page is a visitor's, and its token serves the visitor the browser became.
+		mustNotContain(t, rec.Body.String(), "Sign out")
+		if rec := c.post("/logout", nil); rec.Code != http.StatusSeeOther {
+			t.Fatalf("a form on the goodbye page = %d", rec.Code)
 		}
 		if rec := c.get("/account"); rec.Code != http.StatusUnauthorized {
 			t.Fatalf("deleted account still signed in: %d", rec.Code)
