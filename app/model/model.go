@@ -51,26 +51,26 @@ const (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID             int64  `bun:"id,pk,autoincrement"`
-	Pseudonym      string `bun:"pseudonym,notnull"`
-	PseudonymLower string `bun:"pseudonym_lower,notnull"`
-	// PseudonymSkeleton is what the pseudonym looks like (store.Skeleton), unique so that no
-	// name can pass for another; nil for a deleted account.
-	PseudonymSkeleton *string    `bun:"pseudonym_skeleton"`
-	Email             string     `bun:"email,notnull"`
-	RealName          string     `bun:"real_name,notnull"`
-	Role              Role       `bun:"role,notnull"`
-	Status            string     `bun:"status,notnull"`
-	Credential        string     `bun:"credential,notnull"`
-	Bio               string     `bun:"bio,notnull"`
-	DemoKey           *string    `bun:"demo_key"`
-	CreatedAt         time.Time  `bun:"created_at,notnull"`
-	UpdatedAt         time.Time  `bun:"updated_at,notnull"`
-	ApprovedAt        *time.Time `bun:"approved_at"`
-	SuspendedAt       *time.Time `bun:"suspended_at"`
-	DeletedAt         *time.Time `bun:"deleted_at"`
+	ID             int64      `bun:"id,pk,autoincrement"`
+	Pseudonym      string     `bun:"pseudonym,notnull"`
+	PseudonymLower string     `bun:"pseudonym_lower,notnull"`
+	Email          string     `bun:"email,notnull"`
+	RealName       string     `bun:"real_name,notnull"`
+	Role           Role       `bun:"role,notnull"`
+	Status         string     `bun:"status,notnull"`
+	Credential     string     `bun:"credential,notnull"`
+	Bio            string     `bun:"bio,notnull"`
+	DemoKey        *string    `bun:"demo_key"`
+	CreatedAt      time.Time  `bun:"created_at,notnull"`
+	UpdatedAt      time.Time  `bun:"updated_at,notnull"`
+	ApprovedAt     *time.Time `bun:"approved_at"`
+	SuspendedAt    *time.Time `bun:"suspended_at"`
+	DeletedAt      *time.Time `bun:"deleted_at"`
 	// PseudonymChosenAt is nil until the member has picked a pseudonym after first sign-in.
 	PseudonymChosenAt *time.Time `bun:"pseudonym_chosen_at"`
+	// PseudonymSkeleton is what the pseudonym looks like (store.Skeleton), unique so that no
+	// name can pass for another; nil for a deleted account.
+	PseudonymSkeleton *string `bun:"pseudonym_skeleton"`
 }
 
 // IsExpert reports whether the user carries the expert badge.

@@ -214,8 +214,8 @@ func inviteNotApplicable(v *model.User) (title, message string) {
 	if policy.IsMember(v) {
 		return "You are already a member", "This invite is for people joining for the first time. Your account is already part of the community, so nothing was changed."
 	}
-	return "This invite does not change your account", "An invite is for people joining for the first time, so it does not change an account that was a member or was looked at by the moderators before. " +
-		"The moderators look at every account waiting for them; nothing was changed."
+	return "This invite does not change your account", "An invite is for people joining for the first time, so it does not change an account that was a member before " +
+		"or that the moderators have already decided on. Nothing was changed; the moderators look at every account waiting for them."
 }
 
 type welcomeData struct {
