@@ -72,7 +72,7 @@ func TestJoinIsAPostAndOnlyForNewcomers(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("demoted member opens the invite = %d", rec.Code)
 		}
-		mustContain(t, rec.Body.String(), "This invite does not change your account", "nothing was changed")
+		mustContain(t, rec.Body.String(), "This invite does not change your account", "Nothing was changed")
 		mustNotContain(t, rec.Body.String(), form)
 		rec = d.post(path, nil)
 		if rec.Code != http.StatusConflict {
