@@ -84,8 +84,9 @@ func Generate(ctx context.Context, st *store.Store, o Options, progress io.Write
 			role, credential = model.RoleExpert, "Synthetic family recovery coach"
 		}
 		name := fmt.Sprintf("bench_%d_%d", o.Seed, i)
-		users[i] = &model.User{Pseudonym: name, PseudonymLower: name, Email: name + "@bench.invalid", Role: role,
-			Status: model.StatusActive, Credential: credential, CreatedAt: base, UpdatedAt: base, PseudonymChosenAt: &base}
+		skeleton := store.Skeleton(name)
+		users[i] = &model.User{Pseudonym: name, PseudonymLower: name, PseudonymSkeleton: &skeleton, Email: name + "@bench.invalid", Role: role,
+			Status: model.StatusActive, Credential: credential, CreatedAt: base, UpdatedAt: base, ApprovedAt: &base, PseudonymChosenAt: &base}
 	}
 	if err := insertChunks(ctx, st, users, 1000); err != nil {
 		return sum, err

@@ -11,8 +11,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/uptrace/bun"
+	"golang.org/x/text/unicode/norm"
 
 	"forum/app/model"
 	"forum/app/policy"
@@ -28,11 +30,16 @@ type ExternalAccount struct {
 // ErrInviteInvalid reports an invite that does not exist, expired, was revoked or used up.
 var ErrInviteInvalid = errors.New("this invite link is no longer valid")
 
+// ErrInviteNotApplicable reports a valid invite opened by someone it cannot make a member
+// (policy.CanJoinWithInvite): a member already, or a person who was one before.
+var ErrInviteNotApplicable = errors.New("an invite does not change this account")
+
 // SignIn finds the user linked to an external account, by issuer and subject only (never
 // by e-mail, never by the provider's short name), or creates one. A new account is
 // pending, unless it is the very first account (it becomes admin) or comes with a valid
-// invite (it becomes a member).
-// A pending account that signs in with a valid invite becomes a member.
+// invite (it becomes a member). An existing account that signs in with a valid invite
+// becomes a member only if it never was one (policy.CanJoinWithInvite); for anyone else
+// the invite changes nothing.
 func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode string) (*model.User, error) {
 	if ext.Provider == "" || ext.Issuer == "" || ext.Subject == "" {
 		return nil, fmt.Errorf("sign in: provider, issuer and subject are required")
@@ -59,8 +66,8 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 			if user, err = s.store.UserByIDTx(ctx, tx, id.UserID); err != nil {
 				return err
 			}
-			if user.Role == model.RolePending && user.Status == model.StatusActive && inviteID != 0 {
-				return s.joinWithInvite(ctx, tx, user, inviteID, now)
+			if inviteID != 0 && policy.CanJoinWithInvite(user) {
+				return s.signInJoin(ctx, tx, user, inviteID, now)
 			}
 			return nil
 		case !errors.Is(err, model.ErrNotFound):
@@ -87,8 +94,8 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 		}); err != nil {
 			return err
 		}
-		if user.Role == model.RolePending && inviteID != 0 {
-			return s.joinWithInvite(ctx, tx, user, inviteID, now)
+		if inviteID != 0 && policy.CanJoinWithInvite(user) {
+			return s.signInJoin(ctx, tx, user, inviteID, now)
 		}
 		return nil
 	})
@@ -115,10 +122,24 @@ func (s *Service) validInvite(ctx context.Context, tx bun.IDB, code string, now 
 	return inv.ID, nil
 }
 
+// signInJoin makes u a member with an invite during a sign-in: an invite used up meanwhile
+// leaves the account pending, and the sign-in goes on.
+func (s *Service) signInJoin(ctx context.Context, tx bun.IDB, u *model.User, inviteID int64, now time.Time) error {
+	if err := s.joinWithInvite(ctx, tx, u, inviteID, now); !errors.Is(err, ErrInviteInvalid) {
+		return err
+	}
+	return nil
+}
+
+// joinWithInvite counts one use of the invite and makes u a member; an invite used up or
+// revoked meanwhile is ErrInviteInvalid and changes nothing.
 func (s *Service) joinWithInvite(ctx context.Context, tx bun.IDB, u *model.User, inviteID int64, now time.Time) error {
 	ok, err := s.store.UseInvite(ctx, tx, inviteID, now)
-	if err != nil || !ok {
+	if err != nil {
 		return err
+	}
+	if !ok {
+		return ErrInviteInvalid
 	}
 	u.Role, u.ApprovedAt, u.UpdatedAt = model.RoleMember, &now, now
 	if err := s.store.UpdateUser(ctx, tx, u, "role", "approved_at", "updated_at"); err != nil {
@@ -128,20 +149,32 @@ func (s *Service) joinWithInvite(ctx context.Context, tx bun.IDB, u *model.User,
 		Note: fmt.Sprintf("invite #%d", inviteID), CreatedAt: now})
 }
 
-// RedeemInvite makes a signed-in pending account a member with a valid invite.
-// For anyone else it changes nothing.
+// RedeemInvite makes a signed-in person a member with a valid invite, if they were never
+// one (policy.CanJoinWithInvite, asked of the account as stored, not as the caller last saw
+// it). For anyone else it changes nothing and returns ErrInviteNotApplicable.
 func (s *Service) RedeemInvite(ctx context.Context, u *model.User, code string) error {
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	var joined *model.User
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		id, err := s.validInvite(ctx, tx, code, now)
 		if err != nil {
 			return err
 		}
-		if u.Role != model.RolePending || u.Status != model.StatusActive {
-			return nil
+		fresh, err := s.store.UserByIDTx(ctx, tx, u.ID)
+		if err != nil {
+			return err
 		}
-		return s.joinWithInvite(ctx, tx, u, id, now)
+		if !policy.CanJoinWithInvite(fresh) {
+			return ErrInviteNotApplicable
+		}
+		joined = fresh
+		return s.joinWithInvite(ctx, tx, fresh, id, now)
 	})
+	if err != nil {
+		return err
+	}
+	*u = *joined
+	return nil
 }
 
 // CheckInvite reports whether an invite code can still be used.
@@ -333,34 +366,149 @@ func (s *Service) audit(ctx context.Context, tx bun.IDB, actor *model.User, acti
 
 var pseudonymPattern = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_.-]{2,29}$`)
 
-// reservedNames may not be chosen: they would pass for the forum's own labels or staff.
-var reservedNames = []string{"admin", "administrator", "moderator", "mod", "expert", "staff", "kinship",
-	"anonymous", "a-family-member", "familymember", "former-member", "system", "support", "member"}
+// reservedNames may not be chosen by anyone: they would pass for the forum's own labels or
+// staff. They are compared by what they look like (store.Skeleton), as are the prefixes of
+// the names the forum gives (member-… before a name is chosen, former-member-… after a deletion).
+var reservedNames, reservedPrefixes = skeletons("admin", "administrator", "moderator", "mod", "expert", "staff", "kinship",
+	"anonymous", "a-family-member", "familymember", "former-member", "system", "support", "member"),
+	skeletons("member-", "former-member-")
 
-// SetPseudonym sets the public name a member chose. Names are unique, compared case-insensitively.
-func (s *Service) SetPseudonym(ctx context.Context, u *model.User, name string) error {
-	name = strings.TrimSpace(name)
+// staffWords make a name sound like the forum's staff, alone or joined to each other or to
+// a filler ("Kinship_Team", "moderator1", "TheAdmins"); only staff may carry such a name.
+var staffWords, staffFillers = staffFold("admin", "admins", "administrator", "administrators", "moderator", "moderators",
+	"mod", "mods", "staff", "team", "official", "officials", "support", "kinship", "expert", "experts", "system",
+	"sysop", "helpdesk", "webmaster"), staffFold("the", "real", "hq", "crew", "desk")
+
+// Messages beside the pseudonym field.
+const (
+	pseudonymTaken     = "That name is taken; choose another."
+	pseudonymLookalike = "That name looks almost the same as another member's name, so readers could mistake one for the other (letters from other alphabets, or rn for m, can look alike). Choose another."
+	pseudonymStaffLike = "Names that sound like the forum's staff (admin, moderator, support, team, Kinship and the like) are kept for staff, so that nobody is misled. Choose another."
+)
+
+// CheckPseudonym reports whether u may take name, apart from whether it is in use: its
+// form, the reserved names, and the staff-like names only staff may carry
+// (policy.CanTakeStaffName).
+func CheckPseudonym(u *model.User, name string) error {
 	switch {
 	case name == "":
 		return model.Invalid("pseudonym", "Choose a name to be known by here.")
 	case !pseudonymPattern.MatchString(name):
 		return model.Invalid("pseudonym", "Use 3 to 30 letters or digits; _ . and - may join them. No spaces.")
 	}
-	if low := strings.ToLower(name); slices.Contains(reservedNames, low) || strings.HasPrefix(low, "member-") {
+	if staffLike(name) && !policy.CanTakeStaffName(u) {
+		return model.Invalid("pseudonym", pseudonymStaffLike)
+	}
+	sk := store.Skeleton(name)
+	if slices.Contains(reservedNames, sk) || slices.ContainsFunc(reservedPrefixes, func(p string) bool { return strings.HasPrefix(sk, p) }) {
 		return model.Invalid("pseudonym", "That name is reserved; choose another.")
+	}
+	return nil
+}
+
+// SetPseudonym sets the public name a member chose (CheckPseudonym). A name is refused
+// when another account holds it, compared case-insensitively, or a name that looks like it
+// (store.Skeleton), so that nobody can pass for someone else.
+func (s *Service) SetPseudonym(ctx context.Context, u *model.User, name string) error {
+	name = strings.TrimSpace(name)
+	if err := CheckPseudonym(u, name); err != nil {
+		return err
 	}
 	now := s.now()
 	prev := *u
-	u.Pseudonym, u.UpdatedAt, u.PseudonymChosenAt = name, now, &now
-	err := s.store.UpdateUser(ctx, s.store.DB, u, "pseudonym", "pseudonym_lower", "updated_at", "pseudonym_chosen_at")
-	if errors.Is(err, model.ErrConflict) {
-		*u = prev
-		return model.Invalid("pseudonym", "That name is taken; choose another.")
-	}
+	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		taken, lookalike, err := s.store.PseudonymInUse(ctx, tx, name, u.ID)
+		switch {
+		case err != nil:
+			return err
+		case taken:
+			return model.Invalid("pseudonym", pseudonymTaken)
+		case lookalike:
+			return model.Invalid("pseudonym", pseudonymLookalike)
+		}
+		u.Pseudonym, u.UpdatedAt, u.PseudonymChosenAt = name, now, &now
+		return s.store.UpdateUser(ctx, tx, u, "pseudonym", "updated_at", "pseudonym_chosen_at")
+	})
 	if err != nil {
 		*u = prev
 	}
+	if errors.Is(err, model.ErrConflict) {
+		// Taken by someone else between the check and the write.
+		return model.Invalid("pseudonym", pseudonymTaken)
+	}
 	return err
+}
+
+// staffLike reports whether a name sounds like the forum's staff: one of its words, split
+// at _ . - and where digits or a capital begin ("KinshipTeam2"), or one of the words of what
+// it looks like ("m0derator", "аdmin" with a Cyrillic а), is made of staff words and fillers
+// with at least one staff word.
+func staffLike(name string) bool {
+	name = norm.NFKC.String(name)
+	var words []string
+	var cur []rune
+	prev := rune(0)
+	for _, r := range name {
+		boundary := r == '_' || r == '.' || r == '-' ||
+			unicode.IsDigit(r) != unicode.IsDigit(prev) || unicode.IsUpper(r) && unicode.IsLower(prev)
+		if boundary && len(cur) > 0 {
+			words = append(words, string(cur))
+			cur = cur[:0]
+		}
+		if r != '_' && r != '.' && r != '-' {
+			cur = append(cur, r)
+		}
+		prev = r
+	}
+	if len(cur) > 0 {
+		words = append(words, string(cur))
+	}
+	words = append(words, strings.FieldsFunc(store.Skeleton(name), func(r rune) bool {
+		return r == '_' || unicode.IsDigit(r)
+	})...)
+	for _, w := range words {
+		if madeOfStaffWords(staffFold(w)[0], false) {
+			return true
+		}
+	}
+	return false
+}
+
+// madeOfStaffWords reports whether w splits wholly into staffWords and staffFillers, with
+// at least one staff word (or one already seen, staff).
+func madeOfStaffWords(w string, staff bool) bool {
+	if w == "" {
+		return staff
+	}
+	for _, p := range staffWords {
+		if strings.HasPrefix(w, p) && madeOfStaffWords(w[len(p):], true) {
+			return true
+		}
+	}
+	for _, p := range staffFillers {
+		if strings.HasPrefix(w, p) && madeOfStaffWords(w[len(p):], staff) {
+			return true
+		}
+	}
+	return false
+}
+
+// staffFold folds words for comparing with staff words: their skeleton, with l and i made
+// one too (an "adm1n" looks like admin there).
+func staffFold(words ...string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = strings.ReplaceAll(store.Skeleton(w), "l", "i")
+	}
+	return out
+}
+
+func skeletons(words ...string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = store.Skeleton(w)
+	}
+	return out
 }
 
 // UpdateBio sets the short text shown on a member's profile.

@@ -68,6 +68,9 @@ type User struct {
 	DeletedAt      *time.Time `bun:"deleted_at"`
 	// PseudonymChosenAt is nil until the member has picked a pseudonym after first sign-in.
 	PseudonymChosenAt *time.Time `bun:"pseudonym_chosen_at"`
+	// PseudonymSkeleton is what the pseudonym looks like (store.Skeleton), unique so that no
+	// name can pass for another; nil for a deleted account.
+	PseudonymSkeleton *string `bun:"pseudonym_skeleton"`
 }
 
 // IsExpert reports whether the user carries the expert badge.

@@ -69,6 +69,16 @@ func CanSeeAnonymousAuthor(v *model.User) bool { return IsModerator(v) }
 // IsPending reports whether v signed in but awaits approval.
 func IsPending(v *model.User) bool { return Active(v) && v.Role == model.RolePending }
 
+// CanJoinWithInvite reports whether an invite makes v a member: only a person who was never
+// one, an active account awaiting approval that nobody ever approved. Someone demoted to
+// pending, declined, suspended or deleted waits for the moderators' decision instead, so an
+// old invite link cannot undo it; a member needs no invite.
+func CanJoinWithInvite(v *model.User) bool { return IsPending(v) && v.ApprovedAt == nil }
+
+// CanTakeStaffName reports whether v may choose a pseudonym that sounds like the forum's
+// staff ("Kinship_Team", "moderator1"): moderators and admins, who are staff.
+func CanTakeStaffName(v *model.User) bool { return IsModerator(v) }
+
 // CanApproveMembers reports whether v may approve or decline people awaiting approval.
 func CanApproveMembers(v *model.User) bool { return IsModerator(v) }
 

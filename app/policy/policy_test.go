@@ -3,6 +3,7 @@ package policy_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"forum/app/model"
 	"forum/app/policy"
@@ -65,6 +66,7 @@ func TestMatrix(t *testing.T) {
 		}, row{}},
 		{"make an expert", func(v *model.User) bool { return policy.CanSetRole(v, people["member"], model.RoleExpert) },
 			row{"admin": true}},
+		{"join with an invite", policy.CanJoinWithInvite, row{"pending": true}},
 	}
 	for _, tc := range cases {
 		for name, v := range people {
@@ -72,6 +74,12 @@ func TestMatrix(t *testing.T) {
 				t.Errorf("%s may %s = %v, want %v", name, tc.action, got, tc.want[name])
 			}
 		}
+	}
+	// An invite does not bring back someone who was a member before.
+	approved := time.Now()
+	demoted := &model.User{ID: 8, Role: model.RolePending, Status: model.StatusActive, ApprovedAt: &approved}
+	if policy.CanJoinWithInvite(demoted) {
+		t.Error("a demoted member may join again with an invite")
 	}
 	// Nobody suspends or re-roles themselves.
 	if policy.CanSuspend(people["admin"], people["admin"]) || policy.CanSetRole(people["admin"], people["admin"], model.RoleMember) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -108,9 +109,15 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*model.User, err
 	return u, nil
 }
 
-// UpdateUser writes the named columns of u.
+// UpdateUser writes the named columns of u. A new pseudonym is written with the columns
+// derived from it; one taken, or looking like one taken, yields model.ErrConflict.
 func (s *Store) UpdateUser(ctx context.Context, db bun.IDB, u *model.User, columns ...string) error {
-	u.PseudonymLower = lower(u.Pseudonym)
+	u.PseudonymLower, u.PseudonymSkeleton = lower(u.Pseudonym), skeletonOf(u)
+	if slices.Contains(columns, "pseudonym") {
+		columns = slices.Concat(slices.DeleteFunc(slices.Clone(columns), func(c string) bool {
+			return c == "pseudonym_lower" || c == "pseudonym_skeleton"
+		}), []string{"pseudonym_lower", "pseudonym_skeleton"})
+	}
 	if _, err := db.NewUpdate().Model(u).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update user %d: %w", u.ID, mapError(err))
 	}

@@ -131,6 +131,10 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	for _, mig := range group.Migrations {
 		names = append(names, mig.Name+"_"+mig.Comment)
 	}
+	// Columns derived in Go are filled here, still under the lock on PostgreSQL.
+	if _, err := s.fillPseudonymSkeletons(ctx); err != nil {
+		return names, err
+	}
 	return names, nil
 }
 

@@ -36,9 +36,10 @@ func (s *Store) UserByDemoKey(ctx context.Context, db bun.IDB, key string) (*mod
 	return u, nil
 }
 
-// InsertUser writes a new user; a taken pseudonym yields model.ErrConflict.
+// InsertUser writes a new user; a pseudonym taken, or looking like one taken, yields
+// model.ErrConflict.
 func (s *Store) InsertUser(ctx context.Context, db bun.IDB, u *model.User) error {
-	u.PseudonymLower = lower(u.Pseudonym)
+	u.PseudonymLower, u.PseudonymSkeleton = lower(u.Pseudonym), skeletonOf(u)
 	if _, err := db.NewInsert().Model(u).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert user: %w", mapError(err))
 	}

@@ -196,6 +196,10 @@ func (s *Server) accountDelete(c echo.Context) error {
 		return err
 	}
 	s.clearCookie(c, auth.CookieName, "/")
+	// The page that says goodbye is a visitor's page, with the fresh visitor's token.
+	c.Set("viewer", nil)
+	c.Set("session", nil)
+	c.Set("csrf", s.visitorCSRF(s.rotatePreSession(c)))
 	return s.render(c, http.StatusOK, "signin_failed", "", signInFailed{"Your account is deleted",
 		"Your sign-in, e-mail address, name and profile are gone. Thank you for having been part of this community."})
 }

@@ -30,7 +30,8 @@ func TestPseudonymRules(t *testing.T) {
 			{"ab", "3 to 30"},
 			{"has space", "3 to 30"},
 			{"MAPLE_MOM", "taken"},
-			{"Moderator", "reserved"},
+			{"Moderator", "kept for staff"},
+			{"Anonymous", "reserved"},
 			{"member-123", "reserved"},
 			{strings.Repeat("x", 31), "3 to 30"},
 		}
@@ -139,11 +140,15 @@ func TestInviteMakesAMemberAtOnce(t *testing.T) {
 		}
 
 		c := browserClient(t)
-		resp, _ := fetch(t, c, http.MethodGet, o.base+"/join/"+code, nil)
+		resp, page := fetch(t, c, http.MethodGet, o.base+"/join/"+code, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `action="/join/`+code+`"`) {
+			t.Fatalf("invite page = %d, without its form", resp.StatusCode)
+		}
+		resp, _ = fetch(t, c, http.MethodPost, o.base+"/join/"+code, url.Values{"_csrf": {csrfOf(t, page)}})
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
 			t.Fatalf("join = %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		_, page := fetch(t, c, http.MethodGet, o.base+"/login", nil)
+		_, page = fetch(t, c, http.MethodGet, o.base+"/login", nil)
 		mustContain(t, page, "Your invite is ready")
 		fetch(t, c, http.MethodGet, o.beginSignIn(t, c, "sister", "sister@example.org"), nil)
 		id, err := st.IdentityByIssuerSubject(context.Background(), st.DB, o.oidc.Issuer(), "sister")
@@ -161,12 +166,14 @@ func TestInviteMakesAMemberAtOnce(t *testing.T) {
 		if resp, _ := fetch(t, browserClient(t), http.MethodGet, o.base+"/join/not-a-code", nil); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("unknown invite = %d", resp.StatusCode)
 		}
-		// A pending member who is already signed in opens an invite: a member at once.
+		// A pending member who is already signed in accepts an invite: a member at once.
 		rec = a.post("/admin/invites", url.Values{"max_uses": {"3"}, "days": {"1"}})
 		code2 := regexp.MustCompile(`/join/([A-Za-z0-9_-]+)`).FindStringSubmatch(rec.Body.String())[1]
 		waiting := o.addUser("still_waiting", model.RolePending, model.StatusActive)
-		if rec := o.as(waiting).get("/join/" + code2); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
-			t.Fatalf("signed-in pending opens an invite = %d to %q", rec.Code, rec.Header().Get("Location"))
+		w := o.as(waiting)
+		w.get("/join/" + code2)
+		if rec := w.post("/join/"+code2, nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
+			t.Fatalf("signed-in pending accepts an invite = %d to %q", rec.Code, rec.Header().Get("Location"))
 		}
 		if u, _ := st.UserByID(context.Background(), waiting.ID); u.Role != model.RoleMember {
 			t.Fatalf("role after the invite = %s", u.Role)
@@ -195,8 +202,14 @@ func TestExportAndDeleteAccount(t *testing.T) {
 		if rec := c.post("/account/delete", url.Values{"posts": {"keep"}}); rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("delete without confirmation = %d", rec.Code)
 		}
-		if rec := c.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}}); rec.Code != http.StatusOK {
+		rec = c.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}})
+		if rec.Code != http.StatusOK {
 			t.Fatalf("delete = %d", rec.Code)
+		}
+		// The goodbye page is a visitor's, and its token serves the visitor the browser became.
+		mustNotContain(t, rec.Body.String(), "Sign out")
+		if rec := c.post("/logout", nil); rec.Code != http.StatusSeeOther {
+			t.Fatalf("a form on the goodbye page = %d", rec.Code)
 		}
 		if rec := c.get("/account"); rec.Code != http.StatusUnauthorized {
 			t.Fatalf("deleted account still signed in: %d", rec.Code)

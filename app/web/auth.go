@@ -107,7 +107,7 @@ func (s *Server) signInAs(c echo.Context, user *model.User, next string) error {
 			"A moderator has suspended this account. If you think this is a mistake, write to the moderators."})
 	case model.StatusDeclined:
 		return s.render(c, http.StatusForbidden, "signin_failed", "", signInFailed{"Your request to join was not approved",
-			"The moderators did not approve this account. If you have an invite link from a member of staff, open it and sign in again."})
+			"The moderators did not approve this account, and an invite link does not change their decision. If you think this is a mistake, ask the person who invited you to speak with the moderators."})
 	case model.StatusDeleted:
 		return s.render(c, http.StatusForbidden, "signin_failed", "", signInFailed{"This account was deleted", "Sign in with another account to join again."})
 	}
@@ -120,6 +120,8 @@ func (s *Server) signInAs(c echo.Context, user *model.User, next string) error {
 		return err
 	}
 	s.setSessionCookie(c, token)
+	// A pre-session value planted in this browser before the sign-in is worthless after it.
+	s.rotatePreSession(c)
 	s.log.Info("signed in", "id", requestID(c), "user", user.ID, "role", user.Role)
 	if user.PseudonymChosenAt == nil {
 		return s.redirect(c, "/welcome/name")
@@ -207,35 +209,85 @@ func (s *Server) logout(c echo.Context) error {
 		}
 	}
 	s.clearCookie(c, auth.CookieName, "/")
+	// The visitor this browser becomes starts with a fresh pre-session value.
+	s.rotatePreSession(c)
 	return s.redirect(c, "/")
 }
 
-// join keeps an invite code in a cookie until the person has signed in.
+type joinData struct {
+	Code    string
+	Visitor bool // the form leads to the sign-in, where the invite is used
+	// Title and Message, when set, say calmly why the invite changes nothing for the
+	// signed-in person; the page then shows no form.
+	Title, Message string
+}
+
+// joinPage shows what an invite link offers, with a form to accept it; opening the link
+// changes nothing, so neither a link preview nor a reopened old link can.
+func (s *Server) joinPage(c echo.Context) error {
+	code := c.Param("code")
+	if err := s.forum.CheckInvite(c.Request().Context(), code); err != nil {
+		return s.inviteFailed(c, err)
+	}
+	d := joinData{Code: code}
+	switch v := viewer(c); {
+	case v == nil:
+		d.Visitor = true
+	case !policy.CanJoinWithInvite(v):
+		d.Title, d.Message = inviteNotApplicable(v)
+	}
+	return s.render(c, http.StatusOK, "join", "", d)
+}
+
+// join accepts an invite. A visitor's code is kept in a cookie until they have signed in;
+// a signed-in person who was never a member becomes one at once; for anyone else the
+// invite changes nothing and the page says why.
 func (s *Server) join(c echo.Context) error {
 	code := c.Param("code")
-	var err error
-	if v := viewer(c); v != nil {
-		// Already signed in: a pending account becomes a member at once.
-		err = s.forum.RedeemInvite(c.Request().Context(), v, code)
-	} else {
-		err = s.forum.CheckInvite(c.Request().Context(), code)
+	ctx := c.Request().Context()
+	v := viewer(c)
+	if v == nil {
+		if err := s.forum.CheckInvite(ctx, code); err != nil {
+			return s.inviteFailed(c, err)
+		}
+		c.SetCookie(&http.Cookie{Name: inviteCookie, Value: code, Path: "/", MaxAge: 3600, HttpOnly: true,
+			Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+		return s.redirect(c, "/login")
 	}
-	switch {
-	case errors.Is(err, forum.ErrInviteInvalid):
+	err := s.forum.RedeemInvite(ctx, v, code)
+	if errors.Is(err, forum.ErrInviteNotApplicable) {
+		d := joinData{Code: code}
+		d.Title, d.Message = inviteNotApplicable(v)
+		return s.render(c, http.StatusConflict, "join", "", d)
+	}
+	if err != nil {
+		return s.inviteFailed(c, err)
+	}
+	s.log.Info("joined with an invite", "id", requestID(c), "user", v.ID)
+	return s.redirect(c, "/")
+}
+
+// inviteFailed answers an invite that cannot be used, or passes on another error.
+func (s *Server) inviteFailed(c echo.Context, err error) error {
+	if errors.Is(err, forum.ErrInviteInvalid) {
 		return s.render(c, http.StatusNotFound, "signin_failed", "", signInFailed{"This invite link is no longer valid",
 			"It may have expired or been used up. Ask the person who sent it for a new one, or sign in and wait for a moderator's approval."})
-	case err != nil:
-		return err
-	case viewer(c) != nil:
-		return s.redirect(c, "/")
 	}
-	c.SetCookie(&http.Cookie{Name: inviteCookie, Value: code, Path: "/", MaxAge: 3600, HttpOnly: true,
-		Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
-	return s.redirect(c, "/login")
+	return err
+}
+
+// inviteNotApplicable says why an invite does not change v's account.
+func inviteNotApplicable(v *model.User) (title, message string) {
+	if policy.IsMember(v) {
+		return "You are already a member", "This invite is for people joining for the first time. Your account is already part of the community, so nothing was changed."
+	}
+	return "This invite does not change your account", "An invite is for people joining for the first time, so it does not change an account that was a member before " +
+		"or that the moderators have already decided on. Nothing was changed; the moderators look at every account waiting for them."
 }
 
 type welcomeData struct {
-	Pseudonym string
+	Pseudonym         string
+	CanJoinWithInvite bool
 }
 
 // welcome tells a pending member what happens next.
@@ -247,7 +299,7 @@ func (s *Server) welcome(c echo.Context) error {
 	if !policy.IsPending(v) {
 		return s.redirect(c, "/")
 	}
-	return s.render(c, http.StatusOK, "welcome", "", welcomeData{Pseudonym: v.Pseudonym})
+	return s.render(c, http.StatusOK, "welcome", "", welcomeData{Pseudonym: v.Pseudonym, CanJoinWithInvite: policy.CanJoinWithInvite(v)})
 }
 
 type nameForm struct {

@@ -458,8 +458,8 @@ func TestRequestLogHoldsNoSecrets(t *testing.T) {
 		mark := len(e.logs())
 		visitor := e.as(nil)
 		for path, want := range map[string]int{
-			"/join/" + code:                        http.StatusSeeOther,
-			"/join/" + code + "?ref=" + token:      http.StatusSeeOther,
+			"/join/" + code:                        http.StatusOK,
+			"/join/" + code + "?ref=" + token:      http.StatusOK,
 			"/join/" + code + "/extra":             http.StatusNotFound,
 			"/" + code:                             http.StatusNotFound,
 			"/joining/" + code:                     http.StatusNotFound,

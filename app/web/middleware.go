@@ -52,8 +52,10 @@ func (s *Server) middleware() {
 	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(readForm)
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
-	e.Use(s.csrf)
+	e.Use(noCookieOnSharedResponses)
+	// The CSRF token is bound to the session, so the session is read first.
 	e.Use(s.loadViewer)
+	e.Use(s.csrf)
 	e.Use(s.needsPseudonym)
 }
 

@@ -62,7 +62,8 @@ func (s *Server) routes() {
 	e.GET("/auth/:provider", s.authBegin, signIn)             // anyone
 	e.GET("/auth/:provider/callback", s.authCallback, signIn) // anyone; the state is checked
 	e.POST("/logout", s.logout)                               // signed in
-	e.GET("/join/:code", s.join)                              // anyone with a valid invite
+	e.GET("/join/:code", s.joinPage)                          // anyone: what the invite offers, changes nothing
+	e.POST("/join/:code", s.join)                             // anyone; policy.CanJoinWithInvite
 	e.GET("/dev/login", s.devLoginPage)                       // --dev only
 	e.POST("/dev/login", s.devLogin, signIn)                  // --dev only
 	e.GET("/welcome", s.welcome)                              // pending

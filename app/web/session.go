@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"forum/app/auth"
+	"forum/app/model"
 )
 
 // Cookie names other than the session's.
@@ -60,27 +61,32 @@ func (s *Server) clearCookie(c echo.Context, name, path string) {
 		Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
 }
 
-// csrf protects every state-changing request with a signed double-submit token: the
-// browser holds a random value in an HttpOnly cookie, and forms (field _csrf) and htmx
-// (header X-CSRF-Token) send its HMAC under the session secret, which a site that
-// plants a cookie cannot compute. Requests that a browser marks cross-site are refused too.
+// csrf protects every state-changing request with a token bound to who is asking. Forms
+// send it as the field _csrf, htmx as the header X-CSRF-Token.
+//
+// A signed-in request's token is an HMAC, under the session secret, of the hash of its
+// session token, which only this browser and the database know: a token minted for another
+// session, or for a cookie value someone planted in this browser, never passes for it.
+// A visitor's token is an HMAC of a random pre-session value that the server minted, signed
+// and keeps in an HttpOnly cookie; a value the server did not sign is replaced, never
+// answered with a token. Signing in and out mint a fresh pre-session value (rotatePreSession),
+// so whatever value was in the browser before is worthless after. Requests a browser marks
+// cross-site are refused too. It runs after loadViewer, which finds the session.
 func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if sessionless(c) {
 			return next(c)
 		}
-		raw := ""
-		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 64 {
-			raw = ck.Value
+		var want string
+		if sess := currentSession(c); sess != nil {
+			want = s.sessionCSRF(sess)
+		} else {
+			nonce, ok := s.preSession(c)
+			if !ok {
+				nonce = s.rotatePreSession(c)
+			}
+			want = s.visitorCSRF(nonce)
 		}
-		if raw == "" {
-			b := make([]byte, 32)
-			_, _ = rand.Read(b)
-			raw = base64.RawURLEncoding.EncodeToString(b)
-			c.SetCookie(&http.Cookie{Name: csrfCookie, Value: raw, Path: "/", HttpOnly: true,
-				Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
-		}
-		want := s.csrfToken(raw)
 		c.Set("csrf", want)
 		switch c.Request().Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -100,10 +106,89 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) csrfToken(raw string) string {
+// mac returns the HMAC under the session secret of a purpose and a value, so that a value
+// signed for one purpose (a pre-session cookie) never serves for another (a token).
+func (s *Server) mac(purpose string, value []byte) []byte {
 	m := hmac.New(sha256.New, s.cfg.SessionSecret)
-	m.Write([]byte("csrf:" + raw))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write(value)
+	return m.Sum(nil)
+}
+
+// sessionCSRF is the CSRF token of a signed-in session.
+func (s *Server) sessionCSRF(sess *model.Session) string {
+	return base64.RawURLEncoding.EncodeToString(s.mac("csrf-session", sess.TokenHash))
+}
+
+// visitorCSRF is the CSRF token of a visitor holding the pre-session value nonce.
+func (s *Server) visitorCSRF(nonce string) string {
+	return base64.RawURLEncoding.EncodeToString(s.mac("csrf-visitor", []byte(nonce)))
+}
+
+// preSession returns the pre-session value of the request's cookie, if the server signed it.
+func (s *Server) preSession(c echo.Context) (string, bool) {
+	ck, err := c.Cookie(csrfCookie)
+	if err != nil || len(ck.Value) > 100 {
+		return "", false
+	}
+	nonce, sig, ok := strings.Cut(ck.Value, ".")
+	if !ok || len(nonce) < 43 {
+		return "", false
+	}
+	want := base64.RawURLEncoding.EncodeToString(s.mac("pre-session", []byte(nonce))[:18])
+	if !hmac.Equal([]byte(sig), []byte(want)) {
+		return "", false
+	}
+	return nonce, true
+}
+
+// rotatePreSession gives the browser a fresh signed pre-session value, replacing any
+// other this response was about to set, and returns it.
+func (s *Server) rotatePreSession(c echo.Context) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	nonce := base64.RawURLEncoding.EncodeToString(b)
+	sig := base64.RawURLEncoding.EncodeToString(s.mac("pre-session", []byte(nonce))[:18])
+	h := c.Response().Header()
+	var kept []string
+	for _, v := range h.Values(echo.HeaderSetCookie) {
+		if !strings.HasPrefix(v, csrfCookie+"=") {
+			kept = append(kept, v)
+		}
+	}
+	h.Del(echo.HeaderSetCookie)
+	for _, v := range kept {
+		h.Add(echo.HeaderSetCookie, v)
+	}
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: nonce + "." + sig, Path: "/", HttpOnly: true,
+		Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	return nonce
+}
+
+// noCookieOnSharedResponses drops any cookie from a response marked publicly cacheable
+// (the feed, fingerprinted static files): a shared cache would hand one browser's cookie
+// to every reader of its copy.
+func noCookieOnSharedResponses(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		res := c.Response()
+		res.Before(func() {
+			if cacheableByAll(res.Header().Get(echo.HeaderCacheControl)) {
+				res.Header().Del(echo.HeaderSetCookie)
+			}
+		})
+		return next(c)
+	}
+}
+
+// cacheableByAll reports whether a Cache-Control value lets shared caches keep the response.
+func cacheableByAll(cc string) bool {
+	for _, d := range strings.Split(cc, ",") {
+		if strings.EqualFold(strings.TrimSpace(d), "public") {
+			return true
+		}
+	}
+	return false
 }
 
 // needsPseudonym sends a signed-in person who has not chosen a pseudonym yet to the page
@@ -133,11 +218,12 @@ func (s *Server) redirect(c echo.Context, to string) error {
 	return c.Redirect(http.StatusSeeOther, to)
 }
 
-// sessionless reports whether a request is for a static file or a probe: they neither read
-// the session nor need a CSRF cookie, so they cost no database query.
+// sessionless reports whether a request is for a static file, a probe or the public feed:
+// they are the same for everyone, neither read the session nor need a CSRF cookie, so
+// they cost no database query and set no cookie.
 func sessionless(c echo.Context) bool {
 	switch c.Path() {
-	case "/static/*", "/healthz", "/readyz", "/metrics":
+	case "/static/*", "/healthz", "/readyz", "/metrics", "/archive.atom":
 		return true
 	}
 	return false
