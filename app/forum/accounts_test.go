@@ -24,7 +24,7 @@ func TestInviteMakesMembersOnlyOfNewcomers(t *testing.T) {
 		svc := forum.New(st, markdown.New())
 		signIn := func(subject, code string) *model.User {
 			t.Helper()
-			u, err := svc.SignIn(ctx, forum.ExternalAccount{Provider: "dev", Subject: subject}, code)
+			u, err := svc.SignIn(ctx, forum.ExternalAccount{Provider: "dev", Issuer: "dev", Subject: subject}, code)
 			if err != nil {
 				t.Fatalf("sign in %s: %v", subject, err)
 			}
