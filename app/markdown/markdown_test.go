@@ -608,6 +608,10 @@ func FuzzRender(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	// Past the bounds of limits.go, where markers become text.
+	for _, p := range pathological {
+		f.Add(p.head + strings.Repeat(p.unit, 120))
+	}
 	r := markdown.New()
 	f.Fuzz(func(t *testing.T, in string) {
 		html, err := r.Render(in)
