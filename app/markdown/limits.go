@@ -187,9 +187,6 @@ func (t tableLimit) Transform(node *ast.Paragraph, reader text.Reader, pc parser
 		return
 	}
 	parent, prev := node.Parent(), node.PreviousSibling()
-	if parent == nil {
-		return // goldmark transforms only paragraphs in a document
-	}
 	// goldmark puts the table after the paragraph, and drops the paragraph if the table
 	// took all of its lines.
 	t.ParagraphTransformer.Transform(node, reader, pc)
