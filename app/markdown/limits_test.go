@@ -70,22 +70,22 @@ var pathological = []struct{ name, head, unit string }{
 
 // fill returns head followed by unit repeated, up to n characters.
 func fill(head, unit string, n int) string {
+	count := 0
+	for i := range head {
+		if count == n {
+			return head[:i]
+		}
+		count++
+	}
 	var b strings.Builder
 	b.WriteString(head)
-	count := utf8.RuneCountInString(head)
-	if unit != "" {
-		u := utf8.RuneCountInString(unit)
+	if u := utf8.RuneCountInString(unit); u > 0 {
 		for count+u <= n {
 			b.WriteString(unit)
 			count += u
 		}
 	}
-	s := b.String()
-	for utf8.RuneCountInString(s) > n {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	return s
+	return b.String()
 }
 
 var nestingTag = regexp.MustCompile(`<(/?)(blockquote|ul|ol)\b`)
