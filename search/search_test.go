@@ -33,14 +33,16 @@ func newBoard(t *testing.T, st *store.Store) *board {
 	b := &board{st: st, svc: forum.New(st, markdown.New())}
 	mk := func(name string, role model.Role) *model.User {
 		u := &model.User{Pseudonym: name, Role: role, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-		if err := st.InsertUser(ctx, st.DB, u); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 			t.Fatal(err)
 		}
 		return u
 	}
 	b.member, b.expert = mk("asker", model.RoleMember), mk("coach", model.RoleExpert)
 	for _, slug := range []string{"craft", "mat", "probation", "dbt"} {
-		if err := st.InsertTag(ctx, st.DB, &model.Tag{Name: slug, Slug: slug, CreatedAt: now, UpdatedAt: now}); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			return tx.InsertTag(ctx, &model.Tag{Name: slug, Slug: slug, CreatedAt: now, UpdatedAt: now})
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}

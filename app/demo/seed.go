@@ -47,7 +47,7 @@ func Seed(ctx context.Context, st *store.Store, svc *forum.Service, now time.Tim
 	clock := svc.Now
 	defer func() { svc.Now = clock }()
 	for _, t := range Threads {
-		if _, err := st.ThreadByDemoKey(ctx, st.DB, t.Key); err == nil {
+		if _, err := st.ThreadByDemoKey(ctx, t.Key); err == nil {
 			continue
 		} else if !errors.Is(err, model.ErrNotFound) {
 			return res, err
@@ -63,7 +63,7 @@ func Seed(ctx context.Context, st *store.Store, svc *forum.Service, now time.Tim
 }
 
 func ensurePersona(ctx context.Context, st *store.Store, p Persona, at time.Time) (*model.User, bool, error) {
-	u, err := st.UserByDemoKey(ctx, st.DB, p.Key)
+	u, err := st.UserByDemoKey(ctx, p.Key)
 	if err == nil {
 		return u, false, nil
 	}
@@ -78,20 +78,20 @@ func ensurePersona(ctx context.Context, st *store.Store, p Persona, at time.Time
 	if u.Role != model.RolePending {
 		u.ApprovedAt = &at
 	}
-	if err := st.InsertUser(ctx, st.DB, u); err != nil {
+	if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 		return nil, false, fmt.Errorf("persona %q: %w", p.Key, err)
 	}
 	return u, true, nil
 }
 
 func ensureTag(ctx context.Context, st *store.Store, t Tag, at time.Time) (bool, error) {
-	if _, err := st.TagBySlug(ctx, st.DB, t.Slug); err == nil {
+	if _, err := st.TagBySlug(ctx, t.Slug); err == nil {
 		return false, nil
 	} else if !errors.Is(err, model.ErrNotFound) {
 		return false, err
 	}
 	tag := &model.Tag{Name: t.Name, Slug: t.Slug, Description: t.Description, CreatedAt: at, UpdatedAt: at}
-	return true, st.InsertTag(ctx, st.DB, tag)
+	return true, st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertTag(ctx, tag) })
 }
 
 // seedThread writes one thread through the forum's own operations, so the demo board
@@ -137,7 +137,7 @@ func seedThread(ctx context.Context, st *store.Store, svc *forum.Service, users 
 	}
 	key := t.Key
 	th.DemoKey, th.Pinned, th.Locked = &key, t.Pinned, t.Locked
-	if err := st.UpdateThread(ctx, st.DB, th, "demo_key", "pinned", "locked"); err != nil {
+	if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateThread(ctx, th, "demo_key", "pinned", "locked") }); err != nil {
 		return 0, err
 	}
 	return len(t.Replies), nil

@@ -172,7 +172,7 @@ func TestLookAlikePseudonymsAreRefused(t *testing.T) {
 		now := time.Now().UTC()
 		mk := func(name string) *model.User {
 			u := &model.User{Pseudonym: name, Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-			if err := st.InsertUser(ctx, st.DB, u); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 				t.Fatal(err)
 			}
 			return u

@@ -91,7 +91,7 @@ func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error
 	for _, x := range sessions {
 		e.Sessions = append(e.Sessions, ExportSession{x.CreatedAt, x.LastSeenAt, x.UserAgent, x.IP})
 	}
-	threads, err := s.store.ThreadsByAuthor(ctx, s.store.DB, u.ID)
+	threads, err := s.store.ThreadsByAuthor(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}

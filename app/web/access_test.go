@@ -74,7 +74,7 @@ func (e *env) addUser(name string, role model.Role, status string) *model.User {
 	if role == model.RoleExpert {
 		u.Credential = "Licensed addiction counselor"
 	}
-	if err := e.st.InsertUser(context.Background(), e.st.DB, u); err != nil {
+	if err := e.st.Tx(context.Background(), func(tx *store.Tx) error { return tx.InsertUser(context.Background(), u) }); err != nil {
 		e.t.Fatal(err)
 	}
 	return u

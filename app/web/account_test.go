@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/uptrace/bun/driver/sqliteshim"
 
 	"forum/app/auth"
 	"forum/app/config"
@@ -151,7 +149,7 @@ func TestInviteMakesAMemberAtOnce(t *testing.T) {
 		_, page = fetch(t, c, http.MethodGet, o.base+"/login", nil)
 		mustContain(t, page, "Your invite is ready")
 		fetch(t, c, http.MethodGet, o.beginSignIn(t, c, "sister", "sister@example.org"), nil)
-		id, err := st.IdentityByIssuerSubject(context.Background(), st.DB, o.oidc.Issuer(), "sister")
+		id, err := st.IdentityByIssuerSubject(context.Background(), o.oidc.Issuer(), "sister")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,23 +276,7 @@ func TestDeleteAccountWhileTheJournalIsBusy(t *testing.T) {
 	c := e.as(e.parent)
 	c.get("/account")
 
-	reader, err := sql.Open(sqliteshim.ShimName, config.SQLiteDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
-	conn, err := reader.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var n int
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM posts").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	release := storetest.HoldReader(t, st)
 
 	rec := c.post("/account/delete", url.Values{"posts": {"remove"}, "confirm": {"delete"}})
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Your account is deleted") {
@@ -304,9 +286,7 @@ func TestDeleteAccountWhileTheJournalIsBusy(t *testing.T) {
 		t.Fatalf("account is %s", u.Status)
 	}
 	mustContain(t, e.logs(), "write-ahead log not emptied yet")
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if err := st.Checkpoint(ctx); err != nil {
 		t.Fatalf("checkpoint once the reader is gone: %v", err)
 	}

@@ -365,7 +365,7 @@ func (s *Server) devLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	next := localPath(c.FormValue("next"))
 	if key := c.FormValue("persona"); key != "" {
-		u, err := s.store.UserByDemoKey(ctx, s.store.DB, key)
+		u, err := s.store.UserByDemoKey(ctx, key)
 		if err != nil {
 			return err
 		}

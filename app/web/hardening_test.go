@@ -254,7 +254,7 @@ func TestNULBytesAreTheClientsError(t *testing.T) {
 			t.Fatalf("tag edit with a NUL byte = %d, want 422", rec.Code)
 		}
 		mustContain(t, rec.Body.String(), "Community reinforcement.", "invisible characters")
-		if tag, err := e.st.TagBySlug(ctx, e.st.DB, "craft"); err != nil || strings.Contains(tag.Description, "Community") {
+		if tag, err := e.st.TagBySlug(ctx, "craft"); err != nil || strings.Contains(tag.Description, "Community") {
 			t.Fatalf("tag changed: %+v %v", tag, err)
 		}
 		noErrorLogged(t, e.since(mark))

@@ -567,7 +567,7 @@ func (s *Server) viewablePost(c echo.Context) (*model.Post, *model.Thread, error
 	if !policy.IsMember(v) {
 		return nil, nil, model.ErrForbidden // visitors get the sign-in page
 	}
-	p, t, err := s.store.PostWithThread(c.Request().Context(), s.store.DB, id)
+	p, t, err := s.store.PostWithThread(c.Request().Context(), id)
 	if err != nil {
 		return nil, nil, err
 	}
