@@ -10,3 +10,6 @@ var (
 	IsBusy   = isBusy
 	IsUnique = isUnique
 )
+
+// TxDB returns the handle of a transaction, for tests that make it fail as a busy database would.
+func TxDB(tx *Tx) bun.IDB { return tx.db }

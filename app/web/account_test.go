@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"forum/app/auth"
 	"forum/app/config"
 	"forum/app/forum"
