@@ -128,6 +128,28 @@ func (s *Store) PostsByThread(ctx context.Context, threadID int64) ([]*model.Pos
 	return posts, nil
 }
 
+// PostsByThreads returns the posts of many threads at once, by thread, each thread's in
+// the order they were written, without their authors (for the search index, which keeps
+// no names). Deleted and hidden posts are returned too.
+func (s *Store) PostsByThreads(ctx context.Context, threadIDs []int64) (map[int64][]*model.Post, error) {
+	out := make(map[int64][]*model.Post, len(threadIDs))
+	if len(threadIDs) == 0 {
+		return out, nil
+	}
+	var posts []*model.Post
+	err := s.DB.NewSelect().Model(&posts).
+		Where("post.thread_id IN (?)", bun.List(threadIDs)).
+		OrderExpr("post.thread_id, post.created_at, post.id").
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("posts of %d threads: %w", len(threadIDs), err)
+	}
+	for _, p := range posts {
+		out[p.ThreadID] = append(out[p.ThreadID], p)
+	}
+	return out, nil
+}
+
 // CountThreads counts threads that are not hidden.
 func (s *Store) CountThreads(ctx context.Context) (int, error) {
 	n, err := s.DB.NewSelect().Model((*model.Thread)(nil)).Where("hidden = ?", false).Count(ctx)
