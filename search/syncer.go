@@ -178,17 +178,18 @@ func (s *Syncer) apply(ctx context.Context, last int64, changes []model.Change) 
 		clear(queued)
 		return nil
 	}
-	add := func(id int64) error {
-		if queued[id] {
-			return nil
+	queue := func(id int64) {
+		if !queued[id] {
+			queued[id] = true
+			ids = append(ids, id)
 		}
-		if len(ids) == chunkSize {
-			if err := flush(); err != nil {
-				return err
-			}
+	}
+	// A topic's threads are many: its chunks are indexed as they fill, under the
+	// position of the change before it.
+	queueAndFlush := func(id int64) error {
+		if queue(id); len(ids) >= chunkSize {
+			return flush()
 		}
-		queued[id] = true
-		ids = append(ids, id)
 		return nil
 	}
 	var err error
@@ -199,20 +200,25 @@ func (s *Syncer) apply(ctx context.Context, last int64, changes []model.Change) 
 		switch {
 		case c.Entity == "tag":
 			// A renamed topic changes every thread it has: they are read a page at a time.
-			err = s.eachThreadWithTag(ctx, c.EntityID, add)
+			err = s.eachThreadWithTag(ctx, c.EntityID, queueAndFlush)
 		case c.ThreadID != 0:
-			err = add(c.ThreadID)
+			queue(c.ThreadID)
 		}
 		if err != nil {
 			break
 		}
 		through = c.ID
 		n++
+		if len(ids) >= chunkSize {
+			if err = flush(); err != nil {
+				break
+			}
+		}
 	}
-	ferr := flush()
 	if err == nil || ctx.Err() != nil {
-		// A read cut short by the stop is no failure: what was read is now applied.
-		err = ferr
+		// What is queued is indexed, also after a stop; a read the stop cut short is no
+		// failure.
+		err = flush()
 	}
 	return n, applied, err
 }
