@@ -37,9 +37,15 @@ func Rebuild(ctx context.Context, st *store.Store, ix *Index, progress io.Writer
 	}
 	// The database is read one batch ahead while the index takes the batch before.
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	batches := make(chan rebuildBatch, 1)
 	go readBatches(ctx, st, batches)
+	// However Rebuild returns, the reader is stopped and waited for: it closes batches as
+	// it returns, and nothing reads the database after Rebuild.
+	defer func() {
+		cancel()
+		for range batches {
+		}
+	}()
 	var sum Summary
 	for b := range batches {
 		if b.err != nil {
