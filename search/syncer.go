@@ -66,7 +66,10 @@ func NewSyncer(st *store.Store, ix *Index, log *slog.Logger) *Syncer {
 // close the index and the database.
 func (s *Syncer) Run(ctx context.Context) {
 	if s.index.Replaced() {
-		s.rebuild(ctx, "search index built by an earlier version or left unfinished: rebuilding it from the database")
+		err := s.rebuild(ctx, "search index built by an earlier version or left unfinished: rebuilding it from the database")
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("search index rebuild", "err", err)
+		}
 	}
 	for ctx.Err() == nil {
 		n, err := s.SyncOnce(ctx)
@@ -91,8 +94,7 @@ func (s *Syncer) rebuild(ctx context.Context, why string) error {
 	s.log.Info(why)
 	sum, err := Rebuild(ctx, s.store, s.index, nil)
 	if err != nil {
-		s.log.Error("search index rebuild", "err", err)
-		return err
+		return fmt.Errorf("rebuild: %w", err)
 	}
 	s.log.Info("search index rebuilt", "threads", sum.Threads, "posts", sum.Posts, "duration", sum.Duration.Round(time.Millisecond))
 	if last, err := s.index.LastApplied(); err == nil {
