@@ -29,7 +29,10 @@ type ThreadQuery struct {
 }
 
 // Threads returns threads ordered by last activity, newest first, with authors and tags.
-// Hidden threads are never listed.
+// Hidden threads are never listed. Each kind of list reads its page through an index
+// that selects and orders it (see the list_plan_indexes migration and
+// TestListQueriesUseIndexes): a topic's threads come in order from thread_tags, which
+// keeps a copy of each thread's activity, hidden flag and visibility.
 func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*model.Thread, error) {
 	if q.Limit <= 0 || q.Limit > 200 {
 		q.Limit = 30
@@ -39,16 +42,22 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*model.Thread, er
 		Relation("Author").
 		Relation("Tags", func(sq *bun.SelectQuery) *bun.SelectQuery { return sq.Order("tag.name") }).
 		Where("thread.hidden = ?", false).
-		OrderExpr("thread.last_activity_at DESC, thread.id DESC").
 		Limit(int64(q.Limit))
+	activity, id := bun.Ident("thread.last_activity_at"), bun.Ident("thread.id")
+	if q.TagID != 0 {
+		activity, id = bun.Ident("tt.last_activity_at"), bun.Ident("tt.thread_id")
+		sel.Join("JOIN thread_tags AS tt ON tt.thread_id = thread.id").
+			Where("tt.tag_id = ? AND tt.hidden = ?", q.TagID, false)
+		if q.PublicOnly {
+			sel.Where("tt.visibility = ?", model.VisibilityPublic)
+		}
+	}
+	sel.OrderExpr("? DESC, ? DESC", activity, id)
 	if q.PublicOnly {
 		sel.Where("thread.visibility = ?", model.VisibilityPublic)
 	}
 	if q.Pinned != nil {
 		sel.Where("thread.pinned = ?", *q.Pinned)
-	}
-	if q.TagID != 0 {
-		sel.Where("EXISTS (SELECT 1 FROM thread_tags tt WHERE tt.thread_id = thread.id AND tt.tag_id = ?)", q.TagID)
 	}
 	if len(q.States) > 0 {
 		sel.Where("thread.state IN (?)", bun.List(q.States))
@@ -60,8 +69,10 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*model.Thread, er
 		sel.Where("thread.author_id = ?", q.AuthorID)
 	}
 	if q.After != nil {
-		sel.Where("(thread.last_activity_at < ? OR (thread.last_activity_at = ? AND thread.id < ?))",
-			q.After.LastActivity, q.After.LastActivity, q.After.ID)
+		// The same as (activity, id) < (after), written so that both databases read it
+		// as a range of the index.
+		sel.Where("? <= ? AND (? < ? OR ? < ?)", activity, q.After.LastActivity,
+			activity, q.After.LastActivity, id, q.After.ID)
 	}
 	if err := sel.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list threads: %w", err)
@@ -115,6 +126,28 @@ func (s *Store) PostsByThread(ctx context.Context, threadID int64) ([]*model.Pos
 		return nil, fmt.Errorf("posts of thread %d: %w", threadID, err)
 	}
 	return posts, nil
+}
+
+// PostsByThreads returns the posts of many threads at once, by thread, each thread's in
+// the order they were written, without their authors (for the search index, which keeps
+// no names). Deleted and hidden posts are returned too.
+func (s *Store) PostsByThreads(ctx context.Context, threadIDs []int64) (map[int64][]*model.Post, error) {
+	out := make(map[int64][]*model.Post, len(threadIDs))
+	if len(threadIDs) == 0 {
+		return out, nil
+	}
+	var posts []*model.Post
+	err := s.DB.NewSelect().Model(&posts).
+		Where("post.thread_id IN (?)", bun.List(threadIDs)).
+		OrderExpr("post.thread_id, post.created_at, post.id").
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("posts of %d threads: %w", len(threadIDs), err)
+	}
+	for _, p := range posts {
+		out[p.ThreadID] = append(out[p.ThreadID], p)
+	}
+	return out, nil
 }
 
 // CountThreads counts threads that are not hidden.

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"forum/app/auth"
+	"forum/app/background"
 	"forum/app/config"
 	"forum/app/forum"
 	"forum/app/policy"
@@ -45,6 +46,9 @@ type Options struct {
 	// NoRateLimits turns the per-client rate limits off; only the load benchmark does,
 	// since all of its requests come from one address.
 	NoRateLimits bool
+	// Background owns the server's own background work (the change watcher), which Serve
+	// starts in it; nil: Serve runs that work itself and waits for it before it returns.
+	Background *background.Group
 }
 
 // Server serves the forum over HTTP.
@@ -64,6 +68,7 @@ type Server struct {
 	layouts      layoutCache
 
 	noRateLimits bool
+	background   *background.Group
 
 	echo     *echo.Echo
 	assets   *static.Assets
@@ -87,7 +92,7 @@ func New(o Options) (*Server, error) {
 		ShutdownTimeout: 30 * time.Second,
 		ReadTimeout:     60 * time.Second,
 		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
-		noRateLimits: o.NoRateLimits,
+		noRateLimits: o.NoRateLimits, background: o.Background,
 	}
 	if s.providers == nil {
 		s.providers = &auth.Providers{}
@@ -133,7 +138,9 @@ func (s *Server) Handler() http.Handler { return s.echo }
 func (s *Server) Echo() *echo.Echo { return s.echo }
 
 // Serve answers requests on ln until ctx is cancelled, then stops taking new connections
-// and lets in-flight requests finish (up to ShutdownTimeout) before returning.
+// and lets in-flight requests finish (up to ShutdownTimeout) before returning. The change
+// watcher runs in Options.Background, whose owner waits for it; without one, Serve waits
+// for it before it returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.echo,
@@ -145,9 +152,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go s.watchChanges(watchCtx)
+	bg := s.background
+	if bg == nil {
+		bg = background.New(ctx, s.log)
+		defer bg.Stop()
+	}
+	bg.Go("change watcher", s.watchChanges)
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
 
 	select {
