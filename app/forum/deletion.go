@@ -136,7 +136,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 }
 
 // removedTitle replaces the title of a thread its author removed.
-func removedTitle(kind string) string {
+func removedTitle(kind model.Kind) string {
 	switch kind {
 	case model.KindDiscussion:
 		return "A discussion removed by its author"

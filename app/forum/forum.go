@@ -45,7 +45,7 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microseco
 
 // AskInput is a new thread as submitted.
 type AskInput struct {
-	Kind        string // model.KindQuestion by default
+	Kind        model.Kind // model.KindQuestion by default
 	Title       string
 	Body        string
 	ContentNote string

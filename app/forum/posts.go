@@ -208,7 +208,7 @@ func DraftKeyAsk() string { return draftAsk }
 // a restored draft posts as the member meant (anonymously, with its content note, with or
 // without consent to the archive), not only with the same words.
 type DraftInput struct {
-	Kind           string // ask form: question, discussion or article
+	Kind           model.Kind // ask form: question, discussion or article
 	Title          string
 	Body           string
 	ContentNote    string
@@ -225,7 +225,7 @@ func (s *Service) SaveDraft(ctx context.Context, u *model.User, key string, in D
 	if len(in.Title) > 4*MaxTitle || len(in.Body) > 4*MaxBody || len(in.ContentNote) > 4*MaxContentNote || len(in.Kind) > 20 {
 		return model.Invalid("body", "This draft is too long to keep.")
 	}
-	return s.store.SaveDraft(ctx, &store.Draft{UserID: u.ID, Key: key, Kind: in.Kind, Title: in.Title, Body: in.Body,
+	return s.store.SaveDraft(ctx, &store.Draft{UserID: u.ID, Key: key, Kind: string(in.Kind), Title: in.Title, Body: in.Body,
 		ContentNote: in.ContentNote, Tags: strings.Join(dedupe(in.Tags), ","), Anonymous: in.Anonymous,
 		PublishConsent: in.PublishConsent, UpdatedAt: s.now()})
 }

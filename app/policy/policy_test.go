@@ -9,7 +9,7 @@ import (
 	"forum/app/policy"
 )
 
-func user(id int64, role model.Role, status string) *model.User {
+func user(id int64, role model.Role, status model.Status) *model.User {
 	return &model.User{ID: id, Role: role, Status: status}
 }
 
@@ -184,7 +184,7 @@ func TestAudienceSharesOnlyWhatIsTheSame(t *testing.T) {
 	var viewers []*model.User
 	id := int64(100)
 	for _, role := range model.Roles {
-		for _, status := range []string{model.StatusActive, model.StatusSuspended, model.StatusDeclined, model.StatusDeleted} {
+		for _, status := range []model.Status{model.StatusActive, model.StatusSuspended, model.StatusDeclined, model.StatusDeleted} {
 			for i := 0; i < 2; i++ {
 				id++
 				viewers = append(viewers, &model.User{ID: id, Role: role, Status: status, Pseudonym: "v"})
@@ -194,7 +194,7 @@ func TestAudienceSharesOnlyWhatIsTheSame(t *testing.T) {
 	viewers = append(viewers, nil)
 	author := &model.User{ID: 1, Role: model.RoleExpert, Status: model.StatusActive, Pseudonym: "coach_dana", Credential: "c"}
 	var threads []*model.Thread
-	for _, vis := range []string{model.VisibilityMembers, model.VisibilityPublic} {
+	for _, vis := range []model.Visibility{model.VisibilityMembers, model.VisibilityPublic} {
 		for _, flags := range []int{0, 1, 2, 4} {
 			threads = append(threads, &model.Thread{ID: 9, AuthorID: 1, Kind: model.KindQuestion, Visibility: vis, State: model.StateAnswered,
 				PublishConsent: true, Hidden: flags&1 != 0, Locked: flags&2 != 0, Pinned: flags&4 != 0})

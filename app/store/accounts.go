@@ -128,7 +128,7 @@ func (s *Store) UpdateUser(ctx context.Context, db bun.IDB, u *model.User, colum
 // UserQuery selects users for the member lists.
 type UserQuery struct {
 	Role   model.Role
-	Status string
+	Status model.Status
 	Limit  int
 }
 

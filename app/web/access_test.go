@@ -66,7 +66,7 @@ func TestEveryStateChangeNeedsCSRF(t *testing.T) {
 }
 
 // addUser writes a user with a chosen pseudonym.
-func (e *env) addUser(name string, role model.Role, status string) *model.User {
+func (e *env) addUser(name string, role model.Role, status model.Status) *model.User {
 	e.t.Helper()
 	now := time.Now().UTC()
 	u := &model.User{Pseudonym: name, Email: name + "@example.invalid", Role: role, Status: status,

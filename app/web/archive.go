@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"forum/app/model"
 	"forum/app/policy"
 	"forum/app/store"
 )
@@ -95,6 +96,10 @@ type atomEntry struct {
 	Summary string   `xml:"summary"`
 }
 
+// feedStates say in the feed how far each question has come.
+var feedStates = map[model.State]string{model.StateAnswered: "Answered by an expert", model.StateResolved: "Resolved",
+	model.StateOpen: "Awaiting an answer"}
+
 // archiveFeed serves the latest published threads as Atom. Only public threads are read,
 // and no member is named.
 func (s *Server) archiveFeed(c echo.Context) error {
@@ -111,7 +116,7 @@ func (s *Server) archiveFeed(c echo.Context) error {
 	}
 	for _, t := range threads {
 		item := newThreadItem(nil, t)
-		state := map[string]string{"answered": "Answered by an expert", "resolved": "Resolved", "open": "Awaiting an answer"}[t.State]
+		state := feedStates[t.State]
 		f.Entries = append(f.Entries, atomEntry{Title: t.Title, ID: base + item.URL, Updated: t.LastActivityAt.UTC().Format(time.RFC3339),
 			Link: atomLink{Href: base + item.URL}, Summary: state + ". " + strconv.Itoa(t.ReplyCount) + " replies."})
 	}

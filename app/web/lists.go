@@ -89,7 +89,7 @@ func (s *Server) unanswered(c echo.Context) error {
 	if !policy.IsMember(v) {
 		return s.membersOnly(c, v)
 	}
-	p, err := s.listPage(c, store.ThreadQuery{States: []string{model.StateOpen}, Kinds: []string{model.KindQuestion}})
+	p, err := s.listPage(c, store.ThreadQuery{States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}})
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func (s *Server) home(c echo.Context) error {
 		}
 		d.Pinned = threadItems(v, p)
 		if policy.CanSeeUnansweredQueue(v) {
-			u, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, States: []string{model.StateOpen}, Kinds: []string{model.KindQuestion}})
+			u, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}})
 			if err != nil {
 				return err
 			}

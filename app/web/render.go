@@ -144,7 +144,7 @@ type layoutKey struct {
 	viewer     int64
 	pseudonym  string
 	role       model.Role
-	status     string
+	status     model.Status
 	nav        string
 	signedCSRF bool
 }

@@ -15,19 +15,25 @@ import (
 
 // askForm is the new-thread form with what the member typed and what was wrong.
 type askForm struct {
-	Kind, Title, Body, ContentNote string
-	Tags                           []string
-	Anonymous, PublishConsent      bool
-	Errors                         map[string]string
-	AllTags                        []*model.Tag
-	Restored                       bool
-	CanWriteArticle                bool
-	Names                          postingNames
-	CSRF                           string
+	Kind                      model.Kind
+	Title, Body, ContentNote  string
+	Tags                      []string
+	Anonymous, PublishConsent bool
+	Errors                    map[string]string
+	AllTags                   []*model.Tag
+	Restored                  bool
+	CanWriteArticle           bool
+	Names                     postingNames
+	CSRF                      string
 }
 
 // Posting says beside the submit button under which name the thread will appear.
 func (f askForm) Posting() postingAs { return f.Names.as(f.Anonymous) }
+
+// IsArticle, IsDiscussion and IsQuestion say which kind of thread the form starts.
+func (f askForm) IsArticle() bool    { return f.Kind == model.KindArticle }
+func (f askForm) IsDiscussion() bool { return f.Kind == model.KindDiscussion }
+func (f askForm) IsQuestion() bool   { return f.Kind == model.KindQuestion }
 
 // postingNames are the names members will see on what the viewer posts, by name and
 // anonymously (policy.PostingAs).
@@ -64,7 +70,7 @@ func (s *Server) ask(c echo.Context) error {
 	if !policy.CanAsk(v) {
 		return s.membersOnly(c, v)
 	}
-	f := askForm{Kind: c.QueryParam("kind")}
+	f := askForm{Kind: model.Kind(c.QueryParam("kind"))}
 	if f.Kind != model.KindArticle && f.Kind != model.KindDiscussion {
 		f.Kind = model.KindQuestion
 	}
@@ -77,12 +83,12 @@ func (s *Server) ask(c echo.Context) error {
 		// anonymously, with its content note and its answer about the archive.
 		f.Title, f.Body, f.ContentNote, f.Restored = draft.Title, draft.Body, draft.ContentNote, true
 		f.Anonymous, f.PublishConsent = draft.Anonymous, draft.PublishConsent
-		switch draft.Kind {
+		switch kind := model.Kind(draft.Kind); kind {
 		case model.KindQuestion, model.KindDiscussion:
-			f.Kind = draft.Kind
+			f.Kind = kind
 		case model.KindArticle:
 			if policy.CanWriteArticle(v) {
-				f.Kind = draft.Kind
+				f.Kind = kind
 			}
 		}
 		if draft.Tags != "" {
@@ -108,7 +114,7 @@ func askFormOf(c echo.Context) (askForm, error) {
 		return askForm{}, echo.NewHTTPError(http.StatusBadRequest, "unreadable form")
 	}
 	return askForm{
-		Kind: form.Get("kind"), Title: form.Get("title"), Body: form.Get("body"), ContentNote: form.Get("content_note"),
+		Kind: model.Kind(form.Get("kind")), Title: form.Get("title"), Body: form.Get("body"), ContentNote: form.Get("content_note"),
 		Tags: form["tags"], Anonymous: form.Get("anonymous") == "on", PublishConsent: form.Get("publish_consent") == "on",
 	}, nil
 }

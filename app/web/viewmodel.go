@@ -16,9 +16,9 @@ type threadItem struct {
 	ID           int64
 	URL          string
 	Title        string
-	Kind         string
+	Kind         model.Kind
 	KindLabel    string
-	State        string
+	State        model.State
 	Author       string
 	Replies      int
 	LastActivity time.Time
@@ -28,10 +28,22 @@ type threadItem struct {
 	Tags         []*model.Tag
 }
 
+// IsQuestion reports whether the thread is a question (the others are discussions and articles).
+func (t threadItem) IsQuestion() bool { return t.Kind == model.KindQuestion }
+
+// Answered reports whether an expert answered the question and nobody marked a reply helpful yet.
+func (t threadItem) Answered() bool { return t.State == model.StateAnswered }
+
+// Resolved reports whether the asker (or a moderator) marked a reply helpful.
+func (t threadItem) Resolved() bool { return t.State == model.StateResolved }
+
 func threadURL(t *model.Thread) string { return fmt.Sprintf("/t/%d/%s", t.ID, t.Slug) }
 
+// kindLabels name the kinds of thread on lists and pages.
+var kindLabels = map[model.Kind]string{model.KindQuestion: "Question", model.KindDiscussion: "Discussion", model.KindArticle: "Article"}
+
 func newThreadItem(v *model.User, t *model.Thread) threadItem {
-	label := map[string]string{model.KindQuestion: "Question", model.KindDiscussion: "Discussion", model.KindArticle: "Article"}[t.Kind]
+	label := kindLabels[t.Kind]
 	return threadItem{
 		ID: t.ID, URL: threadURL(t), Title: t.Title, Kind: t.Kind, KindLabel: label, State: t.State,
 		Author:  policy.ShowAuthor(v, t.Author, t.Anonymous).Name,
