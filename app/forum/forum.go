@@ -202,7 +202,7 @@ func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, 
 		if err != nil {
 			return err
 		}
-		if p.ThreadID != t.ID || p.Opening || p.DeletedAt != nil || p.HiddenAt != nil {
+		if !policy.CanMarkReplyHelpful(actor, t, p) {
 			return model.Invalid("post", "Only a reply in this thread can be marked helpful.")
 		}
 		t.HelpfulPostID = &p.ID

@@ -206,7 +206,10 @@ func (s *Server) accountDelete(c echo.Context) error {
 
 type profileData struct {
 	User *model.User
-	Own  bool
+	// Expert and Credential: the Expert badge and credential line, as policy.ShowAuthor says.
+	Expert     bool
+	Credential string
+	Own        bool
 }
 
 // profile shows a member's public face: pseudonym, role, credential, bio.
@@ -223,5 +226,7 @@ func (s *Server) profile(c echo.Context) error {
 		}
 		return model.ErrNotFound
 	}
-	return s.render(c, http.StatusOK, "profile", "", profileData{User: u, Own: v != nil && v.ID == u.ID})
+	who := policy.ShowAuthor(v, u, false)
+	return s.render(c, http.StatusOK, "profile", "", profileData{User: u, Expert: who.Expert, Credential: who.Credential,
+		Own: v != nil && v.ID == u.ID})
 }

@@ -14,12 +14,18 @@ import (
 )
 
 type membersData struct {
-	Pending    []*model.User
-	Members    []*model.User
-	CanSuspend func(target *model.User) bool
-	Error      string
-	ErrorFor   int64
-	Note       string
+	Pending  []*model.User
+	Members  []memberRow
+	Error    string
+	ErrorFor int64
+	Note     string
+}
+
+// memberRow is an account on the moderators' list, with what the moderator may do to it.
+type memberRow struct {
+	*model.User
+	Suspended, Declined      bool
+	CanSuspend, CanReinstate bool
 }
 
 // modMembers lists accounts awaiting approval and the members, for moderators.
@@ -45,14 +51,14 @@ func (s *Server) membersData(c echo.Context, v *model.User) (membersData, error)
 	if err != nil {
 		return membersData{}, err
 	}
-	var members []*model.User
+	var members []memberRow
 	for _, u := range all {
 		if u.Role != model.RolePending && u.Status != model.StatusDeleted {
-			members = append(members, u)
+			members = append(members, memberRow{User: u, Suspended: u.Status == model.StatusSuspended,
+				Declined: u.Status == model.StatusDeclined, CanSuspend: policy.CanSuspend(v, u), CanReinstate: policy.CanReinstate(v, u)})
 		}
 	}
-	return membersData{Pending: pending, Members: members,
-		CanSuspend: func(t *model.User) bool { return policy.CanSuspend(v, t) }}, nil
+	return membersData{Pending: pending, Members: members}, nil
 }
 
 // modDecide approves or declines an account awaiting approval.
@@ -206,7 +212,7 @@ type usersData struct {
 // adminUsers lists accounts with their roles, for admins.
 func (s *Server) adminUsers(c echo.Context) error {
 	v := viewer(c)
-	if !policy.IsAdmin(v) {
+	if !policy.CanManageRoles(v) {
 		return model.ErrForbidden
 	}
 	return s.renderUsers(c, http.StatusOK, usersData{})
@@ -228,7 +234,7 @@ func (s *Server) adminSetRole(c echo.Context) error {
 	if err != nil {
 		return model.ErrNotFound
 	}
-	if !policy.IsAdmin(v) {
+	if !policy.CanManageRoles(v) {
 		return model.ErrForbidden
 	}
 	err = s.forum.SetRole(c.Request().Context(), v, id, model.Role(c.FormValue("role")), c.FormValue("credential"))

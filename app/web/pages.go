@@ -224,7 +224,7 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 			d.Replies = append(d.Replies, pv)
 		}
 	}
-	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanMarkHelpful(v, t)
+	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanUnmarkHelpful(v, t)
 	for _, l := range snap.links {
 		if policy.CanView(v, l.Thread) {
 			d.Linked = append(d.Linked, relatedView{Item: newThreadItem(v, l.Thread), Note: l.Note})
@@ -242,7 +242,7 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	d.CanSetConsent, d.Consent = policy.CanSetPublishConsent(v, t), t.PublishConsent
 	d.Published = t.Visibility == model.VisibilityPublic
 	d.CanPublish = !d.Published && policy.CanPublish(v, t)
-	d.CanUnpublish = d.Published && policy.CanLinkThreads(v)
+	d.CanUnpublish = d.Published && policy.CanUnpublish(v, t)
 	if d.Reply, err = s.replyFormOf(c, snap, reply, d.CSRF); err != nil {
 		return threadData{}, err
 	}

@@ -174,16 +174,17 @@ func (s *Server) funcs() template.FuncMap {
 			p, err := s.assets.Path(name)
 			return "/static/" + p, err
 		},
-		"ago":         ago,
-		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"longdate":    func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
-		"monthyear":   func(t time.Time) string { return t.UTC().Format("January 2006") },
-		"isModerator": policy.IsModerator,
-		"isMember":    policy.IsMember,
-		"isExpert":    policy.CanSeeUnansweredQueue,
-		"isAdmin":     policy.IsAdmin,
-		"roleLabel":   roleLabel,
-		"browserName": browserName,
+		"ago":       ago,
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"longdate":  func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+		"monthyear": func(t time.Time) string { return t.UTC().Format("January 2006") },
+		// The questions templates ask of app/policy, named for what they decide.
+		"canReadMembersOnly":    policy.IsMember,
+		"canSeeUnansweredQueue": policy.CanSeeUnansweredQueue,
+		"canApproveMembers":     policy.CanApproveMembers,
+		"canManageRoles":        policy.CanManageRoles,
+		"roleLabel":             roleLabel,
+		"browserName":           browserName,
 	}
 }
 

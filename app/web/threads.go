@@ -408,7 +408,7 @@ func (s *Server) postHistory(c echo.Context) error {
 		return err
 	}
 	v := viewer(c)
-	if !policy.CanViewHistory(v, t) || p.DeletedAt != nil || (p.HiddenAt != nil && !policy.CanModerate(v)) {
+	if !policy.CanViewHistory(v, t, p) {
 		return model.ErrNotFound
 	}
 	revs, err := s.store.Revisions(c.Request().Context(), p.ID)

@@ -109,14 +109,15 @@ func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
 	pv.ThreadID, pv.Opening = t.ID, p.Opening
 	pv.CanEdit = policy.CanEditPost(v, t, p)
 	pv.CanDelete = policy.CanDeletePost(v, t, p)
-	pv.CanModerate = policy.CanModerate(v) && p.DeletedAt == nil
-	pv.CanSeeHistory = pv.Edited && policy.CanViewHistory(v, t)
-	pv.CanQuote = policy.CanReply(v, t) && p.DeletedAt == nil && p.HiddenAt == nil
-	pv.CanMarkHelpful = !p.Opening && policy.CanMarkHelpful(v, t) && p.DeletedAt == nil && p.HiddenAt == nil && !pv.Helpful
+	pv.CanModerate = policy.CanModeratePost(v, p)
+	pv.CanSeeHistory = pv.Edited && policy.CanViewHistory(v, t, p)
+	pv.CanQuote = policy.CanQuote(v, t, p)
+	// The reply already marked is not offered again.
+	pv.CanMarkHelpful = !pv.Helpful && policy.CanMarkReplyHelpful(v, t, p)
 	switch {
 	case p.DeletedAt != nil:
 		pv.Removed, pv.Body = "This post was deleted by its author.", ""
-	case p.HiddenAt != nil && policy.CanModerate(v):
+	case p.HiddenAt != nil && policy.CanReadHiddenPost(v):
 		pv.Hidden = true
 	case p.HiddenAt != nil:
 		pv.Removed, pv.Body = "This post was hidden by a moderator.", ""
