@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -402,4 +403,34 @@ func TestHistoryLinkOnlyWhereHistoryOpens(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBadIDsAreNotFound walks every route with an :id and asks it, as an admin, for ids
+// that name nothing: each answers 404, the page of an id that does not exist.
+func TestBadIDsAreNotFound(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, "sqlite"))
+	admin := e.as(e.addUser("site_admin", model.RoleAdmin, model.StatusActive))
+	checked := 0
+	for _, r := range e.srv.Echo().Routes() {
+		if !strings.Contains(r.Path, ":id") || (r.Method != http.MethodGet && r.Method != http.MethodPost) {
+			continue
+		}
+		checked++
+		for _, bad := range []string{"abc", "0", "-3", "1e3", "99999999999999999999"} {
+			path := strings.ReplaceAll(r.Path, ":id", bad)
+			path = strings.ReplaceAll(path, ":slug", "x")
+			var rec *httptest.ResponseRecorder
+			if r.Method == http.MethodGet {
+				rec = admin.get(path)
+			} else {
+				rec = admin.post(path, url.Values{"action": {"hide"}, "decision": {"approve"}, "role": {"member"}, "body": {"Some words."}})
+			}
+			if rec.Code != http.StatusNotFound {
+				t.Errorf("%s %s = %d, want 404", r.Method, path, rec.Code)
+			}
+		}
+	}
+	if checked < 15 {
+		t.Fatalf("only %d routes with an id found", checked)
+	}
 }

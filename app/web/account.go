@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -134,9 +133,9 @@ func (s *Server) accountRevokeSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx := c.Request().Context()
 	sessions, err := s.store.ActiveSessions(ctx, v.ID, time.Now().UTC())

@@ -16,9 +16,9 @@ import (
 
 // threadConsent records the asker's agreement to publish the question (or its withdrawal).
 func (s *Server) threadConsent(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound)
+		return err
 	}
 	if err := s.forum.SetPublishConsent(c.Request().Context(), viewer(c), id, c.FormValue("consent") == "on"); err != nil {
 		return err
@@ -28,9 +28,9 @@ func (s *Server) threadConsent(c echo.Context) error {
 
 // threadPublish puts the thread in the public archive, or takes it out (experts, moderators).
 func (s *Server) threadPublish(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound)
+		return err
 	}
 	if err := s.forum.Publish(c.Request().Context(), viewer(c), id, c.FormValue("unpublish") == ""); err != nil {
 		return err

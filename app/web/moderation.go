@@ -64,9 +64,9 @@ func (s *Server) membersData(c echo.Context, v *model.User) (membersData, error)
 // modDecide approves or declines an account awaiting approval.
 func (s *Server) modDecide(c echo.Context) error {
 	v := viewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	note := c.FormValue("note")
 	err = s.forum.DecideMembership(c.Request().Context(), v, id, c.FormValue("decision"), note)
@@ -91,9 +91,9 @@ func (s *Server) modDecide(c echo.Context) error {
 // modSuspend suspends or reinstates a member.
 func (s *Server) modSuspend(c echo.Context) error {
 	v := viewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx := c.Request().Context()
 	if c.FormValue("action") == "unsuspend" {
@@ -192,9 +192,9 @@ func (s *Server) adminCreateInvite(c echo.Context) error {
 }
 
 func (s *Server) adminRevokeInvite(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	if err := s.forum.RevokeInvite(c.Request().Context(), viewer(c), id); err != nil {
 		return err
@@ -230,9 +230,9 @@ func (s *Server) renderUsers(c echo.Context, status int, d usersData) error {
 // adminSetRole gives an account a role (with the credential line for experts).
 func (s *Server) adminSetRole(c echo.Context) error {
 	v := viewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	if !policy.CanManageRoles(v) {
 		return model.ErrForbidden

@@ -103,9 +103,9 @@ type relatedView struct {
 // thread shows a thread: the opening post, the reply marked helpful, every reply, related
 // threads and the reply form. Its queries do not grow with the number of posts.
 func (s *Server) thread(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return model.ErrNotFound
+	id, err := paramID(c)
+	if err != nil {
+		return err
 	}
 	v := viewer(c)
 	snap, err := s.threads.get(c.Request().Context(), id)

@@ -195,9 +195,9 @@ func (f replyForm) Posting() postingAs { return f.Names.as(f.Anonymous) }
 // reply adds a reply. With htmx the new post is added in place and the form is emptied;
 // without, the page reloads at the new post.
 func (s *Server) reply(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	v := viewer(c)
 	ctx := c.Request().Context()
@@ -268,9 +268,9 @@ func (s *Server) replyRejected(c echo.Context, status int, threadID int64, in re
 
 // replyDraft keeps the reply form as the member types (htmx).
 func (s *Server) replyDraft(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx, v := c.Request().Context(), viewer(c)
 	in := forum.DraftInput{Body: c.FormValue("body"), ContentNote: c.FormValue("content_note"), Anonymous: c.FormValue("anonymous") == "on"}
@@ -340,9 +340,9 @@ func (s *Server) postEditForm(c echo.Context) error {
 
 // postEdit saves an edit; the earlier version is kept in the post's history.
 func (s *Server) postEdit(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	v := viewer(c)
 	in := editInputOf(c)
@@ -429,9 +429,9 @@ func (s *Server) postHistory(c echo.Context) error {
 
 // postDelete deletes the member's own post.
 func (s *Server) postDelete(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	t, err := s.forum.DeletePost(c.Request().Context(), viewer(c), id)
 	if err != nil {
@@ -445,9 +445,9 @@ func (s *Server) postDelete(c echo.Context) error {
 
 // postModerate hides or restores a post (moderators).
 func (s *Server) postModerate(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	t, err := s.forum.ModeratePost(c.Request().Context(), viewer(c), id, c.FormValue("action"), c.FormValue("note"))
 	if err != nil {
@@ -458,9 +458,9 @@ func (s *Server) postModerate(c echo.Context) error {
 
 // threadModerate locks, pins, hides or restores a thread (moderators).
 func (s *Server) threadModerate(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	t, err := s.forum.ModerateThread(c.Request().Context(), viewer(c), id, c.FormValue("action"), c.FormValue("note"))
 	if err != nil {
@@ -471,9 +471,9 @@ func (s *Server) threadModerate(c echo.Context) error {
 
 // threadHelpful marks (or, with unmark, takes back) the reply that helped the asker.
 func (s *Server) threadHelpful(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx := c.Request().Context()
 	v := viewer(c)
@@ -502,9 +502,9 @@ type linkForm struct {
 // threadLink links the thread to another as related (experts and moderators). The other
 // thread is given by its address or number.
 func (s *Server) threadLink(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx := c.Request().Context()
 	v := viewer(c)
@@ -557,9 +557,9 @@ func threadIDOf(s string) int64 {
 
 // viewablePost loads the post of the :id parameter and its thread, if the viewer may see it.
 func (s *Server) viewablePost(c echo.Context) (*model.Post, *model.Thread, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return nil, nil, model.ErrNotFound
+		return nil, nil, err
 	}
 	v := viewer(c)
 	if !policy.IsMember(v) {
