@@ -319,6 +319,15 @@ func TestRoleMatrixThreadActions(t *testing.T) {
 			}
 		}
 
+		// Quoting is offered to whoever may reply (the others do not see the thread).
+		quoteLink := "?quote=" + itoa(e.helpfulPost.ID)
+		for role, u := range people {
+			body := e.as(u).get(threadPath(e.resolved)).Body.String()
+			if has, want := strings.Contains(body, quoteLink), slices.Contains([]string{"member", "expert", "moderator", "admin"}, role); has != want {
+				t.Errorf("%s is offered to quote = %v, want %v", role, has, want)
+			}
+		}
+
 		// The navigation offers each person what they may open.
 		links := map[string][]string{
 			`href="/mine"`:        {"member", "expert", "moderator", "admin"},
