@@ -5,6 +5,7 @@ package forum
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -88,7 +89,7 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	html, err := s.md.Render(in.Body)
+	html, err := s.render(in.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +151,7 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	html, err := s.md.Render(in.Body)
+	html, err := s.render(in.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -325,5 +326,20 @@ func Slugify(title string) string {
 	return s
 }
 
-// RenderMarkdown renders text as a post would show it (for the live preview).
-func (s *Service) RenderMarkdown(source string) (string, error) { return s.md.Render(source) }
+// RenderMarkdown renders text as a post would show it (for the live preview). Text that
+// could not be posted is refused with the message posting would give.
+func (s *Service) RenderMarkdown(source string) (string, error) {
+	if n := utf8.RuneCountInString(source); n > MaxBody {
+		return "", model.Invalid("body", fmt.Sprintf("This is %d characters; the limit is %d. Split it into two posts, or shorten it.", n, MaxBody))
+	}
+	return s.render(source)
+}
+
+// render renders a post's text; text whose HTML would be too large is invalid, not a failure.
+func (s *Service) render(body string) (string, error) {
+	html, err := s.md.Render(body)
+	if errors.Is(err, markdown.ErrTooLarge) {
+		return "", model.Invalid("body", "This text would make a page too large to show. Split it into two posts, or shorten it.")
+	}
+	return html, err
+}

@@ -3,8 +3,10 @@ package forum
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -50,7 +52,7 @@ func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64,
 		columns := []string{"updated_at"}
 		p.UpdatedAt = now
 		if in.Body != p.BodySource || in.ContentNote != p.ContentNote || (p.Opening && in.Title != t.Title) {
-			html, err := s.md.Render(in.Body)
+			html, err := s.render(in.Body)
 			if err != nil {
 				return err
 			}
@@ -196,10 +198,26 @@ func (s *Service) UnmarkHelpful(ctx context.Context, actor *model.User, threadID
 }
 
 // Drafts are keyed "ask" for a new thread and "reply:ID" for a reply.
-const draftAsk = "ask"
+const (
+	draftAsk   = "ask"
+	draftReply = "reply:"
+)
+
+// MaxDrafts is how many drafts a member keeps; saving one more drops the oldest.
+const MaxDrafts = 50
+
+// Tags are kept in a draft as checked, before they are validated on posting: as many as
+// a form could reasonably hold, each no longer than a slug.
+const (
+	maxDraftTags   = 50
+	maxDraftTagLen = 60
+)
+
+// maxDraftTitle is the longest title a draft keeps.
+const maxDraftTitle = 4 * MaxTitle
 
 // DraftKeyReply is the draft key of a reply to a thread.
-func DraftKeyReply(threadID int64) string { return "reply:" + strconv.FormatInt(threadID, 10) }
+func DraftKeyReply(threadID int64) string { return draftReply + strconv.FormatInt(threadID, 10) }
 
 // DraftKeyAsk is the draft key of a new thread.
 func DraftKeyAsk() string { return draftAsk }
@@ -217,17 +235,53 @@ type DraftInput struct {
 	PublishConsent bool
 }
 
-// SaveDraft keeps what a member is writing, so that it survives a closed tab.
+// SaveDraft keeps what a member is writing, so that it survives a closed tab. A reply
+// draft needs a thread the member may reply to; a draft is no longer than a post may be,
+// and a member keeps at most MaxDrafts of them.
 func (s *Service) SaveDraft(ctx context.Context, u *model.User, key string, in DraftInput) error {
 	if !policy.IsMember(u) {
 		return model.ErrForbidden
 	}
-	if len(in.Title) > 4*MaxTitle || len(in.Body) > 4*MaxBody || len(in.ContentNote) > 4*MaxContentNote || len(in.Kind) > 20 {
-		return model.Invalid("body", "This draft is too long to keep.")
+	switch {
+	case key == draftAsk:
+	case strings.HasPrefix(key, draftReply):
+		id, err := strconv.ParseInt(strings.TrimPrefix(key, draftReply), 10, 64)
+		if err != nil {
+			return model.ErrNotFound
+		}
+		t, err := s.store.ThreadRow(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !policy.CanReply(u, t) {
+			return model.ErrNotFound
+		}
+	default:
+		return model.ErrNotFound
+	}
+	// A title a little too long is kept, so that the member can shorten it later; it
+	// weighs nothing beside the body.
+	if n := utf8.RuneCountInString(in.Title); n > maxDraftTitle {
+		return model.Invalid("title", fmt.Sprintf("Not saved as a draft: the title has %d characters; the limit is %d.", n, MaxTitle))
+	}
+	if n := utf8.RuneCountInString(in.Body); n > MaxBody {
+		return model.Invalid("body", fmt.Sprintf("Not saved as a draft: this is %d characters; the limit is %d.", n, MaxBody))
+	}
+	if n := utf8.RuneCountInString(in.ContentNote); n > 4*MaxContentNote {
+		return model.Invalid("content_note", fmt.Sprintf("Not saved as a draft: the content note has %d characters; the limit is %d.", n, MaxContentNote))
+	}
+	if len(in.Kind) > 20 {
+		return model.Invalid("kind", "Not saved as a draft: choose a question, a discussion or an article.")
+	}
+	var kept []string
+	for _, tag := range dedupe(in.Tags) {
+		if len(tag) <= maxDraftTagLen && len(kept) < maxDraftTags {
+			kept = append(kept, tag)
+		}
 	}
 	return s.store.SaveDraft(ctx, &store.Draft{UserID: u.ID, Key: key, Kind: string(in.Kind), Title: in.Title, Body: in.Body,
-		ContentNote: in.ContentNote, Tags: strings.Join(dedupe(in.Tags), ","), Anonymous: in.Anonymous,
-		PublishConsent: in.PublishConsent, UpdatedAt: s.now()})
+		ContentNote: in.ContentNote, Tags: strings.Join(kept, ","), Anonymous: in.Anonymous,
+		PublishConsent: in.PublishConsent, UpdatedAt: s.now()}, MaxDrafts)
 }
 
 // Draft returns a member's saved draft, or nil.

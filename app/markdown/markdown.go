@@ -4,10 +4,13 @@
 // with raw HTML switched off; bluemonday then sanitizes the result with an allow-list.
 // Links get rel="nofollow ugc noopener", images are never loaded (a remote image can track
 // readers): they render as links, and headings are demoted below the page's own title.
+// Structures whose cost grows faster than the text are bounded while parsing (limits.go),
+// so that any post renders in milliseconds.
 package markdown
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 
@@ -37,17 +40,31 @@ type Renderer struct {
 // New returns a Renderer.
 func New() *Renderer {
 	md := goldmark.New(
-		goldmark.WithExtensions(extension.GFM),
+		goldmark.WithParser(limitedParser()),
 		goldmark.WithParserOptions(
 			parser.WithASTTransformers(util.Prioritized(headingDemoter{}, 100)),
 		),
 		goldmark.WithRendererOptions(
 			html.WithHardWraps(),
-			renderer.WithNodeRenderers(util.Prioritized(linkRenderer{}, 100)),
+			renderer.WithNodeRenderers(
+				util.Prioritized(linkRenderer{}, 100),
+				util.Prioritized(extension.NewTableHTMLRenderer(), 500),
+				util.Prioritized(extension.NewStrikethroughHTMLRenderer(), 500),
+				util.Prioritized(extension.NewTaskCheckBoxHTMLRenderer(), 500),
+			),
 		),
 	)
 	return &Renderer{md: md, policy: policy()}
 }
+
+// MaxHTML bounds the HTML of one post: every page that shows the post carries it. The
+// structures that multiply a text's size are bounded while parsing (limits.go); what
+// remains, such as a long table of empty aligned cells (23 bytes of HTML for each "|"),
+// is refused here.
+const MaxHTML = 1 << 20
+
+// ErrTooLarge is returned for a text whose HTML would be larger than MaxHTML.
+var ErrTooLarge = errors.New("the text makes more than 1 MiB of HTML")
 
 // Render returns the sanitized HTML of source.
 func (r *Renderer) Render(source string) (string, error) {
@@ -55,7 +72,14 @@ func (r *Renderer) Render(source string) (string, error) {
 	if err := r.md.Convert([]byte(source), &buf); err != nil {
 		return "", fmt.Errorf("render markdown: %w", err)
 	}
-	return r.policy.Sanitize(buf.String()), nil
+	if buf.Len() > MaxHTML {
+		return "", ErrTooLarge
+	}
+	out := r.policy.Sanitize(buf.String())
+	if len(out) > MaxHTML {
+		return "", ErrTooLarge
+	}
+	return out, nil
 }
 
 func policy() *bluemonday.Policy {

@@ -3,6 +3,7 @@ package markdown_test
 import (
 	gohtml "html"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,6 +82,24 @@ func TestRenderFeatures(t *testing.T) {
 			name: "reference link",
 			in:   "[text][r]\n\n[r]: https://x.org/ref",
 			want: []string{`<a href="https://x.org/ref" ` + rel + `>text</a>`},
+		},
+		{
+			name: "scheme-relative links are external",
+			in:   "[a](//example.org/path) [b](<//example.org/b>) [c]( //example.org/c)\n\n[d][r]\n\n[r]: //example.org/d",
+			want: []string{
+				`<a href="//example.org/path" ` + rel + `>a</a>`, `<a href="//example.org/b" ` + rel + `>b</a>`,
+				`<a href="//example.org/c" ` + rel + `>c</a>`, `<a href="//example.org/d" ` + rel + `>d</a>`,
+			},
+		},
+		{
+			name: "backslash spellings of another site stay paths",
+			in:   `[a](\\example.org/a) [b](/\example.org/b) [c](\/example.org/c)`,
+			want: []string{`<a href="%5Cexample.org/a" ` + rel + `>a</a>`, `<a href="/%5Cexample.org/b" ` + rel + `>b</a>`, `<a href="/example.org/c" ` + rel + `>c</a>`},
+		},
+		{
+			name: "upper-case schemes are external",
+			in:   "[a](HTTPS://EXAMPLE.ORG/A) [b](Http://example.org)",
+			want: []string{`<a href="https://EXAMPLE.ORG/A" ` + rel + `>a</a>`, `<a href="http://example.org" ` + rel + `>b</a>`},
 		},
 		{
 			name: "relative links",
@@ -387,6 +406,11 @@ func unsafeReason(html string) string {
 	}
 	for _, tag := range tagRe.FindAllStringSubmatch(low, -1) {
 		attrs := tag[3]
+		if tag[1] == "" && tag[2] == "a" {
+			if reason := externalWithoutRel(attrs); reason != "" {
+				return reason
+			}
+		}
 		if eventAttr.MatchString(attrs) {
 			return "has an event-handler attribute in " + tag[0]
 		}
@@ -415,6 +439,38 @@ func unsafeReason(html string) string {
 		}
 	}
 	return ""
+}
+
+// externalWithoutRel reports a link, given its attributes, that leads to another site
+// without rel="nofollow" and "noopener".
+func externalWithoutRel(attrs string) string {
+	var href, rel string
+	hasHref := false
+	for _, a := range attrRe.FindAllStringSubmatch(attrs, -1) {
+		switch a[1] {
+		case "href":
+			href, hasHref = a[2]+a[3]+a[4], true
+		case "rel":
+			rel = gohtml.UnescapeString(a[2] + a[3] + a[4])
+		}
+	}
+	if !hasHref || !externalHref(href) {
+		return ""
+	}
+	tokens := strings.Fields(rel)
+	if !slices.Contains(tokens, "nofollow") || !slices.Contains(tokens, "noopener") {
+		return "has an external link without rel nofollow noopener: href=" + href + " rel=" + rel
+	}
+	return ""
+}
+
+// externalHref reports whether a browser would take an href (as written in the HTML)
+// to another site: an http or https URL in any case, or a scheme-relative one, "//host",
+// which browsers also read from "\\host", "/\host" and "\/host", after skipping
+// leading spaces and control characters and dropping tabs and newlines.
+func externalHref(raw string) bool {
+	v := strings.ReplaceAll(normalizeURL(raw), `\`, "/")
+	return strings.HasPrefix(v, "//") || strings.HasPrefix(v, "http:") || strings.HasPrefix(v, "https:")
 }
 
 // badHref reports an href value that is neither empty, http(s), mailto, nor relative.
@@ -477,6 +533,17 @@ func TestAssertSafeCatches(t *testing.T) {
 		{"data href", `<a href="data:text/html,x">x</a>`},
 		{"other scheme href", `<a href="ftp://x.org">x</a>`},
 		{"javascript in other attribute", `<code class="javascript:alert(1)">x</code>`},
+		{"external link without rel", `<a href="https://evil.example">x</a>`},
+		{"external link without noopener", `<a href="https://evil.example" rel="nofollow">x</a>`},
+		{"scheme-relative link without rel", `<a href="//evil.example/path">x</a>`},
+		{"backslashes link without rel", `<a href="\\evil.example/path">x</a>`},
+		{"slash backslash link without rel", `<a href="/\evil.example/path">x</a>`},
+		{"backslash slash link without rel", `<a href="\/evil.example/path">x</a>`},
+		{"upper-case link without rel", `<a href="HTTP://EVIL.EXAMPLE">x</a>`},
+		{"space-prefixed link without rel", `<a href=" //evil.example" rel="ugc">x</a>`},
+		{"tab inside link without rel", `<a href="/&#9;/evil.example">x</a>`},
+		{"entity slashes link without rel", `<a href="&#47;&#47;evil.example">x</a>`},
+		{"unquoted link without rel", `<a href=//evil.example>x</a>`},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -494,6 +561,8 @@ func TestAssertSafeCatches(t *testing.T) {
 		{"relative", `<a href="/t/1">a</a><a href="#c">b</a><a href="rel/path">c</a><a href="">d</a>`},
 		{"relative with colon later", `<a href="a/b:c">x</a>`},
 		{"image link", `<a href="https://x.org/p.gif" rel="nofollow ugc noopener" class="image-link">[p]</a>`},
+		{"scheme-relative link", `<a href="//x.org/p" rel="nofollow ugc noopener">x</a>`},
+		{"escaped backslash is a path", `<a href="%5Cx.org/p">x</a><a href="/%5Cx.org/p">y</a>`},
 		{"checkbox", `<li><input checked="" disabled="" type="checkbox"> done</li>`},
 	}
 	for _, tc := range good {
@@ -538,6 +607,10 @@ func FuzzRender(f *testing.F) {
 		"javascript: and data: are words here",
 	} {
 		f.Add(s)
+	}
+	// Past the bounds of limits.go, where markers become text.
+	for _, p := range pathological {
+		f.Add(p.head + strings.Repeat(p.unit, 120))
 	}
 	r := markdown.New()
 	f.Fuzz(func(t *testing.T, in string) {

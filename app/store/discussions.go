@@ -31,8 +31,9 @@ type Draft struct {
 	UpdatedAt      time.Time `bun:"updated_at,notnull"`
 }
 
-// SaveDraft writes or replaces a draft.
-func (s *Store) SaveDraft(ctx context.Context, d *Draft) error {
+// SaveDraft writes or replaces a draft, then drops the member's oldest drafts beyond keep.
+func (s *Store) SaveDraft(ctx context.Context, d *Draft, keep int) error {
+	defer s.drafts.gen.Add(1)
 	_, err := s.DB.NewInsert().Model(d).
 		On("CONFLICT (user_id, draft_key) DO UPDATE").
 		Set("kind = EXCLUDED.kind, title = EXCLUDED.title, body = EXCLUDED.body, content_note = EXCLUDED.content_note").
@@ -42,7 +43,18 @@ func (s *Store) SaveDraft(ctx context.Context, d *Draft) error {
 	if err != nil {
 		return fmt.Errorf("save draft: %w", err)
 	}
-	s.drafts.gen.Add(1)
+	// The draft just saved is kept whatever the clocks say; of the others, the newest.
+	drop := s.DB.NewDelete().Model((*Draft)(nil)).Where("user_id = ? AND draft_key <> ?", d.UserID, d.Key)
+	if keep > 1 {
+		newest := s.DB.NewSelect().Model((*Draft)(nil)).Column("draft_key").
+			Where("user_id = ? AND draft_key <> ?", d.UserID, d.Key).
+			OrderExpr("updated_at DESC, draft_key DESC").Limit(int64(keep - 1))
+		drop = drop.Where("draft_key NOT IN (?)", newest)
+	}
+	_, err = drop.Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("drop old drafts: %w", err)
+	}
 	return nil
 }
 

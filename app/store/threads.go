@@ -83,6 +83,16 @@ func (s *Store) ThreadByID(ctx context.Context, id int64) (*model.Thread, error)
 	return t, nil
 }
 
+// ThreadRow returns a thread without its author and tags, for a rule that needs only
+// the thread's own columns (may this member write a draft in it?).
+func (s *Store) ThreadRow(ctx context.Context, id int64) (*model.Thread, error) {
+	t := new(model.Thread)
+	if err := s.DB.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("thread %d: %w", id, mapError(err))
+	}
+	return t, nil
+}
+
 // ThreadByDemoKey returns the demo thread with the given key.
 func (s *Store) ThreadByDemoKey(ctx context.Context, db bun.IDB, key string) (*model.Thread, error) {
 	t := new(model.Thread)

@@ -37,10 +37,7 @@ func (s *Server) routes() {
 	posting := s.rateLimit(rate.Every(2*time.Second), 20)
 	e.GET("/ask", s.ask)                        // policy.CanAsk
 	e.POST("/ask", s.askSubmit, posting)        // policy.CanAsk (articles: CanWriteArticle)
-	e.POST("/ask/draft", s.askDraft)            // members
-	e.POST("/preview", s.preview)               // members
 	e.POST("/t/:id/reply", s.reply, posting)    // policy.CanReply
-	e.POST("/t/:id/reply/draft", s.replyDraft)  // members
 	e.POST("/t/:id/helpful", s.threadHelpful)   // policy.CanMarkReplyHelpful, CanMarkHelpful
 	e.POST("/t/:id/related", s.threadLink)      // policy.CanLinkThreads
 	e.POST("/t/:id/consent", s.threadConsent)   // policy.CanSetPublishConsent
@@ -55,6 +52,16 @@ func (s *Server) routes() {
 	e.POST("/tags", s.tagCreate)                // policy.CanManageTags
 	e.POST("/tags/:slug", s.tagUpdate)          // policy.CanManageTags
 	e.POST("/tags/:slug/merge", s.tagMerge)     // policy.CanManageTags
+
+	// Autosave and preview. The forms save a draft every 1.5 to 2 seconds of typing and ask
+	// for a preview half a second after typing stops (views/pages/ask.html,
+	// views/partials/reply.html): people typing, even a few behind one address, stay far
+	// below these limits.
+	drafting := s.rateLimit(rate.Every(500*time.Millisecond), 20)
+	previewing := s.rateLimit(rate.Every(400*time.Millisecond), 20)
+	e.POST("/ask/draft", s.askDraft, drafting)           // members
+	e.POST("/t/:id/reply/draft", s.replyDraft, drafting) // policy.CanReply
+	e.POST("/preview", s.preview, previewing)            // members
 
 	// Signing in and out.
 	signIn := s.rateLimit(rate.Every(3*time.Second), 10)

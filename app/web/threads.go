@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -149,9 +150,18 @@ func (s *Server) askDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.forum.SaveDraft(c.Request().Context(), viewer(c), forum.DraftKeyAsk(), forum.DraftInput{Kind: f.Kind,
+	return draftStatus(c, s.forum.SaveDraft(c.Request().Context(), viewer(c), forum.DraftKeyAsk(), forum.DraftInput{Kind: f.Kind,
 		Title: f.Title, Body: f.Body, ContentNote: f.ContentNote, Tags: f.Tags, Anonymous: f.Anonymous,
-		PublishConsent: f.PublishConsent}); err != nil {
+		PublishConsent: f.PublishConsent}))
+}
+
+// draftStatus answers an autosave with a word beside the form: saved, or why not.
+func draftStatus(c echo.Context, err error) error {
+	var inv *model.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		return c.HTML(http.StatusUnprocessableEntity, `<span class="draft-status">`+html.EscapeString(invalidMessage(inv))+`</span>`)
+	case err != nil:
 		return err
 	}
 	return c.HTML(http.StatusOK, `<span class="draft-status">Draft saved</span>`)
@@ -163,17 +173,18 @@ func (s *Server) preview(c echo.Context) error {
 		return model.ErrForbidden
 	}
 	body := c.FormValue("body")
-	if len(body) > 4*forum.MaxBody {
-		return c.HTML(http.StatusOK, `<p class="muted">Too long to preview.</p>`)
-	}
 	if strings.TrimSpace(body) == "" {
 		return c.HTML(http.StatusOK, `<p class="muted">The preview of your text appears here.</p>`)
 	}
-	html, err := s.forum.RenderMarkdown(body)
-	if err != nil {
+	out, err := s.forum.RenderMarkdown(body)
+	var inv *model.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		return c.HTML(http.StatusUnprocessableEntity, `<p class="field-error">`+html.EscapeString(invalidMessage(inv))+`</p>`)
+	case err != nil:
 		return err
 	}
-	return c.HTML(http.StatusOK, html)
+	return c.HTML(http.StatusOK, out)
 }
 
 // replyForm is the reply form with what the member typed and what was wrong.
@@ -284,10 +295,7 @@ func (s *Server) replyDraft(c echo.Context) error {
 		}
 		return c.HTML(http.StatusOK, "")
 	}
-	if err := s.forum.SaveDraft(ctx, v, forum.DraftKeyReply(id), in); err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, `<span class="draft-status">Draft saved</span>`)
+	return draftStatus(c, s.forum.SaveDraft(ctx, v, forum.DraftKeyReply(id), in))
 }
 
 // editForm is a post's edit form.
