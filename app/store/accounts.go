@@ -125,11 +125,20 @@ func (s *Store) UpdateUser(ctx context.Context, db bun.IDB, u *model.User, colum
 	return nil
 }
 
+// CreatedCursor marks a place in a list ordered by creation, newest first.
+type CreatedCursor struct {
+	CreatedAt time.Time
+	ID        int64
+}
+
 // UserQuery selects users for the member lists.
 type UserQuery struct {
 	Role   model.Role
-	Status string
-	Limit  int
+	Status model.Status
+	// Approved leaves out accounts awaiting approval and deleted accounts: the members.
+	Approved bool
+	After    *CreatedCursor // continue after this user (keyset pagination)
+	Limit    int
 }
 
 // Users returns users, newest first.
@@ -141,6 +150,12 @@ func (s *Store) Users(ctx context.Context, q UserQuery) ([]*model.User, error) {
 	}
 	if q.Status != "" {
 		sel.Where("status = ?", q.Status)
+	}
+	if q.Approved {
+		sel.Where("role <> ? AND status <> ?", model.RolePending, model.StatusDeleted)
+	}
+	if q.After != nil {
+		sel.Where("(created_at < ? OR (created_at = ? AND id < ?))", q.After.CreatedAt, q.After.CreatedAt, q.After.ID)
 	}
 	if q.Limit > 0 {
 		sel.Limit(int64(q.Limit))
@@ -165,10 +180,20 @@ func (s *Store) InsertAudit(ctx context.Context, db bun.IDB, a *model.AuditEntry
 	return nil
 }
 
-// AuditLog returns the latest audit entries with their actors.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]*model.AuditEntry, error) {
+// AuditQuery selects a page of the audit log.
+type AuditQuery struct {
+	After *CreatedCursor // continue after this entry (keyset pagination)
+	Limit int
+}
+
+// AuditLog returns audit entries, latest first.
+func (s *Store) AuditLog(ctx context.Context, q AuditQuery) ([]*model.AuditEntry, error) {
 	var out []*model.AuditEntry
-	err := s.DB.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Limit(int64(limit)).Scan(ctx)
+	sel := s.DB.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Limit(int64(q.Limit))
+	if q.After != nil {
+		sel.Where("(created_at < ? OR (created_at = ? AND id < ?))", q.After.CreatedAt, q.After.CreatedAt, q.After.ID)
+	}
+	err := sel.Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}

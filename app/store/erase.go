@@ -32,22 +32,6 @@ func (s *Store) DeleteUserDrafts(ctx context.Context, db bun.IDB, userID int64) 
 	return nil
 }
 
-// DeleteUserFollows removes what a user followed.
-func (s *Store) DeleteUserFollows(ctx context.Context, db bun.IDB, userID int64) error {
-	if _, err := db.NewDelete().Table("follows").Where("user_id = ?", userID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete follows of user %d: %w", userID, err)
-	}
-	return nil
-}
-
-// DeleteUserFlags withdraws the flags a user raised, with the reasons they gave.
-func (s *Store) DeleteUserFlags(ctx context.Context, db bun.IDB, userID int64) error {
-	if _, err := db.NewDelete().Table("flags").Where("user_id = ?", userID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete flags of user %d: %w", userID, err)
-	}
-	return nil
-}
-
 // ClearInviteNotes empties the notes a user wrote on the invites they created. The
 // invites themselves stay valid: the people they were sent to may still use them.
 func (s *Store) ClearInviteNotes(ctx context.Context, db bun.IDB, userID int64) error {

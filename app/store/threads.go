@@ -23,8 +23,8 @@ type ThreadQuery struct {
 	PublicOnly bool    // only threads published to the public archive
 	Pinned     *bool   // only pinned (true) or only not pinned (false) threads
 	TagID      int64   // only threads with this tag
-	States     []string
-	Kinds      []string
+	States     []model.State
+	Kinds      []model.Kind
 	AuthorID   int64
 }
 

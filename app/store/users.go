@@ -46,15 +46,6 @@ func (s *Store) InsertUser(ctx context.Context, db bun.IDB, u *model.User) error
 	return nil
 }
 
-// CountUsers counts accounts.
-func (s *Store) CountUsers(ctx context.Context) (int, error) {
-	n, err := s.DB.NewSelect().Model((*model.User)(nil)).Count(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("count users: %w", err)
-	}
-	return int(n), nil
-}
-
 // DemoUsers returns the demo personas, for the development sign-in.
 func (s *Store) DemoUsers(ctx context.Context) ([]*model.User, error) {
 	var out []*model.User
