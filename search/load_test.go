@@ -20,7 +20,7 @@ func TestIndexingReadsThreadsInChunks(t *testing.T) {
 		if _, err := benchdata.Generate(ctx, st, benchdata.Options{Threads: threads, Posts: 2 * threads, Seed: 3}, nil); err != nil {
 			t.Fatal(err)
 		}
-		counter := &store.QueryCounter{}
+		counter := &storetest.QueryCounter{}
 		st.DB = st.DB.WithQueryHook(counter)
 
 		ix := openIndex(t)
