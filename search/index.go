@@ -4,11 +4,15 @@
 package search
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -62,9 +66,11 @@ type Index struct {
 	// (the syncer does it).
 	replaced bool
 	closed   bool
-	pairs    analysis.Analyzer
-	text     analysis.Analyzer
-	topics   topicSets
+	// node names this node among the readers of the change log (see nodeID).
+	node   string
+	pairs  analysis.Analyzer
+	text   analysis.Analyzer
+	topics topicSets
 }
 
 // meta is the shard that keeps the index's own records (last change, mapping version).
@@ -98,8 +104,42 @@ func Open(dir string) (*Index, error) {
 		ix.Close()
 		return nil, fmt.Errorf("open search index %s: its analyzers are missing", path)
 	}
+	if ix.node, err = nodeID(dir); err != nil {
+		ix.Close()
+		return nil, err
+	}
 	return ix, nil
 }
+
+// nodeID returns the name of this node among the readers of the change log: the host's
+// name and a random suffix, made up the first time and kept in the data directory, so
+// that it outlives a rebuilt index (each node has its own data directory and index).
+func nodeID(dir string) (string, error) {
+	path := filepath.Join(dir, "node-id")
+	b, err := os.ReadFile(path)
+	if id := strings.TrimSpace(string(b)); err == nil && id != "" {
+		return id, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read the node id: %w", err)
+	}
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "node"
+	}
+	suffix := make([]byte, 4)
+	if _, err := rand.Read(suffix); err != nil {
+		return "", err
+	}
+	id := host + "-" + hex.EncodeToString(suffix)
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write the node id: %w", err)
+	}
+	return id, nil
+}
+
+// Node returns the name of this node among the readers of the change log.
+func (ix *Index) Node() string { return ix.node }
 
 // open opens the shards in path, or creates them all when one is missing, of another
 // version or unfinished.

@@ -37,9 +37,15 @@ func Rebuild(ctx context.Context, st *store.Store, ix *Index, progress io.Writer
 	}
 	// The database is read one batch ahead while the index takes the batch before.
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	batches := make(chan rebuildBatch, 1)
 	go readBatches(ctx, st, batches)
+	// However Rebuild returns, the reader is stopped and waited for: it closes batches as
+	// it returns, and nothing reads the database after Rebuild.
+	defer func() {
+		cancel()
+		for range batches {
+		}
+	}()
 	var sum Summary
 	for b := range batches {
 		if b.err != nil {
@@ -75,8 +81,8 @@ type rebuildBatch struct {
 	err   error
 }
 
-// readBatches sends every thread's document, 200 threads at a time, then closes out. It
-// stops at the first error, which it sends, or when ctx ends.
+// readBatches sends every thread's document, chunkSize threads at a time, then closes
+// out. It stops at the first error, which it sends, or when ctx ends.
 func readBatches(ctx context.Context, st *store.Store, out chan<- rebuildBatch) {
 	defer close(out)
 	send := func(b rebuildBatch) bool {
@@ -89,7 +95,7 @@ func readBatches(ctx context.Context, st *store.Store, out chan<- rebuildBatch) 
 	}
 	after := int64(0)
 	for {
-		ids, err := st.ThreadIDsAfter(ctx, after, 200)
+		ids, err := st.ThreadIDsAfter(ctx, after, chunkSize)
 		if err != nil || len(ids) == 0 {
 			if err != nil {
 				send(rebuildBatch{err: err})
@@ -97,29 +103,52 @@ func readBatches(ctx context.Context, st *store.Store, out chan<- rebuildBatch) 
 			return
 		}
 		var b rebuildBatch
-		for _, id := range ids {
-			t, err := st.ThreadByID(ctx, id)
-			if err != nil {
-				send(rebuildBatch{err: err})
-				return
-			}
-			if t.Hidden {
-				b.gone = append(b.gone, id)
-				continue
-			}
-			posts, err := st.PostsByThread(ctx, id)
-			if err != nil {
-				send(rebuildBatch{err: err})
-				return
-			}
-			b.docs = append(b.docs, NewDocument(t, posts))
-			b.posts += len(posts)
+		if b.docs, b.gone, b.posts, err = loadDocuments(ctx, st, ids); err != nil {
+			send(rebuildBatch{err: err})
+			return
 		}
 		if !send(b) {
 			return
 		}
 		after = ids[len(ids)-1]
 	}
+}
+
+// loadDocuments builds the documents of the threads ids in three queries, whatever their
+// number (the threads with their topics, then the posts of all of them), and returns them
+// with the ids of the threads to remove from the index (hidden, or no longer there) and
+// the number of posts read. Callers pass at most chunkSize ids.
+func loadDocuments(ctx context.Context, st *store.Store, ids []int64) (docs []Document, gone []int64, posts int, err error) {
+	threads, err := st.ThreadsByIDs(ctx, ids)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	found := make(map[int64]bool, len(threads))
+	var visible []int64
+	for _, t := range threads {
+		found[t.ID] = true
+		if !t.Hidden {
+			visible = append(visible, t.ID)
+		}
+	}
+	for _, id := range ids {
+		if !found[id] {
+			gone = append(gone, id)
+		}
+	}
+	byThread, err := st.PostsByThreads(ctx, visible)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	for _, t := range threads {
+		if t.Hidden {
+			gone = append(gone, t.ID)
+			continue
+		}
+		docs = append(docs, NewDocument(t, byThread[t.ID]))
+		posts += len(byThread[t.ID])
+	}
+	return docs, gone, posts, nil
 }
 
 func bar(done, total, width int) string {

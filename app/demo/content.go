@@ -1,11 +1,13 @@
 package demo
 
+import "forum/app/model"
+
 // Persona is an invented member of the demo board.
 type Persona struct {
 	Key        string // stable key, used by the development sign-in
 	Pseudonym  string // public display name
 	Email      string // private
-	Role       string // "pending", "member", "expert", "moderator" or "admin"
+	Role       model.Role
 	Credential string // experts only: the credential line shown on every post
 	Bio        string // one or two sentences, first person
 }
@@ -19,10 +21,10 @@ type Tag struct {
 
 // Thread is an invented thread with its replies.
 type Thread struct {
-	Key         string // stable unique key; the seeder uses it for idempotency
-	Kind        string // "question", "discussion" or "article"
-	Author      string // persona Key
-	Anonymous   bool   // posted as "A member of the community"
+	Key         string     // stable unique key; the seeder uses it for idempotency
+	Kind        model.Kind // model.KindQuestion when empty
+	Author      string     // persona Key
+	Anonymous   bool       // posted as "A member of the community"
 	Title       string
 	Body        string   // markdown
 	ContentNote string   // optional
@@ -87,7 +89,7 @@ var Tags = []Tag{
 // Threads is the demo board's conversations.
 var Threads = []Thread{
 	{
-		Key: "welcome", Kind: "discussion", Author: "moderator", Pinned: true, Locked: true, DaysAgo: 120,
+		Key: "welcome", Kind: model.KindDiscussion, Author: "moderator", Pinned: true, Locked: true, DaysAgo: 120,
 		Title: "Welcome to Kinship: how this community works",
 		Tags:  []string{"self-care"},
 		Body: `Welcome. If you are reading this, someone you love is struggling, and you are tired. You are in the right place.
@@ -104,7 +106,7 @@ If someone is in danger right now, use the **Get help now** link at the top of e
 Be gentle with each other. Everyone here is carrying something heavy.`,
 	},
 	{
-		Key: "crisis-resources", Kind: "discussion", Author: "moderator", Pinned: true, DaysAgo: 119,
+		Key: "crisis-resources", Kind: model.KindDiscussion, Author: "moderator", Pinned: true, DaysAgo: 119,
 		Title: "Crisis resources and what to do in an emergency",
 		Tags:  []string{"naloxone", "harm-reduction"}, ContentNote: "mentions overdose",
 		Body: `If someone is not breathing, is unresponsive, or has blue lips: **call 911 first**, then give naloxone if you have it, and stay with them.
@@ -337,7 +339,7 @@ Decide your line ahead of time, when you are calm, so you are not deciding in th
 		},
 	},
 	{
-		Key: "balm-program-experience", Author: "moderator", Kind: "discussion", DaysAgo: 35,
+		Key: "balm-program-experience", Author: "moderator", Kind: model.KindDiscussion, DaysAgo: 35,
 		Title: "Has anyone done the BALM program? What did you think?",
 		Tags:  []string{"balm", "self-care", "craft"},
 		Body:  `I finished the BALM (Be A Loving Mirror) course last spring. I would love to hear how others found it, especially the parts about your own well-being first.`,
@@ -425,7 +427,7 @@ Naltrexone in particular can reduce cravings and heavy drinking days. It is not 
 		},
 	},
 	{
-		Key: "article-craft-basics", Kind: "article", Author: "coach", DaysAgo: 60,
+		Key: "article-craft-basics", Kind: model.KindArticle, Author: "coach", DaysAgo: 60,
 		Title: "CRAFT in five minutes: what families can start doing this week",
 		Tags:  []string{"craft", "boundaries", "self-care"},
 		Body: `CRAFT (Community Reinforcement and Family Training) is one of the few approaches studied specifically for families. In studies, about two in three families using it saw their loved one enter treatment.
@@ -452,7 +454,7 @@ Ask questions below; I read every comment.`,
 		},
 	},
 	{
-		Key: "article-mat-myths", Kind: "article", Author: "doctor", DaysAgo: 50,
+		Key: "article-mat-myths", Kind: model.KindArticle, Author: "doctor", DaysAgo: 50,
 		Title: "Five myths about medication for opioid use disorder",
 		Tags:  []string{"mat", "treatment"},
 		Body: `Families often hear conflicting things about MAT (also called MOUD). Here are the myths I hear most in clinic.
@@ -483,7 +485,7 @@ It may help to tell your parents, calmly, what you need from them: "I need you a
 		},
 	},
 	{
-		Key: "holiday-gatherings", Author: "parent", Kind: "discussion", DaysAgo: 10,
+		Key: "holiday-gatherings", Author: "parent", Kind: model.KindDiscussion, DaysAgo: 10,
 		Title: "Planning the holidays when someone in the family is using",
 		Tags:  []string{"boundaries", "self-care", "relapse"},
 		Body:  `The holidays are coming and I am already anxious. Last year ended with a shouting match at the table. What plans have worked for your families? Alcohol-free gatherings, shorter visits, a code word?`,

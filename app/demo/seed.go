@@ -72,7 +72,7 @@ func ensurePersona(ctx context.Context, st *store.Store, p Persona, at time.Time
 	}
 	key := p.Key
 	u = &model.User{
-		Pseudonym: p.Pseudonym, Email: p.Email, Role: model.Role(p.Role), Status: model.StatusActive,
+		Pseudonym: p.Pseudonym, Email: p.Email, Role: p.Role, Status: model.StatusActive,
 		Credential: p.Credential, Bio: p.Bio, DemoKey: &key, CreatedAt: at, UpdatedAt: at, PseudonymChosenAt: &at,
 	}
 	if u.Role != model.RolePending {

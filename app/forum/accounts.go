@@ -262,7 +262,7 @@ func (s *Service) DecideMembership(ctx context.Context, actor *model.User, userI
 		if err != nil {
 			return err
 		}
-		if u.Role != model.RolePending || u.Status != model.StatusActive {
+		if !policy.IsPending(u) {
 			return fmt.Errorf("%w: this account is not awaiting approval", model.ErrConflict)
 		}
 		switch decision {
@@ -341,7 +341,15 @@ func (s *Service) setSuspended(ctx context.Context, actor *model.User, userID in
 		if u.Status == model.StatusDeleted {
 			return fmt.Errorf("%w: account #%d was deleted by its owner and cannot be suspended or brought back", model.ErrForbidden, u.ID)
 		}
-		if !policy.CanSuspend(actor, u) {
+		allowed := policy.CanSuspend
+		if !suspend {
+			allowed = policy.CanReinstate
+		}
+		if !allowed(actor, u) {
+			if policy.CanSuspend(actor, u) || policy.CanReinstate(actor, u) {
+				// Already done (a second click): nothing to change.
+				return fmt.Errorf("%w: account #%d is already %s", model.ErrConflict, u.ID, u.Status)
+			}
 			return model.ErrForbidden
 		}
 		action := "unsuspend"

@@ -35,7 +35,7 @@ func (s *Service) Publish(ctx context.Context, actor *model.User, threadID int64
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		allowed := policy.CanPublish
 		if !publish {
-			allowed = func(v *model.User, t *model.Thread) bool { return policy.CanLinkThreads(v) }
+			allowed = policy.CanUnpublish
 		}
 		t, err := s.threadFor(ctx, tx, actor, threadID, allowed)
 		if err != nil {

@@ -130,11 +130,6 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 	must(svc.SaveDraft(ctx, d.member, forum.DraftKeyAsk(), forum.DraftInput{Title: "Glimmerfen title", Body: "Glimmerfen body",
 		ContentNote: "Glimmerfen note", Tags: []string{"craft"}, Anonymous: true}))
 	must(svc.SaveDraft(ctx, d.member, forum.DraftKeyReply(linked.ID), forum.DraftInput{Body: "Harrowdune reply"}))
-	// A followed thread and a flag the member raised (no operation writes them yet; the
-	// tables exist and hold traces of the member).
-	storetest.Exec(t, st, "INSERT INTO follows (user_id, thread_id, created_at) VALUES (?, ?, ?)", d.member.ID, linked.ID, now)
-	storetest.Exec(t, st, "INSERT INTO flags (post_id, user_id, reason, created_at) VALUES (?, ?, ?, ?)",
-		opening(linked).ID, d.member.ID, "other: Nettlebrook", now)
 
 	// The admin's traces: a related-link note, an invite note, a reason for hiding a post,
 	// a reply.
@@ -157,7 +152,6 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 		"audit":      {"Ashgrovefield", "Gravelspire", "Oakenfirth"},
 		"links":      {"Oakenfirth"},
 		"invites":    {"Cindermallow"},
-		"flags":      {"Nettlebrook"},
 		"identities": {"subject-Vantablack", "orrin.vantablack"},
 	}
 
@@ -254,7 +248,6 @@ var traceClasses = []struct {
 	{"audit", []string{"audit_log"}},
 	{"links", []string{"related_links"}},
 	{"invites", []string{"invites"}},
-	{"flags", []string{"flags", "follows"}},
 }
 
 // hits counts the threads a search for word finds.
@@ -299,13 +292,6 @@ func TestDeleteAccountRemovesEveryWord(t *testing.T) {
 				if h := holders(t, st, w); len(h) > 0 {
 					t.Errorf("%q is still in %v", w, h)
 				}
-			}
-		})
-		t.Run("follows", func(t *testing.T) {
-			var n int
-			storetest.Scan(t, st, &n, "SELECT COUNT(*) FROM follows WHERE user_id = ?", d.member.ID)
-			if n != 0 {
-				t.Errorf("the member still follows %d threads", n)
 			}
 		})
 

@@ -74,7 +74,7 @@ type ExportPost struct {
 func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error) {
 	now := s.now()
 	e := &Export{ExportedAt: now, Account: ExportAccount{
-		ID: u.ID, Pseudonym: u.Pseudonym, Email: u.Email, Name: u.RealName, Role: string(u.Role), Status: u.Status,
+		ID: u.ID, Pseudonym: u.Pseudonym, Email: u.Email, Name: u.RealName, Role: string(u.Role), Status: string(u.Status),
 		Credential: u.Credential, Bio: u.Bio, CreatedAt: u.CreatedAt, ApprovedAt: u.ApprovedAt,
 	}}
 	ids, err := s.store.IdentitiesByUser(ctx, u.ID)
@@ -96,7 +96,7 @@ func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error
 		return nil, err
 	}
 	for _, t := range threads {
-		e.Threads = append(e.Threads, ExportThread{t.ID, t.Kind, t.Title, t.Anonymous, t.CreatedAt})
+		e.Threads = append(e.Threads, ExportThread{t.ID, string(t.Kind), t.Title, t.Anonymous, t.CreatedAt})
 	}
 	posts, err := s.store.PostsByAuthor(ctx, u.ID)
 	if err != nil {

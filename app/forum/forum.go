@@ -44,7 +44,7 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microseco
 
 // AskInput is a new thread as submitted.
 type AskInput struct {
-	Kind        string // model.KindQuestion by default
+	Kind        model.Kind // model.KindQuestion by default
 	Title       string
 	Body        string
 	ContentNote string
@@ -201,7 +201,7 @@ func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, 
 		if err != nil {
 			return err
 		}
-		if p.ThreadID != t.ID || p.Opening || p.DeletedAt != nil || p.HiddenAt != nil {
+		if !policy.CanMarkReplyHelpful(actor, t, p) {
 			return model.Invalid("post", "Only a reply in this thread can be marked helpful.")
 		}
 		t.HelpfulPostID = &p.ID

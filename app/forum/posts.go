@@ -224,7 +224,7 @@ func DraftKeyAsk() string { return draftAsk }
 // a restored draft posts as the member meant (anonymously, with its content note, with or
 // without consent to the archive), not only with the same words.
 type DraftInput struct {
-	Kind           string // ask form: question, discussion or article
+	Kind           model.Kind // ask form: question, discussion or article
 	Title          string
 	Body           string
 	ContentNote    string
@@ -277,7 +277,7 @@ func (s *Service) SaveDraft(ctx context.Context, u *model.User, key string, in D
 			kept = append(kept, tag)
 		}
 	}
-	d := &store.Draft{UserID: u.ID, Key: key, Kind: in.Kind, Title: in.Title, Body: in.Body,
+	d := &store.Draft{UserID: u.ID, Key: key, Kind: string(in.Kind), Title: in.Title, Body: in.Body,
 		ContentNote: in.ContentNote, Tags: strings.Join(kept, ","), Anonymous: in.Anonymous,
 		PublishConsent: in.PublishConsent, UpdatedAt: s.now()}
 	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.SaveDraft(ctx, d, MaxDrafts) })

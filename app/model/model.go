@@ -38,12 +38,15 @@ func (r Role) Valid() bool { return r.Rank() >= 0 }
 // AtLeast reports whether r ranks at or above other.
 func (r Role) AtLeast(other Role) bool { return r.Valid() && r.Rank() >= other.Rank() }
 
-// User status values.
+// Status is where an account stands: active, or kept from the forum.
+type Status string
+
+// The account statuses.
 const (
-	StatusActive    = "active"
-	StatusSuspended = "suspended"
-	StatusDeclined  = "declined"
-	StatusDeleted   = "deleted"
+	StatusActive    Status = "active"
+	StatusSuspended Status = "suspended"
+	StatusDeclined  Status = "declined"
+	StatusDeleted   Status = "deleted"
 )
 
 // User is a person with an account. Email and RealName come from the sign-in provider
@@ -57,7 +60,7 @@ type User struct {
 	Email          string     `bun:"email,notnull"`
 	RealName       string     `bun:"real_name,notnull"`
 	Role           Role       `bun:"role,notnull"`
-	Status         string     `bun:"status,notnull"`
+	Status         Status     `bun:"status,notnull"`
 	Credential     string     `bun:"credential,notnull"`
 	Bio            string     `bun:"bio,notnull"`
 	DemoKey        *string    `bun:"demo_key"`
@@ -133,24 +136,33 @@ type Invite struct {
 	RevokedAt *time.Time `bun:"revoked_at"`
 }
 
-// Thread kinds.
+// Kind is what a thread is: a question, a discussion or an article.
+type Kind string
+
+// The thread kinds.
 const (
-	KindQuestion   = "question"
-	KindDiscussion = "discussion"
-	KindArticle    = "article"
+	KindQuestion   Kind = "question"
+	KindDiscussion Kind = "discussion"
+	KindArticle    Kind = "article"
 )
+
+// State is how far a question has come.
+type State string
 
 // Thread states: open, answered (an expert replied), resolved (the asker marked a reply helpful).
 const (
-	StateOpen     = "open"
-	StateAnswered = "answered"
-	StateResolved = "resolved"
+	StateOpen     State = "open"
+	StateAnswered State = "answered"
+	StateResolved State = "resolved"
 )
+
+// Visibility is who may read a thread.
+type Visibility string
 
 // Thread visibility: members only by default, public once published to the archive.
 const (
-	VisibilityMembers = "members"
-	VisibilityPublic  = "public"
+	VisibilityMembers Visibility = "members"
+	VisibilityPublic  Visibility = "public"
 )
 
 // Thread is a question, discussion or article with its replies.
@@ -158,20 +170,19 @@ type Thread struct {
 	bun.BaseModel `bun:"table:threads"`
 
 	ID             int64      `bun:"id,pk,autoincrement"`
-	Kind           string     `bun:"kind,notnull"`
+	Kind           Kind       `bun:"kind,notnull"`
 	Title          string     `bun:"title,notnull"`
 	Slug           string     `bun:"slug,notnull"`
 	AuthorID       int64      `bun:"author_id,notnull"`
 	Anonymous      bool       `bun:"anonymous,notnull"`
-	Visibility     string     `bun:"visibility,notnull"`
-	State          string     `bun:"state,notnull"`
+	Visibility     Visibility `bun:"visibility,notnull"`
+	State          State      `bun:"state,notnull"`
 	Locked         bool       `bun:"locked,notnull"`
 	Pinned         bool       `bun:"pinned,notnull"`
 	Hidden         bool       `bun:"hidden,notnull"`
 	PublishConsent bool       `bun:"publish_consent,notnull"`
 	HelpfulPostID  *int64     `bun:"helpful_post_id"`
 	ReplyCount     int        `bun:"reply_count,notnull"`
-	ViewCount      int        `bun:"view_count,notnull"`
 	DemoKey        *string    `bun:"demo_key"`
 	CreatedAt      time.Time  `bun:"created_at,notnull"`
 	UpdatedAt      time.Time  `bun:"updated_at,notnull"`

@@ -122,11 +122,20 @@ func (tx *Tx) UpdateUser(ctx context.Context, u *model.User, columns ...string) 
 	return nil
 }
 
+// CreatedCursor marks a place in a list ordered by creation, newest first.
+type CreatedCursor struct {
+	CreatedAt time.Time
+	ID        int64
+}
+
 // UserQuery selects users for the member lists.
 type UserQuery struct {
 	Role   model.Role
-	Status string
-	Limit  int
+	Status model.Status
+	// Approved leaves out accounts awaiting approval and deleted accounts: the members.
+	Approved bool
+	After    *CreatedCursor // continue after this user (keyset pagination)
+	Limit    int
 }
 
 // Users returns users, newest first.
@@ -138,6 +147,12 @@ func (q queries) Users(ctx context.Context, uq UserQuery) ([]*model.User, error)
 	}
 	if uq.Status != "" {
 		sel.Where("status = ?", uq.Status)
+	}
+	if uq.Approved {
+		sel.Where("role <> ? AND status <> ?", model.RolePending, model.StatusDeleted)
+	}
+	if uq.After != nil {
+		sel.Where("(created_at < ? OR (created_at = ? AND id < ?))", uq.After.CreatedAt, uq.After.CreatedAt, uq.After.ID)
 	}
 	if uq.Limit > 0 {
 		sel.Limit(int64(uq.Limit))
@@ -174,10 +189,20 @@ func (tx *Tx) InsertAudit(ctx context.Context, a *model.AuditEntry) error {
 	return nil
 }
 
-// AuditLog returns the latest audit entries with their actors.
-func (q queries) AuditLog(ctx context.Context, limit int) ([]*model.AuditEntry, error) {
+// AuditQuery selects a page of the audit log.
+type AuditQuery struct {
+	After *CreatedCursor // continue after this entry (keyset pagination)
+	Limit int
+}
+
+// AuditLog returns audit entries, latest first.
+func (q queries) AuditLog(ctx context.Context, aq AuditQuery) ([]*model.AuditEntry, error) {
 	var out []*model.AuditEntry
-	err := q.db.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Limit(int64(limit)).Scan(ctx)
+	sel := q.db.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Limit(int64(aq.Limit))
+	if aq.After != nil {
+		sel.Where("(created_at < ? OR (created_at = ? AND id < ?))", aq.After.CreatedAt, aq.After.CreatedAt, aq.After.ID)
+	}
+	err := sel.Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}

@@ -79,7 +79,7 @@ func TestAnonymityMigrationFixesOlderRows(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			id    int64
-			state string
+			state model.State
 		}{{anonThread.ID, model.StateOpen}, {namedThread.ID, model.StateAnswered}} {
 			th, err := st.ThreadByID(ctx, tc.id)
 			if err != nil || th.State != tc.state {

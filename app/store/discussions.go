@@ -386,10 +386,12 @@ func (tx *Tx) MergeTag(ctx context.Context, from, into *model.Tag, at time.Time)
 	return threadIDs, nil
 }
 
-// ThreadIDsWithTag returns the threads that carry a tag.
-func (q queries) ThreadIDsWithTag(ctx context.Context, tagID int64) ([]int64, error) {
+// ThreadIDsWithTag returns up to limit ids of the threads that carry a tag, above after and
+// in order, so that a tag of any size is read a page at a time.
+func (q queries) ThreadIDsWithTag(ctx context.Context, tagID, after int64, limit int) ([]int64, error) {
 	var ids []int64
-	err := q.db.NewSelect().Model((*model.ThreadTag)(nil)).Column("thread_id").Where("tag_id = ?", tagID).Scan(ctx, &ids)
+	err := q.db.NewSelect().Model((*model.ThreadTag)(nil)).Column("thread_id").
+		Where("tag_id = ? AND thread_id > ?", tagID, after).Order("thread_id").Limit(int64(limit)).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("threads with tag %d: %w", tagID, err)
 	}

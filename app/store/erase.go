@@ -32,22 +32,6 @@ func (tx *Tx) DeleteDrafts(ctx context.Context, userID int64) error {
 	return nil
 }
 
-// DeleteFollows removes what a user followed.
-func (tx *Tx) DeleteFollows(ctx context.Context, userID int64) error {
-	if _, err := tx.write().NewDelete().Table("follows").Where("user_id = ?", userID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete follows of user %d: %w", userID, err)
-	}
-	return nil
-}
-
-// DeleteFlags withdraws the flags a user raised, with the reasons they gave.
-func (tx *Tx) DeleteFlags(ctx context.Context, userID int64) error {
-	if _, err := tx.write().NewDelete().Table("flags").Where("user_id = ?", userID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete flags of user %d: %w", userID, err)
-	}
-	return nil
-}
-
 // ClearInviteNotes empties the notes a user wrote on the invites they created. The
 // invites themselves stay valid: the people they were sent to may still use them.
 func (tx *Tx) ClearInviteNotes(ctx context.Context, userID int64) error {

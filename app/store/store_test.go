@@ -80,6 +80,7 @@ func TestModelsMatchSchema(t *testing.T) {
 			(*model.User)(nil), (*model.Identity)(nil), (*model.Session)(nil), (*model.Invite)(nil),
 			(*model.Thread)(nil), (*model.Post)(nil), (*model.PostRevision)(nil), (*model.Tag)(nil),
 			(*model.ThreadTag)(nil), (*model.RelatedLink)(nil), (*model.AuditEntry)(nil), (*model.Change)(nil),
+			(*store.ReaderPosition)(nil),
 		}
 		for _, m := range models {
 			table := store.DBOf(st).Table(reflectType(m))

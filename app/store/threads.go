@@ -23,13 +23,16 @@ type ThreadQuery struct {
 	PublicOnly bool    // only threads published to the public archive
 	Pinned     *bool   // only pinned (true) or only not pinned (false) threads
 	TagID      int64   // only threads with this tag
-	States     []string
-	Kinds      []string
+	States     []model.State
+	Kinds      []model.Kind
 	AuthorID   int64
 }
 
 // Threads returns threads ordered by last activity, newest first, with authors and tags.
-// Hidden threads are never listed.
+// Hidden threads are never listed. Each kind of list reads its page through an index
+// that selects and orders it (see the list_plan_indexes migration and
+// TestListQueriesUseIndexes): a topic's threads come in order from thread_tags, which
+// keeps a copy of each thread's activity, hidden flag and visibility.
 func (q queries) Threads(ctx context.Context, tq ThreadQuery) ([]*model.Thread, error) {
 	if tq.Limit <= 0 || tq.Limit > 200 {
 		tq.Limit = 30
@@ -39,16 +42,22 @@ func (q queries) Threads(ctx context.Context, tq ThreadQuery) ([]*model.Thread, 
 		Relation("Author").
 		Relation("Tags", func(sq *bun.SelectQuery) *bun.SelectQuery { return sq.Order("tag.name") }).
 		Where("thread.hidden = ?", false).
-		OrderExpr("thread.last_activity_at DESC, thread.id DESC").
 		Limit(int64(tq.Limit))
+	activity, id := bun.Ident("thread.last_activity_at"), bun.Ident("thread.id")
+	if tq.TagID != 0 {
+		activity, id = bun.Ident("tt.last_activity_at"), bun.Ident("tt.thread_id")
+		sel.Join("JOIN thread_tags AS tt ON tt.thread_id = thread.id").
+			Where("tt.tag_id = ? AND tt.hidden = ?", tq.TagID, false)
+		if tq.PublicOnly {
+			sel.Where("tt.visibility = ?", model.VisibilityPublic)
+		}
+	}
+	sel.OrderExpr("? DESC, ? DESC", activity, id)
 	if tq.PublicOnly {
 		sel.Where("thread.visibility = ?", model.VisibilityPublic)
 	}
 	if tq.Pinned != nil {
 		sel.Where("thread.pinned = ?", *tq.Pinned)
-	}
-	if tq.TagID != 0 {
-		sel.Where("EXISTS (SELECT 1 FROM thread_tags tt WHERE tt.thread_id = thread.id AND tt.tag_id = ?)", tq.TagID)
 	}
 	if len(tq.States) > 0 {
 		sel.Where("thread.state IN (?)", bun.List(tq.States))
@@ -60,8 +69,10 @@ func (q queries) Threads(ctx context.Context, tq ThreadQuery) ([]*model.Thread, 
 		sel.Where("thread.author_id = ?", tq.AuthorID)
 	}
 	if tq.After != nil {
-		sel.Where("(thread.last_activity_at < ? OR (thread.last_activity_at = ? AND thread.id < ?))",
-			tq.After.LastActivity, tq.After.LastActivity, tq.After.ID)
+		// The same as (activity, id) < (after), written so that both databases read it
+		// as a range of the index.
+		sel.Where("? <= ? AND (? < ? OR ? < ?)", activity, tq.After.LastActivity,
+			activity, tq.After.LastActivity, id, tq.After.ID)
 	}
 	if err := sel.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list threads: %w", err)
@@ -115,6 +126,28 @@ func (q queries) PostsByThread(ctx context.Context, threadID int64) ([]*model.Po
 		return nil, fmt.Errorf("posts of thread %d: %w", threadID, err)
 	}
 	return posts, nil
+}
+
+// PostsByThreads returns the posts of many threads at once, by thread, each thread's in
+// the order they were written, without their authors (for the search index, which keeps
+// no names). Deleted and hidden posts are returned too.
+func (q queries) PostsByThreads(ctx context.Context, threadIDs []int64) (map[int64][]*model.Post, error) {
+	out := make(map[int64][]*model.Post, len(threadIDs))
+	if len(threadIDs) == 0 {
+		return out, nil
+	}
+	var posts []*model.Post
+	err := q.db.NewSelect().Model(&posts).
+		Where("post.thread_id IN (?)", bun.List(threadIDs)).
+		OrderExpr("post.thread_id, post.created_at, post.id").
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("posts of %d threads: %w", len(threadIDs), err)
+	}
+	for _, p := range posts {
+		out[p.ThreadID] = append(out[p.ThreadID], p)
+	}
+	return out, nil
 }
 
 // CountThreads counts threads that are not hidden.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -134,9 +133,9 @@ func (s *Server) accountRevokeSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx := c.Request().Context()
 	sessions, err := s.store.ActiveSessions(ctx, v.ID, time.Now().UTC())
@@ -206,7 +205,10 @@ func (s *Server) accountDelete(c echo.Context) error {
 
 type profileData struct {
 	User *model.User
-	Own  bool
+	// Expert and Credential: the Expert badge and credential line, as policy.ShowAuthor says.
+	Expert     bool
+	Credential string
+	Own        bool
 }
 
 // profile shows a member's public face: pseudonym, role, credential, bio.
@@ -223,5 +225,7 @@ func (s *Server) profile(c echo.Context) error {
 		}
 		return model.ErrNotFound
 	}
-	return s.render(c, http.StatusOK, "profile", "", profileData{User: u, Own: v != nil && v.ID == u.ID})
+	who := policy.ShowAuthor(v, u, false)
+	return s.render(c, http.StatusOK, "profile", "", profileData{User: u, Expert: who.Expert, Credential: who.Credential,
+		Own: v != nil && v.ID == u.ID})
 }

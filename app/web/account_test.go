@@ -111,7 +111,7 @@ func TestSuspensionSignsOutEverywhere(t *testing.T) {
 		if rec := mod.post("/mod/members/"+itoa(e.moderator.ID)+"/suspend", url.Values{"action": {"suspend"}}); rec.Code != http.StatusForbidden {
 			t.Fatalf("self-suspension = %d, want 403", rec.Code)
 		}
-		entries, _ := st.AuditLog(context.Background(), 10)
+		entries, _ := st.AuditLog(context.Background(), store.AuditQuery{Limit: 10})
 		if len(entries) == 0 || entries[0].Action != "suspend" || *entries[0].ActorID != e.moderator.ID {
 			t.Fatalf("audit log lacks the suspension: %+v", entries)
 		}

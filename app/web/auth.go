@@ -98,18 +98,26 @@ func (s *Server) startSession(c echo.Context, ext forum.ExternalAccount, next st
 	return s.signInAs(c, user, next)
 }
 
+// signInRefused tells a person why their account may not sign in.
+func signInRefused(status model.Status) signInFailed {
+	switch status {
+	case model.StatusSuspended:
+		return signInFailed{"Your account is suspended",
+			"A moderator has suspended this account. If you think this is a mistake, write to the moderators."}
+	case model.StatusDeclined:
+		return signInFailed{"Your request to join was not approved",
+			"The moderators did not approve this account, and an invite link does not change their decision. If you think this is a mistake, ask the person who invited you to speak with the moderators."}
+	case model.StatusDeleted:
+		return signInFailed{"This account was deleted", "Sign in with another account to join again."}
+	}
+	return signInFailed{"This account cannot sign in", "If you think this is a mistake, write to the moderators."}
+}
+
 // signInAs starts a session for user, unless the account may not sign in, and sends them
 // to next (a local path), or home.
 func (s *Server) signInAs(c echo.Context, user *model.User, next string) error {
-	switch user.Status {
-	case model.StatusSuspended:
-		return s.render(c, http.StatusForbidden, "signin_failed", "", signInFailed{"Your account is suspended",
-			"A moderator has suspended this account. If you think this is a mistake, write to the moderators."})
-	case model.StatusDeclined:
-		return s.render(c, http.StatusForbidden, "signin_failed", "", signInFailed{"Your request to join was not approved",
-			"The moderators did not approve this account, and an invite link does not change their decision. If you think this is a mistake, ask the person who invited you to speak with the moderators."})
-	case model.StatusDeleted:
-		return s.render(c, http.StatusForbidden, "signin_failed", "", signInFailed{"This account was deleted", "Sign in with another account to join again."})
+	if !policy.CanSignIn(user) {
+		return s.render(c, http.StatusForbidden, "signin_failed", "", signInRefused(user.Status))
 	}
 	// A new session replaces any current one in this browser.
 	if sess := currentSession(c); sess != nil {

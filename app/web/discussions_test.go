@@ -178,7 +178,7 @@ func TestLockedThreadRefusesReplies(t *testing.T) {
 				mustNotContain(t, c.get("/").Body.String(), e.question.Title)
 			}
 		}
-		entries, _ := st.AuditLog(context.Background(), 20)
+		entries, _ := st.AuditLog(context.Background(), store.AuditQuery{Limit: 20})
 		if len(entries) < 6 {
 			t.Fatalf("audit log has %d entries, want 6", len(entries))
 		}

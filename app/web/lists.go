@@ -38,19 +38,38 @@ type listData struct {
 	CurrentPath string
 }
 
-// parseCursor reads the after= parameter: "UNIXNANO-ID".
+// parseCursor reads the after= parameter of a thread list.
 func parseCursor(c echo.Context) *store.Cursor {
-	raw := c.QueryParam("after")
-	ts, id, ok := strings.Cut(raw, "-")
+	at, id, ok := parseKeyset(c.QueryParam("after"))
 	if !ok {
 		return nil
+	}
+	return &store.Cursor{LastActivity: at, ID: id}
+}
+
+// parseKeyset reads a place in a list ordered by time and id, as keyset writes it:
+// "UNIXNANO-ID".
+func parseKeyset(raw string) (time.Time, int64, bool) {
+	ts, id, ok := strings.Cut(raw, "-")
+	if !ok {
+		return time.Time{}, 0, false
 	}
 	n, err1 := strconv.ParseInt(ts, 10, 64)
 	i, err2 := strconv.ParseInt(id, 10, 64)
 	if err1 != nil || err2 != nil || i <= 0 {
-		return nil
+		return time.Time{}, 0, false
 	}
-	return &store.Cursor{LastActivity: time.Unix(0, n).UTC(), ID: i}
+	return time.Unix(0, n).UTC(), i, true
+}
+
+// keyset writes the place of the item at time at with id in a list, for an address.
+func keyset(at time.Time, id int64) string { return fmt.Sprintf("%d-%d", at.UnixNano(), id) }
+
+// nextPage is the address of the page at path with param set to after (and no other
+// parameter): the next page of a list.
+func nextPage(path, param, after string) string {
+	u := url.URL{Path: path, RawQuery: url.Values{param: {after}}.Encode()}
+	return u.String()
 }
 
 // listPage runs q from the request's cursor and builds the page with its next link.
@@ -65,10 +84,7 @@ func (s *Server) listPage(c echo.Context, q store.ThreadQuery) (threadPage, erro
 	if len(threads) > pageSize {
 		threads = threads[:pageSize]
 		last := threads[len(threads)-1]
-		u := url.URL{Path: c.Request().URL.Path}
-		v := url.Values{"after": {fmt.Sprintf("%d-%d", last.LastActivityAt.UnixNano(), last.ID)}}
-		u.RawQuery = v.Encode()
-		p.Next = u.String()
+		p.Next = nextPage(c.Request().URL.Path, "after", keyset(last.LastActivityAt, last.ID))
 	}
 	p.Items = threadItems(viewer(c), threads)
 	return p, nil
@@ -89,7 +105,7 @@ func (s *Server) unanswered(c echo.Context) error {
 	if !policy.IsMember(v) {
 		return s.membersOnly(c, v)
 	}
-	p, err := s.listPage(c, store.ThreadQuery{States: []string{model.StateOpen}, Kinds: []string{model.KindQuestion}})
+	p, err := s.listPage(c, store.ThreadQuery{States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}})
 	if err != nil {
 		return err
 	}

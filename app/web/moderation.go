@@ -14,12 +14,42 @@ import (
 )
 
 type membersData struct {
-	Pending    []*model.User
-	Members    []*model.User
-	CanSuspend func(target *model.User) bool
-	Error      string
-	ErrorFor   int64
-	Note       string
+	Pending []*model.User
+	Members []memberRow
+	// PendingNext and MembersNext are the addresses of the lists' next pages, if any;
+	// Later says that a later page of a list is shown.
+	PendingNext, MembersNext string
+	Later                    bool
+	Error                    string
+	ErrorFor                 int64
+	Note                     string
+}
+
+// accountsPerPage is how many accounts, or audit entries, a page of moderation lists.
+const accountsPerPage = 100
+
+// userPage returns the page of the users q selects that starts after the place in the
+// request's parameter param, and the address of the next page of the list at path ("" at
+// the end). A form rejected on a list's page shows its first page again.
+func (s *Server) userPage(c echo.Context, q store.UserQuery, path, param string) ([]*model.User, string, error) {
+	q.Limit = accountsPerPage + 1
+	if at, id, ok := parseKeyset(c.QueryParam(param)); ok {
+		q.After = &store.CreatedCursor{CreatedAt: at, ID: id}
+	}
+	users, err := s.store.Users(c.Request().Context(), q)
+	if err != nil || len(users) <= accountsPerPage {
+		return users, "", err
+	}
+	users = users[:accountsPerPage]
+	last := users[len(users)-1]
+	return users, nextPage(path, param, keyset(last.CreatedAt, last.ID)), nil
+}
+
+// memberRow is an account on the moderators' list, with what the moderator may do to it.
+type memberRow struct {
+	*model.User
+	Suspended, Declined      bool
+	CanSuspend, CanReinstate bool
 }
 
 // modMembers lists accounts awaiting approval and the members, for moderators.
@@ -36,31 +66,30 @@ func (s *Server) modMembers(c echo.Context) error {
 }
 
 func (s *Server) membersData(c echo.Context, v *model.User) (membersData, error) {
-	ctx := c.Request().Context()
-	pending, err := s.store.Users(ctx, store.UserQuery{Role: model.RolePending, Status: model.StatusActive, Limit: 200})
+	var d membersData
+	var all []*model.User
+	var err error
+	d.Pending, d.PendingNext, err = s.userPage(c, store.UserQuery{Role: model.RolePending, Status: model.StatusActive}, "/mod/members", "pending_after")
 	if err != nil {
 		return membersData{}, err
 	}
-	all, err := s.store.Users(ctx, store.UserQuery{Limit: 500})
-	if err != nil {
+	if all, d.MembersNext, err = s.userPage(c, store.UserQuery{Approved: true}, "/mod/members", "after"); err != nil {
 		return membersData{}, err
 	}
-	var members []*model.User
 	for _, u := range all {
-		if u.Role != model.RolePending && u.Status != model.StatusDeleted {
-			members = append(members, u)
-		}
+		d.Members = append(d.Members, memberRow{User: u, Suspended: u.Status == model.StatusSuspended,
+			Declined: u.Status == model.StatusDeclined, CanSuspend: policy.CanSuspend(v, u), CanReinstate: policy.CanReinstate(v, u)})
 	}
-	return membersData{Pending: pending, Members: members,
-		CanSuspend: func(t *model.User) bool { return policy.CanSuspend(v, t) }}, nil
+	d.Later = c.QueryParam("after") != "" || c.QueryParam("pending_after") != ""
+	return d, nil
 }
 
 // modDecide approves or declines an account awaiting approval.
 func (s *Server) modDecide(c echo.Context) error {
 	v := viewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	note := c.FormValue("note")
 	err = s.forum.DecideMembership(c.Request().Context(), v, id, c.FormValue("decision"), note)
@@ -85,9 +114,9 @@ func (s *Server) modDecide(c echo.Context) error {
 // modSuspend suspends or reinstates a member.
 func (s *Server) modSuspend(c echo.Context) error {
 	v := viewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx := c.Request().Context()
 	if c.FormValue("action") == "unsuspend" {
@@ -106,6 +135,13 @@ type auditRow struct {
 	Actor string
 }
 
+type auditData struct {
+	Rows []auditRow
+	// Next is the address of the next (older) page, if any; Later says this is not the first.
+	Next  string
+	Later bool
+}
+
 // modAudit shows the latest moderation and administration actions.
 func (s *Server) modAudit(c echo.Context) error {
 	v := viewer(c)
@@ -113,23 +149,33 @@ func (s *Server) modAudit(c echo.Context) error {
 		return model.ErrForbidden
 	}
 	ctx := c.Request().Context()
-	entries, err := s.store.AuditLog(ctx, 200)
+	q := store.AuditQuery{Limit: accountsPerPage + 1}
+	if at, id, ok := parseKeyset(c.QueryParam("after")); ok {
+		q.After = &store.CreatedCursor{CreatedAt: at, ID: id}
+	}
+	entries, err := s.store.AuditLog(ctx, q)
 	if err != nil {
 		return err
+	}
+	d := auditData{Later: q.After != nil}
+	if len(entries) > accountsPerPage {
+		entries = entries[:accountsPerPage]
+		last := entries[len(entries)-1]
+		d.Next = nextPage("/mod/audit", "after", keyset(last.CreatedAt, last.ID))
 	}
 	actors, err := s.store.UsersByIDs(ctx, actorIDs(entries))
 	if err != nil {
 		return err
 	}
-	rows := make([]auditRow, len(entries))
+	d.Rows = make([]auditRow, len(entries))
 	for i, e := range entries {
-		rows[i] = auditRow{Entry: e, Actor: "the command line"}
+		d.Rows[i] = auditRow{Entry: e, Actor: "the command line"}
 		if e.ActorID != nil {
 			// Moderators see who acted; someone who deleted their account is a former member.
-			rows[i].Actor = policy.ShowAuthor(v, actors[*e.ActorID], false).Name
+			d.Rows[i].Actor = policy.ShowAuthor(v, actors[*e.ActorID], false).Name
 		}
 	}
-	return s.render(c, http.StatusOK, "mod_audit", "mod", rows)
+	return s.render(c, http.StatusOK, "mod_audit", "mod", d)
 }
 
 func actorIDs(entries []*model.AuditEntry) []int64 {
@@ -186,9 +232,9 @@ func (s *Server) adminCreateInvite(c echo.Context) error {
 }
 
 func (s *Server) adminRevokeInvite(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	if err := s.forum.RevokeInvite(c.Request().Context(), viewer(c), id); err != nil {
 		return err
@@ -197,8 +243,11 @@ func (s *Server) adminRevokeInvite(c echo.Context) error {
 }
 
 type usersData struct {
-	Users  []*model.User
-	Roles  []model.Role
+	Users []*model.User
+	Roles []model.Role
+	// Next is the address of the next page, if any; Later says this is not the first.
+	Next   string
+	Later  bool
 	Error  string
 	ErrFor int64
 }
@@ -206,29 +255,29 @@ type usersData struct {
 // adminUsers lists accounts with their roles, for admins.
 func (s *Server) adminUsers(c echo.Context) error {
 	v := viewer(c)
-	if !policy.IsAdmin(v) {
+	if !policy.CanManageRoles(v) {
 		return model.ErrForbidden
 	}
 	return s.renderUsers(c, http.StatusOK, usersData{})
 }
 
 func (s *Server) renderUsers(c echo.Context, status int, d usersData) error {
-	users, err := s.store.Users(c.Request().Context(), store.UserQuery{Limit: 500})
+	users, next, err := s.userPage(c, store.UserQuery{}, "/admin/users", "after")
 	if err != nil {
 		return err
 	}
-	d.Users, d.Roles = users, model.Roles
+	d.Users, d.Roles, d.Next, d.Later = users, model.Roles, next, c.QueryParam("after") != ""
 	return s.render(c, status, "admin_users", "admin", d)
 }
 
 // adminSetRole gives an account a role (with the credential line for experts).
 func (s *Server) adminSetRole(c echo.Context) error {
 	v := viewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
-	if !policy.IsAdmin(v) {
+	if !policy.CanManageRoles(v) {
 		return model.ErrForbidden
 	}
 	err = s.forum.SetRole(c.Request().Context(), v, id, model.Role(c.FormValue("role")), c.FormValue("credential"))

@@ -105,11 +105,7 @@ func userBySubject(t *testing.T, st *store.Store, subject string) *model.User {
 
 func countUsers(t *testing.T, st *store.Store) int {
 	t.Helper()
-	n, err := st.CountUsers(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return storetest.CountUsers(t, st)
 }
 
 // The normal flow against the independent provider: a new pending account with the

@@ -187,7 +187,7 @@ func TestOIDCSignInFlow(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 			t.Fatalf("second sign-in = %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		if n, _ := st.CountUsers(ctx); n != 5 {
+		if n := storetest.CountUsers(t, st); n != 5 {
 			t.Fatalf("%d users after signing in twice, want 5", n)
 		}
 

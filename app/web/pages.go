@@ -57,7 +57,7 @@ func (s *Server) home(c echo.Context) error {
 		}
 		d.Pinned = threadItems(v, p)
 		if policy.CanSeeUnansweredQueue(v) {
-			u, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, States: []string{model.StateOpen}, Kinds: []string{model.KindQuestion}})
+			u, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}})
 			if err != nil {
 				return err
 			}
@@ -103,9 +103,9 @@ type relatedView struct {
 // thread shows a thread: the opening post, the reply marked helpful, every reply, related
 // threads and the reply form. Its queries do not grow with the number of posts.
 func (s *Server) thread(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return model.ErrNotFound
+	id, err := paramID(c)
+	if err != nil {
+		return err
 	}
 	v := viewer(c)
 	snap, err := s.threads.get(c.Request().Context(), id)
@@ -224,7 +224,7 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 			d.Replies = append(d.Replies, pv)
 		}
 	}
-	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanMarkHelpful(v, t)
+	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanUnmarkHelpful(v, t)
 	for _, l := range snap.links {
 		if policy.CanView(v, l.Thread) {
 			d.Linked = append(d.Linked, relatedView{Item: newThreadItem(v, l.Thread), Note: l.Note})
@@ -242,7 +242,7 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	d.CanSetConsent, d.Consent = policy.CanSetPublishConsent(v, t), t.PublishConsent
 	d.Published = t.Visibility == model.VisibilityPublic
 	d.CanPublish = !d.Published && policy.CanPublish(v, t)
-	d.CanUnpublish = d.Published && policy.CanLinkThreads(v)
+	d.CanUnpublish = d.Published && policy.CanUnpublish(v, t)
 	if d.Reply, err = s.replyFormOf(c, snap, reply, d.CSRF); err != nil {
 		return threadData{}, err
 	}

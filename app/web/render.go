@@ -53,6 +53,11 @@ func isFragment(c echo.Context) bool {
 	return h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true" && h.Get("HX-History-Restore-Request") != "true"
 }
 
+// varyHTMX names every request header a rendered answer depends on (isFragment): a
+// cache must not answer a boosted link or a history restore, which want the whole page,
+// with a fragment kept for a plain htmx request, nor the other way round.
+const varyHTMX = "HX-Request, HX-Boosted, HX-History-Restore-Request"
+
 // render is the one render function: the whole page, or for htmx its content block.
 func (s *Server) render(c echo.Context, status int, name, nav string, data any) error {
 	return s.renderPage(c, status, name, page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c),
@@ -125,7 +130,7 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 // send writes a rendered page.
 func (s *Server) send(c echo.Context, status int, buf *bytes.Buffer) error {
 	h := c.Response().Header()
-	h.Add(echo.HeaderVary, "HX-Request")
+	h.Add(echo.HeaderVary, varyHTMX)
 	h.Set(echo.HeaderCacheControl, "no-store")
 	// A known length lets the page go out in one write instead of in chunks.
 	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
@@ -144,7 +149,7 @@ type layoutKey struct {
 	viewer     int64
 	pseudonym  string
 	role       model.Role
-	status     string
+	status     model.Status
 	nav        string
 	signedCSRF bool
 }
@@ -326,7 +331,7 @@ func (s *Server) renderPartial(c echo.Context, status int, name string, data any
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	h := c.Response().Header()
-	h.Add(echo.HeaderVary, "HX-Request")
+	h.Add(echo.HeaderVary, varyHTMX)
 	h.Set(echo.HeaderCacheControl, "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
 }

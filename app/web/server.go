@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"forum/app/auth"
+	"forum/app/background"
 	"forum/app/config"
 	"forum/app/forum"
 	"forum/app/policy"
@@ -45,6 +46,9 @@ type Options struct {
 	// NoRateLimits turns the per-client rate limits off; only the load benchmark does,
 	// since all of its requests come from one address.
 	NoRateLimits bool
+	// Background owns the server's own background work (the change watcher), which Serve
+	// starts in it; nil: Serve runs that work itself and waits for it before it returns.
+	Background *background.Group
 }
 
 // Server serves the forum over HTTP.
@@ -64,6 +68,7 @@ type Server struct {
 	layouts      layoutCache
 
 	noRateLimits bool
+	background   *background.Group
 
 	echo     *echo.Echo
 	assets   *static.Assets
@@ -87,7 +92,7 @@ func New(o Options) (*Server, error) {
 		ShutdownTimeout: 30 * time.Second,
 		ReadTimeout:     60 * time.Second,
 		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
-		noRateLimits: o.NoRateLimits,
+		noRateLimits: o.NoRateLimits, background: o.Background,
 	}
 	if s.providers == nil {
 		s.providers = &auth.Providers{}
@@ -112,7 +117,12 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	s.registry = prometheus.NewRegistry()
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		// How often writers met a busy database (SQLite's one writer at a time): retried,
+		// so people never see it, but a rising count says the database is the bottleneck.
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "forum", Subsystem: "db", Name: "busy_retries_total",
+			Help: "Transactions retried after the database reported it was busy."},
+			func() float64 { return float64(o.Store.BusyRetries()) }))
 	s.metrics = newHTTPMetrics(s.registry)
 
 	e := echo.New()
@@ -126,14 +136,10 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the HTTP handler, for tests and for Serve.
-func (s *Server) Handler() http.Handler { return s.echo }
-
-// Echo returns the echo instance (tests register extra routes on it).
-func (s *Server) Echo() *echo.Echo { return s.echo }
-
 // Serve answers requests on ln until ctx is cancelled, then stops taking new connections
-// and lets in-flight requests finish (up to ShutdownTimeout) before returning.
+// and lets in-flight requests finish (up to ShutdownTimeout) before returning. The change
+// watcher runs in Options.Background, whose owner waits for it; without one, Serve waits
+// for it before it returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.echo,
@@ -145,9 +151,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go s.watchChanges(watchCtx)
+	bg := s.background
+	if bg == nil {
+		bg = background.New(ctx, s.log)
+		defer bg.Stop()
+	}
+	bg.Go("change watcher", s.watchChanges)
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
 
 	select {
@@ -174,16 +183,17 @@ func (s *Server) funcs() template.FuncMap {
 			p, err := s.assets.Path(name)
 			return "/static/" + p, err
 		},
-		"ago":         ago,
-		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"longdate":    func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
-		"monthyear":   func(t time.Time) string { return t.UTC().Format("January 2006") },
-		"isModerator": policy.IsModerator,
-		"isMember":    policy.IsMember,
-		"isExpert":    policy.CanSeeUnansweredQueue,
-		"isAdmin":     policy.IsAdmin,
-		"roleLabel":   roleLabel,
-		"browserName": browserName,
+		"ago":       ago,
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"longdate":  func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+		"monthyear": func(t time.Time) string { return t.UTC().Format("January 2006") },
+		// The questions templates ask of app/policy, named for what they decide.
+		"canReadMembersOnly":    policy.IsMember,
+		"canSeeUnansweredQueue": policy.CanSeeUnansweredQueue,
+		"canApproveMembers":     policy.CanApproveMembers,
+		"canManageRoles":        policy.CanManageRoles,
+		"roleLabel":             roleLabel,
+		"browserName":           browserName,
 	}
 }
 

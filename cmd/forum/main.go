@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"forum/app/auth"
+	"forum/app/background"
 	"forum/app/benchdata"
 	"forum/app/config"
 	"forum/app/demo"
@@ -186,14 +187,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer index.Close()
+	// Every background goroutine (the search syncer, the change watcher) runs in one group,
+	// which stops with the server: deferred after the index and the database, it is
+	// stopped and waited for before they close, so that none closes under a batch.
+	bg := background.New(ctx, log)
+	defer bg.Stop()
 	syncer := search.NewSyncer(st, index, log)
-	syncCtx, stopSync := context.WithCancel(ctx)
-	defer stopSync()
-	go syncer.Run(syncCtx)
+	bg.Go("search syncer", syncer.Run)
 
 	srv, err := web.New(web.Options{
 		Config: cfg, Store: st, Forum: forum.New(st, markdown.New()), Logger: log, Version: version,
-		Providers: providers, Search: index, Syncer: syncer,
+		Providers: providers, Search: index, Syncer: syncer, Background: bg,
 	})
 	if err != nil {
 		return err

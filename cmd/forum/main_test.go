@@ -180,7 +180,7 @@ func checkSeededBoard(t *testing.T, vars map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	states := map[string]int{}
+	states := map[model.State]int{}
 	tags := map[string]bool{}
 	expertAnswers := 0
 	for _, th := range threads {

@@ -20,6 +20,10 @@ import (
 
 func db(st *store.Store) *bun.DB { return st.DBForTests(fortests.Key{}) }
 
+// SQL returns the database/sql handle under st, for a test that must send the database a
+// statement as it is, without bun's placeholders (the plan of a recorded query).
+func SQL(st *store.Store) *sql.DB { return db(st).DB }
+
 // Exec runs a statement with ? placeholders, failing the test on an error.
 func Exec(t testing.TB, st *store.Store, query string, args ...any) {
 	t.Helper()
@@ -101,31 +105,6 @@ func HoldReader(t testing.TB, st *store.Store) (release func()) {
 	}
 	t.Cleanup(release)
 	return release
-}
-
-// QueryCounter counts the queries a store runs.
-type QueryCounter struct{ n atomic.Int64 }
-
-// BeforeQuery implements bun.QueryHook.
-func (q *QueryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	q.n.Add(1)
-	return ctx
-}
-
-// AfterQuery implements bun.QueryHook.
-func (q *QueryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
-
-// Count returns the number of queries counted so far.
-func (q *QueryCounter) Count() int64 { return q.n.Load() }
-
-// Reset sets the count back to zero.
-func (q *QueryCounter) Reset() { q.n.Store(0) }
-
-// CountQueries counts every query st runs from now on, to keep the queries of a page bounded.
-func CountQueries(st *store.Store) *QueryCounter {
-	c := &QueryCounter{}
-	st.AddQueryHookForTests(fortests.Key{}, c)
-	return c
 }
 
 // OtherNode returns a second store on st's database, as another node of the forum has:
