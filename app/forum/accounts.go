@@ -78,7 +78,7 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 		if err := tx.LockSignUps(ctx); err != nil {
 			return err
 		}
-		count, err := tx.CountUsers(ctx)
+		count, err := tx.UserCount(ctx)
 		if err != nil {
 			return err
 		}

@@ -150,7 +150,7 @@ func (s *Service) postFor(ctx context.Context, tx *store.Tx, actor *model.User, 
 // refreshThread recounts a thread's visible replies and recomputes its state after a
 // reply disappeared or came back.
 func (s *Service) refreshThread(ctx context.Context, tx *store.Tx, t *model.Thread) error {
-	n, err := tx.CountVisibleReplies(ctx, t.ID)
+	n, err := tx.VisibleReplyCount(ctx, t.ID)
 	if err != nil {
 		return err
 	}

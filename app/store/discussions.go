@@ -200,8 +200,8 @@ func (tx *Tx) ThreadForUpdate(ctx context.Context, id int64) (*model.Thread, err
 	return t, nil
 }
 
-// CountVisibleReplies counts the replies of a thread that are neither deleted nor hidden.
-func (q queries) CountVisibleReplies(ctx context.Context, threadID int64) (int, error) {
+// VisibleReplyCount counts the replies of a thread that are neither deleted nor hidden.
+func (q queries) VisibleReplyCount(ctx context.Context, threadID int64) (int, error) {
 	n, err := q.db.NewSelect().Model((*model.Post)(nil)).
 		Where("thread_id = ? AND opening = ? AND deleted_at IS NULL AND hidden_at IS NULL", threadID, false).Count(ctx)
 	return int(n), err

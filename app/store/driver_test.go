@@ -66,7 +66,7 @@ func TestEverySQLiteConnectionHasThePragmas(t *testing.T) {
 	txErr := make(chan error, 1)
 	go func() {
 		txErr <- st.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.CountUsers(ctx); err != nil {
+			if _, err := tx.UserCount(ctx); err != nil {
 				return err
 			}
 			close(read)

@@ -150,8 +150,8 @@ func (q queries) PostsByThreads(ctx context.Context, threadIDs []int64) (map[int
 	return out, nil
 }
 
-// CountThreads counts threads that are not hidden.
-func (q queries) CountThreads(ctx context.Context) (int, error) {
+// ThreadCount counts the threads that are not hidden.
+func (q queries) ThreadCount(ctx context.Context) (int, error) {
 	n, err := q.db.NewSelect().Model((*model.Thread)(nil)).Where("hidden = ?", false).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("count threads: %w", err)

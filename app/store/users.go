@@ -65,8 +65,8 @@ func (tx *Tx) InsertUsers(ctx context.Context, users []*model.User) error {
 // the parameters of a statement (65535), for the widest row.
 const batchRows = 1000
 
-// CountUsers counts accounts.
-func (q queries) CountUsers(ctx context.Context) (int, error) {
+// UserCount counts accounts.
+func (q queries) UserCount(ctx context.Context) (int, error) {
 	n, err := q.db.NewSelect().Model((*model.User)(nil)).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("count users: %w", err)

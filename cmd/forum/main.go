@@ -277,7 +277,7 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer st.Close()
 	if *ifEmpty {
-		n, err := st.CountThreads(ctx)
+		n, err := st.ThreadCount(ctx)
 		if err != nil {
 			return err
 		}

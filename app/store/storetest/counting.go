@@ -40,7 +40,7 @@ func CountQueries(st *store.Store) *QueryCounter {
 // CountUsers counts the accounts in st, deleted ones included.
 func CountUsers(t testing.TB, st *store.Store) int {
 	t.Helper()
-	n, err := st.CountUsers(context.Background())
+	n, err := st.UserCount(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
