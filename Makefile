@@ -5,8 +5,9 @@ BIN       := bin/forum
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 HTMX_VERSION := 2.0.11
+HTMX_SSE_VERSION := 2.2.4
 
-.PHONY: run build test lint bench docker htmx clean
+.PHONY: run build test lint bench docker htmx htmx-sse clean
 
 ## run: build, migrate, seed the demo board when the database is empty, serve on 127.0.0.1:8080 in development mode
 run: build
@@ -51,6 +52,16 @@ htmx:
 	@cp .htmx-tmp/package/LICENSE static/vendor/htmx/LICENSE
 	@echo "htmx.org $(HTMX_VERSION) from the npm package htmx.org, dist/htmx.min.js; license: BSD Zero Clause (LICENSE)" > static/vendor/htmx/VERSION
 	rm -rf .htmx-tmp
+
+## htmx-sse: refresh the vendored Server-Sent Events extension of htmx (live updates) from its npm package
+htmx-sse:
+	rm -rf .htmx-sse-tmp && mkdir .htmx-sse-tmp
+	cd .htmx-sse-tmp && npm pack --silent htmx-ext-sse@$(HTMX_SSE_VERSION) >/dev/null && tar xzf htmx-ext-sse-$(HTMX_SSE_VERSION).tgz
+	@mkdir -p static/vendor/htmx-ext-sse
+	@cp .htmx-sse-tmp/package/dist/sse.min.js static/vendor/htmx-ext-sse/sse.min.js
+	@cp .htmx-sse-tmp/package/LICENSE static/vendor/htmx-ext-sse/LICENSE
+	@echo "htmx-ext-sse $(HTMX_SSE_VERSION) from the npm package htmx-ext-sse, dist/sse.min.js; license: BSD Zero Clause (LICENSE)" > static/vendor/htmx-ext-sse/VERSION
+	rm -rf .htmx-sse-tmp
 
 clean:
 	rm -rf bin
