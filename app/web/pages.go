@@ -210,20 +210,7 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	v, t, posts := viewer(c), snap.thread, snap.posts
 	d := threadData{Thread: newThreadItem(v, t), CanReply: policy.CanReply(v, t), CanLink: policy.CanLinkThreads(v),
 		CanModerate: policy.CanModerate(v), CSRF: csrf}
-	for _, p := range posts {
-		pv := newPostView(v, t, p)
-		pv.CSRF = d.CSRF
-		switch {
-		case p.Opening:
-			d.Opening = pv
-		case pv.Helpful && pv.Removed == "":
-			// Shown once, right under the question.
-			h := pv
-			d.Helpful = &h
-		default:
-			d.Replies = append(d.Replies, pv)
-		}
-	}
+	d.Opening, d.Helpful, d.Replies = postViews(v, t, posts, d.CSRF)
 	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanUnmarkHelpful(v, t)
 	for _, l := range snap.links {
 		if policy.CanView(v, l.Thread) {
@@ -270,6 +257,48 @@ func (s *Server) replyFormOf(c echo.Context, snap *threadSnapshot, reply replyFo
 		reply.Body, reply.ContentNote, reply.Anonymous, reply.Restored = draft.Body, draft.ContentNote, draft.Anonymous, true
 	}
 	return reply, nil
+}
+
+// postViews returns the posts of thread t as viewer v sees them: the opening post, the reply
+// marked helpful (shown once, right under the question) and the other replies.
+func postViews(v *model.User, t *model.Thread, posts []*model.Post, csrf string) (opening postView, helpful *postView, replies []postView) {
+	for _, p := range posts {
+		pv := newPostView(v, t, p)
+		pv.CSRF = csrf
+		switch {
+		case p.Opening:
+			opening = pv
+		case pv.Helpful && pv.Removed == "":
+			h := pv
+			helpful = &h
+		default:
+			replies = append(replies, pv)
+		}
+	}
+	return opening, helpful, replies
+}
+
+// threadFragments are the parts of the thread page that change as replies come and the
+// question is answered (views/partials/live.html): the state badge, the count of replies
+// and the heading over them.
+type threadFragments struct {
+	Thread threadItem
+	// Replies: replies are listed beside the one marked helpful; Helpful: one is.
+	Replies, Helpful bool
+	// OOB marks each fragment to be swapped by its id, outside the target of a response.
+	OOB bool
+}
+
+// Fragments returns the page's changing parts as it shows them.
+func (d threadData) Fragments() threadFragments {
+	return threadFragments{Thread: d.Thread, Replies: len(d.Replies) > 0, Helpful: d.Helpful != nil}
+}
+
+// fragmentsOf returns the changing parts of the thread page of snap as v sees them, to be
+// swapped out of band.
+func fragmentsOf(v *model.User, snap *threadSnapshot) threadFragments {
+	_, helpful, replies := postViews(v, snap.thread, snap.posts, "")
+	return threadFragments{Thread: newThreadItem(v, snap.thread), Replies: len(replies) > 0, Helpful: helpful != nil, OOB: true}
 }
 
 // relatedThreads blends threads that share topics with threads whose words are alike

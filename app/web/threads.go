@@ -237,23 +237,32 @@ func (s *Server) reply(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	t, err := s.store.ThreadByID(ctx, id)
+	if !isFragment(c) {
+		t, err := s.store.ThreadByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		return s.redirect(c, threadURL(t)+"#post-"+strconv.FormatInt(p.ID, 10))
+	}
+	// The thread as it is now, with this reply: the page's heading, count and state change
+	// with it, in the same answer (the snapshot is loaded once for the live updates too).
+	snap, err := s.threads.get(ctx, id)
 	if err != nil {
 		return err
 	}
-	if !isFragment(c) {
-		return s.redirect(c, threadURL(t)+"#post-"+strconv.FormatInt(p.ID, 10))
-	}
 	p.Author = v
-	pv := newPostView(v, t, p)
+	pv := newPostView(v, snap.thread, p)
 	pv.CSRF = csrfToken(c)
 	return s.renderPartial(c, http.StatusOK, "reply_added", replyAdded{Post: pv,
-		Form: replyForm{ThreadID: id, Names: postingNamesOf(v), CSRF: csrfToken(c)}})
+		Form: replyForm{ThreadID: id, Names: postingNamesOf(v), CSRF: csrfToken(c)}, Fragments: fragmentsOf(v, snap)})
 }
 
+// replyAdded is the answer to a reply posted in place: the new post, an empty form, and the
+// parts of the page that change with a reply.
 type replyAdded struct {
-	Post postView
-	Form replyForm
+	Post      postView
+	Form      replyForm
+	Fragments threadFragments
 }
 
 // replyRejected shows the reply form again with the member's text and the message:
