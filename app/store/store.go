@@ -35,15 +35,20 @@ type Store struct {
 
 	db     *bun.DB
 	driver string // config.DriverSQLite or config.DriverPostgres
+	dsn    string // what Listen connects to on PostgreSQL
 	label  string
 	busy   atomic.Int64  // transactions retried after a busy database
 	gen    atomic.Uint64 // see Generation
 	drafts draftCache
+
+	node     string   // names this Store as the sender of its signals (see Listen)
+	channels channels // PostgreSQL's channels for them
+	signals  signals
 }
 
 // newStore returns a Store reading and writing through db.
-func newStore(db *bun.DB, driver, label string) *Store {
-	return &Store{queries: queries{db: db}, db: db, driver: driver, label: label}
+func newStore(db *bun.DB, driver, dsn, label string) *Store {
+	return &Store{queries: queries{db: db}, db: db, driver: driver, dsn: dsn, label: label, node: newNodeName()}
 }
 
 // Driver names the database: config.DriverSQLite or config.DriverPostgres.
@@ -88,12 +93,18 @@ func Open(ctx context.Context, driver, dsn, label string) (*Store, error) {
 		return nil, fmt.Errorf("unknown database driver %q", driver)
 	}
 	db.RegisterModel((*model.ThreadTag)(nil))
-	s := newStore(db, driver, label)
+	s := newStore(db, driver, dsn, label)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("cannot reach database %s: %s", label, oneLine(err))
+	}
+	if driver == config.DriverPostgres {
+		if err := s.findChannels(pingCtx); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("database %s: %s", label, oneLine(err))
+		}
 	}
 	return s, nil
 }

@@ -21,4 +21,8 @@ func (s *Store) AddQueryHookForTests(_ fortests.Key, h bun.QueryHook) {
 
 // OtherNodeForTests returns a Store on the same connections with a generation and caches
 // of its own, as another node of the forum has on the shared database.
-func (s *Store) OtherNodeForTests(fortests.Key) *Store { return newStore(s.db, s.driver, s.label) }
+func (s *Store) OtherNodeForTests(fortests.Key) *Store {
+	other := newStore(s.db, s.driver, s.dsn, s.label)
+	other.channels = s.channels
+	return other
+}

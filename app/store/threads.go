@@ -218,9 +218,10 @@ func (q queries) ExpertReplied(ctx context.Context, threadID int64) (bool, error
 // AddChange writes a change-log row; call it in the transaction that changed the content.
 func (tx *Tx) AddChange(ctx context.Context, entity string, entityID, threadID int64, op string, at time.Time) error {
 	c := &model.Change{Entity: entity, EntityID: entityID, ThreadID: threadID, Op: op, CreatedAt: at}
-	if _, err := tx.write().NewInsert().Model(c).Exec(ctx); err != nil {
+	if _, err := tx.write().NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("write change log: %w", err)
 	}
+	tx.changes, tx.lastChange = true, max(tx.lastChange, c.ID)
 	return nil
 }
 
@@ -317,6 +318,7 @@ func (tx *Tx) AddChanges(ctx context.Context, changes []model.Change) error {
 		if _, err := tx.write().NewInsert().Model(&part).Exec(ctx); err != nil {
 			return fmt.Errorf("write change log: %w", err)
 		}
+		tx.changes = true
 	}
 	return nil
 }

@@ -27,6 +27,10 @@ type Tx struct {
 	shown bool
 	// drafts records a write to drafts: remembered draft lookups are dropped after the commit.
 	drafts bool
+	// changes records a change-log row: after the commit, listeners hear of it (see Listen);
+	// lastChange is the id of the newest one written.
+	changes    bool
+	lastChange int64
 }
 
 // write returns the transaction for a write that may change what a page shows.
@@ -47,7 +51,14 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 		tx := &Tx{store: s}
 		err = s.db.RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
 			tx.queries = queries{db: btx}
-			return fn(tx)
+			if err := fn(tx); err != nil {
+				return err
+			}
+			if tx.changes {
+				// Delivered to the other nodes at the commit, never for a rollback.
+				return tx.notifyChanged(ctx, tx.lastChange)
+			}
+			return nil
 		})
 		if err == nil {
 			// After the commit: a reader that filled a cache meanwhile saw the old
@@ -57,6 +68,9 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			}
 			if tx.shown {
 				s.Changed()
+			}
+			if tx.changes {
+				s.signals.changed()
 			}
 			return nil
 		}

@@ -1,0 +1,279 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"forum/app/config"
+)
+
+// The signals between the nodes of the forum. A transaction that writes a change-log row
+// tells this process's listeners after it commits; on PostgreSQL it also sends a NOTIFY on
+// the channel forum_changes (from inside the transaction, so PostgreSQL delivers it at the
+// commit and never for a rollback), which every node's listener hears on a connection of
+// its own. A member's new notifications are announced the same way on forum_notified. A
+// payload carries the sending node's name, so that a node does not hear its own writes
+// twice, and nothing else that a person wrote: a change id, or member ids.
+const (
+	changesChannel  = "forum_changes"
+	notifiedChannel = "forum_notified"
+	// maxPayload keeps a NOTIFY below PostgreSQL's limit of 8,000 bytes.
+	maxPayload = 7000
+)
+
+// channels are the names of a forum's channels. NOTIFY reaches every session of the
+// database: a forum in a schema other than public (tests, or two forums on one database)
+// has channels of its own, so that it never hears another's writes.
+type channels struct{ changes, notified string }
+
+func channelsOf(schema string) channels {
+	name := func(base string) string {
+		if schema == "" || schema == "public" {
+			return base
+		}
+		if n := base + "_" + schema; len(n) <= 63 { // PostgreSQL's longest identifier
+			return n
+		}
+		sum := sha256.Sum256([]byte(schema))
+		return base + "_" + hex.EncodeToString(sum[:8])
+	}
+	return channels{changes: name(changesChannel), notified: name(notifiedChannel)}
+}
+
+// findChannels names the channels of the forum in the database's current schema.
+func (s *Store) findChannels(ctx context.Context) error {
+	var schema string
+	if err := s.db.NewSelect().ColumnExpr("current_schema()").Scan(ctx, &schema); err != nil {
+		return fmt.Errorf("current schema: %w", err)
+	}
+	s.channels = channelsOf(schema)
+	return nil
+}
+
+// Listeners are called when something changed that a node may show.
+type Listeners struct {
+	// Changed: a change-log row was committed, by this node or (PostgreSQL) another.
+	Changed func()
+	// UsersNotified: these members got new notifications, here or on another node.
+	UsersNotified func(userIDs []int64)
+	// Trouble reports a lost or refused connection to PostgreSQL; Listen tries again.
+	Trouble func(err error)
+}
+
+// signals holds the listeners of one Store.
+type signals struct {
+	mu   sync.Mutex
+	next int
+	set  map[int]Listeners
+}
+
+func (sg *signals) add(l Listeners) int {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	if sg.set == nil {
+		sg.set = map[int]Listeners{}
+	}
+	sg.next++
+	sg.set[sg.next] = l
+	return sg.next
+}
+
+func (sg *signals) remove(id int) {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	delete(sg.set, id)
+}
+
+func (sg *signals) each(fn func(Listeners)) {
+	sg.mu.Lock()
+	ls := make([]Listeners, 0, len(sg.set))
+	for _, l := range sg.set {
+		ls = append(ls, l)
+	}
+	sg.mu.Unlock()
+	for _, l := range ls {
+		fn(l)
+	}
+}
+
+func (sg *signals) changed() {
+	sg.each(func(l Listeners) {
+		if l.Changed != nil {
+			l.Changed()
+		}
+	})
+}
+
+func (sg *signals) usersNotified(ids []int64) {
+	sg.each(func(l Listeners) {
+		if l.UsersNotified != nil {
+			l.UsersNotified(ids)
+		}
+	})
+}
+
+// newNodeName returns a name for a Store, new in each process: the sender of a signal.
+func newNodeName() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// HearsOtherNodes reports whether Listen hears the writes of other nodes as they commit
+// (PostgreSQL). On SQLite it hears this process only: a reader that must see another
+// process's writes (a command-line tool on the same file) still polls for them.
+func (s *Store) HearsOtherNodes() bool { return s.driver == config.DriverPostgres }
+
+// Listen calls l's functions as changes are committed and notifications announced, until
+// ctx ends. It hears this process's writes at once; on PostgreSQL it also listens, on a
+// connection of its own, for other nodes', connecting again with a growing pause when the
+// connection is lost. After each (re)connection it calls l.Changed, since writes committed
+// while it was not listening were not heard.
+func (s *Store) Listen(ctx context.Context, l Listeners) {
+	id := s.signals.add(l)
+	defer s.signals.remove(id)
+	if s.driver != config.DriverPostgres {
+		<-ctx.Done()
+		return
+	}
+	pause := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		heard, err := s.listenOnce(ctx, l)
+		if ctx.Err() != nil {
+			return
+		}
+		if heard {
+			pause = 100 * time.Millisecond // it worked for a while: the next try is soon
+		}
+		if l.Trouble != nil {
+			l.Trouble(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 10*time.Second)
+	}
+}
+
+// listenOnce connects, listens and calls l until the connection fails or ctx ends. It
+// reports whether it got as far as listening.
+func (s *Store) listenOnce(ctx context.Context, l Listeners) (bool, error) {
+	connectCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := pgx.Connect(connectCtx, s.dsn)
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("connect to listen for other nodes' changes: %s", oneLine(err))
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	for _, ch := range []string{s.channels.changes, s.channels.notified} {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return false, fmt.Errorf("listen on %s: %s", ch, oneLine(err))
+		}
+	}
+	if l.Changed != nil {
+		l.Changed() // what was committed while nobody listened
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return true, fmt.Errorf("wait for other nodes' changes: %s", oneLine(err))
+		}
+		from, rest, _ := strings.Cut(n.Payload, " ")
+		if from == s.node {
+			continue // this Store told its listeners itself, at the commit
+		}
+		switch n.Channel {
+		case s.channels.changes:
+			if l.Changed != nil {
+				l.Changed()
+			}
+		case s.channels.notified:
+			if ids := parseIDs(rest); len(ids) > 0 && l.UsersNotified != nil {
+				l.UsersNotified(ids)
+			}
+		}
+	}
+}
+
+// notifyChanged sends, inside a transaction that wrote change-log rows up to row last, the
+// NOTIFY that PostgreSQL delivers to every node when it commits.
+func (tx *Tx) notifyChanged(ctx context.Context, last int64) error {
+	if tx.store.driver != config.DriverPostgres {
+		return nil
+	}
+	_, err := tx.db.NewRaw("SELECT pg_notify(?, ?)", tx.store.channels.changes, tx.store.node+" "+strconv.FormatInt(last, 10)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("notify other nodes of change %d: %w", last, err)
+	}
+	return nil
+}
+
+// AnnounceNotified tells every node that these members got new notifications (the fan-out
+// calls it after its commit): this process's listeners at once, and on PostgreSQL the other
+// nodes' through a NOTIFY.
+func (s *Store) AnnounceNotified(ctx context.Context, userIDs []int64) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	s.signals.usersNotified(userIDs)
+	if s.driver != config.DriverPostgres {
+		return nil
+	}
+	var errs []error
+	for _, payload := range idPayloads(s.node, userIDs) {
+		if _, err := s.db.NewRaw("SELECT pg_notify(?, ?)", s.channels.notified, payload).Exec(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("announce notifications to other nodes: %w", err)
+	}
+	return nil
+}
+
+// idPayloads splits ids into NOTIFY payloads "node 1,2,3" below maxPayload.
+func idPayloads(node string, ids []int64) []string {
+	var out []string
+	var b strings.Builder
+	for _, id := range ids {
+		n := strconv.FormatInt(id, 10)
+		if b.Len() > 0 && b.Len()+1+len(n) > maxPayload {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() == 0 {
+			b.WriteString(node)
+			b.WriteByte(' ')
+		} else {
+			b.WriteByte(',')
+		}
+		b.WriteString(n)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// parseIDs reads "1,2,3"; anything else in the list is left out.
+func parseIDs(s string) []int64 {
+	var ids []int64
+	for _, f := range strings.Split(s, ",") {
+		if id, err := strconv.ParseInt(f, 10, 64); err == nil && id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,184 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"forum/app/config"
+	"forum/app/store"
+	"forum/app/store/storetest"
+)
+
+// heard collects what a Listen call heard.
+type heard struct {
+	changed chan struct{}
+	mu      sync.Mutex
+	users   [][]int64
+	usersCh chan struct{}
+}
+
+func listen(t *testing.T, st *store.Store) *heard {
+	t.Helper()
+	h := &heard{changed: make(chan struct{}, 100), usersCh: make(chan struct{}, 100)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	connected := make(chan struct{}, 1)
+	go func() {
+		defer close(done)
+		st.Listen(ctx, store.Listeners{
+			Changed: func() {
+				select {
+				case connected <- struct{}{}:
+				default:
+				}
+				h.changed <- struct{}{}
+			},
+			UsersNotified: func(ids []int64) {
+				h.mu.Lock()
+				h.users = append(h.users, ids)
+				h.mu.Unlock()
+				h.usersCh <- struct{}{}
+			},
+			Trouble: func(err error) { t.Logf("listener: %v", err) },
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	if st.HearsOtherNodes() {
+		// PostgreSQL: Listen says Changed once it listens, for what it could not hear before.
+		select {
+		case <-connected:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the listener did not connect within 10 s")
+		}
+		h.drain()
+	} else {
+		time.Sleep(10 * time.Millisecond) // Listen registers at once; let the goroutine run
+	}
+	return h
+}
+
+func (h *heard) drain() {
+	for {
+		select {
+		case <-h.changed:
+		default:
+			return
+		}
+	}
+}
+
+// within reports whether ch gets something within d.
+func within(ch <-chan struct{}, d time.Duration) bool {
+	select {
+	case <-ch:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+func addChange(t *testing.T, st *store.Store, fail bool) {
+	t.Helper()
+	errRollback := errors.New("roll back")
+	err := st.Tx(context.Background(), func(tx *store.Tx) error {
+		if err := tx.AddChange(context.Background(), "thread", 1, 1, "update", time.Now().UTC()); err != nil {
+			return err
+		}
+		if fail {
+			return errRollback
+		}
+		return nil
+	})
+	if fail != errors.Is(err, errRollback) {
+		t.Fatalf("transaction: %v", err)
+	}
+}
+
+// TestListenHearsCommittedChanges: a committed change-log row is heard at once, a rolled
+// back one and a transaction without change rows are not.
+func TestListenHearsCommittedChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := listen(t, st)
+		addChange(t, st, false)
+		if !within(h.changed, 5*time.Second) {
+			t.Fatal("a committed change was not heard")
+		}
+		addChange(t, st, true)
+		if err := st.Tx(context.Background(), func(tx *store.Tx) error {
+			return tx.SetReaderPosition(context.Background(), "n", "r", 1, time.Now().UTC())
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if within(h.changed, 300*time.Millisecond) {
+			t.Fatal("a rolled back change, or a write without a change row, was heard")
+		}
+
+		// Announced notifications reach this process's listeners once.
+		if err := st.AnnounceNotified(context.Background(), []int64{7, 9}); err != nil {
+			t.Fatal(err)
+		}
+		if !within(h.usersCh, 5*time.Second) {
+			t.Fatal("announced notifications were not heard")
+		}
+		if within(h.usersCh, 300*time.Millisecond) {
+			t.Fatal("this node heard its own announcement twice")
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if len(h.users) != 1 || !slices.Equal(h.users[0], []int64{7, 9}) {
+			t.Fatalf("heard %v, want [[7 9]]", h.users)
+		}
+	})
+}
+
+// TestListenHearsOtherNodes: on PostgreSQL a write committed by another node reaches this
+// node's listener through NOTIFY within a moment, and so do its announced notifications.
+func TestListenHearsOtherNodes(t *testing.T) {
+	st := storetest.Open(t, config.DriverPostgres)
+	other := storetest.OtherNode(st)
+	h := listen(t, st)
+
+	var worst time.Duration
+	for i := range 5 {
+		start := time.Now()
+		addChange(t, other, false)
+		if !within(h.changed, 5*time.Second) {
+			t.Fatalf("write %d on another node was not heard within 5 s", i)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	t.Logf("another node's commit heard through NOTIFY within %v (worst of 5, commit included)", worst)
+	if worst > time.Second {
+		t.Errorf("another node's write took %v to be heard; NOTIFY should take milliseconds", worst)
+	}
+
+	ids := make([]int64, 3000) // more than one NOTIFY payload holds
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	if err := other.AnnounceNotified(context.Background(), ids); err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	deadline := time.After(5 * time.Second)
+	for len(got) < len(ids) {
+		select {
+		case <-h.usersCh:
+		case <-deadline:
+			t.Fatalf("heard %d of %d announced members", len(got), len(ids))
+		}
+		h.mu.Lock()
+		got = got[:0]
+		for _, part := range h.users {
+			got = append(got, part...)
+		}
+		h.mu.Unlock()
+	}
+	if !slices.Equal(got, ids) {
+		t.Fatalf("heard %d members, not the %d announced in order", len(got), len(ids))
+	}
+}
