@@ -77,7 +77,9 @@ type Counter interface {
 type CounterFunc func(ctx context.Context, userID int64) (int, error)
 
 // UnreadCount calls f.
-func (f CounterFunc) UnreadCount(ctx context.Context, userID int64) (int, error) { return f(ctx, userID) }
+func (f CounterFunc) UnreadCount(ctx context.Context, userID int64) (int, error) {
+	return f(ctx, userID)
+}
 
 // ThreadTopic is the topic of a thread's page; UserTopic a member's own (the header count).
 func ThreadTopic(id int64) string { return "thread:" + strconv.FormatInt(id, 10) }
