@@ -36,6 +36,9 @@ type Config struct {
 	Dev           bool
 	LogLevel      string
 	OAuth         OAuth
+	// LiveStreams bounds the live-update streams one node serves at once (FORUM_LIVE_STREAMS);
+	// LiveStreamsPerMember the streams of one member (FORUM_LIVE_STREAMS_PER_MEMBER).
+	LiveStreams, LiveStreamsPerMember int
 }
 
 // OAuth holds the sign-in providers' credentials; a provider is enabled when its
@@ -153,10 +156,29 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 	if err := c.setSessionSecret(getenv("FORUM_SESSION_SECRET")); err != nil {
 		return nil, err
 	}
+	if c.LiveStreams, err = positive(getenv, "FORUM_LIVE_STREAMS", 1000); err != nil {
+		return nil, err
+	}
+	if c.LiveStreamsPerMember, err = positive(getenv, "FORUM_LIVE_STREAMS_PER_MEMBER", 4); err != nil {
+		return nil, err
+	}
 	if err := c.setOAuth(getenv); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// positive reads a whole number above zero from env, or def when it is unset.
+func positive(getenv func(string) string, env string, def int) (int, error) {
+	v := strings.TrimSpace(getenv(env))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, &Error{env, fmt.Sprintf("%q is not a whole number above 0", v)}
+	}
+	return n, nil
 }
 
 // Loopback reports whether the listen address is on the loopback interface only.

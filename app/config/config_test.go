@@ -31,6 +31,12 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("SQLite DSN %q lacks %q", c.DatabaseDSN, want)
 		}
 	}
+	if c.LiveStreams != 1000 || c.LiveStreamsPerMember != 4 {
+		t.Errorf("live streams bounded at %d, %d per member; want 1000, 4", c.LiveStreams, c.LiveStreamsPerMember)
+	}
+	if c, err := load(t, map[string]string{"FORUM_LIVE_STREAMS": "20000", "FORUM_LIVE_STREAMS_PER_MEMBER": "2"}); err != nil || c.LiveStreams != 20000 || c.LiveStreamsPerMember != 2 {
+		t.Errorf("live stream bounds not read: %v", err)
+	}
 	// The session secret is generated once and kept.
 	again, err := load(t, map[string]string{"FORUM_DATA_DIR": c.DataDir})
 	if err != nil || string(again.SessionSecret) != string(c.SessionSecret) || len(c.SessionSecret) < 32 {
@@ -58,13 +64,15 @@ func TestPostgresAndHTTPS(t *testing.T) {
 
 func TestErrorsNameTheVariable(t *testing.T) {
 	cases := map[string]map[string]string{
-		"FORUM_DATABASE_URL":         {"FORUM_DATABASE_URL": "mysql://x/y"},
-		"FORUM_ADDR":                 {"FORUM_ADDR": "nonsense"},
-		"FORUM_BASE_URL":             {"FORUM_BASE_URL": "ftp://x"},
-		"FORUM_SESSION_SECRET":       {"FORUM_SESSION_SECRET": "too short"},
-		"FORUM_GITHUB_CLIENT_SECRET": {"FORUM_GITHUB_CLIENT_ID": "abc"},
-		"FORUM_OIDC_DISCOVERY_URL":   {"FORUM_OIDC_CLIENT_ID": "abc", "FORUM_OIDC_CLIENT_SECRET": "def"},
-		"FORUM_DEV":                  {"FORUM_DEV": "maybe"},
+		"FORUM_DATABASE_URL":            {"FORUM_DATABASE_URL": "mysql://x/y"},
+		"FORUM_ADDR":                    {"FORUM_ADDR": "nonsense"},
+		"FORUM_BASE_URL":                {"FORUM_BASE_URL": "ftp://x"},
+		"FORUM_SESSION_SECRET":          {"FORUM_SESSION_SECRET": "too short"},
+		"FORUM_GITHUB_CLIENT_SECRET":    {"FORUM_GITHUB_CLIENT_ID": "abc"},
+		"FORUM_OIDC_DISCOVERY_URL":      {"FORUM_OIDC_CLIENT_ID": "abc", "FORUM_OIDC_CLIENT_SECRET": "def"},
+		"FORUM_DEV":                     {"FORUM_DEV": "maybe"},
+		"FORUM_LIVE_STREAMS":            {"FORUM_LIVE_STREAMS": "0"},
+		"FORUM_LIVE_STREAMS_PER_MEMBER": {"FORUM_LIVE_STREAMS_PER_MEMBER": "many"},
 	}
 	for variable, vars := range cases {
 		_, err := load(t, vars)

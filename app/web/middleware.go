@@ -51,7 +51,9 @@ func (s *Server) middleware() {
 	e.Use(checkURL)
 	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(readForm)
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024,
+		// A live stream's events must leave as they come, not wait in a compressor.
+		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/live/") }}))
 	e.Use(noCookieOnSharedResponses)
 	// The CSRF token is bound to the session, so the session is read first.
 	e.Use(s.loadViewer)

@@ -123,6 +123,7 @@ func (s *Server) thread(c echo.Context) error {
 	if c.Param("slug") != t.Slug && c.Request().Method == http.MethodGet {
 		return c.Redirect(http.StatusMovedPermanently, threadURL(t))
 	}
+	c.Set(liveKey, liveThreadURL(snap))
 	if s.threads.disable {
 		d, err := s.threadView(c, snap, replyForm{}, csrfToken(c))
 		if err != nil {
@@ -180,6 +181,16 @@ func (s *Server) thread(c echo.Context) error {
 		}
 	}
 	return s.renderPrepared(c, http.StatusOK, "thread", "", pp)
+}
+
+// liveThreadURL is the address of the live updates of the thread page of snap: it names the
+// newest post the page shows, so that its stream begins after it.
+func liveThreadURL(snap *threadSnapshot) string {
+	var newest int64
+	for _, p := range snap.posts {
+		newest = max(newest, p.ID)
+	}
+	return "/live/thread/" + strconv.FormatInt(snap.thread.ID, 10) + "?after=" + strconv.FormatInt(newest, 10)
 }
 
 // threadData gathers what the thread page of t shows. reply is the reply form's content

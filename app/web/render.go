@@ -26,6 +26,8 @@ type page struct {
 	CSRF     string
 	// LoginHref is where the layout's sign-in link goes: it carries the page a visitor is on.
 	LoginHref string
+	// Live is the address of the page's stream of live updates (see liveURL); empty: none.
+	Live string
 	Data      any
 	// Content, when set, is the content block already rendered (see renderPrepared).
 	Content template.HTML
@@ -61,7 +63,7 @@ const varyHTMX = "HX-Request, HX-Boosted, HX-History-Restore-Request"
 // render is the one render function: the whole page, or for htmx its content block.
 func (s *Server) render(c echo.Context, status int, name, nav string, data any) error {
 	return s.renderPage(c, status, name, page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c),
-		LoginHref: loginHref(c), Data: data})
+		LoginHref: loginHref(c), Live: liveURL(c), Data: data})
 }
 
 // loginHref is the sign-in link for a visitor on this page: it brings them back here.
@@ -80,7 +82,7 @@ func loginHref(c echo.Context) string {
 
 // renderPrepared renders a page around a title and content taken from a cache.
 func (s *Server) renderPrepared(c echo.Context, status int, name, nav string, pp *prepared) error {
-	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), LoginHref: loginHref(c), prepared: pp}
+	p := page{SiteName: SiteName, Nav: nav, Viewer: viewer(c), CSRF: csrfToken(c), LoginHref: loginHref(c), Live: liveURL(c), prepared: pp}
 	if s.cfg.Dev {
 		// Development renders the layout template itself, which reads Content and Title.
 		var b bytes.Buffer
@@ -152,13 +154,14 @@ type layoutKey struct {
 	status     model.Status
 	nav        string
 	signedCSRF bool
+	live       bool
 }
 
 const layoutCacheSize = 10_000
 
 // render writes page p of template set t: the cached layout around its title and content.
 func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) error {
-	k := layoutKey{nav: p.Nav, signedCSRF: p.CSRF != ""}
+	k := layoutKey{nav: p.Nav, signedCSRF: p.CSRF != "", live: p.Live != ""}
 	if v := p.Viewer; v != nil {
 		k.viewer, k.pseudonym, k.role, k.status = v.ID, v.Pseudonym, v.Role, v.Status
 	}
@@ -172,6 +175,9 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			lp.CSRF = csrfSlot
 		}
 		lp.LoginHref = loginSlot
+		if lp.Live != "" {
+			lp.Live = liveSlot
+		}
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
 			return err
@@ -194,6 +200,8 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			w.WriteString(p.CSRF)
 		case s == slotLogin:
 			w.WriteString(template.HTMLEscapeString(p.LoginHref))
+		case s == slotLive:
+			w.WriteString(liveAttr(p.Live))
 		case s == slotTitle && p.prepared != nil:
 			w.WriteString(template.HTMLEscapeString(p.prepared.title))
 		case s == slotTitle && err == nil:
@@ -217,6 +225,7 @@ const (
 	slotContent
 	slotLogin
 	slotName // the viewer's name, as members see it
+	slotLive // the address of the page's live updates
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -226,8 +235,9 @@ var (
 	contentSlot, titleSlot = newSlot("content"), newSlot("title")
 	loginSlot              = newSlot("login")
 	nameSlot               = newSlot("name")
+	liveSlot               = newSlot("live")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot, slotName: nameSlot}
+		slotLogin: loginSlot, slotName: nameSlot, slotLive: liveSlot}
 )
 
 func newSlot(name string) string {

@@ -33,6 +33,12 @@ func (s *Server) routes() {
 	e.GET("/tags", s.tagIndex)                                                        // members
 	e.GET("/tags/:slug", s.tagPage)                                                   // members
 
+	// Live updates (Server-Sent Events): what changes on an open page. Opening a stream is
+	// limited per address as pages are; the streams are bounded per member and in total.
+	liveOpening := s.rateLimit(rate.Every(time.Second), 30)
+	e.GET("/live/thread/:id", s.liveThread, liveOpening) // policy.CanView
+	e.GET("/live/me", s.liveMe, liveOpening)             // members
+
 	// Writing: members; each operation asks app/policy again.
 	posting := s.rateLimit(rate.Every(2*time.Second), 20)
 	e.GET("/ask", s.ask)                        // policy.CanAsk

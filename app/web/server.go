@@ -21,6 +21,7 @@ import (
 	"forum/app/background"
 	"forum/app/config"
 	"forum/app/forum"
+	"forum/app/live"
 	"forum/app/policy"
 	"forum/app/store"
 	"forum/search"
@@ -49,6 +50,9 @@ type Options struct {
 	// Background owns the server's own background work (the change watcher), which Serve
 	// starts in it; nil: Serve runs that work itself and waits for it before it returns.
 	Background *background.Group
+	// Notifications counts a member's unread notifications for the header count of live
+	// updates; nil: the count is not pushed.
+	Notifications live.Counter
 }
 
 // Server serves the forum over HTTP.
@@ -69,6 +73,11 @@ type Server struct {
 
 	noRateLimits bool
 	background   *background.Group
+
+	// live pushes changes to open pages; wake wakes the change watcher.
+	live       *live.Broker
+	liveSource *liveSource
+	wake       chan struct{}
 
 	echo     *echo.Echo
 	assets   *static.Assets
@@ -104,6 +113,10 @@ func New(o Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.wake = make(chan struct{}, 1)
+	s.liveSource = &liveSource{s: s}
+	s.live = live.NewBroker(s.liveSource, o.Notifications, live.Options{
+		Total: s.cfg.LiveStreams, PerMember: s.cfg.LiveStreamsPerMember, Log: s.log})
 	var err error
 	if s.cfg.Dev && dirExists("static") {
 		s.assets, err = static.LoadFS(os.DirFS("static"))
@@ -122,7 +135,13 @@ func New(o Options) (*Server, error) {
 		// so people never see it, but a rising count says the database is the bottleneck.
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "forum", Subsystem: "db", Name: "busy_retries_total",
 			Help: "Transactions retried after the database reported it was busy."},
-			func() float64 { return float64(o.Store.BusyRetries()) }))
+			func() float64 { return float64(o.Store.BusyRetries()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "forum", Subsystem: "live", Name: "streams",
+			Help: "Live-update streams open on this node."},
+			func() float64 { return float64(s.live.Open()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "forum", Subsystem: "live", Name: "streams_refused_total",
+			Help: "Live-update streams refused because this node had as many open as it allows (FORUM_LIVE_STREAMS)."},
+			func() float64 { return float64(s.live.Refused()) }))
 	s.metrics = newHTTPMetrics(s.registry)
 
 	e := echo.New()
@@ -137,9 +156,10 @@ func New(o Options) (*Server, error) {
 }
 
 // Serve answers requests on ln until ctx is cancelled, then stops taking new connections
-// and lets in-flight requests finish (up to ShutdownTimeout) before returning. The change
-// watcher runs in Options.Background, whose owner waits for it; without one, Serve waits
-// for it before it returns.
+// and lets in-flight requests finish (up to ShutdownTimeout) before returning; live-update
+// streams, which never finish, are ended as the shutdown begins. The change watcher, its
+// listener and the live updates run in Options.Background, whose owner waits for them;
+// without one, Serve waits for them before it returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.echo,
@@ -149,6 +169,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(s.live.Close)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	bg := s.background
@@ -156,7 +177,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		bg = background.New(ctx, s.log)
 		defer bg.Stop()
 	}
+	bg.Go("change listener", s.listenChanges)
 	bg.Go("change watcher", s.watchChanges)
+	bg.Go("live updates", s.live.Run)
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
 
 	select {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"forum/app/changelog"
 	"forum/app/model"
 	"forum/app/policy"
 	"forum/app/store"
@@ -18,7 +19,7 @@ import (
 // An entry holds only while no write was committed since it was filled (store.Generation:
 // a reply, an edit, a helpful mark, a new role or pseudonym all drop every entry), and for at
 // most threadCacheTTL. Writes by another node reach the generation through watchChanges
-// within changePollInterval; the TTL bounds the rest (profile changes made elsewhere) and
+// as they commit (PostgreSQL's NOTIFY), or within changePollInterval (SQLite); the TTL bounds the rest (profile changes made elsewhere) and
 // the "2 hours ago" times. Entries are shared between requests: nothing in them is
 // modified after it is filled, except the maps behind their mutex.
 //
@@ -37,6 +38,9 @@ const (
 	threadCacheTTL     = 5 * time.Second
 	threadCacheSize    = 2000
 	changePollInterval = 250 * time.Millisecond
+	// changeFallbackInterval is how often the change log is polled where NOTIFY wakes the
+	// watcher (PostgreSQL): only a lost notification waits for it.
+	changeFallbackInterval = 5 * time.Second
 	variantsPerThread  = 16
 )
 
@@ -193,26 +197,54 @@ func (snap *threadSnapshot) emptyReplyForm(render func() (string, error)) (slott
 	return f, nil
 }
 
-// watchChanges advances the store's generation when the change log grows, so that
-// writes made by another node (or a command-line tool) on the shared database reach
-// this node's caches within changePollInterval. It returns when ctx ends.
+// listenChanges wakes the change watcher as soon as a change is committed, by this node
+// or (PostgreSQL) another, and passes announced notifications to the live updates. It
+// returns when ctx ends.
+func (s *Server) listenChanges(ctx context.Context) {
+	s.store.Listen(ctx, store.Listeners{
+		Changed: func() {
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+		},
+		UsersNotified: s.live.UsersNotified,
+		Trouble: func(err error) {
+			s.log.Warn("not hearing other nodes' changes; polling for them meanwhile", "every", changeFallbackInterval, "err", err)
+		},
+	})
+}
+
+// watchChanges reads the change log as it grows: it advances the store's generation, so
+// that writes made by another node (or a command-line tool) on the shared database reach
+// this node's caches, and it hands each change to the live updates. It is woken as changes
+// are committed (listenChanges) and polls besides: every changePollInterval on SQLite,
+// where another process's writes are heard of in no other way, and every
+// changeFallbackInterval on PostgreSQL, in case a NOTIFY was lost with its connection.
+// It returns when ctx ends.
 func (s *Server) watchChanges(ctx context.Context) {
-	tick := time.NewTicker(changePollInterval)
+	interval := changePollInterval
+	if s.store.HearsOtherNodes() {
+		interval = changeFallbackInterval
+	}
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	last, _ := s.store.LatestChangeID(ctx)
+	var reader *changelog.Reader
 	for {
+		if reader == nil {
+			// Live updates follow the log from now on: a page catches up when it connects.
+			reader, _ = changelog.NewReader(ctx, s.store)
+		} else if changes, err := reader.Next(ctx); len(changes) > 0 {
+			s.store.Changed()
+			s.live.Changed(changes)
+		} else if err != nil && ctx.Err() == nil {
+			s.log.Debug("read the change log", "err", err) // the next tick tries again; readyz reports a database that is down
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.wake:
 		case <-tick.C:
-		}
-		id, err := s.store.LatestChangeID(ctx)
-		if err != nil {
-			continue // the next tick tries again; readyz reports a database that is down
-		}
-		if id != last {
-			last = id
-			s.store.Changed()
 		}
 	}
 }
