@@ -137,9 +137,9 @@ func (s *Server) serveLive(c echo.Context, topics []string, start func(*live.Str
 	h.Set(echo.HeaderContentType, "text/event-stream; charset=utf-8")
 	h.Set(echo.HeaderCacheControl, "no-store")
 	h.Set("X-Accel-Buffering", "no") // a proxy in front must pass events on as they come
-	// The server's read and write timeouts bound requests; a stream lasts as long as its
-	// page. A lapsed read deadline would also cancel the request's context. Each write gets
-	// a deadline of its own instead, so that a client that vanished is let go.
+	// The server's read and write timeouts bound ordinary requests; a stream lasts as long
+	// as its page. Its read deadline is lifted, and each write gets a deadline of its own,
+	// so that a client that vanished is still let go.
 	rc := http.NewResponseController(res)
 	_ = rc.SetReadDeadline(time.Time{})
 	res.WriteHeader(http.StatusOK)
@@ -410,6 +410,10 @@ func (s *Server) liveError(ctx context.Context, what string, err error) {
 
 // liveAttr is the address of a page's stream as the layout writes it.
 func liveAttr(u string) string { return template.HTMLEscapeString(u) }
+
+// SetNotificationCounter sets what counts a member's unread notifications for the header
+// count of live updates (Options.Notifications, when it is made after the server).
+func (s *Server) SetNotificationCounter(c live.Counter) { s.live.SetCounter(c) }
 
 // UsersNotified tells every node that these members got new notifications, so that the
 // header count of their open pages changes: the notifications' fan-out calls it after its

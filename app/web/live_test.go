@@ -1,11 +1,20 @@
 package web_test
 
 import (
+	"bufio"
+	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"forum/app/auth"
+	"forum/app/forum"
+	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
 )
@@ -37,5 +46,259 @@ func TestReplyInPlaceUpdatesThePage(t *testing.T) {
 		// The page, reloaded, says the same.
 		page = c.get(threadPath(e.question)).Body.String()
 		mustContain(t, page, "Expert answered", `<span id="reply-count">1 reply</span>`, `<h2 id="replies-h" class="section-title">Replies</h2>`)
+	})
+}
+
+// sseEvent is one Server-Sent Event as a browser receives it.
+type sseEvent struct{ name, id, data string }
+
+// sseStream reads a stream of live updates from a real server, as a browser's EventSource.
+type sseStream struct {
+	t      *testing.T
+	resp   *http.Response
+	mu     sync.Mutex
+	events []sseEvent
+	raw    strings.Builder
+	done   chan struct{}
+}
+
+// served runs the environment's server on a loopback listener, as serve does, until the
+// test ends; it returns the server's address and a function that stops it and reports how
+// long Serve took to return.
+func (e *env) served(t *testing.T) (base string, stop func() time.Duration) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- e.srv.Serve(ctx, ln) }()
+	var once sync.Once
+	var took time.Duration
+	stop = func() time.Duration {
+		once.Do(func() {
+			start := time.Now()
+			cancel()
+			select {
+			case err := <-served:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(40 * time.Second):
+				t.Error("Serve did not return within 40 s of the shutdown")
+			}
+			took = time.Since(start)
+		})
+		return took
+	}
+	t.Cleanup(func() { stop() })
+	return "http://" + ln.Addr().String(), stop
+}
+
+// sessionCookie returns a cookie of a new session of u.
+func (e *env) sessionCookie(u *model.User) string {
+	e.t.Helper()
+	token, _, err := auth.NewSessions(e.st).Create(context.Background(), u.ID, "test", "127.0.0.1")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return auth.CookieName + "=" + token
+}
+
+// openSSE requests url with cookie ("" for a visitor). When the answer is a stream it is
+// read in the background; otherwise the response is returned with a nil stream.
+func openSSE(t *testing.T, url, cookie string, headers ...string) (*sseStream, *http.Response) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	// Transport's own gzip is off, to see what the server sends.
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, resp
+	}
+	s := &sseStream{t: t, resp: resp, done: make(chan struct{})}
+	t.Cleanup(func() { resp.Body.Close(); <-s.done })
+	go s.read()
+	return s, resp
+}
+
+func (s *sseStream) read() {
+	defer close(s.done)
+	r := bufio.NewReader(s.resp.Body)
+	var ev sseEvent
+	var data []string
+	for {
+		line, err := r.ReadString('\n')
+		s.mu.Lock()
+		s.raw.WriteString(line)
+		s.mu.Unlock()
+		if err != nil {
+			return
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case line == "":
+			if ev.name != "" || len(data) > 0 {
+				ev.data = strings.Join(data, "\n")
+				s.mu.Lock()
+				s.events = append(s.events, ev)
+				s.mu.Unlock()
+			}
+			ev, data = sseEvent{}, nil
+		case strings.HasPrefix(line, "event: "):
+			ev.name = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "id: "):
+			ev.id = strings.TrimPrefix(line, "id: ")
+		case strings.HasPrefix(line, "data: "):
+			data = append(data, strings.TrimPrefix(line, "data: "))
+		}
+	}
+}
+
+// waitFor returns the first event named name whose data holds every one of wants, waiting
+// up to d for it.
+func (s *sseStream) waitFor(d time.Duration, name string, wants ...string) (sseEvent, bool) {
+	deadline := time.Now().Add(d)
+	for {
+		s.mu.Lock()
+		for _, ev := range s.events {
+			if ev.name != name {
+				continue
+			}
+			all := true
+			for _, w := range wants {
+				all = all && strings.Contains(ev.data, w)
+			}
+			if all {
+				s.mu.Unlock()
+				return ev, true
+			}
+		}
+		s.mu.Unlock()
+		if time.Now().After(deadline) {
+			return sseEvent{}, false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (s *sseStream) mustGet(name string, wants ...string) sseEvent {
+	s.t.Helper()
+	ev, ok := s.waitFor(5*time.Second, name, wants...)
+	if !ok {
+		s.t.Fatalf("no %q event with %q within 5 s; the stream so far:\n%s", name, wants, s.text())
+	}
+	return ev
+}
+
+// text returns everything the stream received so far.
+func (s *sseStream) text() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw.String()
+}
+
+// ended reports whether the server ended the stream within d.
+func (s *sseStream) ended(d time.Duration) bool {
+	select {
+	case <-s.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+func (e *env) threadStreamURL(base string, th *model.Thread) string {
+	posts, err := e.st.PostsByThread(context.Background(), th.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var newest int64
+	for _, p := range posts {
+		newest = max(newest, p.ID)
+	}
+	return base + "/live/thread/" + itoa(th.ID) + "?after=" + itoa(newest)
+}
+
+// TestLiveThreadStream opens the live updates of a question as its anonymous asker, another
+// member and a moderator, over a real server: an anonymous reply reaches each as they may
+// see it, the expert's answer and the question's new state reach all within a moment, and
+// streams outlive the server's timeouts.
+func TestLiveThreadStream(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		// A stream must outlast the server's timeouts, which bound ordinary requests.
+		e.srv.ReadTimeout, e.srv.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond
+		base, _ := e.served(t)
+		url := e.threadStreamURL(base, e.question)
+
+		asker, resp := openSSE(t, url, e.sessionCookie(e.spouse), "Accept-Encoding", "gzip")
+		if asker == nil {
+			t.Fatalf("asker's stream = %d", resp.StatusCode)
+		}
+		if ct, cc, enc := resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Encoding"); !strings.HasPrefix(ct, "text/event-stream") || cc != "no-store" || enc != "" {
+			t.Fatalf("stream headers: Content-Type %q, Cache-Control %q, Content-Encoding %q", ct, cc, enc)
+		}
+		member, _ := openSSE(t, url, e.sessionCookie(e.parent))
+		moderator, _ := openSSE(t, url, e.sessionCookie(e.moderator))
+		if _, resp := openSSE(t, url, ""); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("a visitor's stream of a members-only thread = %d, want 404", resp.StatusCode)
+		}
+		// Each stream starts with the thread's state as it is now.
+		for _, s := range []*sseStream{asker, member, moderator} {
+			s.mustGet("thread", "Awaiting an answer", `<span id="reply-count" hx-swap-oob="true">0 replies</span>`, "No replies yet")
+		}
+		time.Sleep(700 * time.Millisecond) // past the server's timeouts
+
+		ctx := context.Background()
+		words := "We tried a calm evening once a week."
+		if _, err := e.forum.Reply(ctx, e.spouse, e.question.ID, forum.ReplyInput{Body: words, Anonymous: true}); err != nil {
+			t.Fatal(err)
+		}
+		ev := member.mustGet("post", words)
+		mustContain(t, ev.data, "A member of the community")
+		mustNotContain(t, ev.data, "quiet_harbor", "/u/quiet_harbor", "posted anonymously")
+		mod := moderator.mustGet("post", words)
+		mustContain(t, mod.data, "quiet_harbor", "posted anonymously")
+		own := asker.mustGet("post", words)
+		mustContain(t, own.data, "you, anonymously", "A member of the community")
+		mustNotContain(t, own.data, "quiet_harbor")
+		for _, s := range []*sseStream{asker, member} {
+			mustNotContain(t, s.text(), "quiet_harbor")
+		}
+		if ev.id == "" {
+			t.Fatalf("a new post's event has no id (the browser's Last-Event-ID)")
+		}
+
+		start := time.Now()
+		answer, err := e.forum.Reply(ctx, e.coach, e.question.ID, forum.ReplyInput{Body: "Start small, and lead with love."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*sseStream{asker, member, moderator} {
+			if _, ok := s.waitFor(2*time.Second, "post", "Start small, and lead with love.", "coach_dana"); !ok {
+				t.Fatalf("the expert's answer did not arrive within 2 s:\n%s", s.text())
+			}
+			s.mustGet("thread", "Expert answered", `<span id="reply-count" hx-swap-oob="true">2 replies</span>`, `hx-swap-oob="true">Replies</h2>`)
+		}
+		t.Logf("%s: an answer reached three streams %v after its operation began", st.Driver(), time.Since(start).Round(time.Millisecond))
+		if ev := asker.mustGet("post", "Start small"); ev.id != itoa(answer.ID) {
+			t.Errorf("the answer's event id = %q, want its post id %d", ev.id, answer.ID)
+		}
 	})
 }

@@ -28,7 +28,7 @@ type page struct {
 	LoginHref string
 	// Live is the address of the page's stream of live updates (see liveURL); empty: none.
 	Live string
-	Data      any
+	Data any
 	// Content, when set, is the content block already rendered (see renderPrepared).
 	Content template.HTML
 	// Title, when set, stands for the page's title block (see layoutCache).

@@ -89,6 +89,10 @@ type Server struct {
 	// answered 408.
 	ReadTimeout time.Duration
 
+	// WriteTimeout bounds writing an answer; a live-update stream gives each of its writes
+	// a deadline of its own instead.
+	WriteTimeout time.Duration
+
 	// ShutdownTimeout bounds how long in-flight requests may take to finish at shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -100,6 +104,7 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, store: o.Store, forum: o.Forum, log: o.Logger, version: o.Version,
 		ShutdownTimeout: 30 * time.Second,
 		ReadTimeout:     60 * time.Second,
+		WriteTimeout:    120 * time.Second,
 		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
 		noRateLimits: o.NoRateLimits, background: o.Background,
 	}
@@ -165,7 +170,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       s.ReadTimeout,
-		WriteTimeout:      120 * time.Second,
+		WriteTimeout:      s.WriteTimeout,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}

@@ -41,7 +41,7 @@ const (
 	// changeFallbackInterval is how often the change log is polled where NOTIFY wakes the
 	// watcher (PostgreSQL): only a lost notification waits for it.
 	changeFallbackInterval = 5 * time.Second
-	variantsPerThread  = 16
+	variantsPerThread      = 16
 )
 
 // threadSnapshot is one thread as the database had it at generation gen.
