@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"forum/app/auth"
+	"forum/app/config"
 	"forum/app/forum"
+	"forum/app/live"
+	"forum/app/markdown"
 	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
@@ -301,4 +304,245 @@ func TestLiveThreadStream(t *testing.T) {
 			t.Errorf("the answer's event id = %q, want its post id %d", ev.id, answer.ID)
 		}
 	})
+}
+
+// TestLiveHidesWhatViewersMayNotRead: a post hidden by a moderator reaches members without
+// its words, and a page that connects after it was hidden is not sent it at all; a signed
+// out member's stream is stopped and sent nothing more; a hidden thread stops its members'
+// streams.
+func TestLiveHidesWhatViewersMayNotRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		base, _ := e.served(t)
+		ctx := context.Background()
+		before := e.threadStreamURL(base, e.answered)
+		words := "Call this number and ask for my cousin, he sells it cheaper."
+		spam, err := e.forum.Reply(ctx, e.spouse, e.answered.ID, forum.ReplyInput{Body: words})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parentCookie := e.sessionCookie(e.parent)
+		member, _ := openSSE(t, e.threadStreamURL(base, e.answered), parentCookie)
+		moderator, _ := openSSE(t, e.threadStreamURL(base, e.answered), e.sessionCookie(e.moderator))
+		member.mustGet("thread", "Expert answered")
+		moderator.mustGet("thread", "Expert answered")
+
+		if _, err := e.forum.ModeratePost(ctx, e.moderator, spam.ID, "hide", "selling"); err != nil {
+			t.Fatal(err)
+		}
+		ev := member.mustGet("post", `id="post-`+itoa(spam.ID)+`"`, "This post was hidden by a moderator.")
+		mustNotContain(t, ev.data, words)
+		moderator.mustGet("post", `id="post-`+itoa(spam.ID)+`"`, words, "Hidden by a moderator")
+
+		// A page from before the post, connecting now, catches up without the hidden post;
+		// a moderator's does get it.
+		late, _ := openSSE(t, before, e.sessionCookie(e.parent))
+		late.mustGet("thread", "Expert answered")
+		lateMod, _ := openSSE(t, before, e.sessionCookie(e.moderator))
+		lateMod.mustGet("post", words)
+		if _, ok := late.waitFor(300*time.Millisecond, "post"); ok {
+			t.Fatalf("a hidden post was sent to a member's page:\n%s", late.text())
+		}
+
+		// Signed out (here: every session revoked): the next change is not sent, and the
+		// page is told to stop.
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.RevokeSessions(ctx, e.parent.ID, time.Now().UTC()) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.forum.Reply(ctx, e.coach, e.answered.ID, forum.ReplyInput{Body: "Said after the sign-out."}); err != nil {
+			t.Fatal(err)
+		}
+		moderator.mustGet("post", "Said after the sign-out.")
+		if !member.ended(5 * time.Second) {
+			t.Fatal("a signed-out member's stream stayed open")
+		}
+		mustNotContain(t, member.text(), "Said after the sign-out.")
+		if !strings.HasSuffix(member.text(), "event: live-end\ndata: \n\n") {
+			t.Fatalf("a signed-out member's page was not told to stop:\n%s", member.text())
+		}
+
+		// A hidden thread stops its members' pages; moderators still read it.
+		other, _ := openSSE(t, e.threadStreamURL(base, e.answered), e.sessionCookie(e.spouse))
+		other.mustGet("thread")
+		if _, err := e.forum.ModerateThread(ctx, e.moderator, e.answered.ID, "hide", ""); err != nil {
+			t.Fatal(err)
+		}
+		if !other.ended(5 * time.Second) {
+			t.Fatal("a member's stream of a hidden thread stayed open")
+		}
+		if moderator.ended(300 * time.Millisecond) {
+			t.Fatal("a moderator's stream of a hidden thread was ended")
+		}
+	})
+}
+
+// TestLiveForVisitors: a visitor may follow a thread of the public archive, where people are
+// named by role only, and is stopped when it leaves the archive.
+func TestLiveForVisitors(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		base, _ := e.served(t)
+		ctx := context.Background()
+		if err := e.forum.SetPublishConsent(ctx, e.parent, e.answered.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.forum.Publish(ctx, e.coach, e.answered.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		visitor, resp := openSSE(t, e.threadStreamURL(base, e.answered), "")
+		if visitor == nil {
+			t.Fatalf("a visitor's stream of a public thread = %d", resp.StatusCode)
+		}
+		visitor.mustGet("thread", "Expert answered")
+		if _, err := e.forum.Reply(ctx, e.spouse, e.answered.ID, forum.ReplyInput{Body: "Thank you both."}); err != nil {
+			t.Fatal(err)
+		}
+		ev := visitor.mustGet("post", "Thank you both.", "A family member")
+		mustNotContain(t, ev.data, "quiet_harbor", "/u/", "_csrf")
+		if _, resp := openSSE(t, base+"/live/me", ""); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("a visitor's /live/me = %d, want 404", resp.StatusCode)
+		}
+
+		if err := e.forum.Publish(ctx, e.coach, e.answered.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if !visitor.ended(5 * time.Second) {
+			t.Fatal("a visitor's stream of a thread taken out of the archive stayed open")
+		}
+		if !strings.HasSuffix(visitor.text(), "event: live-end\ndata: \n\n") {
+			t.Fatalf("the visitor's page was not told to stop:\n%s", visitor.text())
+		}
+	})
+}
+
+// TestLiveHeaderCount pushes a member's count of unread notifications to their open pages,
+// and to nobody else's.
+func TestLiveHeaderCount(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, "sqlite"))
+	counts := map[int64]int{e.parent.ID: 2, e.spouse.ID: 5}
+	var mu sync.Mutex
+	e.srv.SetNotificationCounter(live.CounterFunc(func(_ context.Context, id int64) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return counts[id], nil
+	}))
+	base, _ := e.served(t)
+	parent, _ := openSSE(t, base+"/live/me", e.sessionCookie(e.parent))
+	onThread, _ := openSSE(t, e.threadStreamURL(base, e.answered), e.sessionCookie(e.parent))
+	spouse, _ := openSSE(t, base+"/live/me", e.sessionCookie(e.spouse))
+	// Each page starts with the count as it is.
+	parent.mustGet("notify-count", `<span id="notify-count" class="notify-count" hx-swap-oob="true">2<span class="visually-hidden"> unread</span></span>`)
+	onThread.mustGet("notify-count", ">2<")
+	spouse.mustGet("notify-count", ">5<")
+
+	mu.Lock()
+	counts[e.parent.ID] = 3
+	mu.Unlock()
+	e.srv.UsersNotified([]int64{e.parent.ID})
+	parent.mustGet("notify-count", ">3<")
+	onThread.mustGet("notify-count", ">3<")
+	if _, ok := spouse.waitFor(300*time.Millisecond, "notify-count", ">3<"); ok {
+		t.Fatal("another member's page got the count")
+	}
+	// No unread notifications: the count is there, hidden.
+	mu.Lock()
+	counts[e.parent.ID] = 0
+	mu.Unlock()
+	e.srv.UsersNotified([]int64{e.parent.ID})
+	parent.mustGet("notify-count", `class="notify-count" hidden hx-swap-oob="true">0<`)
+
+	// A suspended member's pages are sent no more counts, and told to stop.
+	ctx := context.Background()
+	if err := e.forum.Suspend(ctx, e.moderator, e.spouse.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	counts[e.spouse.ID] = 6
+	mu.Unlock()
+	e.srv.UsersNotified([]int64{e.spouse.ID})
+	if !spouse.ended(5 * time.Second) {
+		t.Fatal("a suspended member's stream stayed open")
+	}
+	mustNotContain(t, spouse.text(), ">6<")
+}
+
+// TestLiveStreamsAreBoundedAndEndAtShutdown: a member's oldest page is told to stop when
+// they open one too many; beyond the node's total a stream is refused with a 503 the page
+// does without; at shutdown every stream ends at once, with a spread-out retry, and Serve
+// does not wait for them.
+func TestLiveStreamsAreBoundedAndEndAtShutdown(t *testing.T) {
+	e := newEnvWith(t, storetest.Open(t, "sqlite"), envOptions{fixtures: true, configure: func(c *config.Config) {
+		c.LiveStreams, c.LiveStreamsPerMember = 4, 2
+	}})
+	base, stop := e.served(t)
+	cookie := e.sessionCookie(e.parent)
+	first, _ := openSSE(t, base+"/live/me", cookie)
+	second, _ := openSSE(t, e.threadStreamURL(base, e.answered), cookie)
+	third, _ := openSSE(t, base+"/live/me", cookie)
+	if !first.ended(5 * time.Second) {
+		t.Fatal("a member's third stream of two left the first open")
+	}
+	if !strings.HasSuffix(first.text(), "event: live-end\ndata: \n\n") {
+		t.Fatalf("the replaced page was not told to stop:\n%s", first.text())
+	}
+	visitors := []*sseStream{}
+	for range 2 {
+		s, resp := openSSE(t, e.threadStreamURL(base, e.answered), e.sessionCookie(e.spouse))
+		if s == nil {
+			t.Fatalf("stream within the total = %d", resp.StatusCode)
+		}
+		visitors = append(visitors, s)
+	}
+	_, resp := openSSE(t, base+"/live/me", e.sessionCookie(e.coach))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a stream beyond the total = %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+
+	open := append([]*sseStream{second, third}, visitors...)
+	if took := stop(); took > 5*time.Second {
+		t.Fatalf("shutdown took %v with live streams open", took)
+	}
+	for i, s := range open {
+		if !s.ended(time.Second) {
+			t.Fatalf("stream %d still open after the shutdown", i)
+		}
+		if text := s.text(); !strings.Contains(text, "\nretry: ") || strings.Contains(text, "live-end") {
+			t.Fatalf("stream %d ended without a retry, or told to stop:\n%s", i, text)
+		}
+	}
+}
+
+// TestLiveAcrossNodes runs on PostgreSQL with two nodes on one database: a reply written on
+// one reaches a page connected to the other through LISTEN/NOTIFY, long before the change
+// log's fallback poll, and so does a member's new notification count.
+func TestLiveAcrossNodes(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, config.DriverPostgres))
+	e.srv.SetNotificationCounter(live.CounterFunc(func(context.Context, int64) (int, error) { return 4, nil }))
+	base, _ := e.served(t)
+	page, _ := openSSE(t, e.threadStreamURL(base, e.question), e.sessionCookie(e.spouse))
+	page.mustGet("thread", "Awaiting an answer")
+
+	otherStore := storetest.OtherNode(e.st)
+	otherNode := forum.New(otherStore, markdown.New())
+	var worst time.Duration
+	for i := range 3 {
+		body := "Written on the other node, reply " + itoa(int64(i)) + "."
+		start := time.Now()
+		if _, err := otherNode.Reply(context.Background(), e.coach, e.question.ID, forum.ReplyInput{Body: body}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := page.waitFor(2*time.Second, "post", body); !ok {
+			t.Fatalf("a reply written on another node did not reach the page within 2 s:\n%s", page.text())
+		}
+		worst = max(worst, time.Since(start))
+	}
+	t.Logf("a reply written on another node reached the page within %v (worst of 3, its transaction included)", worst)
+	page.mustGet("thread", "Expert answered", "3 replies")
+
+	if err := otherStore.AnnounceNotified(context.Background(), []int64{e.spouse.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := page.waitFor(2*time.Second, "notify-count", ">4<"); !ok {
+		t.Fatal("a count announced on another node did not reach the page")
+	}
 }

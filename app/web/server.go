@@ -19,6 +19,7 @@ import (
 
 	"forum/app/auth"
 	"forum/app/background"
+	"forum/app/changelog"
 	"forum/app/config"
 	"forum/app/forum"
 	"forum/app/live"
@@ -182,8 +183,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		bg = background.New(ctx, s.log)
 		defer bg.Stop()
 	}
+	// Live updates follow the change log from here: what a page lacks when it connects, it
+	// is sent then.
+	reader, err := changelog.NewReader(ctx, s.store)
+	if err != nil {
+		s.log.Warn("change log unreadable; the watcher tries again", "err", err)
+	}
 	bg.Go("change listener", s.listenChanges)
-	bg.Go("change watcher", s.watchChanges)
+	bg.Go("change watcher", func(ctx context.Context) { s.watchChanges(ctx, reader) })
 	bg.Go("live updates", s.live.Run)
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
 

@@ -222,14 +222,14 @@ func (s *Server) listenChanges(ctx context.Context) {
 // where another process's writes are heard of in no other way, and every
 // changeFallbackInterval on PostgreSQL, in case a NOTIFY was lost with its connection.
 // It returns when ctx ends.
-func (s *Server) watchChanges(ctx context.Context) {
+// reader, when not nil, was made as the server started: changes from then on are read.
+func (s *Server) watchChanges(ctx context.Context, reader *changelog.Reader) {
 	interval := changePollInterval
 	if s.store.HearsOtherNodes() {
 		interval = changeFallbackInterval
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	var reader *changelog.Reader
 	for {
 		if reader == nil {
 			// Live updates follow the log from now on: a page catches up when it connects.
