@@ -546,3 +546,67 @@ func TestLiveAcrossNodes(t *testing.T) {
 		t.Fatal("a count announced on another node did not reach the page")
 	}
 }
+
+// TestLivePagesConnect checks which pages open a stream of live updates, and that only they
+// load the extension: every member's page (/live/me), the thread page (its own stream,
+// after the newest post it shows, for visitors on the public archive too), and no other
+// page of a visitor's.
+func TestLivePagesConnect(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, "sqlite"))
+	ctx := context.Background()
+	connect := regexp.MustCompile(`<div id="live" class="live" hx-ext="sse" sse-connect="([^"]*)" sse-close="live-end">`)
+	streamOf := func(body string) string {
+		t.Helper()
+		m := connect.FindStringSubmatch(body)
+		hasScript := strings.Contains(body, "vendor/htmx-ext-sse/sse.min.")
+		if (m != nil) != hasScript {
+			t.Fatalf("stream %v but extension loaded %v", m, hasScript)
+		}
+		if m == nil {
+			mustContain(t, body, `<div id="live" class="live">`)
+			return ""
+		}
+		return strings.ReplaceAll(m[1], "&amp;", "&")
+	}
+	newest := func(th *model.Thread) string {
+		posts, err := e.st.PostsByThread(ctx, th.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return itoa(posts[len(posts)-1].ID)
+	}
+
+	member := e.as(e.parent)
+	if got := streamOf(member.get("/").Body.String()); got != "/live/me" {
+		t.Errorf("a member's home opens %q, want /live/me", got)
+	}
+	// Two threads in a row: the layout is cached per viewer, the stream's address is not.
+	for _, th := range []*model.Thread{e.answered, e.resolved, e.answered} {
+		want := "/live/thread/" + itoa(th.ID) + "?after=" + newest(th)
+		if got := streamOf(member.get(threadPath(th)).Body.String()); got != want {
+			t.Errorf("a member's page of thread %d opens %q, want %q", th.ID, got, want)
+		}
+	}
+	body := member.get(threadPath(e.answered)).Body.String()
+	mustContain(t, body, `<div class="live-listener" sse-swap="notify-count" hx-swap="none" hidden></div>`,
+		`<div class="live-listener" sse-swap="post" hx-target="#replies-list" hx-swap="beforeend" hidden></div>`,
+		`<div class="live-listener" sse-swap="thread" hx-swap="none" hidden></div>`)
+
+	visitor := e.as(nil)
+	for _, path := range []string{"/", "/search", "/crisis", threadPath(e.answered)} {
+		if got := streamOf(visitor.get(path).Body.String()); got != "" {
+			t.Errorf("a visitor's %s opens %q", path, got)
+		}
+	}
+	if err := e.forum.SetPublishConsent(ctx, e.parent, e.answered.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.forum.Publish(ctx, e.coach, e.answered.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	body = visitor.get(threadPath(e.answered)).Body.String()
+	if got := streamOf(body); got != "/live/thread/"+itoa(e.answered.ID)+"?after="+newest(e.answered) {
+		t.Errorf("a visitor's page of a public thread opens %q", got)
+	}
+	mustNotContain(t, body, `sse-swap="notify-count"`)
+}
