@@ -33,10 +33,11 @@ var (
 
 // Defaults of Options.
 const (
-	DefaultPerMember = 4
-	DefaultTotal     = 1000
-	DefaultHeartbeat = 25 * time.Second
-	defaultBuffer    = 64
+	DefaultPerMember  = 4
+	DefaultPerAddress = 32
+	DefaultTotal      = 1000
+	DefaultHeartbeat  = 25 * time.Second
+	defaultBuffer     = 64
 	// maxPendingChanges bounds what waits for one thread between two rounds of pushing.
 	maxPendingChanges = 200
 )
@@ -46,6 +47,10 @@ type Options struct {
 	// PerMember is how many streams one member may have open (tabs, devices); opening one
 	// more ends the oldest.
 	PerMember int
+	// PerAddress is how many streams of visitors one network address may have open (a
+	// household or an office behind one address shares it); beyond it Subscribe says
+	// ErrBusy, so that one client cannot take every stream of the node.
+	PerAddress int
 	// Total is how many streams the node serves at once; beyond it Subscribe says ErrBusy.
 	Total int
 	// Heartbeat is how often an idle stream sends a comment, so that proxies and browsers
@@ -87,8 +92,12 @@ func ThreadTopic(id int64) string { return "thread:" + strconv.FormatInt(id, 10)
 // UserTopic is the topic of what a member alone is sent: the header count.
 func UserTopic(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
 
-// Viewer is who reads a stream: a member (their user and session) or a visitor (zeros).
-type Viewer struct{ UserID, SessionID int64 }
+// Viewer is who reads a stream: a member (their user and session) or a visitor (no user,
+// no session), from a network address.
+type Viewer struct {
+	UserID, SessionID int64
+	Address           string
+}
 
 // Broker holds a node's open streams by topic and pushes to them.
 type Broker struct {
@@ -97,11 +106,12 @@ type Broker struct {
 	src     Source
 	counter Counter
 
-	mu      sync.Mutex
-	closed  bool
-	total   int
-	topics  map[string]map[*Stream]struct{}
-	members map[int64][]*Stream // oldest first
+	mu       sync.Mutex
+	closed   bool
+	total    int
+	topics   map[string]map[*Stream]struct{}
+	members  map[int64][]*Stream // oldest first
+	visitors map[string]int      // visitors' streams by address
 
 	refused atomic.Int64
 	running atomic.Int32 // goroutines in Run
@@ -118,6 +128,9 @@ func NewBroker(src Source, counter Counter, o Options) *Broker {
 	if o.PerMember <= 0 {
 		o.PerMember = DefaultPerMember
 	}
+	if o.PerAddress <= 0 {
+		o.PerAddress = DefaultPerAddress
+	}
 	if o.Total <= 0 {
 		o.Total = DefaultTotal
 	}
@@ -132,7 +145,7 @@ func NewBroker(src Source, counter Counter, o Options) *Broker {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Broker{opts: o, log: log, src: src, counter: counter,
-		topics: map[string]map[*Stream]struct{}{}, members: map[int64][]*Stream{},
+		topics: map[string]map[*Stream]struct{}{}, members: map[int64][]*Stream{}, visitors: map[string]int{},
 		threads: map[int64][]model.Change{}, users: map[int64]bool{}, wake: make(chan struct{}, 1)}
 }
 
@@ -149,7 +162,8 @@ func (b *Broker) Heartbeat() time.Duration { return b.opts.Heartbeat }
 
 // Subscribe opens a stream of topics for viewer v; owner is the caller's, for its Source
 // (who the viewer is, their CSRF token). A member with PerMember streams open loses the
-// oldest. With Total streams open it returns ErrBusy; once Close was called, ErrClosed.
+// oldest. With Total streams open, or PerAddress of visitors from v's address, it returns
+// ErrBusy; once Close was called, ErrClosed.
 // The caller must Close the stream when its client goes.
 func (b *Broker) Subscribe(v Viewer, owner any, topics ...string) (*Stream, error) {
 	b.mu.Lock()
@@ -164,7 +178,7 @@ func (b *Broker) Subscribe(v Viewer, owner any, topics ...string) (*Stream, erro
 			oldest.finish(endStop)
 		}
 	}
-	if b.total >= b.opts.Total {
+	if b.total >= b.opts.Total || v.UserID == 0 && b.visitors[v.Address] >= b.opts.PerAddress {
 		b.refused.Add(1)
 		return nil, ErrBusy
 	}
@@ -179,6 +193,8 @@ func (b *Broker) Subscribe(v Viewer, owner any, topics ...string) (*Stream, erro
 	}
 	if v.UserID != 0 {
 		b.members[v.UserID] = append(b.members[v.UserID], s)
+	} else {
+		b.visitors[v.Address]++
 	}
 	b.total++
 	s.registered = true
@@ -212,6 +228,8 @@ func (b *Broker) removeLocked(s *Stream) {
 		} else {
 			b.members[s.viewer.UserID] = list
 		}
+	} else if b.visitors[s.viewer.Address]--; b.visitors[s.viewer.Address] <= 0 {
+		delete(b.visitors, s.viewer.Address)
 	}
 	b.total--
 }

@@ -153,6 +153,24 @@ func TestStreamsInTotalAreBounded(t *testing.T) {
 	}
 }
 
+func TestVisitorStreamsPerAddressAreBounded(t *testing.T) {
+	b := NewBroker(newRecorder(), nil, Options{PerAddress: 2, Total: 100})
+	here := Viewer{Address: "192.0.2.1"}
+	first := mustSubscribe(t, b, here, ThreadTopic(1))
+	mustSubscribe(t, b, here, ThreadTopic(1))
+	if _, err := b.Subscribe(here, nil, ThreadTopic(1)); !errors.Is(err, ErrBusy) {
+		t.Fatalf("a third visitor stream from one address: %v, want ErrBusy", err)
+	}
+	if ended(first) {
+		t.Fatal("a visitor's stream was ended for another's")
+	}
+	// Another address, and members at this one, are not held back by it.
+	mustSubscribe(t, b, Viewer{Address: "192.0.2.2"}, ThreadTopic(1))
+	mustSubscribe(t, b, Viewer{UserID: 5, SessionID: 1, Address: "192.0.2.1"}, ThreadTopic(1))
+	first.Close()
+	mustSubscribe(t, b, here, ThreadTopic(1))
+}
+
 func TestCloseEndsEveryStream(t *testing.T) {
 	b := NewBroker(newRecorder(), nil, Options{Heartbeat: time.Hour})
 	var waits []func(time.Duration) (string, bool)

@@ -129,21 +129,25 @@ func newNodeName() string {
 	return hex.EncodeToString(b)
 }
 
-// HearsOtherNodes reports whether Listen hears the writes of other nodes as they commit
-// (PostgreSQL). On SQLite it hears this process only: a reader that must see another
+// HearsOtherNodes reports whether ListenOtherNodes hears the writes of other nodes as they
+// commit (PostgreSQL). On SQLite only this process is heard: a reader that must see another
 // process's writes (a command-line tool on the same file) still polls for them.
 func (s *Store) HearsOtherNodes() bool { return s.driver == config.DriverPostgres }
 
-// Listen calls l's functions as changes are committed and notifications announced, until
-// ctx ends. It hears this process's writes at once; on PostgreSQL it also listens, on a
-// connection of its own, for other nodes', connecting again with a growing pause when the
-// connection is lost. After each (re)connection it calls l.Changed, since writes committed
-// while it was not listening were not heard.
-func (s *Store) Listen(ctx context.Context, l Listeners) {
+// Hear calls l's functions as this process commits changes and announces notifications,
+// from now until ctx ends. It returns at once.
+func (s *Store) Hear(ctx context.Context, l Listeners) {
 	id := s.signals.add(l)
-	defer s.signals.remove(id)
+	context.AfterFunc(ctx, func() { s.signals.remove(id) })
+}
+
+// ListenOtherNodes calls l's functions as other nodes commit changes and announce
+// notifications, until ctx ends. On PostgreSQL it listens on a connection of its own,
+// connecting again with a growing pause when the connection is lost; after each
+// (re)connection it calls l.Changed, since writes committed while it was not listening were
+// not heard. On SQLite, where other processes cannot be heard, it returns at once.
+func (s *Store) ListenOtherNodes(ctx context.Context, l Listeners) {
 	if s.driver != config.DriverPostgres {
-		<-ctx.Done()
 		return
 	}
 	pause := 100 * time.Millisecond
@@ -192,7 +196,7 @@ func (s *Store) listenOnce(ctx context.Context, l Listeners) (bool, error) {
 		}
 		from, rest, _ := strings.Cut(n.Payload, " ")
 		if from == s.node {
-			continue // this Store told its listeners itself, at the commit
+			continue // this Store told its own listeners (Hear) at the commit
 		}
 		switch n.Channel {
 		case s.channels.changes:

@@ -27,36 +27,36 @@ func listen(t *testing.T, st *store.Store) *heard {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	connected := make(chan struct{}, 1)
+	l := store.Listeners{
+		Changed: func() {
+			select {
+			case connected <- struct{}{}:
+			default:
+			}
+			h.changed <- struct{}{}
+		},
+		UsersNotified: func(ids []int64) {
+			h.mu.Lock()
+			h.users = append(h.users, ids)
+			h.mu.Unlock()
+			h.usersCh <- struct{}{}
+		},
+		Trouble: func(err error) { t.Logf("listener: %v", err) },
+	}
+	st.Hear(ctx, l)
 	go func() {
 		defer close(done)
-		st.Listen(ctx, store.Listeners{
-			Changed: func() {
-				select {
-				case connected <- struct{}{}:
-				default:
-				}
-				h.changed <- struct{}{}
-			},
-			UsersNotified: func(ids []int64) {
-				h.mu.Lock()
-				h.users = append(h.users, ids)
-				h.mu.Unlock()
-				h.usersCh <- struct{}{}
-			},
-			Trouble: func(err error) { t.Logf("listener: %v", err) },
-		})
+		st.ListenOtherNodes(ctx, l)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	if st.HearsOtherNodes() {
-		// PostgreSQL: Listen says Changed once it listens, for what it could not hear before.
+		// PostgreSQL: ListenOtherNodes says Changed once it listens, for what it could not hear before.
 		select {
 		case <-connected:
 		case <-time.After(10 * time.Second):
 			t.Fatal("the listener did not connect within 10 s")
 		}
 		h.drain()
-	} else {
-		time.Sleep(10 * time.Millisecond) // Listen registers at once; let the goroutine run
 	}
 	return h
 }

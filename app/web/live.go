@@ -115,7 +115,7 @@ func (s *Server) liveMe(c echo.Context) error {
 // client goes or the stream ends; start sends what the page needs first.
 func (s *Server) serveLive(c echo.Context, topics []string, start func(*live.Stream)) error {
 	v := viewer(c)
-	var who live.Viewer
+	who := live.Viewer{Address: c.RealIP()}
 	if v != nil {
 		who.UserID = v.ID
 		if sess := currentSession(c); sess != nil {

@@ -35,7 +35,7 @@ func (s *Server) routes() {
 
 	// Live updates (Server-Sent Events): what changes on an open page. Opening a stream is
 	// limited per address as pages are; the streams are bounded per member and in total.
-	liveOpening := s.rateLimit(rate.Every(time.Second), 30)
+	liveOpening := s.rateLimit(rate.Every(500*time.Millisecond), 40)
 	e.GET("/live/thread/:id", s.liveThread, liveOpening) // policy.CanView
 	e.GET("/live/me", s.liveMe, liveOpening)             // members
 

@@ -189,7 +189,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		s.log.Warn("change log unreadable; the watcher tries again", "err", err)
 	}
-	bg.Go("change listener", s.listenChanges)
+	// This node's commits and announcements are heard from here on; other nodes' in the
+	// background (PostgreSQL).
+	listeners := s.changeListeners()
+	s.store.Hear(ctx, listeners)
+	bg.Go("change listener", func(ctx context.Context) { s.store.ListenOtherNodes(ctx, listeners) })
 	bg.Go("change watcher", func(ctx context.Context) { s.watchChanges(ctx, reader) })
 	bg.Go("live updates", s.live.Run)
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)

@@ -197,11 +197,10 @@ func (snap *threadSnapshot) emptyReplyForm(render func() (string, error)) (slott
 	return f, nil
 }
 
-// listenChanges wakes the change watcher as soon as a change is committed, by this node
-// or (PostgreSQL) another, and passes announced notifications to the live updates. It
-// returns when ctx ends.
-func (s *Server) listenChanges(ctx context.Context) {
-	s.store.Listen(ctx, store.Listeners{
+// changeListeners wake the change watcher as soon as a change is committed, by this node
+// or (PostgreSQL) another, and pass announced notifications to the live updates.
+func (s *Server) changeListeners() store.Listeners {
+	return store.Listeners{
 		Changed: func() {
 			select {
 			case s.wake <- struct{}{}:
@@ -212,13 +211,13 @@ func (s *Server) listenChanges(ctx context.Context) {
 		Trouble: func(err error) {
 			s.log.Warn("not hearing other nodes' changes; polling for them meanwhile", "every", changeFallbackInterval, "err", err)
 		},
-	})
+	}
 }
 
 // watchChanges reads the change log as it grows: it advances the store's generation, so
 // that writes made by another node (or a command-line tool) on the shared database reach
 // this node's caches, and it hands each change to the live updates. It is woken as changes
-// are committed (listenChanges) and polls besides: every changePollInterval on SQLite,
+// are committed (changeListeners) and polls besides: every changePollInterval on SQLite,
 // where another process's writes are heard of in no other way, and every
 // changeFallbackInterval on PostgreSQL, in case a NOTIFY was lost with its connection.
 // It returns when ctx ends.
