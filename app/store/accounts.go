@@ -166,6 +166,17 @@ func (s *Store) Users(ctx context.Context, q UserQuery) ([]*model.User, error) {
 	return out, nil
 }
 
+// CountAwaitingApproval counts the active accounts awaiting a moderator's decision (through
+// the index on role and status: moderators read it on every page).
+func (s *Store) CountAwaitingApproval(ctx context.Context) (int, error) {
+	n, err := s.DB.NewSelect().Model((*model.User)(nil)).
+		Where("role = ? AND status = ?", model.RolePending, model.StatusActive).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count accounts awaiting approval: %w", err)
+	}
+	return int(n), nil
+}
+
 // CountUsersTx counts accounts inside a transaction.
 func (s *Store) CountUsersTx(ctx context.Context, db bun.IDB) (int, error) {
 	n, err := db.NewSelect().Model((*model.User)(nil)).Count(ctx)
