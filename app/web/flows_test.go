@@ -192,6 +192,8 @@ func TestPendingSaysWhatBringsThem(t *testing.T) {
 
 		mod := e.as(e.moderator).get("/mod/members").Body.String()
 		mustContain(t, mod, "worried_aunt", "What brings them here:", "his mother asked me")
+		// It is theirs: their data export holds it.
+		mustContain(t, c.get("/account/export").Body.String(), `"what_brings_you_here": "My nephew has started using again`)
 		// Someone who said nothing is shown so.
 		e.addUser("quiet_one", model.RolePending, model.StatusActive)
 		mustContain(t, e.as(e.moderator).get("/mod/members").Body.String(), "They did not say what brings them here.")

@@ -62,9 +62,11 @@ type noticesData struct {
 func (s *Server) viewerExtras(c echo.Context, status int, t *template.Template, p *page) error {
 	v := p.Viewer
 	if policy.CanApproveMembers(v) {
+		// Without the count the page still serves (an error page among them, when the
+		// database is what failed): the link shows no number.
 		n, err := s.store.CountAwaitingApproval(c.Request().Context())
 		if err != nil {
-			return err
+			s.log.Warn("count accounts awaiting approval", "id", requestID(c), "err", err)
 		}
 		p.ModBadge = awaitingBadge(n)
 	}

@@ -68,7 +68,8 @@
     form.setAttribute("aria-busy", "true");
     submitButtons(form).forEach(function (b) { b.disabled = true; });
     var b = pressed && form.contains(pressed) ? pressed : submitButtons(form)[0];
-    if (b && b.tagName === "BUTTON" && !b.hasAttribute("data-label")) {
+    // A button made of parts (a persona's card) keeps them; it is only disabled.
+    if (b && b.tagName === "BUTTON" && b.children.length === 0 && !b.hasAttribute("data-label")) {
       b.setAttribute("data-label", b.textContent);
       b.textContent = sendingLabel;
     }
