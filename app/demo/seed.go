@@ -119,9 +119,9 @@ func linkThread(ctx context.Context, st *store.Store, svc *forum.Service, users 
 }
 
 // publishThread puts an answered question in the public archive, as its asker and an
-// expert do: the asker agrees, then the expert publishes. A question whose asker never
-// answered about the archive is the only one touched, so that a question taken out of
-// the archive, or whose asker said no, stays as it is.
+// expert do: the asker agrees, then the expert publishes. A question already in the
+// archive, or whose asker already agreed (an expert may have taken it out since), is left
+// as it is.
 func publishThread(ctx context.Context, st *store.Store, svc *forum.Service, users map[string]*model.User, t Thread, now time.Time) (bool, error) {
 	if t.PublishedBy == "" {
 		return false, nil

@@ -31,7 +31,6 @@ var doneNotices = map[string]string{
 	"signed-out": "That browser is signed out.",
 	"tag":        "The topic is saved.",
 	"invite":     "The invite link is revoked: it no longer lets anyone in.",
-	"mod":        "Done. The action is recorded in the audit log.",
 }
 
 // noticeKey holds, in the echo context, a notice a handler set for the page it renders.

@@ -127,16 +127,13 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	case isFragment(c):
 		err = t.ExecuteTemplate(buf, "content", p)
 	case s.cfg.Dev:
-		if p.lead != "" {
+		if p.lead != "" && p.Content == "" {
+			// The layout shows Content when set: the notices go before the page's content.
 			var b bytes.Buffer
-			switch {
-			case p.Content != "":
-				b.WriteString(string(p.Content))
-			default:
-				err = t.ExecuteTemplate(&b, "content", p)
-			}
-			p.Content = p.lead + template.HTML(b.String()) //nolint:gosec // rendered by html/template
+			err = t.ExecuteTemplate(&b, "content", p)
+			p.Content = template.HTML(b.String()) //nolint:gosec // rendered by html/template
 		}
+		p.Content = p.lead + p.Content
 		if err == nil {
 			err = t.ExecuteTemplate(buf, "base", p)
 		}
