@@ -93,6 +93,12 @@ type threadData struct {
 	CanUnpublish  bool
 	Link          linkForm
 	CSRF          string
+	// AskerWaits tells the asker of an unanswered question what happens next.
+	AskerWaits bool
+	// JoinHref, for a reader who is not a member, invites them to join and ask: the
+	// sign-in that brings them back here. AwaitingApproval: the reader has asked already.
+	JoinHref         string
+	AwaitingApproval bool
 }
 
 type relatedView struct {
@@ -243,6 +249,13 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	d.Published = t.Visibility == model.VisibilityPublic
 	d.CanPublish = !d.Published && policy.CanPublish(v, t)
 	d.CanUnpublish = d.Published && policy.CanUnpublish(v, t)
+	d.AskerWaits = policy.IsAskerAwaitingAnswer(v, t)
+	switch {
+	case policy.IsPending(v):
+		d.AwaitingApproval = true
+	case !policy.IsMember(v):
+		d.JoinHref = withNext("/login", threadURL(t))
+	}
 	if d.Reply, err = s.replyFormOf(c, snap, reply, d.CSRF); err != nil {
 		return threadData{}, err
 	}

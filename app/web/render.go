@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"forum/app/model"
+	"forum/app/policy"
 	"forum/views"
 )
 
@@ -33,6 +34,10 @@ type page struct {
 	Title string
 	// prepared, when set, is the page's title and content from a cache (the thread page).
 	prepared *prepared
+	// ModBadge follows the moderation link: how many accounts await approval (see notices.go).
+	ModBadge template.HTML
+	// lead goes before the content of a whole page: the notices for this viewer.
+	lead template.HTML
 }
 
 // prepared is a page's title and content taken from a cache: the content is cached HTML
@@ -109,6 +114,11 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
 	var err error
+	if !isFragment(c) {
+		if err := s.viewerExtras(c, status, t, &p); err != nil {
+			return err
+		}
+	}
 	switch {
 	case isFragment(c) && p.prepared != nil:
 		p.prepared.writeContent(buf)
@@ -117,14 +127,27 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	case isFragment(c):
 		err = t.ExecuteTemplate(buf, "content", p)
 	case s.cfg.Dev:
-		err = t.ExecuteTemplate(buf, "base", p)
+		if p.lead != "" && p.Content == "" {
+			// The layout shows Content when set: the notices go before the page's content.
+			var b bytes.Buffer
+			err = t.ExecuteTemplate(&b, "content", p)
+			p.Content = template.HTML(b.String()) //nolint:gosec // rendered by html/template
+		}
+		p.Content = p.lead + p.Content
+		if err == nil {
+			err = t.ExecuteTemplate(buf, "base", p)
+		}
 	default:
 		err = s.layouts.render(buf, t, p)
 	}
 	if err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	return s.send(c, status, buf)
+	if err := s.send(c, status, buf); err != nil {
+		return err
+	}
+	s.noticesShown(c, p)
+	return nil
 }
 
 // send writes a rendered page.
@@ -172,6 +195,9 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			lp.CSRF = csrfSlot
 		}
 		lp.LoginHref = loginSlot
+		if policy.CanApproveMembers(lp.Viewer) {
+			lp.ModBadge = template.HTML(badgeSlot) //nolint:gosec // a constant
+		}
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
 			return err
@@ -194,14 +220,19 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			w.WriteString(p.CSRF)
 		case s == slotLogin:
 			w.WriteString(template.HTMLEscapeString(p.LoginHref))
+		case s == slotBadge:
+			w.WriteString(string(p.ModBadge))
+		case s == slotContent && err == nil:
+			w.WriteString(string(p.lead))
+			if p.prepared != nil {
+				p.prepared.writeContent(w)
+			} else {
+				err = t.ExecuteTemplate(w, "content", p)
+			}
 		case s == slotTitle && p.prepared != nil:
 			w.WriteString(template.HTMLEscapeString(p.prepared.title))
 		case s == slotTitle && err == nil:
 			err = t.ExecuteTemplate(w, "title", p)
-		case s == slotContent && p.prepared != nil:
-			p.prepared.writeContent(w)
-		case s == slotContent && err == nil:
-			err = t.ExecuteTemplate(w, "content", p)
 		}
 	})
 	return err
@@ -216,7 +247,8 @@ const (
 	slotTitle
 	slotContent
 	slotLogin
-	slotName // the viewer's name, as members see it
+	slotName  // the viewer's name, as members see it
+	slotBadge // the moderator's count of accounts awaiting approval
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -226,8 +258,9 @@ var (
 	contentSlot, titleSlot = newSlot("content"), newSlot("title")
 	loginSlot              = newSlot("login")
 	nameSlot               = newSlot("name")
+	badgeSlot              = newSlot("badge")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot, slotName: nameSlot}
+		slotLogin: loginSlot, slotName: nameSlot, slotBadge: badgeSlot}
 )
 
 func newSlot(name string) string {

@@ -121,7 +121,7 @@ func (s *Server) tagUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/tags/"+updated.Slug)
+	return s.redirect(c, withDone("/tags/"+updated.Slug, "tag"))
 }
 
 // tagMerge moves a tag's threads onto another tag (moderators).
