@@ -145,6 +145,14 @@ func TestMatrix(t *testing.T) {
 		{"hide or restore a post", func(v *model.User) bool { return policy.CanModeratePost(v, reply) },
 			row{"moderator": true, "admin": true}},
 		{"hide a post its author deleted", func(v *model.User) bool { return policy.CanModeratePost(v, deletedReply) }, row{}},
+
+		// "New since your last visit": visible posts by others after the read position.
+		{"see a reply as new", func(v *model.User) bool { return policy.IsNewTo(v, reply, opening.ID) },
+			row{"member": true, "moderator": true, "admin": true}},
+		{"see a reply already read as new", func(v *model.User) bool { return policy.IsNewTo(v, reply, reply.ID) }, row{}},
+		{"see a reply as new in a thread never opened", func(v *model.User) bool { return policy.IsNewTo(v, reply, 0) }, row{}},
+		{"see a hidden reply as new", func(v *model.User) bool { return policy.IsNewTo(v, hiddenReply, opening.ID) }, row{}},
+		{"see a deleted reply as new", func(v *model.User) bool { return policy.IsNewTo(v, deletedReply, opening.ID) }, row{}},
 	}
 	for _, tc := range cases {
 		for name, v := range people {
