@@ -102,41 +102,67 @@ type Unread struct {
 }
 
 // UnreadCounts counts, for each of threadIDs that the member has a read position in, the
-// posts after it that are neither deleted nor hidden nor their own, in one query through
-// the primary key of thread_reads and one range of posts_thread_visible per thread.
-// Threads they never opened have no count. newer holds positions not yet stored (read in
-// the last moments, see app/unread), which count over the stored ones. Threads with
-// nothing unread are left out.
+// posts after it that are neither deleted nor hidden nor their own (policy.IsNewTo), in one
+// query: through the primary key of thread_reads, and one range of posts_thread_visible per
+// thread. Threads they never opened have no count. newer holds positions not yet stored
+// (recorded in the last moments, see app/unread), which count over the stored ones, also
+// in a thread with no stored position yet. Threads with nothing unread are left out.
 func (q queries) UnreadCounts(ctx context.Context, userID int64, threadIDs []int64, newer map[int64]int64) (map[int64]Unread, error) {
 	out := map[int64]Unread{}
 	if len(threadIDs) == 0 {
 		return out, nil
 	}
-	var rows []Unread
-	sel := q.db.NewSelect().
-		TableExpr("thread_reads AS r").
-		Join("JOIN posts AS p ON p.thread_id = r.thread_id AND p.id > r.last_read_post_id").
-		ColumnExpr("r.thread_id, COUNT(*) AS n, MIN(p.id) AS first").
-		Where("r.user_id = ? AND r.thread_id IN (?)", userID, bun.List(threadIDs)).
-		Where("p.deleted_at IS NULL AND p.hidden_at IS NULL AND p.author_id <> ?", userID).
-		GroupExpr("r.thread_id")
+	visible := "p.deleted_at IS NULL AND p.hidden_at IS NULL AND p.author_id <> ?"
+	// A row for every stored position, with what is new after it and after the newer one.
+	on := "p.thread_id = r.thread_id AND p.id > r.last_read_post_id AND " + visible
+	args := []any{userID}
 	if len(newer) > 0 {
-		// p.id above both the stored and the newer position.
 		var b strings.Builder
-		args := make([]any, 0, 2*len(newer))
-		b.WriteString("p.id > CASE p.thread_id")
+		b.WriteString(" AND p.id > CASE p.thread_id")
 		for t, pos := range newer {
 			b.WriteString(" WHEN ? THEN ?")
 			args = append(args, t, pos)
 		}
 		b.WriteString(" ELSE 0 END")
-		sel = sel.Where(b.String(), args...)
+		on += b.String()
+	}
+	sel := q.db.NewSelect().
+		TableExpr("thread_reads AS r").
+		Join("LEFT JOIN posts AS p ON "+on, args...).
+		ColumnExpr("r.thread_id, COUNT(p.id) AS n, MIN(p.id) AS first, ? AS stored", true).
+		Where("r.user_id = ? AND r.thread_id IN (?)", userID, bun.List(threadIDs)).
+		GroupExpr("r.thread_id")
+	// And what is new after each newer position, for threads without a stored one.
+	listed := make(map[int64]bool, len(threadIDs))
+	for _, t := range threadIDs {
+		listed[t] = true
+	}
+	for t, pos := range newer {
+		if !listed[t] {
+			continue
+		}
+		sel = sel.UnionAll(q.db.NewSelect().TableExpr("posts AS p").
+			ColumnExpr("p.thread_id, COUNT(*) AS n, MIN(p.id) AS first, ? AS stored", false).
+			Where("p.thread_id = ? AND p.id > ? AND "+visible, t, pos, userID).
+			GroupExpr("p.thread_id"))
+	}
+	var rows []struct {
+		Unread
+		Stored bool `bun:"stored"`
 	}
 	if err := sel.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("unread posts of user %d: %w", userID, err)
 	}
+	stored := map[int64]bool{}
 	for _, r := range rows {
-		out[r.ThreadID] = r
+		if r.Stored {
+			stored[r.ThreadID] = true
+		}
+	}
+	for _, r := range rows {
+		if r.Count > 0 && (r.Stored || !stored[r.ThreadID]) {
+			out[r.ThreadID] = r.Unread
+		}
 	}
 	return out, nil
 }
