@@ -34,10 +34,11 @@ func (tx *Tx) SaveReadPositions(ctx context.Context, reads []model.ThreadRead) e
 	}
 	var present []int64
 	sel := tx.db.NewSelect().Model((*model.User)(nil)).Column("id").
-		Where("id IN (?) AND deleted_at IS NULL", bun.List(users))
+		Where("id IN (?) AND deleted_at IS NULL", bun.List(users)).Order("id")
 	if tx.store.driver == config.DriverPostgres {
 		// An account deletion running now waits for this transaction, or this one for it:
-		// either way, no position of a deleted account is left behind.
+		// either way, no position of a deleted account is left behind. (In the order of
+		// the ids, as every flush takes them.)
 		sel = sel.For("SHARE")
 	}
 	if err := sel.Scan(ctx, &present); err != nil {

@@ -395,3 +395,24 @@ func TestReadPositionsWrittenAtShutdown(t *testing.T) {
 		}
 	})
 }
+
+// TestThreadPageNewsUncached: in development, where the thread page is rendered for each
+// viewer without the cache, it shows the same.
+func TestThreadPageNewsUncached(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnvWith(t, st, envOptions{fixtures: true, dev: true})
+		c := e.as(e.parent)
+		answer := e.answered
+		posts, err := e.st.PostsByThread(context.Background(), answer.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply := posts[1] // the coach's, after the question the parent asked
+		if count, jump, before := threadNews(t, c.get(threadPath(answer)).Body.String()); count != 1 || jump != reply.ID || before != reply.ID {
+			t.Fatalf("%d new, link %d, divider %d; want 1 at %d", count, jump, before, reply.ID)
+		}
+		if count, _, _ := threadNews(t, c.get(threadPath(answer)).Body.String()); count != 0 {
+			t.Fatalf("after reading: %d new", count)
+		}
+	})
+}
