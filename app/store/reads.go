@@ -186,12 +186,13 @@ func (a threadAt) before(b threadAt) bool {
 // their own list) or follows at a level other than muted, newest activity first, after
 // the cursor, with authors and tags. Hidden threads are left out.
 //
-// Two index walks, each in list order, merged here: the threads the member wrote in come
-// from thread_participants in the order of its activity index, and the threads they chose
-// to follow from follows. Automatic follows are of threads the member started or replied
-// to, already in the first walk, so the second reads only the member's own choices (and
-// puts them in order by activity: a copy of the activity per follower would make every
-// reply write one row per follower).
+// Two reads, each in list order and from the same cursor, merged here: the threads the
+// member wrote in come in order from the activity index of thread_participants (a copy of
+// each thread's activity per member who wrote in it, kept by triggers); the threads they
+// chose to follow are read through the index of follows on the member, then put in order.
+// Automatic follows are of threads the member started or replied to, already in the first
+// read, so the second holds only the member's own choices. (A copy of the activity per
+// follower would spare that sort, but make every reply write one row per follower.)
 func (q queries) MemberThreads(ctx context.Context, userID int64, after *Cursor, limit int) ([]*model.Thread, error) {
 	if limit <= 0 || limit > 200 {
 		limit = 30
