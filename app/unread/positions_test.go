@@ -88,7 +88,7 @@ func TestPositionsAreBufferedThenWritten(t *testing.T) {
 			who   *model.User
 			count int
 			first int64
-		}{{f.asker, 2, f.answer.ID}, {f.reader, 0, 0}} {
+		}{{f.asker, 2, f.answer.ID}, {f.reader, 1, f.second.ID}} {
 			got, err := p.Counts(ctx, tc.who.ID, []int64{f.thread.ID})
 			if err != nil {
 				t.Fatal(err)
