@@ -233,3 +233,13 @@ func CanPublish(v *model.User, t *model.Thread) bool {
 // that should not be public can always be taken back. (The asker takes it back by
 // withdrawing consent: CanSetPublishConsent.)
 func CanUnpublish(v *model.User, t *model.Thread) bool { return has(v, model.RoleExpert) && t != nil }
+
+// IsNewTo reports whether post p is new to v, a member who has seen its thread up to post
+// readUpTo: a later post that is neither deleted nor hidden (not even for moderators: it
+// is no news to anyone) and that v did not write. A thread v never opened (readUpTo 0)
+// has nothing new: only threads a member has opened, or started, count what came since.
+// store.UnreadCounts counts the same posts for lists.
+func IsNewTo(v *model.User, p *model.Post, readUpTo int64) bool {
+	return IsMember(v) && p != nil && readUpTo > 0 && p.ID > readUpTo && p.AuthorID != v.ID &&
+		p.DeletedAt == nil && p.HiddenAt == nil
+}

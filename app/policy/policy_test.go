@@ -153,6 +153,14 @@ func TestMatrix(t *testing.T) {
 			row{"member": true}},
 		{"be told so once answered", func(v *model.User) bool { return policy.IsAskerAwaitingAnswer(v, answered) }, row{}},
 		{"be told so of a discussion", func(v *model.User) bool { return policy.IsAskerAwaitingAnswer(v, discussion) }, row{}},
+
+		// "New since your last visit": visible posts by others after the read position.
+		{"see a reply as new", func(v *model.User) bool { return policy.IsNewTo(v, reply, opening.ID) },
+			row{"member": true, "moderator": true, "admin": true}},
+		{"see a reply already read as new", func(v *model.User) bool { return policy.IsNewTo(v, reply, reply.ID) }, row{}},
+		{"see a reply as new in a thread never opened", func(v *model.User) bool { return policy.IsNewTo(v, reply, 0) }, row{}},
+		{"see a hidden reply as new", func(v *model.User) bool { return policy.IsNewTo(v, hiddenReply, opening.ID) }, row{}},
+		{"see a deleted reply as new", func(v *model.User) bool { return policy.IsNewTo(v, deletedReply, opening.ID) }, row{}},
 	}
 	for _, tc := range cases {
 		for name, v := range people {

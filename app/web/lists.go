@@ -90,6 +90,12 @@ func (s *Server) listPage(c echo.Context, q store.ThreadQuery) (threadPage, erro
 	if err != nil {
 		return threadPage{}, err
 	}
+	return pageOf(c, threads), nil
+}
+
+// pageOf builds a page of a list from up to pageSize+1 threads read from the request's
+// cursor: the one past the page only says that there is a next page.
+func pageOf(c echo.Context, threads []*model.Thread) threadPage {
 	var p threadPage
 	if len(threads) > pageSize {
 		threads = threads[:pageSize]
@@ -97,11 +103,14 @@ func (s *Server) listPage(c echo.Context, q store.ThreadQuery) (threadPage, erro
 		p.Next = nextPage(c.Request().URL.Path, "after", keyset(last.LastActivityAt, last.ID))
 	}
 	p.Items = threadItems(viewer(c), threads)
-	return p, nil
+	return p
 }
 
 // renderList answers a list page; an htmx "load more" request gets only the next items.
 func (s *Server) renderList(c echo.Context, page string, nav string, d listData) error {
+	if err := s.markUnread(c, d.Page.Items); err != nil {
+		return err
+	}
 	if c.QueryParam("after") != "" && isFragment(c) {
 		return s.renderPartial(c, http.StatusOK, "thread_page", d.Page)
 	}
@@ -153,19 +162,20 @@ func (s *Server) unanswered(c echo.Context) error {
 	return s.renderList(c, "list", "unanswered", d)
 }
 
-// mine lists the threads the member started.
+// mine lists the threads the member started, replied to or follows, newest activity first.
 func (s *Server) mine(c echo.Context) error {
 	v := viewer(c)
 	if !policy.IsMember(v) {
 		return s.membersOnly(c, v)
 	}
-	p, err := s.listPage(c, store.ThreadQuery{AuthorID: v.ID})
+	threads, err := s.store.MemberThreads(c.Request().Context(), v.ID, parseCursor(c), pageSize+1)
 	if err != nil {
 		return err
 	}
 	return s.renderList(c, "list", "mine", listData{
 		Heading: "My threads",
-		Lede:    "Questions and discussions you started, including those you posted anonymously (only you see them here).",
-		Page:    p, Empty: "You have not started a thread yet.",
+		Lede: "Threads you started, replied to or follow, most recent activity first, including those where you " +
+			"posted anonymously (only you see them here).",
+		Page: pageOf(c, threads), Empty: "You have not started, replied to or followed a thread yet.",
 	})
 }

@@ -45,7 +45,7 @@ type page struct {
 type prepared struct {
 	title   string
 	content slotted
-	fill    func(w *bytes.Buffer, k slot)
+	fill    func(w *bytes.Buffer, k slot, arg int64)
 }
 
 func (pp *prepared) writeContent(w *bytes.Buffer) { pp.content.write(w, pp.fill) }
@@ -214,7 +214,7 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		lc.mu.Unlock()
 	}
 	var err error
-	layout.write(w, func(w *bytes.Buffer, s slot) {
+	layout.write(w, func(w *bytes.Buffer, s slot, _ int64) {
 		switch {
 		case s == slotCSRF:
 			w.WriteString(p.CSRF)
@@ -249,6 +249,11 @@ const (
 	slotLogin
 	slotName  // the viewer's name, as members see it
 	slotBadge // the moderator's count of accounts awaiting approval
+	// slotUnread is the line at the top of a thread page that links to the first post new
+	// to the member; slotBeforePost is before each post, where "new since your last visit"
+	// goes before the first new one (its argument: the post's id).
+	slotUnread
+	slotBeforePost
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -259,9 +264,31 @@ var (
 	loginSlot              = newSlot("login")
 	nameSlot               = newSlot("name")
 	badgeSlot              = newSlot("badge")
+	unreadSlot             = newSlot("unread")
+	beforePostSlot         = newSlot("before-post")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot, slotName: nameSlot, slotBadge: badgeSlot}
+		slotLogin: loginSlot, slotName: nameSlot, slotBadge: badgeSlot, slotUnread: unreadSlot, slotBeforePost: beforePostSlot}
 )
+
+// beforePostMark marks the place before post id: the slot's mark, then ":id;".
+func beforePostMark(id int64) string { return beforePostSlot + ":" + strconv.FormatInt(id, 10) + ";" }
+
+// slotArg reads the ":id;" after the mark of a slot with an argument, and returns it and
+// its length; 0, 0 when h does not start with one.
+func slotArg(h string) (int64, int) {
+	if !strings.HasPrefix(h, ":") {
+		return 0, 0
+	}
+	end := strings.IndexByte(h, ';')
+	if end < 2 {
+		return 0, 0
+	}
+	n, err := strconv.ParseInt(h[1:end], 10, 64)
+	if err != nil {
+		return 0, 0
+	}
+	return n, end + 1
+}
 
 func newSlot(name string) string {
 	b := make([]byte, 16)
@@ -273,7 +300,8 @@ func newSlot(name string) string {
 // and its own values between them without searching the HTML again.
 type slotted struct {
 	parts []string
-	slots []slot // slots[i] goes between parts[i] and parts[i+1]
+	slots []slot  // slots[i] goes between parts[i] and parts[i+1]
+	args  []int64 // args[i] is the argument of slots[i] (slotBeforePost: a post's id)
 }
 
 // splitSlots splits h at every slot mark.
@@ -293,15 +321,22 @@ func splitSlots(h string) slotted {
 		s.parts = append(s.parts, h[:at])
 		s.slots = append(s.slots, which)
 		h = h[at+len(slotMarks[which]):]
+		var arg int64
+		if which == slotBeforePost {
+			var n int
+			arg, n = slotArg(h)
+			h = h[n:]
+		}
+		s.args = append(s.args, arg)
 	}
 }
 
 // write writes the HTML with fill writing each slot.
-func (s slotted) write(w *bytes.Buffer, fill func(*bytes.Buffer, slot)) {
+func (s slotted) write(w *bytes.Buffer, fill func(w *bytes.Buffer, k slot, arg int64)) {
 	for i, p := range s.parts {
 		w.WriteString(p)
 		if i < len(s.slots) {
-			fill(w, s.slots[i])
+			fill(w, s.slots[i], s.args[i])
 		}
 	}
 }

@@ -124,6 +124,16 @@ func (s *Server) searchPage(c echo.Context) error {
 			}
 			d.Results = append(d.Results, searchResult{Item: newThreadItem(v, t), Title: title, Snippet: h.Snippet})
 		}
+		items := make([]threadItem, len(d.Results))
+		for i, r := range d.Results {
+			items[i] = r.Item
+		}
+		if err := s.markUnread(c, items); err != nil {
+			return err
+		}
+		for i := range d.Results {
+			d.Results[i].Item = items[i]
+		}
 		if err := s.searchFacets(c, &d, res.Tags); err != nil {
 			return err
 		}
