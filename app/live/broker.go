@@ -114,7 +114,6 @@ type Broker struct {
 	visitors map[string]int      // visitors' streams by address
 
 	refused atomic.Int64
-	running atomic.Int32 // goroutines in Run
 
 	pmu     sync.Mutex
 	threads map[int64][]model.Change // waiting to be pushed
@@ -245,10 +244,6 @@ func (b *Broker) Streams(topic string) []*Stream {
 	return out
 }
 
-// Running reports whether Run is pushing: without it, a stream gets nothing after what
-// its handler sends first.
-func (b *Broker) Running() bool { return b.running.Load() > 0 }
-
 // Open returns how many streams are open; Refused how many were refused for the bound.
 func (b *Broker) Open() int {
 	b.mu.Lock()
@@ -333,8 +328,6 @@ func (b *Broker) poke() {
 
 // Run pushes what Changed and UsersNotified queued until ctx ends. One goroutine runs it.
 func (b *Broker) Run(ctx context.Context) {
-	b.running.Add(1)
-	defer b.running.Add(-1)
 	for {
 		select {
 		case <-ctx.Done():

@@ -99,6 +99,9 @@ func TestBrowserLiveReply(t *testing.T) {
 	)
 	waitText(ctx, "the asker", "#replies-h", "No replies yet")
 	waitText(ctx, "the asker", "#thread-state", "Awaiting an answer")
+	if note := run(t, ctx, chromedp.Evaluate[string](`document.getElementById("asker-note").textContent`)); !strings.Contains(note, "What happens next") {
+		t.Fatalf("the asker is not told what happens next: %q", note)
+	}
 	// The header count of notifications is the layout's; until it is there, a stand-in.
 	run(t, ctx, chromedp.Evaluate[bool](`(function () {
 		if (!document.getElementById("notify-count")) {
@@ -164,6 +167,8 @@ func TestBrowserLiveReply(t *testing.T) {
 		}
 	}
 	waitText(ctx, "the asker", "#notify-count", "1 unread")
+	// Answered: the note about the experts' queue is gone.
+	waitText(ctx, "the asker", "#asker-note", "")
 	if hidden := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("notify-count").hidden`)); hidden {
 		t.Error("the header count of one unread notification is hidden")
 	}

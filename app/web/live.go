@@ -149,10 +149,10 @@ func (s *Server) serveLive(c echo.Context, topics []string, start func(*live.Str
 		_ = flush()
 	}
 	start(st)
-	if !s.live.Running() {
-		// The server's handler runs without Serve (a test's server): nothing would follow
-		// what start sent, and an open stream would hold up that server's closing. The
-		// browser asks again a few seconds later.
+	if !s.serving.Load() {
+		// The server's handler runs without Serve (a test's server): nothing pushes to the
+		// stream after what start sent, and an open stream would hold up that server's
+		// closing. The browser asks again a few seconds later.
 		st.Close()
 	}
 	if err := st.Serve(c.Request().Context(), w, flush); err != nil {

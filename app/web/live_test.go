@@ -45,6 +45,7 @@ func TestReplyInPlaceUpdatesThePage(t *testing.T) {
 			t.Errorf("the heading over the replies is not swapped to %q:\n%s", "Replies", body)
 		}
 		mustNotContain(t, body, "No replies yet", "Awaiting an answer", "<html")
+		mustContain(t, body, `<div id="asker-note" hx-swap-oob="true"></div>`)
 
 		// The page, reloaded, says the same.
 		page = c.get(threadPath(e.question)).Body.String()
@@ -262,10 +263,13 @@ func TestLiveThreadStream(t *testing.T) {
 		if _, resp := openSSE(t, url, ""); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("a visitor's stream of a members-only thread = %d, want 404", resp.StatusCode)
 		}
-		// Each stream starts with the thread's state as it is now.
+		// Each stream starts with the thread's state as it is now; the asker's with the note
+		// that tells them what happens next.
 		for _, s := range []*sseStream{asker, member, moderator} {
 			s.mustGet("thread", "Awaiting an answer", `<span id="reply-count" hx-swap-oob="true">0 replies</span>`, "No replies yet")
 		}
+		asker.mustGet("thread", "What happens next")
+		member.mustGet("thread", `<div id="asker-note" hx-swap-oob="true"></div>`)
 		time.Sleep(700 * time.Millisecond) // past the server's timeouts
 
 		ctx := context.Background()
@@ -300,6 +304,8 @@ func TestLiveThreadStream(t *testing.T) {
 			s.mustGet("thread", "Expert answered", `<span id="reply-count" hx-swap-oob="true">2 replies</span>`, `hx-swap-oob="true">Replies</h2>`)
 		}
 		t.Logf("%s: an answer reached three streams %v after its operation began", st.Driver(), time.Since(start).Round(time.Millisecond))
+		asker.mustGet("thread", "Expert answered", `<div id="asker-note" hx-swap-oob="true"></div>`)
+		mustNotContain(t, member.text(), "What happens next")
 		if ev := asker.mustGet("post", "Start small"); ev.id != itoa(answer.ID) {
 			t.Errorf("the answer's event id = %q, want its post id %d", ev.id, answer.ID)
 		}

@@ -46,6 +46,9 @@ func (s *Server) home(c echo.Context) error {
 		return err
 	}
 	if c.QueryParam("after") != "" && isFragment(c) {
+		if err := s.markUnread(c, page.Items); err != nil {
+			return err
+		}
 		return s.renderPartial(c, http.StatusOK, "thread_page", page)
 	}
 	d := homeData{Page: page, CanAsk: policy.CanAsk(v)}
@@ -67,11 +70,17 @@ func (s *Server) home(c echo.Context) error {
 	if d.Tags, err = s.store.Tags(ctx); err != nil {
 		return err
 	}
+	if err := s.markUnread(c, d.Page.Items, d.Pinned, d.Unanswered); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "home", "home", d)
 }
 
 type threadData struct {
-	Thread  threadItem
+	Thread threadItem
+	// Unread links to the first post new to the member ("1 new reply: jump to it"), or is
+	// its slot in cached content.
+	Unread  template.HTML
 	Opening postView
 	Helpful *postView
 	Replies []postView
@@ -93,6 +102,12 @@ type threadData struct {
 	CanUnpublish  bool
 	Link          linkForm
 	CSRF          string
+	// AskerWaits tells the asker of an unanswered question what happens next.
+	AskerWaits bool
+	// JoinHref, for a reader who is not a member, invites them to join and ask: the
+	// sign-in that brings them back here. AwaitingApproval: the reader has asked already.
+	JoinHref         string
+	AwaitingApproval bool
 }
 
 type relatedView struct {
@@ -124,11 +139,16 @@ func (s *Server) thread(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, threadURL(t))
 	}
 	c.Set(liveKey, liveThreadURL(snap))
+	news, err := s.readThread(c, snap)
+	if err != nil {
+		return err
+	}
 	if s.threads.disable {
 		d, err := s.threadView(c, snap, replyForm{}, csrfToken(c))
 		if err != nil {
 			return err
 		}
+		d.showNews(news)
 		return s.render(c, http.StatusOK, "thread", "", d)
 	}
 	// The content is rendered once per kind of viewer, with slots for this viewer's CSRF
@@ -143,6 +163,7 @@ func (s *Server) thread(c echo.Context) error {
 			return "", err
 		}
 		d.ReplyHTML = template.HTML(replySlot) //nolint:gosec // a constant
+		d.newsSlots()
 		return s.renderBlock("thread", "content", page{SiteName: SiteName, Viewer: v, CSRF: csrfSlot, Data: d})
 	})
 	if err != nil {
@@ -170,7 +191,7 @@ func (s *Server) thread(c echo.Context) error {
 		}
 	}
 	pp := &prepared{title: t.Title, content: content}
-	pp.fill = func(w *bytes.Buffer, k slot) {
+	pp.fill = func(w *bytes.Buffer, k slot, arg int64) {
 		switch k {
 		case slotCSRF:
 			w.WriteString(csrf)
@@ -178,6 +199,12 @@ func (s *Server) thread(c echo.Context) error {
 			reply.write(w, pp.fill)
 		case slotName:
 			w.WriteString(template.HTMLEscapeString(policy.PostingAs(v, false)))
+		case slotUnread:
+			w.WriteString(string(news.jump))
+		case slotBeforePost:
+			if news.first != 0 && arg == news.first {
+				w.WriteString(string(news.divider))
+			}
 		}
 	}
 	return s.renderPrepared(c, http.StatusOK, "thread", "", pp)
@@ -241,6 +268,13 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	d.Published = t.Visibility == model.VisibilityPublic
 	d.CanPublish = !d.Published && policy.CanPublish(v, t)
 	d.CanUnpublish = d.Published && policy.CanUnpublish(v, t)
+	d.AskerWaits = policy.IsAskerAwaitingAnswer(v, t)
+	switch {
+	case policy.IsPending(v):
+		d.AwaitingApproval = true
+	case !policy.IsMember(v):
+		d.JoinHref = withNext("/login", threadURL(t))
+	}
 	if d.Reply, err = s.replyFormOf(c, snap, reply, d.CSRF); err != nil {
 		return threadData{}, err
 	}
@@ -290,26 +324,29 @@ func postViews(v *model.User, t *model.Thread, posts []*model.Post, csrf string)
 }
 
 // threadFragments are the parts of the thread page that change as replies come and the
-// question is answered (views/partials/live.html): the state badge, the count of replies
-// and the heading over them.
+// question is answered (views/partials/live.html): the state badge, the count of replies,
+// the heading over them and the note that tells the asker what happens next.
 type threadFragments struct {
 	Thread threadItem
 	// Replies: replies are listed beside the one marked helpful; Helpful: one is.
 	Replies, Helpful bool
+	// AskerWaits: the viewer asked the question and nobody answered yet.
+	AskerWaits bool
 	// OOB marks each fragment to be swapped by its id, outside the target of a response.
 	OOB bool
 }
 
 // Fragments returns the page's changing parts as it shows them.
 func (d threadData) Fragments() threadFragments {
-	return threadFragments{Thread: d.Thread, Replies: len(d.Replies) > 0, Helpful: d.Helpful != nil}
+	return threadFragments{Thread: d.Thread, Replies: len(d.Replies) > 0, Helpful: d.Helpful != nil, AskerWaits: d.AskerWaits}
 }
 
 // fragmentsOf returns the changing parts of the thread page of snap as v sees them, to be
 // swapped out of band.
 func fragmentsOf(v *model.User, snap *threadSnapshot) threadFragments {
 	_, helpful, replies := postViews(v, snap.thread, snap.posts, "")
-	return threadFragments{Thread: newThreadItem(v, snap.thread), Replies: len(replies) > 0, Helpful: helpful != nil, OOB: true}
+	return threadFragments{Thread: newThreadItem(v, snap.thread), Replies: len(replies) > 0, Helpful: helpful != nil,
+		AskerWaits: policy.IsAskerAwaitingAnswer(v, snap.thread), OOB: true}
 }
 
 // relatedThreads blends threads that share topics with threads whose words are alike

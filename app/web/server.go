@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,6 +26,7 @@ import (
 	"forum/app/live"
 	"forum/app/policy"
 	"forum/app/store"
+	"forum/app/unread"
 	"forum/search"
 	"forum/static"
 	"forum/views"
@@ -71,14 +73,17 @@ type Server struct {
 	similarCache *search.SimilarCache
 	threads      *threadCache
 	layouts      layoutCache
+	reads        *unread.Positions
 
 	noRateLimits bool
 	background   *background.Group
 
-	// live pushes changes to open pages; wake wakes the change watcher.
+	// live pushes changes to open pages; wake wakes the change watcher; serving says that
+	// Serve runs what pushes to them.
 	live       *live.Broker
 	liveSource *liveSource
 	wake       chan struct{}
+	serving    atomic.Bool
 
 	echo     *echo.Echo
 	assets   *static.Assets
@@ -113,6 +118,7 @@ func New(o Options) (*Server, error) {
 		s.providers = &auth.Providers{}
 	}
 	s.threads = newThreadCache(o.Store, s.cfg.Dev)
+	s.reads = unread.New(o.Store, s.log)
 	if s.search != nil {
 		s.similarCache = search.NewSimilarCache(s.search, 5*time.Minute, 20000)
 	}
@@ -164,8 +170,9 @@ func New(o Options) (*Server, error) {
 // Serve answers requests on ln until ctx is cancelled, then stops taking new connections
 // and lets in-flight requests finish (up to ShutdownTimeout) before returning; live-update
 // streams, which never finish, are ended as the shutdown begins. The change watcher, its
-// listener and the live updates run in Options.Background, whose owner waits for them;
-// without one, Serve waits for them before it returns.
+// listener, the live updates and the writer of read positions run in Options.Background,
+// whose owner waits for them; without one, Serve waits for them before it returns. The
+// writer of read positions writes the last ones once the last request is answered.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.echo,
@@ -176,8 +183,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(s.live.Close)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	bg := s.background
 	if bg == nil {
 		bg = background.New(ctx, s.log)
@@ -196,6 +201,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg.Go("change listener", func(ctx context.Context) { s.store.ListenOtherNodes(ctx, listeners) })
 	bg.Go("change watcher", func(ctx context.Context) { s.watchChanges(ctx, reader) })
 	bg.Go("live updates", s.live.Run)
+	s.serving.Store(true)
+	// Closed when Serve returns, after the requests in flight (and before a group of its
+	// own is stopped: deferred calls run last first).
+	drained := make(chan struct{})
+	defer close(drained)
+	bg.Go("read positions", func(ctx context.Context) { s.reads.Run(ctx, drained, s.ShutdownTimeout+5*time.Second) })
+	// Requests are taken once what live updates need runs: a stream opened sooner would
+	// be taken for one nothing pushes to.
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
 
 	select {

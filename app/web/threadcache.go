@@ -220,9 +220,12 @@ func (s *Server) changeListeners() store.Listeners {
 // are committed (changeListeners) and polls besides: every changePollInterval on SQLite,
 // where another process's writes are heard of in no other way, and every
 // changeFallbackInterval on PostgreSQL, in case a NOTIFY was lost with its connection.
+// reader, when not nil, was made as the server started: the changes from then on are read.
 // It returns when ctx ends.
-// reader, when not nil, was made as the server started: changes from then on are read.
 func (s *Server) watchChanges(ctx context.Context, reader *changelog.Reader) {
+	// Caches may have been filled before the watcher started, and another node may have
+	// written since: the first look advances the generation whatever it finds.
+	s.store.Changed()
 	interval := changePollInterval
 	if s.store.HearsOtherNodes() {
 		interval = changeFallbackInterval

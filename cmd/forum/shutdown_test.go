@@ -96,10 +96,12 @@ func TestStopWaitsForTheSyncer(t *testing.T) {
 				t.Fatal("serve did not return after the stop")
 			}
 
-			// serve returned: the syncer and the watcher must have returned before it.
+			// serve returned: the syncer, the watcher and its listener, the live updates and
+			// the writer of read positions must have returned before it.
 			stack := make([]byte, 1<<20)
 			stack = stack[:runtime.Stack(stack, true)]
-			for _, fn := range []string{"search.(*Syncer).Run", "web.(*Server).watchChanges"} {
+			for _, fn := range []string{"search.(*Syncer).Run", "web.(*Server).watchChanges", "unread.(*Positions).Run",
+				"live.(*Broker).Run", "store.(*Store).ListenOtherNodes"} {
 				if bytes.Contains(stack, []byte(fn)) {
 					t.Errorf("%s still runs after serve returned", fn)
 				}
