@@ -66,7 +66,7 @@ type Listeners struct {
 	Changed func()
 	// UsersNotified: these members got new notifications, here or on another node.
 	UsersNotified func(userIDs []int64)
-	// Trouble reports a lost or refused connection to PostgreSQL; Listen tries again.
+	// Trouble reports a lost or refused connection to PostgreSQL; ListenOtherNodes tries again.
 	Trouble func(err error)
 }
 

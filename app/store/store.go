@@ -35,13 +35,13 @@ type Store struct {
 
 	db     *bun.DB
 	driver string // config.DriverSQLite or config.DriverPostgres
-	dsn    string // what Listen connects to on PostgreSQL
+	dsn    string // what ListenOtherNodes connects to on PostgreSQL
 	label  string
 	busy   atomic.Int64  // transactions retried after a busy database
 	gen    atomic.Uint64 // see Generation
 	drafts draftCache
 
-	node     string   // names this Store as the sender of its signals (see Listen)
+	node     string   // names this Store as the sender of its signals (see signals.go)
 	channels channels // PostgreSQL's channels for them
 	signals  signals
 }

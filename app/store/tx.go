@@ -27,7 +27,7 @@ type Tx struct {
 	shown bool
 	// drafts records a write to drafts: remembered draft lookups are dropped after the commit.
 	drafts bool
-	// changes records a change-log row: after the commit, listeners hear of it (see Listen);
+	// changes records a change-log row: after the commit, listeners hear of it (see Hear);
 	// lastChange is the id of the newest one written.
 	changes    bool
 	lastChange int64
