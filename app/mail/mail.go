@@ -170,6 +170,7 @@ func New(o Options) (*Mailer, error) {
 		Queues:               map[string]river.QueueConfig{queueName: {MaxWorkers: orInt(t.Workers, 4)}},
 		Workers:              workers,
 		FetchPollInterval:    orDuration(t.PollInterval, time.Second),
+		FetchCooldown:        min(orDuration(t.PollInterval, time.Second), 100*time.Millisecond),
 		JobTimeout:           orDuration(t.JobTimeout, time.Minute),
 		RescueStuckJobsAfter: orDuration(t.RescueAfter, 5*time.Minute),
 		SoftStopTimeout:      20 * time.Second,

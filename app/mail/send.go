@@ -36,7 +36,7 @@ func build(from *netmail.Address, m *Message) (*gomail.Msg, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDateWithValue(m.Date)
-	msg.SetGenHeaderPreformatted(gomail.HeaderMessageID, m.MessageID)
+	msg.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">"))
 	msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, "<"+m.Unsubscribe+">")
 	msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
 	// Sent by a machine: out-of-office replies and other auto-answers stay quiet (RFC 3834).
