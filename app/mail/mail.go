@@ -332,13 +332,21 @@ func (m *Mailer) record(ctx context.Context, sent *model.MailSent, complete func
 			time.Sleep(time.Duration(attempt) * 2 * time.Second)
 		}
 		sent.SentAt = m.now().UTC()
+		var completeErr error
 		err = m.store.Tx(ctx, func(tx *store.Tx) error {
+			completeErr = nil
 			if _, err := tx.InsertMailSent(ctx, sent); err != nil {
 				return err
 			}
-			return complete(ctx, tx.SQLTx())
+			// A job that cannot be completed here (another node rescued it meanwhile) still
+			// gets its record: its next run finds it and sends nothing.
+			completeErr = complete(ctx, tx.SQLTx())
+			return nil
 		})
 		if err == nil {
+			if completeErr != nil {
+				return fmt.Errorf("complete the job of sent e-mail %s: %w", sent.Key, completeErr)
+			}
 			return nil
 		}
 		m.log.Warn("the record of a sent e-mail could not be written yet", "key", sent.Key, "attempt", attempt+1, "err", err)

@@ -295,3 +295,26 @@ func TestDigest(t *testing.T) {
 		})
 	}
 }
+
+// A job run again after its message was recorded as sent (a node rescued it while the
+// first run was still finishing) finds the record and sends nothing.
+func TestRecordedMessageIsNotSentAgain(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			b := newBoard(t, driver)
+			srv := startSMTP(t, "127.0.0.1:0", nil)
+			m := b.newMailer(t, smtpSender(t, b.cfg, srv), fastTuning())
+			sent := b.notify(t, model.NotifyAnswer, b.parent, b.question, b.answer)
+			storetest.Exec(t, b.st, "INSERT INTO mail_sent (mail_key, user_id, message_id, answer, sent_at) VALUES (?, ?, ?, ?, ?)",
+				notificationKey(sent.ID), b.parent.ID, "<earlier@forum.example.org>", "250 OK", time.Now().UTC())
+			control := b.notify(t, model.NotifyAnswer, b.parent, b.question, b.answer)
+			b.enqueue(t, m, sent, control)
+			run(t, m)
+			waitFor(t, "both jobs completed", 30*time.Second, func() bool { return jobs(t, b.st, "completed") == 2 })
+			msgs, _ := srv.Messages()
+			if len(msgs) != 1 || !strings.HasPrefix(msgs[0].Header.Get("Message-ID"), fmt.Sprintf("<n%d.", control.ID)) {
+				t.Fatalf("%d messages sent, want only the one not sent before", len(msgs))
+			}
+		})
+	}
+}

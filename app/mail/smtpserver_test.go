@@ -32,10 +32,13 @@ type smtpServer struct {
 	release  chan struct{} // closed to let held messages go (refused)
 	changed  chan struct{} // closed and replaced at every change
 	auth     *[2]string    // user and password required, when set
+	// authTries counts the passwords received; overTLS the messages accepted over TLS.
+	authTries, overTLS int
 }
 
 type smtpSession struct {
 	s    *smtpServer
+	conn *smtp.Conn
 	auth bool
 }
 
@@ -43,8 +46,8 @@ type smtpSession struct {
 func startSMTP(t testing.TB, addr string, tlsConfig *tls.Config) *smtpServer {
 	t.Helper()
 	s := &smtpServer{t: t, byID: map[string]int{}, release: make(chan struct{}), changed: make(chan struct{})}
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &smtpSession{s: s}, nil
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &smtpSession{s: s, conn: c}, nil
 	}))
 	s.srv.Domain = "smtp.test"
 	s.srv.TLSConfig = tlsConfig
@@ -178,6 +181,7 @@ func (c *smtpSession) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
 		c.s.mu.Lock()
 		defer c.s.mu.Unlock()
+		c.s.authTries++
 		if c.s.auth == nil || username != c.s.auth[0] || password != c.s.auth[1] {
 			return errors.New("invalid credentials")
 		}
@@ -226,6 +230,9 @@ func (c *smtpSession) Data(r io.Reader) error {
 	if err != nil {
 		s.mu.Unlock()
 		return &smtp.SMTPError{Code: 554, Message: "unreadable message"}
+	}
+	if _, ok := c.conn.TLSConnectionState(); ok {
+		s.overTLS++
 	}
 	s.accepted = append(s.accepted, msg)
 	s.raw = append(s.raw, raw)
