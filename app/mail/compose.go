@@ -51,28 +51,40 @@ func plural(n int, one, many string) string {
 var kindWords = map[model.NotifyKind]words{
 	model.NotifyAnswer: {"an expert answered your question", "An expert answered your question.", "Read the answer",
 		"e-mail when an expert answers your question",
-		func(n int) string { return plural(n, "answer from an expert to your question", "answers from experts to your questions") }},
+		func(n int) string {
+			return plural(n, "answer from an expert to your question", "answers from experts to your questions")
+		}},
 	model.NotifyReply: {"a new reply in a conversation you follow", "There is a new reply in a conversation you follow.", "Read the reply",
 		"e-mail of new replies in conversations you follow",
-		func(n int) string { return plural(n, "new reply in conversations you follow", "new replies in conversations you follow") }},
+		func(n int) string {
+			return plural(n, "new reply in conversations you follow", "new replies in conversations you follow")
+		}},
 	model.NotifyHelpful: {"your reply was marked helpful", "A reply of yours was marked as the helpful one.", "See it",
 		"e-mail when a reply of yours is marked helpful",
-		func(n int) string { return plural(n, "reply of yours marked helpful", "replies of yours marked helpful") }},
+		func(n int) string {
+			return plural(n, "reply of yours marked helpful", "replies of yours marked helpful")
+		}},
 	model.NotifyMention: {"someone mentioned you", "Someone mentioned you in a conversation.", "Read it",
 		"e-mail when someone mentions you",
 		func(n int) string { return plural(n, "mention of you", "mentions of you") }},
 	model.NotifyNewQuestion: {"a new question in a topic you follow", "A new question was asked in a topic you follow.", "Read the question",
 		"e-mail of new questions in topics you follow",
-		func(n int) string { return plural(n, "new question in topics you follow", "new questions in topics you follow") }},
+		func(n int) string {
+			return plural(n, "new question in topics you follow", "new questions in topics you follow")
+		}},
 	model.NotifyApproved: {"your membership was approved", "Your membership was approved. Welcome: you can read every conversation and ask your own questions.", "Visit the forum",
 		"e-mail when your membership is approved",
 		func(n int) string { return "your membership was approved" }},
 	model.NotifyPostHidden: {"a moderator hid one of your posts", "A moderator hid one of your posts. The reason is on the forum, beside the post.", "See why",
 		"e-mail when a moderator hides one of your posts",
-		func(n int) string { return plural(n, "post of yours hidden by a moderator", "posts of yours hidden by a moderator") }},
+		func(n int) string {
+			return plural(n, "post of yours hidden by a moderator", "posts of yours hidden by a moderator")
+		}},
 	model.NotifyPostRestored: {"a moderator restored one of your posts", "A moderator restored one of your posts: everyone can read it again.", "See it",
 		"e-mail when a moderator restores one of your posts",
-		func(n int) string { return plural(n, "post of yours restored by a moderator", "posts of yours restored by a moderator") }},
+		func(n int) string {
+			return plural(n, "post of yours restored by a moderator", "posts of yours restored by a moderator")
+		}},
 }
 
 // digestKinds is the order of kinds in a digest: what matters most first.

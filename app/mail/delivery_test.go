@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"forum/app/config"
 	"forum/app/model"
 	"forum/app/store/storetest"
@@ -119,8 +121,7 @@ func TestSTARTTLSAndPassword(t *testing.T) {
 // A server that offers no encryption never receives the password: nothing is sent.
 func TestNoPasswordInTheClear(t *testing.T) {
 	b := newBoard(t, "sqlite")
-	srv := startSMTP(t, "127.0.0.1:0", nil)
-	srv.srv.AllowInsecureAuth = true
+	srv := startSMTPWith(t, "127.0.0.1:0", nil, func(s *smtp.Server) { s.AllowInsecureAuth = true })
 	srv.RequireAuth("forum", "s3cret")
 	sender, err := newSMTP(config.Mail{SMTP: srv.addr, Username: "forum", Password: "s3cret", From: b.cfg.Mail.From}, nil)
 	if err != nil {
@@ -129,7 +130,9 @@ func TestNoPasswordInTheClear(t *testing.T) {
 	m := b.newMailer(t, sender, fastTuning())
 	b.enqueue(t, m, b.notify(t, model.NotifyAnswer, b.parent, b.question, b.answer))
 	run(t, m)
-	waitFor(t, "a failed attempt", 30*time.Second, func() bool { return jobs(t, b.st, "available")+jobs(t, b.st, "retryable") == 1 && attemptsOf(t, b) >= 1 })
+	waitFor(t, "a failed attempt", 30*time.Second, func() bool {
+		return jobs(t, b.st, "available")+jobs(t, b.st, "retryable") == 1 && attemptsOf(t, b) >= 1
+	})
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if srv.authTries != 0 || len(srv.accepted) != 0 {

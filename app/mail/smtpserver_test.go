@@ -34,6 +34,8 @@ type smtpServer struct {
 	auth     *[2]string    // user and password required, when set
 	// authTries counts the passwords received; overTLS the messages accepted over TLS.
 	authTries, overTLS int
+	// delay is how long the server takes to accept a message.
+	delay time.Duration
 }
 
 type smtpSession struct {
@@ -45,6 +47,12 @@ type smtpSession struct {
 // startSMTP starts a server on addr ("127.0.0.1:0" for any port).
 func startSMTP(t testing.TB, addr string, tlsConfig *tls.Config) *smtpServer {
 	t.Helper()
+	return startSMTPWith(t, addr, tlsConfig, nil)
+}
+
+// startSMTPWith starts a server on addr, with configure's changes to go-smtp's settings.
+func startSMTPWith(t testing.TB, addr string, tlsConfig *tls.Config, configure func(*smtp.Server)) *smtpServer {
+	t.Helper()
 	s := &smtpServer{t: t, byID: map[string]int{}, release: make(chan struct{}), changed: make(chan struct{})}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &smtpSession{s: s, conn: c}, nil
@@ -53,6 +61,9 @@ func startSMTP(t testing.TB, addr string, tlsConfig *tls.Config) *smtpServer {
 	s.srv.TLSConfig = tlsConfig
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 30*time.Second, 30*time.Second
 	s.srv.ErrorLog = discardLog{}
+	if configure != nil {
+		configure(s.srv)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -207,6 +218,10 @@ func (c *smtpSession) Data(r io.Reader) error {
 		return err
 	}
 	s := c.s
+	s.mu.Lock()
+	delay := s.delay
+	s.mu.Unlock()
+	time.Sleep(delay)
 	s.mu.Lock()
 	if s.refuse > 0 {
 		s.refuse--
