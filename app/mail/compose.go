@@ -38,53 +38,51 @@ type words struct {
 	headline string
 	linkText string
 	stop     string // "Stop ..." in the footer, for the unsubscribe link
-	digest   func(n int) string
+	// one and many count the kind in a digest: "1 mention of you", "3 mentions of you".
+	one, many string
 }
 
-func plural(n int, one, many string) string {
+// count is a digest's line for n notifications of a kind.
+func (w words) count(n int) string {
 	if n == 1 {
-		return "1 " + one
+		return "1 " + w.one
 	}
-	return strconv.Itoa(n) + " " + many
+	return strconv.Itoa(n) + " " + w.many
 }
 
 var kindWords = map[model.NotifyKind]words{
-	model.NotifyAnswer: {"an expert answered your question", "An expert answered your question.", "Read the answer",
-		"e-mail when an expert answers your question",
-		func(n int) string {
-			return plural(n, "answer from an expert to your question", "answers from experts to your questions")
-		}},
-	model.NotifyReply: {"a new reply in a conversation you follow", "There is a new reply in a conversation you follow.", "Read the reply",
-		"e-mail of new replies in conversations you follow",
-		func(n int) string {
-			return plural(n, "new reply in conversations you follow", "new replies in conversations you follow")
-		}},
-	model.NotifyHelpful: {"your reply was marked helpful", "A reply of yours was marked as the helpful one.", "See it",
-		"e-mail when a reply of yours is marked helpful",
-		func(n int) string {
-			return plural(n, "reply of yours marked helpful", "replies of yours marked helpful")
-		}},
-	model.NotifyMention: {"someone mentioned you", "Someone mentioned you in a conversation.", "Read it",
-		"e-mail when someone mentions you",
-		func(n int) string { return plural(n, "mention of you", "mentions of you") }},
-	model.NotifyNewQuestion: {"a new question in a topic you follow", "A new question was asked in a topic you follow.", "Read the question",
-		"e-mail of new questions in topics you follow",
-		func(n int) string {
-			return plural(n, "new question in topics you follow", "new questions in topics you follow")
-		}},
-	model.NotifyApproved: {"your membership was approved", "Your membership was approved. Welcome: you can read every conversation and ask your own questions.", "Visit the forum",
-		"e-mail when your membership is approved",
-		func(n int) string { return "your membership was approved" }},
-	model.NotifyPostHidden: {"a moderator hid one of your posts", "A moderator hid one of your posts. The reason is on the forum, beside the post.", "See why",
-		"e-mail when a moderator hides one of your posts",
-		func(n int) string {
-			return plural(n, "post of yours hidden by a moderator", "posts of yours hidden by a moderator")
-		}},
-	model.NotifyPostRestored: {"a moderator restored one of your posts", "A moderator restored one of your posts: everyone can read it again.", "See it",
-		"e-mail when a moderator restores one of your posts",
-		func(n int) string {
-			return plural(n, "post of yours restored by a moderator", "posts of yours restored by a moderator")
-		}},
+	model.NotifyAnswer: {
+		subject: "an expert answered your question", headline: "An expert answered your question.",
+		linkText: "Read the answer", stop: "e-mail when an expert answers your question",
+		one: "answer from an expert to your question", many: "answers from experts to your questions"},
+	model.NotifyReply: {
+		subject: "a new reply in a conversation you follow", headline: "There is a new reply in a conversation you follow.",
+		linkText: "Read the reply", stop: "e-mail of new replies in conversations you follow",
+		one: "new reply in conversations you follow", many: "new replies in conversations you follow"},
+	model.NotifyHelpful: {
+		subject: "your reply was marked helpful", headline: "A reply of yours was marked as the helpful one.",
+		linkText: "See it", stop: "e-mail when a reply of yours is marked helpful",
+		one: "reply of yours marked helpful", many: "replies of yours marked helpful"},
+	model.NotifyMention: {
+		subject: "someone mentioned you", headline: "Someone mentioned you in a conversation.",
+		linkText: "Read it", stop: "e-mail when someone mentions you",
+		one: "mention of you", many: "mentions of you"},
+	model.NotifyNewQuestion: {
+		subject: "a new question in a topic you follow", headline: "A new question was asked in a topic you follow.",
+		linkText: "Read the question", stop: "e-mail of new questions in topics you follow",
+		one: "new question in topics you follow", many: "new questions in topics you follow"},
+	model.NotifyApproved: {
+		subject: "your membership was approved", headline: "Your membership was approved. Welcome: you can read every conversation and ask your own questions.",
+		linkText: "Visit the forum", stop: "e-mail when your membership is approved",
+		one: "approval of your membership", many: "approvals of your membership"},
+	model.NotifyPostHidden: {
+		subject: "a moderator hid one of your posts", headline: "A moderator hid one of your posts. The reason is on the forum, beside the post.",
+		linkText: "See why", stop: "e-mail when a moderator hides one of your posts",
+		one: "post of yours hidden by a moderator", many: "posts of yours hidden by a moderator"},
+	model.NotifyPostRestored: {
+		subject: "a moderator restored one of your posts", headline: "A moderator restored one of your posts: everyone can read it again.",
+		linkText: "See it", stop: "e-mail when a moderator restores one of your posts",
+		one: "post of yours restored by a moderator", many: "posts of yours restored by a moderator"},
 }
 
 // digestKinds is the order of kinds in a digest: what matters most first.
@@ -234,7 +232,7 @@ func (c *composer) Digest(u *model.User, day string, items []*store.MailItem) (*
 		Titles: titles, Discreet: len(titles) == 0}
 	for _, k := range digestKinds {
 		if counts[k] > 0 {
-			l.Lines = append(l.Lines, kindWords[k].digest(counts[k]))
+			l.Lines = append(l.Lines, kindWords[k].count(counts[k]))
 		}
 	}
 	if len(l.Lines) == 0 {

@@ -21,6 +21,7 @@ import (
 	"forum/app/background"
 	"forum/app/config"
 	"forum/app/forum"
+	"forum/app/mail"
 	"forum/app/policy"
 	"forum/app/store"
 	"forum/search"
@@ -64,6 +65,7 @@ type Server struct {
 	search       *search.Index
 	syncer       *search.Syncer
 	similarCache *search.SimilarCache
+	unsubscriber *mail.Unsubscriber
 	threads      *threadCache
 	layouts      layoutCache
 
@@ -98,6 +100,7 @@ func New(o Options) (*Server, error) {
 		s.providers = &auth.Providers{}
 	}
 	s.threads = newThreadCache(o.Store, s.cfg.Dev)
+	s.unsubscriber = mail.NewUnsubscriber(o.Store, s.cfg.SessionSecret)
 	if s.search != nil {
 		s.similarCache = search.NewSimilarCache(s.search, 5*time.Minute, 20000)
 	}
