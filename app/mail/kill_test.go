@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -160,6 +161,11 @@ func TestKillMidBatch(t *testing.T) {
 			_ = second.cmd.Process.Signal(syscall.SIGTERM)
 			_ = second.cmd.Wait()
 
+			for _, c := range []*child{first, second} {
+				if out := c.out.String(); strings.Contains(out, "database is locked") || strings.Contains(out, "SQLITE_BUSY") {
+					t.Errorf("a sending node met a busy database:\n%s", out)
+				}
+			}
 			if d := srv.Duplicates(); len(d) > 0 {
 				t.Fatalf("messages received more than once: %v", d)
 			}

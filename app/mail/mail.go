@@ -57,7 +57,7 @@ type Options struct {
 
 // Tuning holds the numbers of the queue; the zero value is production's.
 type Tuning struct {
-	// Workers is how many messages are sent at once on this node (default 4).
+	// Workers is how many messages are sent at once on this node (default 8).
 	Workers int
 	// PollInterval is how often the queue looks for new work (default 1s).
 	PollInterval time.Duration
@@ -167,10 +167,10 @@ func New(o Options) (*Mailer, error) {
 	}))
 	cfg := &river.Config{
 		ID:                   t.ID,
-		Queues:               map[string]river.QueueConfig{queueName: {MaxWorkers: orInt(t.Workers, 4)}},
+		Queues:               map[string]river.QueueConfig{queueName: {MaxWorkers: orInt(t.Workers, 8)}},
 		Workers:              workers,
 		FetchPollInterval:    orDuration(t.PollInterval, time.Second),
-		FetchCooldown:        min(orDuration(t.PollInterval, time.Second), 100*time.Millisecond),
+		FetchCooldown:        min(orDuration(t.PollInterval, time.Second), 25*time.Millisecond),
 		JobTimeout:           orDuration(t.JobTimeout, time.Minute),
 		RescueStuckJobsAfter: orDuration(t.RescueAfter, 5*time.Minute),
 		SoftStopTimeout:      20 * time.Second,

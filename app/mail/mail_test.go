@@ -26,10 +26,16 @@ type testWriter struct{ t testing.TB }
 
 var logMu sync.Mutex
 
+// Write logs p, and fails the test on a busy database: the queue on SQLite must wait
+// for the forum's writers, and they for it, never fail with "database is locked".
 func (w testWriter) Write(p []byte) (int, error) {
 	logMu.Lock()
 	defer logMu.Unlock()
-	w.t.Log(strings.TrimSpace(string(p)))
+	line := strings.TrimSpace(string(p))
+	w.t.Log(line)
+	if strings.Contains(line, "database is locked") || strings.Contains(line, "SQLITE_BUSY") {
+		w.t.Errorf("the database was busy: %s", line)
+	}
 	return len(p), nil
 }
 
