@@ -170,19 +170,8 @@ func TestDevMailboxAfterAnAnswer(t *testing.T) {
 	for _, driver := range storetest.Drivers(t) {
 		t.Run(driver, func(t *testing.T) {
 			ctx := context.Background()
-			_, dsn, label := storetest.DSN(t, driver)
-			st, err := store.Open(ctx, driver, dsn, label)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if _, err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := mail.Migrate(ctx, st, driver, dsn); err != nil {
-				t.Fatal(err)
-			}
-			e := newEnvWith(t, st, envOptions{fixtures: true, dev: true, baseURL: "https://forum.example.org"})
+			e, m := newMailEnv(t, driver, "https://forum.example.org")
+			st := e.st
 			if rec := e.get("/dev/mail"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "No e-mail yet") {
 				t.Fatalf("empty mailbox = %d", rec.Code)
 			}
@@ -202,22 +191,11 @@ func TestDevMailboxAfterAnAnswer(t *testing.T) {
 			storetest.Scan(t, st, &answerID, "SELECT MAX(id) FROM posts WHERE thread_id = ?", q.ID)
 
 			// The fan-out (app/notify) notifies the asker and queues the e-mail in its transaction.
-			cfg := &config.Config{Driver: driver, DatabaseDSN: dsn, BaseURL: mustURL(t, "https://forum.example.org"), SessionSecret: testSecret}
-			m, err := mail.New(mail.Options{Store: st, Config: cfg, SiteName: web.SiteName,
-				Sender: mail.NewDevMailbox(st, &netmail.Address{Address: "forum@localhost"}),
-				Tuning: mail.Tuning{PollInterval: 50 * time.Millisecond, TestOnly: true}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { m.Close() })
 			n := notifyForTest(t, st, model.NotifyAnswer, e.parent.ID, q.ID, answerID)
 			if err := st.Tx(ctx, func(tx *store.Tx) error { return m.Enqueue(ctx, tx, n) }); err != nil {
 				t.Fatal(err)
 			}
-			runCtx, cancel := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() { m.Run(runCtx); close(done) }()
-			t.Cleanup(func() { cancel(); <-done })
+			runMailer(t, m)
 
 			var body string
 			deadline := time.Now().Add(30 * time.Second)
@@ -265,6 +243,43 @@ func TestDevMailboxAfterAnAnswer(t *testing.T) {
 }
 
 func rec(e *env, path string) string { return e.get(path).Body.String() }
+
+// newMailEnv is a forum in development mode on driver, with the e-mail queue's tables and
+// a Mailer that keeps messages in the development mailbox (not running yet: runMailer).
+func newMailEnv(t *testing.T, driver, baseURL string) (*env, *mail.Mailer) {
+	t.Helper()
+	ctx := context.Background()
+	_, dsn, label := storetest.DSN(t, driver)
+	st, err := store.Open(ctx, driver, dsn, label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mail.Migrate(ctx, st, driver, dsn); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, st, envOptions{fixtures: true, dev: true, baseURL: baseURL})
+	cfg := &config.Config{Driver: driver, DatabaseDSN: dsn, BaseURL: mustURL(t, baseURL), SessionSecret: testSecret}
+	m, err := mail.New(mail.Options{Store: st, Config: cfg, SiteName: web.SiteName,
+		Sender: mail.NewDevMailbox(st, &netmail.Address{Address: "forum@localhost"}),
+		Tuning: mail.Tuning{PollInterval: 50 * time.Millisecond, TestOnly: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return e, m
+}
+
+// runMailer works m's queue until the test ends.
+func runMailer(t *testing.T, m *mail.Mailer) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
 
 func mustURL(t *testing.T, s string) *url.URL {
 	u, err := url.Parse(s)
