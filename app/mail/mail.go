@@ -192,8 +192,12 @@ func New(o Options) (*Mailer, error) {
 
 // Enqueue queues the e-mail of notification n in tx, the transaction that wrote it: the
 // message is queued if and only if the notification is committed. Whether it is still
-// wanted, and allowed, is decided when it is sent. It implements notify.Mailer.
+// wanted, and allowed, is decided when it is sent. It implements notify.Mailer. A nil
+// Mailer (e-mail is off) queues nothing.
 func (m *Mailer) Enqueue(ctx context.Context, tx *store.Tx, n *model.Notification) error {
+	if m == nil {
+		return nil
+	}
 	if n == nil || n.ID == 0 {
 		return errors.New("queue e-mail: the notification has no id yet")
 	}
