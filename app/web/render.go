@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"forum/app/model"
+	"forum/app/policy"
 	"forum/views"
 )
 
@@ -33,6 +34,10 @@ type page struct {
 	Title string
 	// prepared, when set, is the page's title and content from a cache (the thread page).
 	prepared *prepared
+	// ModBadge follows the moderation link: how many accounts await approval (see notices.go).
+	ModBadge template.HTML
+	// lead goes before the content of a whole page: the notices for this viewer.
+	lead template.HTML
 }
 
 // prepared is a page's title and content taken from a cache: the content is cached HTML
@@ -40,7 +45,7 @@ type page struct {
 type prepared struct {
 	title   string
 	content slotted
-	fill    func(w *bytes.Buffer, k slot)
+	fill    func(w *bytes.Buffer, k slot, arg int64)
 }
 
 func (pp *prepared) writeContent(w *bytes.Buffer) { pp.content.write(w, pp.fill) }
@@ -109,6 +114,11 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
 	var err error
+	if !isFragment(c) {
+		if err := s.viewerExtras(c, status, t, &p); err != nil {
+			return err
+		}
+	}
 	switch {
 	case isFragment(c) && p.prepared != nil:
 		p.prepared.writeContent(buf)
@@ -117,14 +127,27 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	case isFragment(c):
 		err = t.ExecuteTemplate(buf, "content", p)
 	case s.cfg.Dev:
-		err = t.ExecuteTemplate(buf, "base", p)
+		if p.lead != "" && p.Content == "" {
+			// The layout shows Content when set: the notices go before the page's content.
+			var b bytes.Buffer
+			err = t.ExecuteTemplate(&b, "content", p)
+			p.Content = template.HTML(b.String()) //nolint:gosec // rendered by html/template
+		}
+		p.Content = p.lead + p.Content
+		if err == nil {
+			err = t.ExecuteTemplate(buf, "base", p)
+		}
 	default:
 		err = s.layouts.render(buf, t, p)
 	}
 	if err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	return s.send(c, status, buf)
+	if err := s.send(c, status, buf); err != nil {
+		return err
+	}
+	s.noticesShown(c, p)
+	return nil
 }
 
 // send writes a rendered page.
@@ -172,6 +195,9 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			lp.CSRF = csrfSlot
 		}
 		lp.LoginHref = loginSlot
+		if policy.CanApproveMembers(lp.Viewer) {
+			lp.ModBadge = template.HTML(badgeSlot) //nolint:gosec // a constant
+		}
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
 			return err
@@ -188,20 +214,25 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		lc.mu.Unlock()
 	}
 	var err error
-	layout.write(w, func(w *bytes.Buffer, s slot) {
+	layout.write(w, func(w *bytes.Buffer, s slot, _ int64) {
 		switch {
 		case s == slotCSRF:
 			w.WriteString(p.CSRF)
 		case s == slotLogin:
 			w.WriteString(template.HTMLEscapeString(p.LoginHref))
+		case s == slotBadge:
+			w.WriteString(string(p.ModBadge))
+		case s == slotContent && err == nil:
+			w.WriteString(string(p.lead))
+			if p.prepared != nil {
+				p.prepared.writeContent(w)
+			} else {
+				err = t.ExecuteTemplate(w, "content", p)
+			}
 		case s == slotTitle && p.prepared != nil:
 			w.WriteString(template.HTMLEscapeString(p.prepared.title))
 		case s == slotTitle && err == nil:
 			err = t.ExecuteTemplate(w, "title", p)
-		case s == slotContent && p.prepared != nil:
-			p.prepared.writeContent(w)
-		case s == slotContent && err == nil:
-			err = t.ExecuteTemplate(w, "content", p)
 		}
 	})
 	return err
@@ -216,7 +247,13 @@ const (
 	slotTitle
 	slotContent
 	slotLogin
-	slotName // the viewer's name, as members see it
+	slotName  // the viewer's name, as members see it
+	slotBadge // the moderator's count of accounts awaiting approval
+	// slotUnread is the line at the top of a thread page that links to the first post new
+	// to the member; slotBeforePost is before each post, where "new since your last visit"
+	// goes before the first new one (its argument: the post's id).
+	slotUnread
+	slotBeforePost
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -226,9 +263,32 @@ var (
 	contentSlot, titleSlot = newSlot("content"), newSlot("title")
 	loginSlot              = newSlot("login")
 	nameSlot               = newSlot("name")
+	badgeSlot              = newSlot("badge")
+	unreadSlot             = newSlot("unread")
+	beforePostSlot         = newSlot("before-post")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot, slotName: nameSlot}
+		slotLogin: loginSlot, slotName: nameSlot, slotBadge: badgeSlot, slotUnread: unreadSlot, slotBeforePost: beforePostSlot}
 )
+
+// beforePostMark marks the place before post id: the slot's mark, then ":id;".
+func beforePostMark(id int64) string { return beforePostSlot + ":" + strconv.FormatInt(id, 10) + ";" }
+
+// slotArg reads the ":id;" after the mark of a slot with an argument, and returns it and
+// its length; 0, 0 when h does not start with one.
+func slotArg(h string) (int64, int) {
+	if !strings.HasPrefix(h, ":") {
+		return 0, 0
+	}
+	end := strings.IndexByte(h, ';')
+	if end < 2 {
+		return 0, 0
+	}
+	n, err := strconv.ParseInt(h[1:end], 10, 64)
+	if err != nil {
+		return 0, 0
+	}
+	return n, end + 1
+}
 
 func newSlot(name string) string {
 	b := make([]byte, 16)
@@ -240,7 +300,8 @@ func newSlot(name string) string {
 // and its own values between them without searching the HTML again.
 type slotted struct {
 	parts []string
-	slots []slot // slots[i] goes between parts[i] and parts[i+1]
+	slots []slot  // slots[i] goes between parts[i] and parts[i+1]
+	args  []int64 // args[i] is the argument of slots[i] (slotBeforePost: a post's id)
 }
 
 // splitSlots splits h at every slot mark.
@@ -260,15 +321,22 @@ func splitSlots(h string) slotted {
 		s.parts = append(s.parts, h[:at])
 		s.slots = append(s.slots, which)
 		h = h[at+len(slotMarks[which]):]
+		var arg int64
+		if which == slotBeforePost {
+			var n int
+			arg, n = slotArg(h)
+			h = h[n:]
+		}
+		s.args = append(s.args, arg)
 	}
 }
 
 // write writes the HTML with fill writing each slot.
-func (s slotted) write(w *bytes.Buffer, fill func(*bytes.Buffer, slot)) {
+func (s slotted) write(w *bytes.Buffer, fill func(w *bytes.Buffer, k slot, arg int64)) {
 	for i, p := range s.parts {
 		w.WriteString(p)
 		if i < len(s.slots) {
-			fill(w, s.slots[i])
+			fill(w, s.slots[i], s.args[i])
 		}
 	}
 }

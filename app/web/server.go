@@ -24,6 +24,7 @@ import (
 	"forum/app/mail"
 	"forum/app/policy"
 	"forum/app/store"
+	"forum/app/unread"
 	"forum/search"
 	"forum/static"
 	"forum/views"
@@ -68,6 +69,7 @@ type Server struct {
 	unsubscriber *mail.Unsubscriber
 	threads      *threadCache
 	layouts      layoutCache
+	reads        *unread.Positions
 
 	noRateLimits bool
 	background   *background.Group
@@ -101,6 +103,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.threads = newThreadCache(o.Store, s.cfg.Dev)
 	s.unsubscriber = mail.NewUnsubscriber(o.Store, s.cfg.SessionSecret)
+	s.reads = unread.New(o.Store, s.log)
 	if s.search != nil {
 		s.similarCache = search.NewSimilarCache(s.search, 5*time.Minute, 20000)
 	}
@@ -141,8 +144,9 @@ func New(o Options) (*Server, error) {
 
 // Serve answers requests on ln until ctx is cancelled, then stops taking new connections
 // and lets in-flight requests finish (up to ShutdownTimeout) before returning. The change
-// watcher runs in Options.Background, whose owner waits for it; without one, Serve waits
-// for it before it returns.
+// watcher and the writer of read positions run in Options.Background, whose owner waits
+// for them; without one, Serve waits for them before it returns. The writer of read
+// positions writes the last ones once the last request is answered.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.echo,
@@ -159,7 +163,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		bg = background.New(ctx, s.log)
 		defer bg.Stop()
 	}
+	// Closed when Serve returns, after the requests in flight (and before a group of its
+	// own is stopped: deferred calls run last first).
+	drained := make(chan struct{})
+	defer close(drained)
 	bg.Go("change watcher", s.watchChanges)
+	bg.Go("read positions", func(ctx context.Context) { s.reads.Run(ctx, drained, s.ShutdownTimeout+5*time.Second) })
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
 
 	select {
