@@ -83,7 +83,7 @@ type Tuning struct {
 // harmless. Before sending it looks in mail_sent for the message's key; right after the
 // SMTP server accepted the message, it writes that key and completes the job in one
 // transaction. A second run finds the key and sends nothing, on any node, after any
-// crash. One window remains: a crash (or a database that stays unreachable for a minute)
+// crash. One window remains: a crash (or a database unreachable for half a minute)
 // between the server's acceptance and that commit, a few milliseconds, sends the message
 // again when the job is retried, with the same Message-ID.
 type Mailer struct {

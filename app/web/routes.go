@@ -73,8 +73,8 @@ func (s *Server) routes() {
 	e.GET("/join/:code", s.joinPage)                          // anyone: what the invite offers, changes nothing
 	e.POST("/join/:code", s.join)                             // anyone; policy.CanJoinWithInvite
 	e.GET("/dev/login", s.devLoginPage)                       // --dev only
-	e.GET("/dev/mail", s.devMail)                             // --dev only
 	e.POST("/dev/login", s.devLogin, signIn)                  // --dev only
+	e.GET("/dev/mail", s.devMail)                             // --dev only: what would have been e-mailed
 	e.GET("/welcome", s.welcome)                              // pending
 	e.POST("/welcome/reason", s.welcomeReason)                // policy.CanSayWhyJoining
 	e.GET("/welcome/name", s.chooseNameForm)                  // signed in
