@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -408,7 +409,7 @@ func Migrate(ctx context.Context, st *store.Store, driver, dsn string) ([]string
 			return fmt.Errorf("apply e-mail queue migrations: %w", err)
 		}
 		for _, v := range res.Versions {
-			applied = append(applied, fmt.Sprintf("river_%03d_%s", v.Version, v.Name))
+			applied = append(applied, fmt.Sprintf("river_%03d_%s", v.Version, strings.ReplaceAll(v.Name, " ", "_")))
 		}
 		return nil
 	})
