@@ -20,7 +20,7 @@ build:
 
 ## test: every test, with the race detector (PostgreSQL too when FORUM_TEST_POSTGRES_URL is set)
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## lint: formatting, go vet and staticcheck
 lint:
