@@ -43,6 +43,7 @@ func TestEmbeddedTemplatesParse(t *testing.T) {
 		"asset": func(string) string { return "" }, "ago": func(any) string { return "" }, "iso": func(any) string { return "" },
 		"longdate": func(any) string { return "" }, "monthyear": func(any) string { return "" }, "isModerator": func(any) bool { return false },
 		"isAdmin": func(any) bool { return false }, "isMember": func(any) bool { return false }, "isExpert": func(any) bool { return false },
+		"canAsk":    func(any) bool { return false },
 		"roleLabel": func(any) string { return "" }, "browserName": func(string) string { return "" },
 	})
 	if err != nil {

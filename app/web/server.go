@@ -192,6 +192,7 @@ func (s *Server) funcs() template.FuncMap {
 		"isMember":    policy.IsMember,
 		"isExpert":    policy.CanSeeUnansweredQueue,
 		"isAdmin":     policy.IsAdmin,
+		"canAsk":      policy.CanAsk,
 		"roleLabel":   roleLabel,
 		"browserName": browserName,
 	}
