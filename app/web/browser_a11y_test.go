@@ -82,6 +82,13 @@ func newA11yWorld(t *testing.T) *a11yWorld {
 		t.Fatal(err)
 	}
 	w.ownReply = own.ID
+	// A reply with what can be wider than a phone: a table and a long line of code.
+	if _, err := e.forum.Reply(ctx, e.coach, e.answered.ID, forum.ReplyInput{Body: "| Medication | How it helps | How long people take it | What families notice |\n" +
+		"|---|---|---|---|\n| Buprenorphine | eases cravings and withdrawal | months to years | steadier days, fewer crises |\n" +
+		"| Methadone | daily dose at a clinic | months to years | a routine around the clinic visit |\n\n" +
+		"    naloxone: nasal spray 4 mg, one spray in one nostril, call 911, second dose after 2-3 minutes if no response\n"}); err != nil {
+		t.Fatal(err)
+	}
 	// More threads than a list page shows, so that lists have a "Load more" button.
 	for i := 1; i <= 25; i++ {
 		if _, err := e.forum.Ask(ctx, e.spouse, forum.AskInput{
@@ -426,8 +433,12 @@ func TestBrowserAccessibility(t *testing.T) {
 			}
 		}
 		if p.kind == "home" {
-			// The phone menu, open: everything in it must pass too.
-			for _, v := range a11yVariants[:2] {
+			// The menu, open: everything in it must pass too. Visitors have no menu on a
+			// desktop, where all it holds is in the header row.
+			for _, v := range a11yVariants {
+				if v.size == "desktop" && p.role == "visitor" {
+					continue
+				}
 				if err := chromedp.Do(ctx, chromedp.EmulateViewport(v.width, v.height, viewportOptions(v.mobile)...)); err != nil {
 					t.Fatal(err)
 				}
@@ -453,7 +464,7 @@ func TestBrowserAccessibility(t *testing.T) {
 					t.Errorf("menu as %s, %s %s: %s", p.role, v.size, v.scheme, f)
 				}
 				if v.scheme == "light" {
-					shot(ctx, "menu-"+p.role+"-phone", false)
+					shot(ctx, "menu-"+p.role+"-"+v.size, false)
 				}
 				if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("body > header details.site-menu > summary"))); err != nil {
 					t.Fatal(err)

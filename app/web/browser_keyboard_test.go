@@ -97,6 +97,18 @@ func TestBrowserKeyboard(t *testing.T) {
 		t.Helper()
 		do("focus "+sel, chromedp.Focus(chromedp.Search(sel)))
 	}
+	axe := axeScript(t)
+	// axeAfterSwap checks the page as a swap left it: swapped-in forms and lists too must pass.
+	axeAfterSwap := func(what string) {
+		t.Helper()
+		found, err := runAxe(ctx, axe)
+		if err != nil {
+			t.Fatalf("%s: axe: %v", what, err)
+		}
+		for _, f := range found {
+			t.Errorf("%s: %s", what, f)
+		}
+	}
 	mustSee := func(f focused, what string) {
 		t.Helper()
 		if !f.Outline {
@@ -223,6 +235,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	if body := run(t, ctx, chromedp.Value(chromedp.CSS("#reply-body"))); !strings.Contains(body, "> Pick a calm moment") {
 		t.Errorf("the quoted reply holds %q", body)
 	}
+	axeAfterSwap("after Quote")
 
 	// Write, then Tab to "Post reply" and press Enter.
 	do("write a reply", chromedp.KeyEvent("It worked on Sunday, thank you."))
@@ -244,6 +257,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	focusOn(`//article[@id="` + posted.ID + `"]//a[contains(., "Edit")]`)
 	enter("edit the reply")
 	waitFocus("after Edit", func(f focused) bool { return f.Tag == "textarea" && strings.HasPrefix(f.ID, "edit-body-") })
+	axeAfterSwap("the edit form in place")
 	do("change the text", chromedp.KeyEvent(" We keep going."))
 	for i := 0; i < 8; i++ {
 		if f := tab(); f.Text == "Save changes" {
@@ -257,6 +271,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	waitFocus("after saving the edit", func(f focused) bool {
 		return f.Tag == "article" && f.ID == posted.ID && strings.Contains(f.Text, "We keep going.")
 	})
+	axeAfterSwap("after saving the edit")
 
 	// A boosted link: the new page's heading takes the focus.
 	focusOn(`//nav[contains(@class,"crumbs")]/a[contains(., "All discussions")]`)
@@ -273,6 +288,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	if n := run(t, ctx, chromedp.Evaluate[int](`Array.prototype.indexOf.call(document.querySelectorAll("#thread-list .thread-link"), document.activeElement)`)); n != 25 {
 		t.Errorf("after Load more the focus is on thread %d of the list (%s), want the first new one, 25", n, more)
 	}
+	axeAfterSwap("after Load more")
 
 	// Search as you type: the caret stays in the field, a small status says how many.
 	do("open search",
@@ -292,6 +308,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#results[aria-live], #results [aria-live], #results[role="status"]').length`)); n != 0 {
 		t.Errorf("the results list is announced as a live region (%d)", n)
 	}
+	axeAfterSwap("search results as you type")
 	do("type more", chromedp.KeyEvent(" probation"))
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if status = run(t, ctx, chromedp.Evaluate[string](`document.getElementById("search-status").textContent.trim()`)); status != "2 threads found." {

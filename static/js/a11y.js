@@ -176,6 +176,41 @@
 
   document.addEventListener("htmx:historyRestore", focusPage);
 
+  // A table a member wrote can be wider than a phone: it scrolls sideways, and a region that
+  // scrolls must be reachable by keyboard, which not every browser does by itself.
+  function markScrollers(root) {
+    (root && root.querySelectorAll ? root : document).querySelectorAll(".post-body table").forEach(function (table) {
+      var scrolls = table.scrollWidth > table.clientWidth + 1;
+      if (scrolls && !table.hasAttribute("tabindex")) {
+        table.setAttribute("tabindex", "0");
+        table.setAttribute("data-scrolls", "");
+      } else if (!scrolls && table.hasAttribute("data-scrolls")) {
+        table.removeAttribute("tabindex");
+        table.removeAttribute("data-scrolls");
+      }
+    });
+  }
+  var resizing = false;
+  window.addEventListener("resize", function () {
+    if (!resizing) {
+      resizing = true;
+      window.requestAnimationFrame(function () {
+        resizing = false;
+        markScrollers(document);
+      });
+    }
+  });
+  document.addEventListener("htmx:load", function (event) {
+    markScrollers(event.target);
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      markScrollers(document);
+    });
+  } else {
+    markScrollers(document);
+  }
+
   // The header menu: Escape closes it and gives focus back to its button; a click or focus
   // outside closes it, as people expect of a menu.
   function openMenus() {
