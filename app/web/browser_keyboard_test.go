@@ -321,4 +321,21 @@ func TestBrowserKeyboard(t *testing.T) {
 	if f := focus(); f.ID != "q" {
 		t.Errorf("while typing a search the focus moved to %s", f)
 	}
+
+	// Swaps that typing or ticking starts (similar questions, the draft saving) leave the
+	// focus where the member is.
+	do("open the ask page",
+		chromedp.Navigate(w.url+"/ask"),
+		chromedp.WaitVisible(chromedp.CSS("#title")),
+	)
+	focusOn(`//input[@id="title"]`)
+	do("type a title", chromedp.KeyEvent("Quiet evenings at home"))
+	focusOn(`//textarea[@id="body"]`)
+	do("type the question", chromedp.KeyEvent("He comes home late and we do not talk."))
+	focusOn(`//input[@name="tags"][@value="boundaries"]`)
+	do("tick a topic with the space bar", chromedp.KeyEvent(" "),
+		chromedp.WaitVisible(chromedp.Search(`//span[@id="draft-status"][contains(., "Draft saved")]`)))
+	if f, value := focus(), run(t, ctx, chromedp.Evaluate[string](`document.activeElement.value || ""`)); f.Tag != "input" || value != "boundaries" {
+		t.Errorf("after the draft saved, the focus moved from the topic box to %s", f)
+	}
 }

@@ -32,15 +32,18 @@
     return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length) && !el.closest("[hidden], details:not([open]) > :not(summary)");
   }
 
-  // isField reports whether el is something people type into: swaps that it started (search
-  // as you type, previews, draft saves) must leave the caret where it is.
-  function isField(el) {
-    return !!el && el.matches && el.matches("input:not([type=checkbox]):not([type=radio]):not([type=submit]):not([type=button]), textarea, select");
+  // pressed reports whether a request answers someone's own action: a link or a button they
+  // pressed (Enter on a link is a click too), a form they sent. Requests that typing or
+  // ticking starts (search as you type, previews, draft saves) or that arrive by themselves
+  // must leave the focus where it is.
+  function pressed(detail) {
+    var cfg = detail.requestConfig || {};
+    var how = cfg.triggeringEvent && cfg.triggeringEvent.type;
+    return how === "click" || how === "submit";
   }
 
-  function focusLost() {
-    var a = document.activeElement;
-    return !a || a === document.body || a === document.documentElement || !a.isConnected;
+  function nothingFocused(el) {
+    return !el || el === document.body || el === document.documentElement;
   }
 
   // focusPage sends focus to the heading of the page that a boosted link or a history
@@ -87,10 +90,13 @@
       return;
     }
     var target = d.target;
+    var trigger = d.requestConfig ? d.requestConfig.elt : d.elt;
+    var active = document.activeElement;
     pending.set(d.xhr, {
       boosted: !!d.boosted || (target && target.tagName === "BODY"),
-      trigger: d.requestConfig ? d.requestConfig.elt : d.elt,
-      typing: isField(document.activeElement),
+      trigger: trigger,
+      pressed: pressed(d),
+      active: nothingFocused(active) ? null : active,
       target: target,
       parent: target ? target.parentElement : null,
       children: target ? Array.prototype.slice.call(target.children) : [],
@@ -123,8 +129,11 @@
       focusPage();
       return;
     }
-    if (p.typing && !focusLost()) {
-      return; // typing goes on: the page announces what changed in its own live region
+    // Focus is lost when the swap took away the element that had it (a "Load more" link, a
+    // form that was sent, a post replaced by its edit form).
+    var lost = !!p.active && (!p.active.isConnected || nothingFocused(document.activeElement));
+    if (!p.pressed && !lost) {
+      return; // typing or reading goes on undisturbed; live regions say what changed
     }
     var fresh = mainContent(p);
     if (!fresh) {
