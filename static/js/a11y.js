@@ -79,8 +79,8 @@
     return null;
   }
 
-  // Each request is remembered from just before its swap: what started it, whether focus was
-  // in a field, and where the main swap puts its content (out-of-band swaps, such as a fresh
+  // Each request is remembered from just before its swap: what started it and how, what had
+  // the focus, and where the main swap puts its content (out-of-band swaps, such as a fresh
   // reply form after a reply, are not where the reader's attention goes).
   var pending = new WeakMap();
 
@@ -212,6 +212,10 @@
   document.addEventListener("htmx:load", function (event) {
     markScrollers(event.target);
   });
+  // A post behind a content note is laid out only when it is opened.
+  document.addEventListener("toggle", function (event) {
+    markScrollers(event.target);
+  }, true);
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () {
       markScrollers(document);
