@@ -373,6 +373,10 @@ func TestBrowserAccessibility(t *testing.T) {
 		}
 		ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 		t.Cleanup(cancel)
+		// The first run opens the tab, and must not carry a step's timeout (it would close it).
+		if err := chromedp.Do(ctx); err != nil {
+			t.Fatalf("open a tab for %s: %v", role, err)
+		}
 		if u := w.people()[role]; u != nil {
 			signInBrowser(t, ctx, w.e, w.url, u)
 		}
@@ -413,11 +417,15 @@ func TestBrowserAccessibility(t *testing.T) {
 	for _, p := range w.pages() {
 		ctx := tab(p.role)
 		name := p.kind + "-" + p.role
-		if err := chromedp.Do(ctx,
+		// A page without its heading fails soon, not when the whole test times out.
+		step, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err := chromedp.Do(step,
 			chromedp.EmulateViewport(a11yVariants[0].width, a11yVariants[0].height, viewportOptions(a11yVariants[0].mobile)...),
 			chromedp.Navigate(w.url+p.path),
 			chromedp.WaitReady(chromedp.CSS("main h1")),
-		); err != nil {
+		)
+		cancel()
+		if err != nil {
 			t.Fatalf("open %s as %s: %v", p.path, p.role, err)
 		}
 		for _, v := range a11yVariants {
