@@ -54,7 +54,7 @@ func text(html string) string {
 // anonymous post is one reply among others whoever wrote it: an expert's is not an expert
 // answer here either (no boost, no snippet first, no by:expert), which would tell its role.
 func NewDocument(t *model.Thread, posts []*model.Post) Document {
-	d := Document{ID: t.ID, Title: t.Title, Kind: t.Kind, State: t.State, Visibility: t.Visibility,
+	d := Document{ID: t.ID, Title: t.Title, Kind: string(t.Kind), State: string(t.State), Visibility: string(t.Visibility),
 		Created: t.CreatedAt, LastActivity: t.LastActivityAt}
 	all := []string{t.Title}
 	weighted := []string{t.Title}

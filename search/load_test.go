@@ -20,8 +20,7 @@ func TestIndexingReadsThreadsInChunks(t *testing.T) {
 		if _, err := benchdata.Generate(ctx, st, benchdata.Options{Threads: threads, Posts: 2 * threads, Seed: 3}, nil); err != nil {
 			t.Fatal(err)
 		}
-		counter := &store.QueryCounter{}
-		st.DB = st.DB.WithQueryHook(counter)
+		counter := storetest.CountQueries(st)
 
 		ix := openIndex(t)
 		sum, err := search.Rebuild(ctx, st, ix, nil)

@@ -5,6 +5,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"forum/app/model"
 )
 
 // maxQuery bounds what the parser reads of a query; the rest is ignored.
@@ -14,9 +16,9 @@ const maxQuery = 500
 type Query struct {
 	Words    []string
 	Phrases  []string
-	Tags     []string // tag:craft
-	States   []string // is:answered, is:unanswered (open), is:resolved
-	ByExpert bool     // by:expert
+	Tags     []string      // tag:craft
+	States   []model.State // is:answered, is:unanswered (open), is:resolved
+	ByExpert bool          // by:expert
 	Before   time.Time
 	After    time.Time
 	Notes    []string // what the parser could not use, to tell the person
@@ -85,11 +87,11 @@ func (q *Query) add(token string) {
 	case "is":
 		switch strings.ToLower(val) {
 		case "answered":
-			q.States = append(q.States, "answered")
+			q.States = append(q.States, model.StateAnswered)
 		case "unanswered", "open":
-			q.States = append(q.States, "open")
+			q.States = append(q.States, model.StateOpen)
 		case "resolved":
-			q.States = append(q.States, "resolved")
+			q.States = append(q.States, model.StateResolved)
 		default:
 			q.Notes = append(q.Notes, "is: takes answered, unanswered or resolved.")
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"forum/app/model"
 	"forum/search"
 )
 
@@ -18,7 +19,7 @@ func TestParseQuery(t *testing.T) {
 		{`"harm reduction" naloxone`, search.Query{Phrases: []string{"harm reduction"}, Words: []string{"naloxone"}}},
 		{`"unbalanced quote`, search.Query{Phrases: []string{"unbalanced quote"}}},
 		{"tag:CRAFT", search.Query{Tags: []string{"craft"}}},
-		{"is:answered is:unanswered is:resolved", search.Query{States: []string{"answered", "open", "resolved"}}},
+		{"is:answered is:unanswered is:resolved", search.Query{States: []model.State{"answered", "open", "resolved"}}},
 		{"by:expert", search.Query{ByExpert: true}},
 		{"after:2026-01-02 before:2026-03-04", search.Query{After: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Before: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)}},
 		{"tag:", search.Query{Notes: []string{"tag: needs a topic, as in tag:craft."}}},

@@ -31,7 +31,7 @@ func Rebuild(ctx context.Context, st *store.Store, ix *Index, progress io.Writer
 	if err != nil {
 		return Summary{}, err
 	}
-	total, err := st.CountThreads(ctx)
+	total, err := st.ThreadCount(ctx)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -169,7 +169,7 @@ func (ix *Index) build(q Query, publicOnly bool) query.Query {
 	}
 	must = append(must, filters(q)...)
 	if publicOnly {
-		must = append(must, term("visibility", model.VisibilityPublic))
+		must = append(must, term("visibility", string(model.VisibilityPublic)))
 	}
 	if len(must) == 0 {
 		return bleve.NewMatchNoneQuery()
@@ -189,7 +189,7 @@ func filters(q Query) []query.Query {
 	if len(q.States) > 0 {
 		var any []query.Query
 		for _, s := range q.States {
-			any = append(any, term("state", s))
+			any = append(any, term("state", string(s)))
 		}
 		must = append(must, bleve.NewDisjunctionQuery(any...))
 	}
@@ -327,7 +327,7 @@ func (ix *Index) MembersOnlyMatch(ctx context.Context, q Query) (bool, error) {
 	if len(q.Phrases) > 0 {
 		return false, nil
 	}
-	must := []query.Query{term("visibility", model.VisibilityMembers)}
+	must := []query.Query{term("visibility", string(model.VisibilityMembers))}
 	for _, w := range q.Words {
 		// As typed: no typo forgiven, which would match words nobody searched for.
 		must = append(must, bleve.NewDisjunctionQuery(field("title", w), field("topics", w)))
@@ -375,7 +375,7 @@ func (ix *Index) Similar(ctx context.Context, text string, exclude int64, public
 	}
 	var q query.Query = bleve.NewDisjunctionQuery(any...)
 	if publicOnly {
-		t := bleve.NewTermQuery(model.VisibilityPublic)
+		t := bleve.NewTermQuery(string(model.VisibilityPublic))
 		t.SetField("visibility")
 		q = bleve.NewConjunctionQuery(q, t)
 	}

@@ -1,11 +1,14 @@
 package search_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -33,14 +36,16 @@ func newBoard(t *testing.T, st *store.Store) *board {
 	b := &board{st: st, svc: forum.New(st, markdown.New())}
 	mk := func(name string, role model.Role) *model.User {
 		u := &model.User{Pseudonym: name, Role: role, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-		if err := st.InsertUser(ctx, st.DB, u); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 			t.Fatal(err)
 		}
 		return u
 	}
 	b.member, b.expert = mk("asker", model.RoleMember), mk("coach", model.RoleExpert)
 	for _, slug := range []string{"craft", "mat", "probation", "dbt"} {
-		if err := st.InsertTag(ctx, st.DB, &model.Tag{Name: slug, Slug: slug, CreatedAt: now, UpdatedAt: now}); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			return tx.InsertTag(ctx, &model.Tag{Name: slug, Slug: slug, CreatedAt: now, UpdatedAt: now})
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -342,8 +347,12 @@ func TestIndexOfAnEarlierVersionIsRebuilt(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { search.NewSyncer(st, ix, nil).Run(ctx); close(done) }()
-		for i := 0; i < 200 && !contains(find(t, ix, "acamprosate"), th.ID); i++ {
+		// Wait for the rebuild to finish, not only for the thread to be found: a syncer
+		// stopped in the middle of its rebuild rightly leaves the index to be rebuilt again.
+		logs := &lockedBuffer{}
+		syncer := search.NewSyncer(st, ix, slog.New(slog.NewTextHandler(logs, nil)))
+		go func() { syncer.Run(ctx); close(done) }()
+		for i := 0; i < 600 && !strings.Contains(logs.String(), "search index rebuilt"); i++ {
 			time.Sleep(50 * time.Millisecond)
 		}
 		cancel()
@@ -411,4 +420,22 @@ func TestNewestOrderFollowsLastActivity(t *testing.T) {
 	if err != nil || len(r.Hits) != 2 || r.Hits[0].ThreadID != recent.ID {
 		t.Fatalf("newest first: %+v %v, want %d first", r, err, recent.ID)
 	}
+}
+
+// lockedBuffer collects a syncer's log lines while the test reads them.
+type lockedBuffer struct {
+	mu  gosync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -251,7 +251,10 @@ func (s *Syncer) record(ctx context.Context, applied int64) {
 	work, cancel := finishing(ctx)
 	defer cancel()
 	now := time.Now().UTC()
-	if err := s.store.SetReaderPosition(work, s.index.Node(), readerName, applied, now); err != nil {
+	err := s.store.Tx(work, func(tx *store.Tx) error {
+		return tx.SetReaderPosition(work, s.index.Node(), readerName, applied, now)
+	})
+	if err != nil {
 		s.log.Warn("search index position", "err", err)
 		return
 	}

@@ -132,15 +132,13 @@ func TestRenamedTopicIsReindexedInBoundedChunks(t *testing.T) {
 		if _, err := benchdata.Generate(ctx, st, benchdata.Options{Threads: 450, Posts: 900, Seed: 9}, nil); err != nil {
 			t.Fatal(err)
 		}
-		craft, err := st.TagBySlug(ctx, st.DB, "craft")
+		craft, err := st.TagBySlug(ctx, "craft")
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Every thread carries the topic.
-		if _, err := st.DB.NewRaw(`INSERT INTO thread_tags (thread_id, tag_id) SELECT id, ? FROM threads
-			WHERE id NOT IN (SELECT thread_id FROM thread_tags WHERE tag_id = ?)`, craft.ID, craft.ID).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Exec(t, st, `INSERT INTO thread_tags (thread_id, tag_id) SELECT id, ? FROM threads
+			WHERE id NOT IN (SELECT thread_id FROM thread_tags WHERE tag_id = ?)`, craft.ID, craft.ID)
 		ix := openIndex(t)
 		hook := &logHook{}
 		s := search.NewSyncer(st, ix, slog.New(hook))
@@ -196,7 +194,9 @@ func TestSyncerRebuildsBehindThePrunedLog(t *testing.T) {
 		s := search.NewSyncer(st, ix, nil)
 		sync(t, s)
 		// The node stops; eight days later the other nodes have gone on and pruned.
-		if err := st.SetReaderPosition(ctx, ix.Node(), "search", lastApplied(t, ix), time.Now().UTC().Add(-8*24*time.Hour)); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			return tx.SetReaderPosition(ctx, ix.Node(), "search", lastApplied(t, ix), time.Now().UTC().Add(-8*24*time.Hour))
+		}); err != nil {
 			t.Fatal(err)
 		}
 		missed := b.ask(t, "While the node was stopped", "naltrexone in the morning", "craft")
@@ -205,7 +205,9 @@ func TestSyncerRebuildsBehindThePrunedLog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.SetReaderPosition(ctx, "other-node", "search", latest, time.Now().UTC()); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			return tx.SetReaderPosition(ctx, "other-node", "search", latest, time.Now().UTC())
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := st.PruneChanges(ctx, time.Now().UTC().Add(48*time.Hour), 7*24*time.Hour, 24*time.Hour); err != nil || n == 0 {

@@ -41,8 +41,8 @@ func TestBrokenTemplateFailsTheStart(t *testing.T) {
 func TestEmbeddedTemplatesParse(t *testing.T) {
 	set, err := views.Parse(views.FS(), template.FuncMap{
 		"asset": func(string) string { return "" }, "ago": func(any) string { return "" }, "iso": func(any) string { return "" },
-		"longdate": func(any) string { return "" }, "monthyear": func(any) string { return "" }, "isModerator": func(any) bool { return false },
-		"isAdmin": func(any) bool { return false }, "isMember": func(any) bool { return false }, "isExpert": func(any) bool { return false },
+		"longdate": func(any) string { return "" }, "monthyear": func(any) string { return "" }, "canApproveMembers": func(any) bool { return false },
+		"canManageRoles": func(any) bool { return false }, "canReadMembersOnly": func(any) bool { return false }, "canSeeUnansweredQueue": func(any) bool { return false },
 		"canAsk":    func(any) bool { return false },
 		"roleLabel": func(any) string { return "" }, "browserName": func(string) string { return "" },
 	})

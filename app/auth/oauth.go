@@ -127,7 +127,11 @@ func NewProviders(ctx context.Context, cfg *config.Config, st *store.Store) (*Pr
 		p := openIDProvider("oidc", o.OIDCName, issuer, gp, client, o.OIDCClientID, o.OIDCClientSecret, callback("oidc"))
 		ps.list = append(ps.list, p)
 		if st != nil {
-			if _, err := st.ClaimLegacyIdentities(ctx, p.Name, p.Issuer); err != nil {
+			claim := func(tx *store.Tx) error {
+				_, err := tx.ClaimLegacyIdentities(ctx, p.Name, p.Issuer)
+				return err
+			}
+			if err := st.Tx(ctx, claim); err != nil {
 				return nil, err
 			}
 		}
@@ -253,7 +257,12 @@ func (ps *Providers) Complete(ctx context.Context, name string, cookies []*http.
 	if ps.store == nil {
 		return nil, "", errors.New("complete a sign-in: no database to remember used states in")
 	}
-	fresh, err := ps.store.UseSignInState(ctx, HashToken(f.State), time.Unix(f.Expires, 0).UTC(), ps.Now().UTC())
+	var fresh bool
+	err = ps.store.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		fresh, err = tx.UseSignInState(ctx, HashToken(f.State), time.Unix(f.Expires, 0).UTC(), ps.Now().UTC())
+		return err
+	})
 	if err != nil {
 		return nil, "", err
 	}

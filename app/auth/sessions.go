@@ -70,7 +70,7 @@ func (s *Sessions) Create(ctx context.Context, userID int64, userAgent, ip strin
 		UserID: userID, TokenHash: hash, UserAgent: userAgent, IP: ip,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionTTL),
 	}
-	if err := s.store.InsertSession(ctx, sess); err != nil {
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.InsertSession(ctx, sess) }); err != nil {
 		return "", nil, err
 	}
 	return token, sess, nil
@@ -101,7 +101,7 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (*model.User, *mode
 	}
 	if now.Sub(sess.LastSeenAt) > sessionRenewAfter {
 		sess.LastSeenAt, sess.ExpiresAt = now, now.Add(SessionTTL)
-		if err := s.store.TouchSession(ctx, sess); err != nil {
+		if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess) }); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -143,5 +143,6 @@ func (s *Sessions) remember(hash string, e checkedSession) {
 
 // Revoke ends one session.
 func (s *Sessions) Revoke(ctx context.Context, sessionID int64) error {
-	return s.store.RevokeSession(ctx, s.store.DB, sessionID, s.Now().UTC())
+	now := s.Now().UTC()
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.RevokeSession(ctx, sessionID, now) })
 }

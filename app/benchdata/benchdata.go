@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"forum/app/demo"
 	"forum/app/forum"
 	"forum/app/model"
@@ -84,21 +82,20 @@ func Generate(ctx context.Context, st *store.Store, o Options, progress io.Write
 			role, credential = model.RoleExpert, "Synthetic family recovery coach"
 		}
 		name := fmt.Sprintf("bench_%d_%d", o.Seed, i)
-		skeleton := store.Skeleton(name)
-		users[i] = &model.User{Pseudonym: name, PseudonymLower: name, PseudonymSkeleton: &skeleton, Email: name + "@bench.invalid", Role: role,
+		users[i] = &model.User{Pseudonym: name, Email: name + "@bench.invalid", Role: role,
 			Status: model.StatusActive, Credential: credential, CreatedAt: base, UpdatedAt: base, ApprovedAt: &base, PseudonymChosenAt: &base}
 	}
-	if err := insertChunks(ctx, st, users, 1000); err != nil {
-		return sum, err
+	if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUsers(ctx, users) }); err != nil {
+		return sum, fmt.Errorf("write users: %w", err)
 	}
 	sum.Users = nUsers
 
 	var tagIDs []int64
 	for _, t := range demo.Tags {
-		tag, err := st.TagBySlug(ctx, st.DB, t.Slug)
+		tag, err := st.TagBySlug(ctx, t.Slug)
 		if err != nil {
 			tag = &model.Tag{Name: t.Name, Slug: t.Slug, Description: t.Description, CreatedAt: base, UpdatedAt: base}
-			if err := st.InsertTag(ctx, st.DB, tag); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertTag(ctx, tag) }); err != nil {
 				return sum, err
 			}
 		}
@@ -123,8 +120,9 @@ func Generate(ctx context.Context, st *store.Store, o Options, progress io.Write
 			}
 			opening[i] = []string{paragraph(r), paragraph(r)}
 		}
-		err := st.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			if _, err := tx.NewInsert().Model(&threads).Returning("id").Exec(ctx); err != nil {
+		written := 0
+		err := st.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertThreads(ctx, threads); err != nil {
 				return err
 			}
 			var posts []*model.Post
@@ -154,33 +152,30 @@ func Generate(ctx context.Context, st *store.Store, o Options, progress io.Write
 				}
 				changes = append(changes, model.Change{Entity: "thread", EntityID: t.ID, ThreadID: t.ID, Op: "create", CreatedAt: t.CreatedAt})
 			}
-			for from := 0; from < len(posts); from += 1000 {
-				part := posts[from:min(from+1000, len(posts))]
-				if _, err := tx.NewInsert().Model(&part).Exec(ctx); err != nil {
-					return err
-				}
+			if err := tx.InsertPosts(ctx, posts); err != nil {
+				return err
 			}
-			if _, err := tx.NewInsert().Model(&links).Exec(ctx); err != nil {
+			if err := tx.InsertThreadTags(ctx, links); err != nil {
 				return err
 			}
 			for _, t := range threads {
-				if _, err := tx.NewUpdate().Model(t).Column("reply_count", "state").WherePK().Exec(ctx); err != nil {
+				if err := tx.UpdateThread(ctx, t, "reply_count", "state"); err != nil {
 					return err
 				}
 			}
-			sum.Posts += len(posts)
-			_, err := tx.NewInsert().Model(&changes).Exec(ctx)
-			return err
+			written = len(posts)
+			return tx.AddChanges(ctx, changes)
 		})
 		if err != nil {
 			return sum, fmt.Errorf("write threads: %w", err)
 		}
 		sum.Threads += n
+		sum.Posts += written
 		if progress != nil {
 			fmt.Fprintf(progress, "\r%d/%d threads, %d posts", sum.Threads, o.Threads, sum.Posts)
 		}
 	}
-	if _, err := st.DB.NewRaw(`UPDATE tags SET thread_count = (SELECT COUNT(*) FROM thread_tags WHERE thread_tags.tag_id = tags.id)`).Exec(ctx); err != nil {
+	if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.RecountTags(ctx) }); err != nil {
 		return sum, err
 	}
 	if progress != nil {
@@ -201,14 +196,4 @@ func post(threadID, authorID int64, opening, expert bool, paras []string, at tim
 	}
 	return &model.Post{ThreadID: threadID, AuthorID: authorID, Opening: opening, Expert: expert,
 		BodySource: src.String(), BodyHTML: out.String(), CreatedAt: at, UpdatedAt: at}
-}
-
-func insertChunks(ctx context.Context, st *store.Store, users []*model.User, size int) error {
-	for from := 0; from < len(users); from += size {
-		part := users[from:min(from+size, len(users))]
-		if _, err := st.DB.NewInsert().Model(&part).Returning("id").Exec(ctx); err != nil {
-			return fmt.Errorf("write users: %w", err)
-		}
-	}
-	return nil
 }

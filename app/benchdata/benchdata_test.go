@@ -25,7 +25,7 @@ func TestGenerateIsDeterministicAndSearchable(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The same seed writes the same board.
-		other := storetest.Open(t, st.Driver)
+		other := storetest.Open(t, st.Driver())
 		if _, err := benchdata.Generate(ctx, other, benchdata.Options{Threads: 120, Posts: 1000, Seed: 7}, nil); err != nil {
 			t.Fatal(err)
 		}

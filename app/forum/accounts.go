@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
-	"github.com/uptrace/bun"
 	"golang.org/x/text/unicode/norm"
 
 	"forum/app/model"
@@ -46,12 +46,12 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 	}
 	now := s.now()
 	var user *model.User
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		inviteID, err := s.validInvite(ctx, tx, inviteCode, now)
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		inviteID, err := validInvite(ctx, tx, inviteCode, now)
 		if err != nil && !errors.Is(err, ErrInviteInvalid) {
 			return err
 		}
-		id, err := s.store.IdentityByIssuerSubject(ctx, tx, ext.Issuer, ext.Subject)
+		id, err := tx.IdentityByIssuerSubject(ctx, ext.Issuer, ext.Subject)
 		switch {
 		case err == nil:
 			id.LastUsedAt = now
@@ -60,10 +60,10 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 			if ext.Email != "" {
 				id.Email = ext.Email
 			}
-			if err := s.store.TouchIdentity(ctx, tx, id); err != nil {
+			if err := tx.TouchIdentity(ctx, id); err != nil {
 				return err
 			}
-			if user, err = s.store.UserByIDTx(ctx, tx, id.UserID); err != nil {
+			if user, err = tx.UserByID(ctx, id.UserID); err != nil {
 				return err
 			}
 			if inviteID != 0 && policy.CanJoinWithInvite(user) {
@@ -74,7 +74,12 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 			return err
 		}
 
-		count, err := s.store.CountUsersTx(ctx, tx)
+		// The first account becomes admin: what is counted must hold until the commit,
+		// though another first sign-in runs at the same moment.
+		if err := tx.LockSignUps(ctx); err != nil {
+			return err
+		}
+		count, err := tx.UserCount(ctx)
 		if err != nil {
 			return err
 		}
@@ -85,10 +90,10 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 		if count == 0 {
 			user.Role, user.ApprovedAt = model.RoleAdmin, &now
 		}
-		if err := s.store.InsertUser(ctx, tx, user); err != nil {
+		if err := tx.InsertUser(ctx, user); err != nil {
 			return err
 		}
-		if err := s.store.InsertIdentity(ctx, tx, &model.Identity{
+		if err := tx.InsertIdentity(ctx, &model.Identity{
 			UserID: user.ID, Provider: ext.Provider, Issuer: ext.Issuer, Subject: ext.Subject, Email: ext.Email,
 			CreatedAt: now, LastUsedAt: now,
 		}); err != nil {
@@ -105,11 +110,17 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 	return user, nil
 }
 
-func (s *Service) validInvite(ctx context.Context, tx bun.IDB, code string, now time.Time) (int64, error) {
+// inviteReader reads invites: the store, or a transaction that will use the invite.
+type inviteReader interface {
+	InviteByHash(ctx context.Context, hash []byte) (*model.Invite, error)
+}
+
+// validInvite returns the id of the invite of a code that can still be used.
+func validInvite(ctx context.Context, r inviteReader, code string, now time.Time) (int64, error) {
 	if code == "" {
 		return 0, ErrInviteInvalid
 	}
-	inv, err := s.store.InviteByHash(ctx, tx, hashCode(code))
+	inv, err := r.InviteByHash(ctx, hashCode(code))
 	if errors.Is(err, model.ErrNotFound) {
 		return 0, ErrInviteInvalid
 	}
@@ -124,7 +135,7 @@ func (s *Service) validInvite(ctx context.Context, tx bun.IDB, code string, now 
 
 // signInJoin makes u a member with an invite during a sign-in: an invite used up meanwhile
 // leaves the account pending, and the sign-in goes on.
-func (s *Service) signInJoin(ctx context.Context, tx bun.IDB, u *model.User, inviteID int64, now time.Time) error {
+func (s *Service) signInJoin(ctx context.Context, tx *store.Tx, u *model.User, inviteID int64, now time.Time) error {
 	if err := s.joinWithInvite(ctx, tx, u, inviteID, now); !errors.Is(err, ErrInviteInvalid) {
 		return err
 	}
@@ -133,8 +144,8 @@ func (s *Service) signInJoin(ctx context.Context, tx bun.IDB, u *model.User, inv
 
 // joinWithInvite counts one use of the invite and makes u a member; an invite used up or
 // revoked meanwhile is ErrInviteInvalid and changes nothing.
-func (s *Service) joinWithInvite(ctx context.Context, tx bun.IDB, u *model.User, inviteID int64, now time.Time) error {
-	ok, err := s.store.UseInvite(ctx, tx, inviteID, now)
+func (s *Service) joinWithInvite(ctx context.Context, tx *store.Tx, u *model.User, inviteID int64, now time.Time) error {
+	ok, err := tx.UseInvite(ctx, inviteID, now)
 	if err != nil {
 		return err
 	}
@@ -142,10 +153,10 @@ func (s *Service) joinWithInvite(ctx context.Context, tx bun.IDB, u *model.User,
 		return ErrInviteInvalid
 	}
 	u.Role, u.ApprovedAt, u.UpdatedAt = model.RoleMember, &now, now
-	if err := s.store.UpdateUser(ctx, tx, u, "role", "approved_at", "updated_at"); err != nil {
+	if err := tx.UpdateUser(ctx, u, "role", "approved_at", "updated_at"); err != nil {
 		return err
 	}
-	return s.store.InsertAudit(ctx, tx, &model.AuditEntry{Action: "join_with_invite", TargetType: "user", TargetID: u.ID,
+	return tx.InsertAudit(ctx, &model.AuditEntry{Action: "join_with_invite", TargetType: "user", TargetID: u.ID,
 		Note: fmt.Sprintf("invite #%d", inviteID), CreatedAt: now})
 }
 
@@ -155,12 +166,12 @@ func (s *Service) joinWithInvite(ctx context.Context, tx bun.IDB, u *model.User,
 func (s *Service) RedeemInvite(ctx context.Context, u *model.User, code string) error {
 	now := s.now()
 	var joined *model.User
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		id, err := s.validInvite(ctx, tx, code, now)
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		id, err := validInvite(ctx, tx, code, now)
 		if err != nil {
 			return err
 		}
-		fresh, err := s.store.UserByIDTx(ctx, tx, u.ID)
+		fresh, err := tx.UserByID(ctx, u.ID)
 		if err != nil {
 			return err
 		}
@@ -179,7 +190,7 @@ func (s *Service) RedeemInvite(ctx context.Context, u *model.User, code string) 
 
 // CheckInvite reports whether an invite code can still be used.
 func (s *Service) CheckInvite(ctx context.Context, code string) error {
-	_, err := s.validInvite(ctx, s.store.DB, code, s.now())
+	_, err := validInvite(ctx, s.store, code, s.now())
 	return err
 }
 
@@ -215,7 +226,7 @@ func (s *Service) CreateInvite(ctx context.Context, actor *model.User, in Invite
 	now := s.now()
 	invite := &model.Invite{CodeHash: hashCode(code), CreatedBy: actor.ID, MaxUses: in.MaxUses, Note: in.Note,
 		CreatedAt: now, ExpiresAt: now.Add(time.Duration(in.Days) * 24 * time.Hour)}
-	if err := s.store.InsertInvite(ctx, invite); err != nil {
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.InsertInvite(ctx, invite) }); err != nil {
 		return "", nil, err
 	}
 	return code, invite, nil
@@ -226,7 +237,8 @@ func (s *Service) RevokeInvite(ctx context.Context, actor *model.User, id int64)
 	if !policy.CanManageInvites(actor) {
 		return model.ErrForbidden
 	}
-	return s.store.RevokeInvite(ctx, id, s.now())
+	now := s.now()
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.RevokeInvite(ctx, id, now) })
 }
 
 // Membership decisions a moderator takes on a pending account.
@@ -246,12 +258,12 @@ func (s *Service) DecideMembership(ctx context.Context, actor *model.User, userI
 		return model.Invalid("note", "Keep the note under 500 characters.")
 	}
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		u, err := s.store.UserByIDTx(ctx, tx, userID)
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
+		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if u.Role != model.RolePending || u.Status != model.StatusActive {
+		if !policy.IsPending(u) {
 			return fmt.Errorf("%w: this account is not awaiting approval", model.ErrConflict)
 		}
 		switch decision {
@@ -259,14 +271,14 @@ func (s *Service) DecideMembership(ctx context.Context, actor *model.User, userI
 			u.Role, u.ApprovedAt = model.RoleMember, &now
 		case DecisionDecline:
 			u.Status = model.StatusDeclined
-			if err := s.store.RevokeUserSessions(ctx, tx, u.ID, now); err != nil {
+			if err := tx.RevokeSessions(ctx, u.ID, now); err != nil {
 				return err
 			}
 		default:
 			return model.Invalid("decision", "Choose approve or decline.")
 		}
 		u.UpdatedAt = now
-		if err := s.store.UpdateUser(ctx, tx, u, "role", "status", "approved_at", "updated_at"); err != nil {
+		if err := tx.UpdateUser(ctx, u, "role", "status", "approved_at", "updated_at"); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, decision+"_member", "user", u.ID, note, now)
@@ -286,8 +298,8 @@ func (s *Service) SetRole(ctx context.Context, actor *model.User, userID int64, 
 		return model.Invalid("credential", "Keep the credential line under 120 characters.")
 	}
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		u, err := s.store.UserByIDTx(ctx, tx, userID)
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
+		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
 			return err
 		}
@@ -303,7 +315,7 @@ func (s *Service) SetRole(ctx context.Context, actor *model.User, userID int64, 
 		if role != model.RolePending && u.ApprovedAt == nil {
 			u.ApprovedAt = &now
 		}
-		if err := s.store.UpdateUser(ctx, tx, u, "role", "credential", "approved_at", "updated_at"); err != nil {
+		if err := tx.UpdateUser(ctx, u, "role", "credential", "approved_at", "updated_at"); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, "set_role", "user", u.ID, string(role), now)
@@ -322,29 +334,37 @@ func (s *Service) Unsuspend(ctx context.Context, actor *model.User, userID int64
 
 func (s *Service) setSuspended(ctx context.Context, actor *model.User, userID int64, suspend bool, note string) error {
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		u, err := s.store.UserByIDTx(ctx, tx, userID)
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
+		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
 			return err
 		}
 		if u.Status == model.StatusDeleted {
 			return fmt.Errorf("%w: account #%d was deleted by its owner and cannot be suspended or brought back", model.ErrForbidden, u.ID)
 		}
-		if !policy.CanSuspend(actor, u) {
+		allowed := policy.CanSuspend
+		if !suspend {
+			allowed = policy.CanReinstate
+		}
+		if !allowed(actor, u) {
+			if policy.CanSuspend(actor, u) || policy.CanReinstate(actor, u) {
+				// Already done (a second click): nothing to change.
+				return fmt.Errorf("%w: account #%d is already %s", model.ErrConflict, u.ID, u.Status)
+			}
 			return model.ErrForbidden
 		}
 		action := "unsuspend"
 		if suspend {
 			action = "suspend"
 			u.Status, u.SuspendedAt = model.StatusSuspended, &now
-			if err := s.store.RevokeUserSessions(ctx, tx, u.ID, now); err != nil {
+			if err := tx.RevokeSessions(ctx, u.ID, now); err != nil {
 				return err
 			}
 		} else {
 			u.Status, u.SuspendedAt = model.StatusActive, nil
 		}
 		u.UpdatedAt = now
-		if err := s.store.UpdateUser(ctx, tx, u, "status", "suspended_at", "updated_at"); err != nil {
+		if err := tx.UpdateUser(ctx, u, "status", "suspended_at", "updated_at"); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, action, "user", u.ID, strings.TrimSpace(note), now)
@@ -356,12 +376,12 @@ func (s *Service) setSuspended(ctx context.Context, actor *model.User, userID in
 var CommandLine = &model.User{Pseudonym: "the command line", Role: model.RoleAdmin, Status: model.StatusActive}
 
 // audit records an action of actor.
-func (s *Service) audit(ctx context.Context, tx bun.IDB, actor *model.User, action, targetType string, targetID int64, note string, at time.Time) error {
+func (s *Service) audit(ctx context.Context, tx *store.Tx, actor *model.User, action, targetType string, targetID int64, note string, at time.Time) error {
 	e := &model.AuditEntry{Action: action, TargetType: targetType, TargetID: targetID, Note: note, CreatedAt: at}
 	if actor != nil && actor != CommandLine {
 		e.ActorID = &actor.ID
 	}
-	return s.store.InsertAudit(ctx, tx, e)
+	return tx.InsertAudit(ctx, e)
 }
 
 var pseudonymPattern = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_.-]{2,29}$`)
@@ -416,8 +436,8 @@ func (s *Service) SetPseudonym(ctx context.Context, u *model.User, name string) 
 	}
 	now := s.now()
 	prev := *u
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		taken, lookalike, err := s.store.PseudonymInUse(ctx, tx, name, u.ID)
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		taken, lookalike, err := tx.PseudonymInUse(ctx, name, u.ID)
 		switch {
 		case err != nil:
 			return err
@@ -427,7 +447,7 @@ func (s *Service) SetPseudonym(ctx context.Context, u *model.User, name string) 
 			return model.Invalid("pseudonym", pseudonymLookalike)
 		}
 		u.Pseudonym, u.UpdatedAt, u.PseudonymChosenAt = name, now, &now
-		return s.store.UpdateUser(ctx, tx, u, "pseudonym", "updated_at", "pseudonym_chosen_at")
+		return tx.UpdateUser(ctx, u, "pseudonym", "updated_at", "pseudonym_chosen_at")
 	})
 	if err != nil {
 		*u = prev
@@ -518,7 +538,36 @@ func (s *Service) UpdateBio(ctx context.Context, u *model.User, bio string) erro
 		return model.Invalid("bio", "Keep it under 500 characters.")
 	}
 	u.Bio, u.UpdatedAt = bio, s.now()
-	return s.store.UpdateUser(ctx, s.store.DB, u, "bio", "updated_at")
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, u, "bio", "updated_at") })
+}
+
+// MaxJoinReason is the most characters a person awaiting approval may write on what brings
+// them here.
+const MaxJoinReason = 500
+
+// SetJoinReason keeps what a person awaiting approval says brings them here, for the
+// moderators who decide; an empty reason takes it back.
+func (s *Service) SetJoinReason(ctx context.Context, u *model.User, reason string) error {
+	if !policy.CanSayWhyJoining(u) {
+		return model.ErrForbidden
+	}
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n > MaxJoinReason {
+		return model.Invalid("join_reason", fmt.Sprintf("Keep it under %d characters; it has %d. A few words are enough.", MaxJoinReason, n))
+	}
+	u.JoinReason, u.UpdatedAt = reason, s.now()
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, u, "join_reason", "updated_at") })
+}
+
+// MarkWelcomed records that member u saw the notice that they were let in, so that it is
+// shown once (policy.OwesWelcome). It writes once in an account's life.
+func (s *Service) MarkWelcomed(ctx context.Context, u *model.User) error {
+	if !policy.OwesWelcome(u) {
+		return nil
+	}
+	now := s.now()
+	u.ApprovalSeenAt = &now
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, u, "approval_seen_at") })
 }
 
 func temporaryPseudonym() string {

@@ -3,7 +3,9 @@ package forum_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,7 +174,7 @@ func TestLookAlikePseudonymsAreRefused(t *testing.T) {
 		now := time.Now().UTC()
 		mk := func(name string) *model.User {
 			u := &model.User{Pseudonym: name, Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-			if err := st.InsertUser(ctx, st.DB, u); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 				t.Fatal(err)
 			}
 			return u
@@ -211,4 +213,49 @@ func TestLookAlikePseudonymsAreRefused(t *testing.T) {
 			t.Fatalf("the name of a deleted account: %v", err)
 		}
 	})
+}
+
+// TestFirstSignInsAtOnceMakeOneAdmin signs eight people in at the same moment on an empty
+// board: exactly one of them becomes admin, however the transactions interleave.
+func TestFirstSignInsAtOnceMakeOneAdmin(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			const people, rounds = 8, 3
+			for round := range rounds {
+				st := storetest.Open(t, driver)
+				svc := forum.New(st, markdown.New())
+				ctx := context.Background()
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				errs := make(chan error, people)
+				for i := range people {
+					wg.Go(func() {
+						<-start
+						_, err := svc.SignIn(ctx, forum.ExternalAccount{Provider: "dev", Issuer: "dev",
+							Subject: fmt.Sprintf("person-%d", i)}, "")
+						errs <- err
+					})
+				}
+				close(start)
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if err != nil {
+						t.Fatalf("round %d: sign in: %v", round, err)
+					}
+				}
+				all, err := st.Users(ctx, store.UserQuery{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				admins, err := st.Users(ctx, store.UserQuery{Role: model.RoleAdmin})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(all) != people || len(admins) != 1 {
+					t.Fatalf("round %d: %d accounts, %d of them admins; want %d accounts and one admin", round, len(all), len(admins), people)
+				}
+			}
+		})
+	}
 }

@@ -3,17 +3,16 @@ package forum
 import (
 	"context"
 
-	"github.com/uptrace/bun"
-
 	"forum/app/model"
 	"forum/app/policy"
+	"forum/app/store"
 )
 
 // SetPublishConsent records whether the asker agrees to publish the question to the public
 // archive. Withdrawing consent takes a published thread back to members only.
 func (s *Service) SetPublishConsent(ctx context.Context, actor *model.User, threadID int64, consent bool) error {
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		t, err := s.threadFor(ctx, tx, actor, threadID, policy.CanSetPublishConsent)
 		if err != nil {
 			return err
@@ -22,10 +21,10 @@ func (s *Service) SetPublishConsent(ctx context.Context, actor *model.User, thre
 		if !consent && t.Visibility == model.VisibilityPublic {
 			t.Visibility, t.PublishedAt, t.PublishedBy = model.VisibilityMembers, nil, nil
 		}
-		if err := s.store.UpdateThread(ctx, tx, t, "publish_consent", "visibility", "published_at", "published_by", "updated_at"); err != nil {
+		if err := tx.UpdateThread(ctx, t, "publish_consent", "visibility", "published_at", "published_by", "updated_at"); err != nil {
 			return err
 		}
-		return s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now)
+		return tx.AddChange(ctx, "thread", t.ID, t.ID, "update", now)
 	})
 }
 
@@ -33,10 +32,10 @@ func (s *Service) SetPublishConsent(ctx context.Context, actor *model.User, thre
 // takes it back to members only. Both are in the audit log.
 func (s *Service) Publish(ctx context.Context, actor *model.User, threadID int64, publish bool) error {
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		allowed := policy.CanPublish
 		if !publish {
-			allowed = func(v *model.User, t *model.Thread) bool { return policy.CanLinkThreads(v) }
+			allowed = policy.CanUnpublish
 		}
 		t, err := s.threadFor(ctx, tx, actor, threadID, allowed)
 		if err != nil {
@@ -50,10 +49,10 @@ func (s *Service) Publish(ctx context.Context, actor *model.User, threadID int64
 			t.Visibility, t.PublishedAt, t.PublishedBy = model.VisibilityMembers, nil, nil
 		}
 		t.UpdatedAt = now
-		if err := s.store.UpdateThread(ctx, tx, t, "visibility", "published_at", "published_by", "updated_at"); err != nil {
+		if err := tx.UpdateThread(ctx, t, "visibility", "published_at", "published_by", "updated_at"); err != nil {
 			return err
 		}
-		if err := s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now); err != nil {
+		if err := tx.AddChange(ctx, "thread", t.ID, t.ID, "update", now); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, action, "thread", t.ID, "", now)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/uptrace/bun"
-
 	"forum/app/model"
 	"forum/app/store"
 )
@@ -21,7 +19,8 @@ var ErrNotYetErased = errors.New("the account is deleted, but its old text stays
 // then empties the SQLite write-ahead log so that the deleted text leaves the files.
 //
 // Whatever the choice, these go: sign-in identities, sessions (with their browser and
-// address), drafts, follows, flags raised, e-mail, name from the provider, pseudonym, bio,
+// address), drafts, e-mail, name from the provider, pseudonym, bio, what they said brings
+// them here,
 // credential, the notes on invites they created, and the free-text notes of audit rows
 // written by them or about them (the rows stay, naming a former member).
 //
@@ -33,39 +32,38 @@ var ErrNotYetErased = errors.New("the account is deleted, but its old text stays
 // does. Without removePosts, posts stay, shown as written by "A former member".
 func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts bool) error {
 	now := s.now()
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		gone, err := s.store.UserByIDTx(ctx, tx, u.ID)
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		gone, err := tx.UserByID(ctx, u.ID)
 		if err != nil {
 			return err
 		}
 		if gone.Status == model.StatusDeleted {
 			return nil
 		}
-		for _, erase := range []func(context.Context, bun.IDB, int64) error{
-			s.store.DeleteUserSessions, s.store.DeleteIdentities, s.store.DeleteUserDrafts,
-			s.store.DeleteUserFollows, s.store.DeleteUserFlags, s.store.ClearInviteNotes,
+		for _, erase := range []func(context.Context, int64) error{
+			tx.DeleteSessions, tx.DeleteIdentities, tx.DeleteDrafts, tx.ClearInviteNotes,
 		} {
-			if err := erase(ctx, tx, u.ID); err != nil {
+			if err := erase(ctx, u.ID); err != nil {
 				return err
 			}
 		}
-		if err := s.store.ScrubAuditNotes(ctx, tx, store.AuditNotesOf{UserID: u.ID, AboutContent: removePosts}); err != nil {
+		if err := tx.ScrubAuditNotes(ctx, store.AuditNotesOf{UserID: u.ID, AboutContent: removePosts}); err != nil {
 			return err
 		}
 		// A name no member can choose (it has spaces), so that nobody can take it first.
 		gone.Pseudonym = fmt.Sprintf("former member #%d", u.ID)
-		gone.Email, gone.RealName, gone.Bio, gone.Credential = "", "", "", ""
+		gone.Email, gone.RealName, gone.Bio, gone.Credential, gone.JoinReason = "", "", "", "", ""
 		gone.Status, gone.DeletedAt, gone.UpdatedAt = model.StatusDeleted, &now, now
-		if err := s.store.UpdateUser(ctx, tx, gone, "pseudonym", "pseudonym_lower", "email", "real_name", "bio",
-			"credential", "status", "deleted_at", "updated_at"); err != nil {
+		if err := tx.UpdateUser(ctx, gone, "pseudonym", "pseudonym_lower", "email", "real_name", "bio",
+			"credential", "join_reason", "status", "deleted_at", "updated_at"); err != nil {
 			return err
 		}
 
-		threads, err := s.store.ThreadIDsByPostAuthor(ctx, tx, u.ID)
+		threads, err := tx.ThreadIDsByPostAuthor(ctx, u.ID)
 		if err != nil {
 			return err
 		}
-		started, err := s.store.ThreadsByAuthor(ctx, tx, u.ID)
+		started, err := tx.ThreadsByAuthor(ctx, u.ID)
 		if err != nil {
 			return err
 		}
@@ -77,25 +75,25 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 		if !removePosts {
 			// The author's name changes on every thread they wrote in.
 			for _, id := range threads {
-				if err := s.store.AddChange(ctx, tx, "thread", id, id, "update", now); err != nil {
+				if err := tx.AddChange(ctx, "thread", id, id, "update", now); err != nil {
 					return err
 				}
 			}
 			return nil
 		}
 
-		if err := s.store.DeleteRevisionsByAuthor(ctx, tx, u.ID); err != nil {
+		if err := tx.DeleteRevisionsByAuthor(ctx, u.ID); err != nil {
 			return err
 		}
-		if err := s.store.RemovePostsByAuthor(ctx, tx, u.ID, now); err != nil {
+		if err := tx.RemovePostsByAuthor(ctx, u.ID, now); err != nil {
 			return err
 		}
-		linked, err := s.store.ClearRelatedLinkNotes(ctx, tx, u.ID)
+		linked, err := tx.ClearRelatedLinkNotes(ctx, u.ID)
 		if err != nil {
 			return err
 		}
 		for _, id := range threads {
-			t, err := s.store.ThreadForUpdate(ctx, tx, id)
+			t, err := tx.ThreadForUpdate(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -106,11 +104,11 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 			if t.AuthorID == u.ID {
 				t.Title, t.Slug, t.UpdatedAt = removedTitle(t.Kind), "removed", now
 				t.Hidden = t.Hidden || t.ReplyCount == 0
-				if err := s.store.UpdateThread(ctx, tx, t, "title", "slug", "hidden", "updated_at"); err != nil {
+				if err := tx.UpdateThread(ctx, t, "title", "slug", "hidden", "updated_at"); err != nil {
 					return err
 				}
 			}
-			if err := s.store.AddChange(ctx, tx, "thread", id, id, "update", now); err != nil {
+			if err := tx.AddChange(ctx, "thread", id, id, "update", now); err != nil {
 				return err
 			}
 		}
@@ -118,7 +116,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 			if _, done := slices.BinarySearch(threads, id); done {
 				continue
 			}
-			if err := s.store.AddChange(ctx, tx, "thread", id, id, "update", now); err != nil {
+			if err := tx.AddChange(ctx, "thread", id, id, "update", now); err != nil {
 				return err
 			}
 		}
@@ -136,7 +134,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 }
 
 // removedTitle replaces the title of a thread its author removed.
-func removedTitle(kind string) string {
+func removedTitle(kind model.Kind) string {
 	switch kind {
 	case model.KindDiscussion:
 		return "A discussion removed by its author"

@@ -61,12 +61,14 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 	}
 	mk := func(name string, role model.Role) *model.User {
 		u := &model.User{Pseudonym: name, Role: role, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-		must(st.InsertUser(ctx, st.DB, u))
+		must(st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }))
 		return u
 	}
 	d := &departure{st: st, svc: svc, words: map[string][]string{}}
 	d.admin, d.other = mk("Fernwright", model.RoleAdmin), mk("copper_kettle", model.RoleMember)
-	must(st.InsertTag(ctx, st.DB, &model.Tag{Name: "CRAFT", Slug: "craft", CreatedAt: now, UpdatedAt: now}))
+	must(st.Tx(ctx, func(tx *store.Tx) error {
+		return tx.InsertTag(ctx, &model.Tag{Name: "CRAFT", Slug: "craft", CreatedAt: now, UpdatedAt: now})
+	}))
 	d.admin.Bio = "Admin bio Hollowmere"
 	must(svc.UpdateBio(ctx, d.admin, d.admin.Bio))
 
@@ -74,6 +76,7 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 	m, err := svc.SignIn(ctx, forum.ExternalAccount{Provider: "oidc", Issuer: "https://id.example.org", Subject: "subject-Vantablack",
 		Email: "orrin.vantablack@example.invalid", Name: "Orrin Vantablack"}, "")
 	must(err)
+	must(svc.SetJoinReason(ctx, m, "My nephew in Thistlebrook is using"))
 	must(svc.DecideMembership(ctx, d.admin, m.ID, forum.DecisionApprove, "Knows the Ashgrovefield group"))
 	if d.member, err = st.UserByID(ctx, m.ID); err != nil {
 		t.Fatal(err)
@@ -128,13 +131,6 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 	must(svc.SaveDraft(ctx, d.member, forum.DraftKeyAsk(), forum.DraftInput{Title: "Glimmerfen title", Body: "Glimmerfen body",
 		ContentNote: "Glimmerfen note", Tags: []string{"craft"}, Anonymous: true}))
 	must(svc.SaveDraft(ctx, d.member, forum.DraftKeyReply(linked.ID), forum.DraftInput{Body: "Harrowdune reply"}))
-	// A followed thread and a flag the member raised (no operation writes them yet; the
-	// tables exist and hold traces of the member).
-	_, err = st.DB.NewRaw("INSERT INTO follows (user_id, thread_id, created_at) VALUES (?, ?, ?)", d.member.ID, linked.ID, now).Exec(ctx)
-	must(err)
-	_, err = st.DB.NewRaw("INSERT INTO flags (post_id, user_id, reason, created_at) VALUES (?, ?, ?, ?)",
-		opening(linked).ID, d.member.ID, "other: Nettlebrook", now).Exec(ctx)
-	must(err)
 
 	// The admin's traces: a related-link note, an invite note, a reason for hiding a post,
 	// a reply.
@@ -153,11 +149,10 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 		"titles":     {"Quibblethorn", "Brackenmoor", "Sorrelgate"},
 		"drafts":     {"Glimmerfen", "Harrowdune"},
 		"sessions":   {memberAgent, memberIP, adminAgent, adminIP},
-		"account":    {"lanternmoth", "Vantablack", "Pebbleshank", "Fernwright", "Hollowmere"},
+		"account":    {"lanternmoth", "Vantablack", "Pebbleshank", "Fernwright", "Hollowmere", "Thistlebrook"},
 		"audit":      {"Ashgrovefield", "Gravelspire", "Oakenfirth"},
 		"links":      {"Oakenfirth"},
 		"invites":    {"Cindermallow"},
-		"flags":      {"Nettlebrook"},
 		"identities": {"subject-Vantablack", "orrin.vantablack"},
 	}
 
@@ -212,23 +207,7 @@ func (d *departure) leave(t *testing.T, removePosts bool) {
 // named) where some row holds word, compared without case.
 func holders(t *testing.T, st *store.Store, word string, tables ...string) []string {
 	t.Helper()
-	ctx := context.Background()
-	var cols []struct {
-		Table  string `bun:"table_name"`
-		Column string `bun:"column_name"`
-	}
-	var err error
-	if st.Driver == config.DriverSQLite {
-		err = st.DB.NewRaw(`SELECT m.name AS table_name, p.name AS column_name
-			FROM sqlite_master m JOIN pragma_table_info(m.name) p
-			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`).Scan(ctx, &cols)
-	} else {
-		err = st.DB.NewRaw(`SELECT table_name, column_name FROM information_schema.columns
-			WHERE table_schema = current_schema()`).Scan(ctx, &cols)
-	}
-	if err != nil {
-		t.Fatalf("read schema: %v", err)
-	}
+	cols := storetest.Columns(t, st)
 	if len(cols) < 50 {
 		t.Fatalf("the schema has only %d columns", len(cols))
 	}
@@ -237,13 +216,11 @@ func holders(t *testing.T, st *store.Store, word string, tables ...string) []str
 		if len(tables) > 0 && !contains(tables, c.Table) {
 			continue
 		}
-		q := fmt.Sprintf(`SELECT COUNT(*) FROM %q WHERE LOWER(CAST(%q AS TEXT)) LIKE ?`, c.Table, c.Column)
+		q := fmt.Sprintf(`SELECT COUNT(*) FROM %q WHERE LOWER(CAST(%q AS TEXT)) LIKE ?`, c.Table, c.Name)
 		var n int
-		if err := st.DB.NewRaw(q, "%"+strings.ToLower(word)+"%").Scan(ctx, &n); err != nil {
-			t.Fatalf("search %s.%s: %v", c.Table, c.Column, err)
-		}
+		storetest.Scan(t, st, &n, q, "%"+strings.ToLower(word)+"%")
 		if n > 0 {
-			out = append(out, c.Table+"."+c.Column)
+			out = append(out, c.Table+"."+c.Name)
 		}
 	}
 	return out
@@ -272,7 +249,6 @@ var traceClasses = []struct {
 	{"audit", []string{"audit_log"}},
 	{"links", []string{"related_links"}},
 	{"invites", []string{"invites"}},
-	{"flags", []string{"flags", "follows"}},
 }
 
 // hits counts the threads a search for word finds.
@@ -317,12 +293,6 @@ func TestDeleteAccountRemovesEveryWord(t *testing.T) {
 				if h := holders(t, st, w); len(h) > 0 {
 					t.Errorf("%q is still in %v", w, h)
 				}
-			}
-		})
-		t.Run("follows", func(t *testing.T) {
-			var n int
-			if err := st.DB.NewRaw("SELECT COUNT(*) FROM follows WHERE user_id = ?", d.member.ID).Scan(ctx, &n); err != nil || n != 0 {
-				t.Errorf("the member still follows %d threads (%v)", n, err)
 			}
 		})
 
@@ -377,11 +347,7 @@ func TestDeleteAccountRemovesEveryWord(t *testing.T) {
 func TestDeletedAccountLeavesNoWordInTheFiles(t *testing.T) {
 	st := storetest.Open(t, config.DriverSQLite)
 	ctx := context.Background()
-	var path string
-	if err := st.DB.NewRaw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(ctx, &path); err != nil || path == "" {
-		t.Fatalf("database file: %q, %v", path, err)
-	}
-	dir := filepath.Dir(path)
+	dir := filepath.Dir(storetest.DatabaseFile(t, st))
 	d := newDeparture(t, st)
 
 	found := func(words []string) map[string][]string {
@@ -409,7 +375,7 @@ func TestDeletedAccountLeavesNoWordInTheFiles(t *testing.T) {
 		return out
 	}
 	// The search can fail: before deletion every word is in the files.
-	if _, err := st.DB.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+	if err := st.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := found(d.allWords()); len(got) != len(d.allWords()) {
@@ -453,9 +419,7 @@ func TestDeleteAccountKeepingPosts(t *testing.T) {
 		t.Run("revisions", func(t *testing.T) {
 			// Earlier versions of kept posts stay with the posts; who wrote them is gone.
 			var editors []int64
-			if err := st.DB.NewRaw("SELECT DISTINCT editor_id FROM post_revisions").Scan(ctx, &editors); err != nil {
-				t.Fatal(err)
-			}
+			storetest.Scan(t, st, &editors, "SELECT DISTINCT editor_id FROM post_revisions")
 			for _, id := range editors {
 				u, err := st.UserByID(ctx, id)
 				if err != nil {

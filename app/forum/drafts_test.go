@@ -32,13 +32,15 @@ func newDraftBoard(t *testing.T, st *store.Store) *draftBoard {
 	mk := func(name string, role model.Role) *model.User {
 		now := time.Now().UTC()
 		u := &model.User{Pseudonym: name, Role: role, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-		if err := st.InsertUser(ctx, st.DB, u); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 			t.Fatal(err)
 		}
 		return u
 	}
 	now := time.Now().UTC()
-	if err := st.InsertTag(ctx, st.DB, &model.Tag{Name: "CRAFT", Slug: "craft", CreatedAt: now, UpdatedAt: now}); err != nil {
+	if err := st.Tx(ctx, func(tx *store.Tx) error {
+		return tx.InsertTag(ctx, &model.Tag{Name: "CRAFT", Slug: "craft", CreatedAt: now, UpdatedAt: now})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return &draftBoard{st: st, svc: svc, member: mk("writer", model.RoleMember), mod: mk("mod", model.RoleModerator)}
@@ -57,9 +59,7 @@ func (b *draftBoard) ask(t *testing.T, title string) *model.Thread {
 func (b *draftBoard) draftKeys(t *testing.T, u *model.User) map[string]bool {
 	t.Helper()
 	var keys []string
-	if err := b.st.DB.NewSelect().Model((*store.Draft)(nil)).Column("draft_key").Where("user_id = ?", u.ID).Scan(context.Background(), &keys); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Scan(t, b.st, &keys, "SELECT draft_key FROM drafts WHERE user_id = ?", u.ID)
 	out := map[string]bool{}
 	for _, k := range keys {
 		out[k] = true

@@ -27,6 +27,7 @@ type ExportAccount struct {
 	Status     string     `json:"status"`
 	Credential string     `json:"credential,omitempty"`
 	Bio        string     `json:"bio"`
+	JoinReason string     `json:"what_brings_you_here,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ApprovedAt *time.Time `json:"approved_at,omitempty"`
 }
@@ -74,8 +75,8 @@ type ExportPost struct {
 func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error) {
 	now := s.now()
 	e := &Export{ExportedAt: now, Account: ExportAccount{
-		ID: u.ID, Pseudonym: u.Pseudonym, Email: u.Email, Name: u.RealName, Role: string(u.Role), Status: u.Status,
-		Credential: u.Credential, Bio: u.Bio, CreatedAt: u.CreatedAt, ApprovedAt: u.ApprovedAt,
+		ID: u.ID, Pseudonym: u.Pseudonym, Email: u.Email, Name: u.RealName, Role: string(u.Role), Status: string(u.Status),
+		Credential: u.Credential, Bio: u.Bio, JoinReason: u.JoinReason, CreatedAt: u.CreatedAt, ApprovedAt: u.ApprovedAt,
 	}}
 	ids, err := s.store.IdentitiesByUser(ctx, u.ID)
 	if err != nil {
@@ -91,12 +92,12 @@ func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error
 	for _, x := range sessions {
 		e.Sessions = append(e.Sessions, ExportSession{x.CreatedAt, x.LastSeenAt, x.UserAgent, x.IP})
 	}
-	threads, err := s.store.ThreadsByAuthor(ctx, s.store.DB, u.ID)
+	threads, err := s.store.ThreadsByAuthor(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range threads {
-		e.Threads = append(e.Threads, ExportThread{t.ID, t.Kind, t.Title, t.Anonymous, t.CreatedAt})
+		e.Threads = append(e.Threads, ExportThread{t.ID, string(t.Kind), t.Title, t.Anonymous, t.CreatedAt})
 	}
 	posts, err := s.store.PostsByAuthor(ctx, u.ID)
 	if err != nil {

@@ -12,8 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/uptrace/bun"
-
 	"forum/app/markdown"
 	"forum/app/model"
 	"forum/app/policy"
@@ -46,7 +44,7 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microseco
 
 // AskInput is a new thread as submitted.
 type AskInput struct {
-	Kind        string // model.KindQuestion by default
+	Kind        model.Kind // model.KindQuestion by default
 	Title       string
 	Body        string
 	ContentNote string
@@ -100,8 +98,8 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 		Anonymous: in.Anonymous, Visibility: model.VisibilityMembers, State: model.StateOpen, PublishConsent: in.PublishConsent,
 		CreatedAt: now, UpdatedAt: now, LastActivityAt: now,
 	}
-	err = s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		tags, err := s.store.TagsBySlugs(ctx, tx, slugs)
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		tags, err := tx.TagsBySlugs(ctx, slugs)
 		if err != nil {
 			return err
 		}
@@ -112,7 +110,7 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 		for i, tag := range tags {
 			ids[i] = tag.ID
 		}
-		if err := s.store.InsertThread(ctx, tx, t, ids); err != nil {
+		if err := tx.InsertThread(ctx, t, ids); err != nil {
 			return err
 		}
 		p := &model.Post{
@@ -120,13 +118,13 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 			BodySource: in.Body, BodyHTML: html, ContentNote: in.ContentNote,
 			CreatedAt: now, UpdatedAt: now,
 		}
-		if err := s.store.InsertPost(ctx, tx, p); err != nil {
+		if err := tx.InsertPost(ctx, p); err != nil {
 			return err
 		}
-		if err := s.store.DeleteDraft(ctx, tx, author.ID, DraftKeyAsk()); err != nil {
+		if err := tx.DeleteDraft(ctx, author.ID, DraftKeyAsk()); err != nil {
 			return err
 		}
-		return s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "create", now)
+		return tx.AddChange(ctx, "thread", t.ID, t.ID, "create", now)
 	})
 	if err != nil {
 		return nil, err
@@ -157,7 +155,7 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 	}
 	now := s.now()
 	var p *model.Post
-	err = s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		t, err := s.threadFor(ctx, tx, author, threadID, policy.CanReply)
 		if err != nil {
 			return err
@@ -168,7 +166,7 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 			BodySource: in.Body, BodyHTML: html, ContentNote: in.ContentNote,
 			CreatedAt: now, UpdatedAt: now,
 		}
-		if err := s.store.InsertPost(ctx, tx, p); err != nil {
+		if err := tx.InsertPost(ctx, p); err != nil {
 			return err
 		}
 		t.ReplyCount++
@@ -177,13 +175,13 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 		if p.Expert && t.State == model.StateOpen {
 			t.State = model.StateAnswered
 		}
-		if err := s.store.UpdateThread(ctx, tx, t, "reply_count", "last_activity_at", "updated_at", "state"); err != nil {
+		if err := tx.UpdateThread(ctx, t, "reply_count", "last_activity_at", "updated_at", "state"); err != nil {
 			return err
 		}
-		if err := s.store.DeleteDraft(ctx, tx, author.ID, DraftKeyReply(t.ID)); err != nil {
+		if err := tx.DeleteDraft(ctx, author.ID, DraftKeyReply(t.ID)); err != nil {
 			return err
 		}
-		return s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "create", now)
+		return tx.AddChange(ctx, "post", p.ID, t.ID, "create", now)
 	})
 	if err != nil {
 		return nil, err
@@ -194,33 +192,33 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 // MarkHelpful marks a reply as the one that helped the asker; the question becomes resolved.
 func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, postID int64) error {
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		t, err := s.threadFor(ctx, tx, actor, threadID, policy.CanMarkHelpful)
 		if err != nil {
 			return err
 		}
-		p, err := s.store.PostByID(ctx, tx, postID)
+		p, err := tx.PostByID(ctx, postID)
 		if err != nil {
 			return err
 		}
-		if p.ThreadID != t.ID || p.Opening || p.DeletedAt != nil || p.HiddenAt != nil {
+		if !policy.CanMarkReplyHelpful(actor, t, p) {
 			return model.Invalid("post", "Only a reply in this thread can be marked helpful.")
 		}
 		t.HelpfulPostID = &p.ID
 		t.State = model.StateResolved
 		t.UpdatedAt = now
-		if err := s.store.UpdateThread(ctx, tx, t, "helpful_post_id", "state", "updated_at"); err != nil {
+		if err := tx.UpdateThread(ctx, t, "helpful_post_id", "state", "updated_at"); err != nil {
 			return err
 		}
-		return s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now)
+		return tx.AddChange(ctx, "thread", t.ID, t.ID, "update", now)
 	})
 }
 
 // threadFor loads a thread for a change by actor: not found when the actor may not read
 // it, forbidden when allowed says no.
-func (s *Service) threadFor(ctx context.Context, tx bun.IDB, actor *model.User, threadID int64,
+func (s *Service) threadFor(ctx context.Context, tx *store.Tx, actor *model.User, threadID int64,
 	allowed func(*model.User, *model.Thread) bool) (*model.Thread, error) {
-	t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+	t, err := tx.ThreadForUpdate(ctx, threadID)
 	if err != nil {
 		return nil, err
 	}

@@ -21,14 +21,16 @@ func TestEveryContentChangeWritesTheChangeLog(t *testing.T) {
 		now := time.Now().UTC()
 		mk := func(name string, role model.Role) *model.User {
 			u := &model.User{Pseudonym: name, Role: role, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-			if err := st.InsertUser(ctx, st.DB, u); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 				t.Fatal(err)
 			}
 			return u
 		}
 		member, expert, mod := mk("asker", model.RoleMember), mk("coach", model.RoleExpert), mk("mod", model.RoleModerator)
 		for _, slug := range []string{"craft", "mat"} {
-			if err := st.InsertTag(ctx, st.DB, &model.Tag{Name: slug, Slug: slug, CreatedAt: now, UpdatedAt: now}); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error {
+				return tx.InsertTag(ctx, &model.Tag{Name: slug, Slug: slug, CreatedAt: now, UpdatedAt: now})
+			}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -92,12 +94,12 @@ func TestEveryContentChangeWritesTheChangeLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect("hide thread", th.ID)
-		tag, _ := st.TagBySlug(ctx, st.DB, "craft")
+		tag, _ := st.TagBySlug(ctx, "craft")
 		if _, err := svc.UpdateTag(ctx, mod, tag.ID, forum.TagInput{Name: "CRAFT", Slug: "craft"}); err != nil {
 			t.Fatal(err)
 		}
 		expect("rename tag", 0)
-		mat, _ := st.TagBySlug(ctx, st.DB, "mat")
+		mat, _ := st.TagBySlug(ctx, "mat")
 		if err := svc.MergeTags(ctx, mod, tag.ID, mat.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -119,12 +121,14 @@ func TestConcurrentWritersNeverSeeLocked(t *testing.T) {
 		var users []*model.User
 		for i := 0; i < 8; i++ {
 			u := &model.User{Pseudonym: "writer_" + string(rune('a'+i)), Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}
-			if err := st.InsertUser(ctx, st.DB, u); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 				t.Fatal(err)
 			}
 			users = append(users, u)
 		}
-		if err := st.InsertTag(ctx, st.DB, &model.Tag{Name: "CRAFT", Slug: "craft", CreatedAt: now, UpdatedAt: now}); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			return tx.InsertTag(ctx, &model.Tag{Name: "CRAFT", Slug: "craft", CreatedAt: now, UpdatedAt: now})
+		}); err != nil {
 			t.Fatal(err)
 		}
 		th, err := svc.Ask(ctx, users[0], forum.AskInput{Title: "Many replies at once", Body: "Go", Tags: []string{"craft"}})

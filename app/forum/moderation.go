@@ -2,14 +2,14 @@ package forum
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/uptrace/bun"
-
 	"forum/app/model"
 	"forum/app/policy"
+	"forum/app/store"
 )
 
 // Thread moderation actions.
@@ -29,8 +29,8 @@ func (s *Service) ModerateThread(ctx context.Context, actor *model.User, threadI
 	}
 	now := s.now()
 	var thread *model.Thread
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		t, err := s.store.ThreadForUpdate(ctx, tx, threadID)
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		t, err := tx.ThreadForUpdate(ctx, threadID)
 		if err != nil {
 			return err
 		}
@@ -45,11 +45,11 @@ func (s *Service) ModerateThread(ctx context.Context, actor *model.User, threadI
 		default:
 			return model.Invalid("action", "Choose lock, unlock, pin, unpin, hide or restore.")
 		}
-		if err := s.store.UpdateThread(ctx, tx, t, column); err != nil {
+		if err := tx.UpdateThread(ctx, t, column); err != nil {
 			return err
 		}
 		if column == "hidden" {
-			if err := s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now); err != nil {
+			if err := tx.AddChange(ctx, "thread", t.ID, t.ID, "update", now); err != nil {
 				return err
 			}
 		}
@@ -66,8 +66,8 @@ func (s *Service) ModeratePost(ctx context.Context, actor *model.User, postID in
 	}
 	now := s.now()
 	var thread *model.Thread
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		p, t, err := s.store.PostWithThread(ctx, tx, postID)
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		p, t, err := tx.PostForUpdate(ctx, postID)
 		if err != nil {
 			return err
 		}
@@ -79,13 +79,13 @@ func (s *Service) ModeratePost(ctx context.Context, actor *model.User, postID in
 		default:
 			return model.Invalid("action", "Choose hide or restore.")
 		}
-		if err := s.store.UpdatePost(ctx, tx, p, "hidden_at"); err != nil {
+		if err := tx.UpdatePost(ctx, p, "hidden_at"); err != nil {
 			return err
 		}
 		if err := s.refreshThread(ctx, tx, t); err != nil {
 			return err
 		}
-		if err := s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "update", now); err != nil {
+		if err := tx.AddChange(ctx, "post", p.ID, t.ID, "update", now); err != nil {
 			return err
 		}
 		thread = t
@@ -107,14 +107,14 @@ func (s *Service) LinkThreads(ctx context.Context, actor *model.User, threadID, 
 		return model.Invalid("note", "Keep the note under 200 characters.")
 	}
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		for _, id := range []int64{threadID, otherID} {
-			t, err := s.store.ThreadForUpdate(ctx, tx, id)
+			t, err := tx.ThreadForUpdate(ctx, id)
 			if err != nil || !policy.CanView(actor, t) {
 				return model.Invalid("other", fmt.Sprintf("There is no thread #%d.", id))
 			}
 		}
-		err := s.store.InsertRelatedLink(ctx, tx, &model.RelatedLink{ThreadID: threadID, OtherID: otherID, Note: note, CreatedBy: actor.ID, CreatedAt: now})
+		err := tx.InsertRelatedLink(ctx, &model.RelatedLink{ThreadID: threadID, OtherID: otherID, Note: note, CreatedBy: actor.ID, CreatedAt: now})
 		if err != nil {
 			return err
 		}
@@ -128,8 +128,8 @@ func (s *Service) UnlinkThreads(ctx context.Context, actor *model.User, threadID
 		return model.ErrForbidden
 	}
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		ok, err := s.store.DeleteRelatedLink(ctx, tx, threadID, otherID)
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
+		ok, err := tx.DeleteRelatedLink(ctx, threadID, otherID)
 		if err != nil {
 			return err
 		}
@@ -173,13 +173,13 @@ func (s *Service) CreateTag(ctx context.Context, actor *model.User, in TagInput)
 	}
 	now := s.now()
 	tag := &model.Tag{Name: in.Name, Slug: in.Slug, Description: in.Description, CreatedAt: now, UpdatedAt: now}
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.store.InsertTag(ctx, tx, tag); err != nil {
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertTag(ctx, tag); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, "create_tag", "tag", tag.ID, tag.Name, now)
 	})
-	if err != nil && strings.Contains(err.Error(), model.ErrConflict.Error()) {
+	if errors.Is(err, model.ErrConflict) {
 		return nil, model.Invalid("name", "A tag with this name already exists.")
 	}
 	return tag, err
@@ -195,22 +195,22 @@ func (s *Service) UpdateTag(ctx context.Context, actor *model.User, id int64, in
 	}
 	now := s.now()
 	var tag *model.Tag
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		t, err := s.store.TagByID(ctx, tx, id)
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		t, err := tx.TagByID(ctx, id)
 		if err != nil {
 			return err
 		}
 		t.Name, t.Slug, t.Description, t.UpdatedAt = in.Name, in.Slug, in.Description, now
-		if err := s.store.UpdateTag(ctx, tx, t, "name", "slug", "description", "updated_at"); err != nil {
+		if err := tx.UpdateTag(ctx, t, "name", "slug", "description", "updated_at"); err != nil {
 			return err
 		}
-		if err := s.store.AddChange(ctx, tx, "tag", t.ID, 0, "update", now); err != nil {
+		if err := tx.AddChange(ctx, "tag", t.ID, 0, "update", now); err != nil {
 			return err
 		}
 		tag = t
 		return s.audit(ctx, tx, actor, "update_tag", "tag", t.ID, t.Name, now)
 	})
-	if err != nil && strings.Contains(err.Error(), model.ErrConflict.Error()) {
+	if errors.Is(err, model.ErrConflict) {
 		return nil, model.Invalid("slug", "Another tag already uses this address.")
 	}
 	return tag, err
@@ -225,21 +225,21 @@ func (s *Service) MergeTags(ctx context.Context, actor *model.User, fromID, into
 		return model.Invalid("into", "Choose another tag to merge into.")
 	}
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		from, err := s.store.TagByID(ctx, tx, fromID)
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
+		from, err := tx.TagByID(ctx, fromID)
 		if err != nil {
 			return err
 		}
-		into, err := s.store.TagByID(ctx, tx, intoID)
+		into, err := tx.TagByID(ctx, intoID)
 		if err != nil || into.MergedInto != nil {
 			return model.Invalid("into", "Choose a tag from the list.")
 		}
-		threads, err := s.store.MergeTag(ctx, tx, from, into, now)
+		threads, err := tx.MergeTag(ctx, from, into, now)
 		if err != nil {
 			return err
 		}
 		for _, id := range threads {
-			if err := s.store.AddChange(ctx, tx, "thread", id, id, "update", now); err != nil {
+			if err := tx.AddChange(ctx, "thread", id, id, "update", now); err != nil {
 				return err
 			}
 		}

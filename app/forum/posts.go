@@ -8,8 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/uptrace/bun"
-
 	"forum/app/model"
 	"forum/app/policy"
 	"forum/app/store"
@@ -35,7 +33,7 @@ func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64,
 		post   *model.Post
 		thread *model.Thread
 	)
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		p, t, err := s.postFor(ctx, tx, actor, postID, policy.CanEditPost)
 		if err != nil {
 			return err
@@ -60,7 +58,7 @@ func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64,
 			if p.Opening {
 				rev.Title = t.Title
 			}
-			if err := s.store.InsertRevision(ctx, tx, rev); err != nil {
+			if err := tx.InsertRevision(ctx, rev); err != nil {
 				return err
 			}
 			p.BodySource, p.BodyHTML, p.ContentNote, p.EditedAt = in.Body, html, in.ContentNote, &now
@@ -72,7 +70,7 @@ func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64,
 			p.Expert = !p.Opening && policy.IsExpertAnswer(actor, p.Anonymous)
 			columns = append(columns, "anonymous", "expert")
 		}
-		if err := s.store.UpdatePost(ctx, tx, p, columns...); err != nil {
+		if err := tx.UpdatePost(ctx, p, columns...); err != nil {
 			return err
 		}
 		var threadColumns []string
@@ -86,7 +84,7 @@ func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64,
 		}
 		if len(threadColumns) > 0 {
 			t.UpdatedAt = now
-			if err := s.store.UpdateThread(ctx, tx, t, append(threadColumns, "updated_at")...); err != nil {
+			if err := tx.UpdateThread(ctx, t, append(threadColumns, "updated_at")...); err != nil {
 				return err
 			}
 		}
@@ -97,7 +95,7 @@ func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64,
 			}
 		}
 		post, thread = p, t
-		return s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "update", now)
+		return tx.AddChange(ctx, "post", p.ID, t.ID, "update", now)
 	})
 	return post, thread, err
 }
@@ -108,13 +106,13 @@ func (s *Service) EditPost(ctx context.Context, actor *model.User, postID int64,
 func (s *Service) DeletePost(ctx context.Context, actor *model.User, postID int64) (*model.Thread, error) {
 	now := s.now()
 	var thread *model.Thread
-	err := s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		p, t, err := s.postFor(ctx, tx, actor, postID, policy.CanDeletePost)
 		if err != nil {
 			return err
 		}
 		p.DeletedAt, p.UpdatedAt = &now, now
-		if err := s.store.UpdatePost(ctx, tx, p, "deleted_at", "updated_at"); err != nil {
+		if err := tx.UpdatePost(ctx, p, "deleted_at", "updated_at"); err != nil {
 			return err
 		}
 		if err := s.refreshThread(ctx, tx, t); err != nil {
@@ -122,21 +120,21 @@ func (s *Service) DeletePost(ctx context.Context, actor *model.User, postID int6
 		}
 		if p.Opening && t.ReplyCount == 0 {
 			t.Hidden = true
-			if err := s.store.UpdateThread(ctx, tx, t, "hidden"); err != nil {
+			if err := tx.UpdateThread(ctx, t, "hidden"); err != nil {
 				return err
 			}
 		}
 		thread = t
-		return s.store.AddChange(ctx, tx, "post", p.ID, t.ID, "delete", now)
+		return tx.AddChange(ctx, "post", p.ID, t.ID, "delete", now)
 	})
 	return thread, err
 }
 
 // postFor loads a post and its thread for actor: not found when the actor may not read
 // the thread, forbidden when allowed says no.
-func (s *Service) postFor(ctx context.Context, tx bun.IDB, actor *model.User, postID int64,
+func (s *Service) postFor(ctx context.Context, tx *store.Tx, actor *model.User, postID int64,
 	allowed func(*model.User, *model.Thread, *model.Post) bool) (*model.Post, *model.Thread, error) {
-	p, t, err := s.store.PostWithThread(ctx, tx, postID)
+	p, t, err := tx.PostForUpdate(ctx, postID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,14 +149,14 @@ func (s *Service) postFor(ctx context.Context, tx bun.IDB, actor *model.User, po
 
 // refreshThread recounts a thread's visible replies and recomputes its state after a
 // reply disappeared or came back.
-func (s *Service) refreshThread(ctx context.Context, tx bun.IDB, t *model.Thread) error {
-	n, err := s.store.CountVisibleReplies(ctx, tx, t.ID)
+func (s *Service) refreshThread(ctx context.Context, tx *store.Tx, t *model.Thread) error {
+	n, err := tx.VisibleReplyCount(ctx, t.ID)
 	if err != nil {
 		return err
 	}
 	t.ReplyCount = n
 	if t.HelpfulPostID != nil {
-		hp, err := s.store.PostByID(ctx, tx, *t.HelpfulPostID)
+		hp, err := tx.PostByID(ctx, *t.HelpfulPostID)
 		if err != nil && !errors.Is(err, model.ErrNotFound) {
 			return err
 		}
@@ -166,7 +164,7 @@ func (s *Service) refreshThread(ctx context.Context, tx bun.IDB, t *model.Thread
 			t.HelpfulPostID = nil
 		}
 	}
-	expert, err := s.store.ExpertReplied(ctx, tx, t.ID)
+	expert, err := tx.ExpertReplied(ctx, t.ID)
 	if err != nil {
 		return err
 	}
@@ -178,13 +176,13 @@ func (s *Service) refreshThread(ctx context.Context, tx bun.IDB, t *model.Thread
 	default:
 		t.State = model.StateOpen
 	}
-	return s.store.UpdateThread(ctx, tx, t, "reply_count", "helpful_post_id", "state")
+	return tx.UpdateThread(ctx, t, "reply_count", "helpful_post_id", "state")
 }
 
 // UnmarkHelpful takes back the helpful mark of a question.
 func (s *Service) UnmarkHelpful(ctx context.Context, actor *model.User, threadID int64) error {
 	now := s.now()
-	return s.store.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		t, err := s.threadFor(ctx, tx, actor, threadID, policy.CanMarkHelpful)
 		if err != nil {
 			return err
@@ -193,7 +191,7 @@ func (s *Service) UnmarkHelpful(ctx context.Context, actor *model.User, threadID
 		if err := s.refreshThread(ctx, tx, t); err != nil {
 			return err
 		}
-		return s.store.AddChange(ctx, tx, "thread", t.ID, t.ID, "update", now)
+		return tx.AddChange(ctx, "thread", t.ID, t.ID, "update", now)
 	})
 }
 
@@ -226,7 +224,7 @@ func DraftKeyAsk() string { return draftAsk }
 // a restored draft posts as the member meant (anonymously, with its content note, with or
 // without consent to the archive), not only with the same words.
 type DraftInput struct {
-	Kind           string // ask form: question, discussion or article
+	Kind           model.Kind // ask form: question, discussion or article
 	Title          string
 	Body           string
 	ContentNote    string
@@ -279,9 +277,10 @@ func (s *Service) SaveDraft(ctx context.Context, u *model.User, key string, in D
 			kept = append(kept, tag)
 		}
 	}
-	return s.store.SaveDraft(ctx, &store.Draft{UserID: u.ID, Key: key, Kind: in.Kind, Title: in.Title, Body: in.Body,
+	d := &store.Draft{UserID: u.ID, Key: key, Kind: string(in.Kind), Title: in.Title, Body: in.Body,
 		ContentNote: in.ContentNote, Tags: strings.Join(kept, ","), Anonymous: in.Anonymous,
-		PublishConsent: in.PublishConsent, UpdatedAt: s.now()}, MaxDrafts)
+		PublishConsent: in.PublishConsent, UpdatedAt: s.now()}
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.SaveDraft(ctx, d, MaxDrafts) })
 }
 
 // Draft returns a member's saved draft, or nil.
@@ -295,5 +294,5 @@ func (s *Service) Draft(ctx context.Context, u *model.User, key string) (*store.
 
 // DiscardDraft removes a draft.
 func (s *Service) DiscardDraft(ctx context.Context, u *model.User, key string) error {
-	return s.store.DeleteDraft(ctx, s.store.DB, u.ID, key)
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteDraft(ctx, u.ID, key) })
 }

@@ -26,7 +26,7 @@ func TestTopicListsFollowEveryThreadChange(t *testing.T) {
 		now := time.Now().UTC()
 		mk := func(name string, role model.Role) *model.User {
 			u := &model.User{Pseudonym: name, Role: role, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-			if err := st.InsertUser(ctx, st.DB, u); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 				t.Fatal(err)
 			}
 			return u
@@ -35,7 +35,7 @@ func TestTopicListsFollowEveryThreadChange(t *testing.T) {
 		tags := map[string]*model.Tag{}
 		for _, slug := range []string{"craft", "mat"} {
 			tg := &model.Tag{Name: slug, Slug: slug, CreatedAt: now, UpdatedAt: now}
-			if err := st.InsertTag(ctx, st.DB, tg); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertTag(ctx, tg) }); err != nil {
 				t.Fatal(err)
 			}
 			tags[slug] = tg

@@ -38,12 +38,15 @@ func (r Role) Valid() bool { return r.Rank() >= 0 }
 // AtLeast reports whether r ranks at or above other.
 func (r Role) AtLeast(other Role) bool { return r.Valid() && r.Rank() >= other.Rank() }
 
-// User status values.
+// Status is where an account stands: active, or kept from the forum.
+type Status string
+
+// The account statuses.
 const (
-	StatusActive    = "active"
-	StatusSuspended = "suspended"
-	StatusDeclined  = "declined"
-	StatusDeleted   = "deleted"
+	StatusActive    Status = "active"
+	StatusSuspended Status = "suspended"
+	StatusDeclined  Status = "declined"
+	StatusDeleted   Status = "deleted"
 )
 
 // User is a person with an account. Email and RealName come from the sign-in provider
@@ -57,7 +60,7 @@ type User struct {
 	Email          string     `bun:"email,notnull"`
 	RealName       string     `bun:"real_name,notnull"`
 	Role           Role       `bun:"role,notnull"`
-	Status         string     `bun:"status,notnull"`
+	Status         Status     `bun:"status,notnull"`
 	Credential     string     `bun:"credential,notnull"`
 	Bio            string     `bun:"bio,notnull"`
 	DemoKey        *string    `bun:"demo_key"`
@@ -71,6 +74,14 @@ type User struct {
 	// PseudonymSkeleton is what the pseudonym looks like (store.Skeleton), unique so that no
 	// name can pass for another; nil for a deleted account.
 	PseudonymSkeleton *string `bun:"pseudonym_skeleton"`
+	// JoinReason is what the person said brings them here while awaiting approval, for the
+	// moderators; empty when they said nothing.
+	JoinReason string `bun:"join_reason,nullzero"`
+	// ApprovalSeenAt is when the member saw the notice that they were let in; a notice is
+	// owed while ApprovedAt is later (policy.OwesWelcome).
+	ApprovalSeenAt *time.Time `bun:"approval_seen_at"`
+	// EmailTitles: the member opted in to thread titles in e-mail (discreet by default).
+	EmailTitles bool `bun:"email_titles,notnull"`
 }
 
 // IsExpert reports whether the user carries the expert badge.
@@ -133,24 +144,33 @@ type Invite struct {
 	RevokedAt *time.Time `bun:"revoked_at"`
 }
 
-// Thread kinds.
+// Kind is what a thread is: a question, a discussion or an article.
+type Kind string
+
+// The thread kinds.
 const (
-	KindQuestion   = "question"
-	KindDiscussion = "discussion"
-	KindArticle    = "article"
+	KindQuestion   Kind = "question"
+	KindDiscussion Kind = "discussion"
+	KindArticle    Kind = "article"
 )
+
+// State is how far a question has come.
+type State string
 
 // Thread states: open, answered (an expert replied), resolved (the asker marked a reply helpful).
 const (
-	StateOpen     = "open"
-	StateAnswered = "answered"
-	StateResolved = "resolved"
+	StateOpen     State = "open"
+	StateAnswered State = "answered"
+	StateResolved State = "resolved"
 )
+
+// Visibility is who may read a thread.
+type Visibility string
 
 // Thread visibility: members only by default, public once published to the archive.
 const (
-	VisibilityMembers = "members"
-	VisibilityPublic  = "public"
+	VisibilityMembers Visibility = "members"
+	VisibilityPublic  Visibility = "public"
 )
 
 // Thread is a question, discussion or article with its replies.
@@ -158,20 +178,19 @@ type Thread struct {
 	bun.BaseModel `bun:"table:threads"`
 
 	ID             int64      `bun:"id,pk,autoincrement"`
-	Kind           string     `bun:"kind,notnull"`
+	Kind           Kind       `bun:"kind,notnull"`
 	Title          string     `bun:"title,notnull"`
 	Slug           string     `bun:"slug,notnull"`
 	AuthorID       int64      `bun:"author_id,notnull"`
 	Anonymous      bool       `bun:"anonymous,notnull"`
-	Visibility     string     `bun:"visibility,notnull"`
-	State          string     `bun:"state,notnull"`
+	Visibility     Visibility `bun:"visibility,notnull"`
+	State          State      `bun:"state,notnull"`
 	Locked         bool       `bun:"locked,notnull"`
 	Pinned         bool       `bun:"pinned,notnull"`
 	Hidden         bool       `bun:"hidden,notnull"`
 	PublishConsent bool       `bun:"publish_consent,notnull"`
 	HelpfulPostID  *int64     `bun:"helpful_post_id"`
 	ReplyCount     int        `bun:"reply_count,notnull"`
-	ViewCount      int        `bun:"view_count,notnull"`
 	DemoKey        *string    `bun:"demo_key"`
 	CreatedAt      time.Time  `bun:"created_at,notnull"`
 	UpdatedAt      time.Time  `bun:"updated_at,notnull"`
@@ -277,4 +296,107 @@ type Change struct {
 	ThreadID  int64     `bun:"thread_id,notnull"`
 	Op        string    `bun:"op,notnull"`
 	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// Level is how closely a member follows a thread or a topic.
+type Level string
+
+// Follow levels (DESIGN section 12).
+const (
+	// LevelWatching: every reply in the thread, every new question in the topic.
+	LevelWatching Level = "watching"
+	// LevelNormal: answers to my question, replies that quote or mention me.
+	LevelNormal Level = "normal"
+	// LevelMuted: nothing, not even what normal would tell.
+	LevelMuted Level = "muted"
+)
+
+// Follow is a member following one thread (ThreadID) or one topic (TagID).
+type Follow struct {
+	bun.BaseModel `bun:"table:follows"`
+
+	UserID    int64     `bun:"user_id,notnull"`
+	ThreadID  *int64    `bun:"thread_id"`
+	TagID     *int64    `bun:"tag_id"`
+	Level     Level     `bun:"level,notnull"`
+	Auto      bool      `bun:"auto,notnull"` // followed because the member started or replied to the thread
+	CreatedAt time.Time `bun:"created_at,notnull"`
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
+}
+
+// NotifyKind is what a notification tells.
+type NotifyKind string
+
+// Notification kinds (DESIGN section 12).
+const (
+	NotifyReply        NotifyKind = "reply"         // a reply in a thread I watch
+	NotifyAnswer       NotifyKind = "answer"        // an expert answered my question
+	NotifyHelpful      NotifyKind = "helpful"       // my reply was marked helpful
+	NotifyMention      NotifyKind = "mention"       // someone mentioned or quoted me
+	NotifyNewQuestion  NotifyKind = "new_question"  // a new question in a topic I watch
+	NotifyApproved     NotifyKind = "approved"      // my membership was approved
+	NotifyPostHidden   NotifyKind = "post_hidden"   // a moderator hid my post (with the reason)
+	NotifyPostRestored NotifyKind = "post_restored" // a moderator restored my post
+)
+
+// NotifyEvent is written in the same transaction as the change that causes it; the fan-out
+// turns it into notifications after the commit, exactly once (FannedOutAt).
+type NotifyEvent struct {
+	bun.BaseModel `bun:"table:notify_events"`
+
+	ID          int64      `bun:"id,pk,autoincrement"`
+	Kind        NotifyKind `bun:"kind,notnull"`
+	ThreadID    *int64     `bun:"thread_id"`
+	PostID      *int64     `bun:"post_id"`
+	ActorID     *int64     `bun:"actor_id"`
+	UserID      *int64     `bun:"user_id"` // the one recipient of a personal event (approval, a hidden post)
+	Reason      string     `bun:"reason,notnull"`
+	CreatedAt   time.Time  `bun:"created_at,notnull"`
+	FannedOutAt *time.Time `bun:"fanned_out_at"`
+}
+
+// Notification is one member's notice of one event.
+type Notification struct {
+	bun.BaseModel `bun:"table:notifications"`
+
+	ID        int64      `bun:"id,pk,autoincrement"`
+	UserID    int64      `bun:"user_id,notnull"`
+	EventID   int64      `bun:"event_id,notnull"`
+	Kind      NotifyKind `bun:"kind,notnull"`
+	ThreadID  *int64     `bun:"thread_id"`
+	PostID    *int64     `bun:"post_id"`
+	ActorID   *int64     `bun:"actor_id"`
+	Reason    string     `bun:"reason,notnull"`
+	CreatedAt time.Time  `bun:"created_at,notnull"`
+	ReadAt    *time.Time `bun:"read_at"`
+}
+
+// Delivery is how a member wants e-mail of one kind of notification.
+type Delivery string
+
+// E-mail deliveries.
+const (
+	DeliveryNow    Delivery = "now"
+	DeliveryDigest Delivery = "digest"
+	DeliveryNever  Delivery = "never"
+)
+
+// NotificationPref is a member's choice of e-mail for one kind; without a row the kind's
+// default holds (at once for an answer to my question and for approval, never otherwise).
+type NotificationPref struct {
+	bun.BaseModel `bun:"table:notification_prefs"`
+
+	UserID   int64      `bun:"user_id,pk"`
+	Kind     NotifyKind `bun:"kind,pk"`
+	Delivery Delivery   `bun:"delivery,notnull"`
+}
+
+// ThreadRead is a member's read position in a thread: the newest post they have seen.
+type ThreadRead struct {
+	bun.BaseModel `bun:"table:thread_reads"`
+
+	UserID         int64     `bun:"user_id,pk"`
+	ThreadID       int64     `bun:"thread_id,pk"`
+	LastReadPostID int64     `bun:"last_read_post_id,notnull"`
+	ReadAt         time.Time `bun:"read_at,notnull"`
 }

@@ -63,11 +63,54 @@ func CanMarkHelpful(v *model.User, t *model.Thread) bool {
 	return (IsMember(v) && v.ID == t.AuthorID) || IsModerator(v)
 }
 
+// CanMarkReplyHelpful reports whether v may mark post p of t as the reply that helped:
+// one who may mark t (CanMarkHelpful), and a reply of t that is shown, never its opening
+// post nor a reply deleted or hidden.
+func CanMarkReplyHelpful(v *model.User, t *model.Thread, p *model.Post) bool {
+	return CanMarkHelpful(v, t) && p != nil && p.ThreadID == t.ID && !p.Opening && p.DeletedAt == nil && p.HiddenAt == nil
+}
+
+// CanUnmarkHelpful reports whether v may take back the helpful mark of t: one who may
+// mark it, once a reply is marked.
+func CanUnmarkHelpful(v *model.User, t *model.Thread) bool {
+	return CanMarkHelpful(v, t) && t.HelpfulPostID != nil
+}
+
+// CanQuote reports whether v may quote post p of t in a reply: one who may reply, and a
+// post whose words are shown (not deleted, not hidden).
+func CanQuote(v *model.User, t *model.Thread, p *model.Post) bool {
+	return CanReply(v, t) && p != nil && p.DeletedAt == nil && p.HiddenAt == nil
+}
+
 // CanSeeAnonymousAuthor reports whether v may see who wrote an anonymous post.
 func CanSeeAnonymousAuthor(v *model.User) bool { return IsModerator(v) }
 
+// CanSignIn reports whether the account u may start a session: an active one. Suspended,
+// declined and deleted accounts are told why they may not.
+func CanSignIn(u *model.User) bool { return Active(u) }
+
 // IsPending reports whether v signed in but awaits approval.
 func IsPending(v *model.User) bool { return Active(v) && v.Role == model.RolePending }
+
+// IsAskerAwaitingAnswer reports whether v asked question t and no expert has answered it
+// yet: the thread page tells them what happens next.
+func IsAskerAwaitingAnswer(v *model.User, t *model.Thread) bool {
+	return IsMember(v) && t != nil && t.AuthorID == v.ID && t.Kind == model.KindQuestion && t.State == model.StateOpen && !t.Hidden
+}
+
+// CanSayWhyJoining reports whether v may tell the moderators what brings them here: a person
+// awaiting approval, before the moderators decide.
+func CanSayWhyJoining(v *model.User) bool { return IsPending(v) }
+
+// CanSeeWhyJoining reports whether v may read what people awaiting approval said brings
+// them here: those who decide on them.
+func CanSeeWhyJoining(v *model.User) bool { return CanApproveMembers(v) }
+
+// OwesWelcome reports whether member v was let in (approved) since they last saw the notice
+// that says so: their next page tells them, once.
+func OwesWelcome(v *model.User) bool {
+	return IsMember(v) && v.ApprovedAt != nil && (v.ApprovalSeenAt == nil || v.ApprovalSeenAt.Before(*v.ApprovedAt))
+}
 
 // CanJoinWithInvite reports whether an invite makes v a member: only a person who was never
 // one, an active account awaiting approval that nobody ever approved. Someone demoted to
@@ -88,17 +131,32 @@ func CanSeeAuditLog(v *model.User) bool { return IsModerator(v) }
 // CanManageInvites reports whether v may create and revoke invite links.
 func CanManageInvites(v *model.User) bool { return IsAdmin(v) }
 
+// CanManageRoles reports whether v may see every account with its role, and give roles.
+func CanManageRoles(v *model.User) bool { return IsAdmin(v) }
+
 // CanSetRole reports whether v may give target the role: admins only, never on themselves
 // (so that the last admin cannot lock everyone out by accident).
 func CanSetRole(v, target *model.User, role model.Role) bool {
-	return IsAdmin(v) && target != nil && target.ID != v.ID && role.Valid()
+	return CanManageRoles(v) && target != nil && target.ID != v.ID && role.Valid()
 }
 
-// CanSuspend reports whether v may suspend (or unsuspend) target: moderators may suspend
-// people ranked below them; nobody suspends themselves; a deleted account stays deleted.
+// CanSuspend reports whether v may suspend target, an active account: moderators may
+// suspend people ranked below them; nobody suspends themselves.
 func CanSuspend(v, target *model.User) bool {
-	return IsModerator(v) && target != nil && target.ID != v.ID && target.Role.Rank() < v.Role.Rank() &&
-		target.Status != model.StatusDeleted
+	return actsOnAccount(v, target) && target.Status == model.StatusActive
+}
+
+// CanReinstate reports whether v may lift the suspension of target: who may suspend it.
+// Only a suspended account is reinstated: a deleted account stays deleted, and a declined
+// one stays declined (reinstating it would make it an active account awaiting approval,
+// which an old invite link could then turn into a member).
+func CanReinstate(v, target *model.User) bool {
+	return actsOnAccount(v, target) && target.Status == model.StatusSuspended
+}
+
+// actsOnAccount reports whether moderator v ranks above target, someone else.
+func actsOnAccount(v, target *model.User) bool {
+	return IsModerator(v) && target != nil && target.ID != v.ID && target.Role.Rank() < v.Role.Rank()
 }
 
 // CanViewProfile reports whether v may see a member's profile page.
@@ -126,15 +184,30 @@ func CanDeletePost(v *model.User, t *model.Thread, p *model.Post) bool {
 	return IsMember(v) && CanView(v, t) && p.DeletedAt == nil && p.AuthorID == v.ID
 }
 
-// CanViewHistory reports whether v may read the earlier versions of an edited post:
-// every member who can read the thread, so that edits stay honest.
-func CanViewHistory(v *model.User, t *model.Thread) bool { return IsMember(v) && CanView(v, t) }
+// CanViewHistory reports whether v may read the earlier versions of post p of t: every
+// member who can read the thread, so that edits stay honest; never of a deleted post, and
+// of a hidden one only who may read it (CanReadHiddenPost).
+func CanViewHistory(v *model.User, t *model.Thread, p *model.Post) bool {
+	if !IsMember(v) || !CanView(v, t) || p == nil || p.DeletedAt != nil {
+		return false
+	}
+	return p.HiddenAt == nil || CanReadHiddenPost(v)
+}
+
+// CanReadHiddenPost reports whether v may read the words of a post a moderator hid.
+func CanReadHiddenPost(v *model.User) bool { return IsModerator(v) }
 
 // CanLinkThreads reports whether v may link two threads as related: experts and moderators.
 func CanLinkThreads(v *model.User) bool { return has(v, model.RoleExpert) }
 
 // CanModerate reports whether v may lock, pin, hide and restore threads and posts.
 func CanModerate(v *model.User) bool { return IsModerator(v) }
+
+// CanModeratePost reports whether v is offered to hide or restore post p: moderators,
+// while its author has not deleted it.
+func CanModeratePost(v *model.User, p *model.Post) bool {
+	return CanModerate(v) && p != nil && p.DeletedAt == nil
+}
 
 // CanManageTags reports whether v may create, rename, describe and merge tags.
 func CanManageTags(v *model.User) bool { return IsModerator(v) }
@@ -154,3 +227,9 @@ func CanPublish(v *model.User, t *model.Thread) bool {
 	return has(v, model.RoleExpert) && t != nil && !t.Hidden && t.Kind == model.KindQuestion &&
 		t.PublishConsent && t.State != model.StateOpen
 }
+
+// CanUnpublish reports whether v may take t out of the public archive: whoever may
+// publish, experts and moderators, whatever the thread's state, so that a conversation
+// that should not be public can always be taken back. (The asker takes it back by
+// withdrawing consent: CanSetPublishConsent.)
+func CanUnpublish(v *model.User, t *model.Thread) bool { return has(v, model.RoleExpert) && t != nil }

@@ -9,7 +9,7 @@ import (
 	"forum/app/policy"
 )
 
-func user(id int64, role model.Role, status string) *model.User {
+func user(id int64, role model.Role, status model.Status) *model.User {
 	return &model.User{ID: id, Role: role, Status: status}
 }
 
@@ -29,6 +29,24 @@ func TestMatrix(t *testing.T) {
 	hidden := &model.Thread{ID: 12, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers, Hidden: true}
 	locked := &model.Thread{ID: 13, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers, Locked: true}
 	ownPost := &model.Post{ID: 20, ThreadID: 10, AuthorID: 2}
+	at := time.Now()
+	opening := &model.Post{ID: 21, ThreadID: 10, AuthorID: 2, Opening: true}
+	reply := &model.Post{ID: 22, ThreadID: 10, AuthorID: 3}
+	hiddenReply := &model.Post{ID: 23, ThreadID: 10, AuthorID: 3, HiddenAt: &at}
+	deletedReply := &model.Post{ID: 24, ThreadID: 10, AuthorID: 3, DeletedAt: &at}
+	elsewhere := &model.Post{ID: 25, ThreadID: 99, AuthorID: 3}
+	helpful := int64(22)
+	resolved := &model.Thread{ID: 10, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers,
+		State: model.StateResolved, HelpfulPostID: &helpful}
+	discussion := &model.Thread{ID: 10, AuthorID: 2, Kind: model.KindDiscussion, Visibility: model.VisibilityMembers}
+	answered := &model.Thread{ID: 14, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers,
+		State: model.StateAnswered, PublishConsent: true}
+	unconsented := &model.Thread{ID: 15, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers,
+		State: model.StateAnswered}
+	unanswered := &model.Thread{ID: 16, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers,
+		State: model.StateOpen, PublishConsent: true}
+	suspendedMember := user(9, model.RoleMember, model.StatusSuspended)
+	declinedApplicant := user(10, model.RolePending, model.StatusDeclined)
 
 	type row map[string]bool
 	cases := []struct {
@@ -67,6 +85,74 @@ func TestMatrix(t *testing.T) {
 		{"make an expert", func(v *model.User) bool { return policy.CanSetRole(v, people["member"], model.RoleExpert) },
 			row{"admin": true}},
 		{"join with an invite", policy.CanJoinWithInvite, row{"pending": true}},
+		{"sign in", policy.CanSignIn, row{"pending": true, "member": true, "expert": true, "moderator": true, "admin": true}},
+		{"read members-only content", policy.IsMember, row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"see the unanswered queue", policy.CanSeeUnansweredQueue, row{"expert": true, "moderator": true, "admin": true}},
+		{"manage roles", policy.CanManageRoles, row{"admin": true}},
+		{"see the audit log", policy.CanSeeAuditLog, row{"moderator": true, "admin": true}},
+
+		// Suspension: active accounts are suspended, suspended ones reinstated; a declined
+		// account stays declined.
+		{"reinstate a suspended member", func(v *model.User) bool { return policy.CanReinstate(v, suspendedMember) },
+			row{"moderator": true, "admin": true}},
+		{"suspend a suspended member again", func(v *model.User) bool { return policy.CanSuspend(v, suspendedMember) }, row{}},
+		{"reinstate an active member", func(v *model.User) bool { return policy.CanReinstate(v, people["member"]) }, row{}},
+		{"reinstate a declined account", func(v *model.User) bool { return policy.CanReinstate(v, declinedApplicant) }, row{}},
+		{"suspend a declined account", func(v *model.User) bool { return policy.CanSuspend(v, declinedApplicant) }, row{}},
+		{"reinstate a deleted account", func(v *model.User) bool {
+			return policy.CanReinstate(v, user(8, model.RoleMember, model.StatusDeleted))
+		}, row{}},
+
+		// Publishing to the public archive, and taking back.
+		{"set publish consent on own question", func(v *model.User) bool { return policy.CanSetPublishConsent(v, members) },
+			row{"member": true}},
+		{"publish an answered question with consent", func(v *model.User) bool { return policy.CanPublish(v, answered) },
+			row{"expert": true, "moderator": true, "admin": true}},
+		{"publish without the asker's consent", func(v *model.User) bool { return policy.CanPublish(v, unconsented) }, row{}},
+		{"publish an unanswered question", func(v *model.User) bool { return policy.CanPublish(v, unanswered) }, row{}},
+		{"unpublish a public thread", func(v *model.User) bool { return policy.CanUnpublish(v, public) },
+			row{"expert": true, "moderator": true, "admin": true}},
+
+		// Earlier versions of edited posts.
+		{"view history", func(v *model.User) bool { return policy.CanViewHistory(v, members, reply) },
+			row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"view history of a hidden post", func(v *model.User) bool { return policy.CanViewHistory(v, members, hiddenReply) },
+			row{"moderator": true, "admin": true}},
+		{"view history of a deleted post", func(v *model.User) bool { return policy.CanViewHistory(v, members, deletedReply) }, row{}},
+		{"view history in a hidden thread", func(v *model.User) bool { return policy.CanViewHistory(v, hidden, reply) },
+			row{"moderator": true, "admin": true}},
+		{"read a hidden post", policy.CanReadHiddenPost, row{"moderator": true, "admin": true}},
+
+		// Helpful marks: the asker and moderators, on a reply that is shown.
+		{"mark a reply helpful", func(v *model.User) bool { return policy.CanMarkReplyHelpful(v, members, reply) },
+			row{"member": true, "moderator": true, "admin": true}},
+		{"mark the opening post helpful", func(v *model.User) bool { return policy.CanMarkReplyHelpful(v, members, opening) }, row{}},
+		{"mark a hidden reply helpful", func(v *model.User) bool { return policy.CanMarkReplyHelpful(v, members, hiddenReply) }, row{}},
+		{"mark a deleted reply helpful", func(v *model.User) bool { return policy.CanMarkReplyHelpful(v, members, deletedReply) }, row{}},
+		{"mark another thread's reply helpful", func(v *model.User) bool { return policy.CanMarkReplyHelpful(v, members, elsewhere) }, row{}},
+		{"mark a reply helpful in a discussion", func(v *model.User) bool { return policy.CanMarkReplyHelpful(v, discussion, reply) }, row{}},
+		{"take back the helpful mark", func(v *model.User) bool { return policy.CanUnmarkHelpful(v, resolved) },
+			row{"member": true, "moderator": true, "admin": true}},
+		{"take back a helpful mark never given", func(v *model.User) bool { return policy.CanUnmarkHelpful(v, members) }, row{}},
+
+		// Quoting, and moderating a post.
+		{"quote a reply", func(v *model.User) bool { return policy.CanQuote(v, members, reply) },
+			row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"quote in a locked thread", func(v *model.User) bool { return policy.CanQuote(v, locked, reply) },
+			row{"moderator": true, "admin": true}},
+		{"quote a hidden reply", func(v *model.User) bool { return policy.CanQuote(v, members, hiddenReply) }, row{}},
+		{"quote a deleted reply", func(v *model.User) bool { return policy.CanQuote(v, members, deletedReply) }, row{}},
+		{"hide or restore a post", func(v *model.User) bool { return policy.CanModeratePost(v, reply) },
+			row{"moderator": true, "admin": true}},
+		{"hide a post its author deleted", func(v *model.User) bool { return policy.CanModeratePost(v, deletedReply) }, row{}},
+		// Joining: who says what brings them, and who reads it.
+		{"say what brings them", policy.CanSayWhyJoining, row{"pending": true}},
+		{"read what brings people", policy.CanSeeWhyJoining, row{"moderator": true, "admin": true}},
+		// The asker (only) is told what happens next, while no expert has answered.
+		{"be told what happens after asking", func(v *model.User) bool { return policy.IsAskerAwaitingAnswer(v, unanswered) },
+			row{"member": true}},
+		{"be told so once answered", func(v *model.User) bool { return policy.IsAskerAwaitingAnswer(v, answered) }, row{}},
+		{"be told so of a discussion", func(v *model.User) bool { return policy.IsAskerAwaitingAnswer(v, discussion) }, row{}},
 	}
 	for _, tc := range cases {
 		for name, v := range people {
@@ -80,6 +166,25 @@ func TestMatrix(t *testing.T) {
 	demoted := &model.User{ID: 8, Role: model.RolePending, Status: model.StatusActive, ApprovedAt: &approved}
 	if policy.CanJoinWithInvite(demoted) {
 		t.Error("a demoted member may join again with an invite")
+	}
+	// A member let in since they last saw the notice is owed it, once; a member let in
+	// again after a demotion is owed it again.
+	earlier, later := approved.Add(-time.Hour), approved.Add(time.Hour)
+	for _, tc := range []struct {
+		name       string
+		u          *model.User
+		owesNotice bool
+	}{
+		{"approved, never told", &model.User{ID: 30, Role: model.RoleMember, Status: model.StatusActive, ApprovedAt: &approved}, true},
+		{"approved, told", &model.User{ID: 31, Role: model.RoleMember, Status: model.StatusActive, ApprovedAt: &approved, ApprovalSeenAt: &later}, false},
+		{"approved again since told", &model.User{ID: 32, Role: model.RoleMember, Status: model.StatusActive, ApprovedAt: &approved, ApprovalSeenAt: &earlier}, true},
+		{"never approved", &model.User{ID: 33, Role: model.RoleMember, Status: model.StatusActive}, false},
+		{"demoted to pending", &model.User{ID: 34, Role: model.RolePending, Status: model.StatusActive, ApprovedAt: &approved}, false},
+		{"suspended", &model.User{ID: 35, Role: model.RoleMember, Status: model.StatusSuspended, ApprovedAt: &approved}, false},
+	} {
+		if got := policy.OwesWelcome(tc.u); got != tc.owesNotice {
+			t.Errorf("%s: owes the welcome = %v, want %v", tc.name, got, tc.owesNotice)
+		}
 	}
 	// Nobody suspends or re-roles themselves.
 	if policy.CanSuspend(people["admin"], people["admin"]) || policy.CanSetRole(people["admin"], people["admin"], model.RoleMember) {
@@ -184,7 +289,7 @@ func TestAudienceSharesOnlyWhatIsTheSame(t *testing.T) {
 	var viewers []*model.User
 	id := int64(100)
 	for _, role := range model.Roles {
-		for _, status := range []string{model.StatusActive, model.StatusSuspended, model.StatusDeclined, model.StatusDeleted} {
+		for _, status := range []model.Status{model.StatusActive, model.StatusSuspended, model.StatusDeclined, model.StatusDeleted} {
 			for i := 0; i < 2; i++ {
 				id++
 				viewers = append(viewers, &model.User{ID: id, Role: role, Status: status, Pseudonym: "v"})
@@ -194,7 +299,7 @@ func TestAudienceSharesOnlyWhatIsTheSame(t *testing.T) {
 	viewers = append(viewers, nil)
 	author := &model.User{ID: 1, Role: model.RoleExpert, Status: model.StatusActive, Pseudonym: "coach_dana", Credential: "c"}
 	var threads []*model.Thread
-	for _, vis := range []string{model.VisibilityMembers, model.VisibilityPublic} {
+	for _, vis := range []model.Visibility{model.VisibilityMembers, model.VisibilityPublic} {
 		for _, flags := range []int{0, 1, 2, 4} {
 			threads = append(threads, &model.Thread{ID: 9, AuthorID: 1, Kind: model.KindQuestion, Visibility: vis, State: model.StateAnswered,
 				PublishConsent: true, Hidden: flags&1 != 0, Locked: flags&2 != 0, Pinned: flags&4 != 0})
@@ -208,9 +313,11 @@ func TestAudienceSharesOnlyWhatIsTheSame(t *testing.T) {
 		}
 		for _, t := range threads {
 			out = append(out, policy.CanView(v, t), policy.CanReply(v, t), policy.CanMarkHelpful(v, t), policy.CanEditPost(v, t, post),
-				policy.CanDeletePost(v, t, post), policy.CanViewHistory(v, t), policy.CanSetPublishConsent(v, t), policy.CanPublish(v, t))
+				policy.CanDeletePost(v, t, post), policy.CanViewHistory(v, t, post), policy.CanSetPublishConsent(v, t), policy.CanPublish(v, t),
+				policy.CanUnpublish(v, t), policy.CanMarkReplyHelpful(v, t, post), policy.CanUnmarkHelpful(v, t), policy.CanQuote(v, t, post))
 		}
-		return append(out, policy.CanLinkThreads(v), policy.CanModerate(v), policy.IsMember(v), policy.CanSeeAnonymousAuthor(v))
+		return append(out, policy.CanLinkThreads(v), policy.CanModerate(v), policy.IsMember(v), policy.CanSeeAnonymousAuthor(v),
+			policy.CanModeratePost(v, post), policy.CanReadHiddenPost(v), policy.CanSeeUnansweredQueue(v), policy.CanManageRoles(v))
 	}
 	wroteNothing := func(int64) bool { return false }
 	for _, a := range viewers {

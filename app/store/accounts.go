@@ -6,19 +6,18 @@ import (
 	"slices"
 	"time"
 
-	"github.com/uptrace/bun"
-
+	"forum/app/config"
 	"forum/app/model"
 )
 
 // IdentityByIssuerSubject returns the identity of an account at the provider whose
 // issuer is given. An empty issuer matches nothing.
-func (s *Store) IdentityByIssuerSubject(ctx context.Context, db bun.IDB, issuer, subject string) (*model.Identity, error) {
+func (q queries) IdentityByIssuerSubject(ctx context.Context, issuer, subject string) (*model.Identity, error) {
 	if issuer == "" || subject == "" {
 		return nil, fmt.Errorf("identity: %w", model.ErrNotFound)
 	}
 	id := new(model.Identity)
-	err := db.NewSelect().Model(id).Where("issuer = ? AND subject = ?", issuer, subject).Scan(ctx)
+	err := q.db.NewSelect().Model(id).Where("issuer = ? AND subject = ?", issuer, subject).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("identity at %s: %w", issuer, mapError(err))
 	}
@@ -34,8 +33,9 @@ func LegacyIssuer(provider string) string { return "legacy:" + provider }
 // start: after it, identities are matched only by issuer, so pointing the provider at
 // another issuer later links no one to these accounts. A row whose subject already has an
 // identity at the issuer stays as it is.
-func (s *Store) ClaimLegacyIdentities(ctx context.Context, provider, issuer string) (int64, error) {
-	res, err := s.DB.NewUpdate().Table("identities").Set("issuer = ?", issuer).
+func (tx *Tx) ClaimLegacyIdentities(ctx context.Context, provider, issuer string) (int64, error) {
+	// No page shows an identity's issuer.
+	res, err := tx.db.NewUpdate().Table("identities").Set("issuer = ?", issuer).
 		Where("issuer = ?", LegacyIssuer(provider)).
 		Where("NOT EXISTS (SELECT 1 FROM identities AS taken WHERE taken.issuer = ? AND taken.subject = identities.subject)", issuer).
 		Exec(ctx)
@@ -48,11 +48,12 @@ func (s *Store) ClaimLegacyIdentities(ctx context.Context, provider, issuer stri
 // UseSignInState records that a sign-in state was answered and reports whether it was the
 // first time. The row is kept until expires, when the attempt would be refused anyway;
 // rows past their time are removed on the way.
-func (s *Store) UseSignInState(ctx context.Context, hash []byte, expires, now time.Time) (bool, error) {
-	if _, err := s.DB.NewDelete().Model((*model.UsedSignInState)(nil)).Where("expires_at < ?", now).Exec(ctx); err != nil {
+func (tx *Tx) UseSignInState(ctx context.Context, hash []byte, expires, now time.Time) (bool, error) {
+	// No page shows a sign-in state.
+	if _, err := tx.db.NewDelete().Model((*model.UsedSignInState)(nil)).Where("expires_at < ?", now).Exec(ctx); err != nil {
 		return false, fmt.Errorf("forget old sign-in states: %w", err)
 	}
-	res, err := s.DB.NewInsert().Model(&model.UsedSignInState{StateHash: hash, ExpiresAt: expires}).
+	res, err := tx.db.NewInsert().Model(&model.UsedSignInState{StateHash: hash, ExpiresAt: expires}).
 		On("CONFLICT DO NOTHING").Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("remember a sign-in state: %w", err)
@@ -62,47 +63,44 @@ func (s *Store) UseSignInState(ctx context.Context, hash []byte, expires, now ti
 }
 
 // InsertIdentity links an account at a provider to a user.
-func (s *Store) InsertIdentity(ctx context.Context, db bun.IDB, id *model.Identity) error {
-	if _, err := db.NewInsert().Model(id).Returning("id").Exec(ctx); err != nil {
+func (tx *Tx) InsertIdentity(ctx context.Context, id *model.Identity) error {
+	if _, err := tx.write().NewInsert().Model(id).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert identity: %w", mapError(err))
 	}
 	return nil
 }
 
 // TouchIdentity records a sign-in through an identity (its time and e-mail).
-func (s *Store) TouchIdentity(ctx context.Context, db bun.IDB, id *model.Identity) error {
-	_, err := db.NewUpdate().Model(id).Column("last_used_at", "email").WherePK().Exec(ctx)
-	return err
+func (tx *Tx) TouchIdentity(ctx context.Context, id *model.Identity) error {
+	_, err := tx.write().NewUpdate().Model(id).Column("last_used_at", "email").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("touch identity %d: %w", id.ID, err)
+	}
+	return nil
 }
 
 // IdentitiesByUser returns a user's sign-in identities.
-func (s *Store) IdentitiesByUser(ctx context.Context, userID int64) ([]*model.Identity, error) {
+func (q queries) IdentitiesByUser(ctx context.Context, userID int64) ([]*model.Identity, error) {
 	var out []*model.Identity
-	if err := s.DB.NewSelect().Model(&out).Where("user_id = ?", userID).Order("id").Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&out).Where("user_id = ?", userID).Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("identities of user %d: %w", userID, err)
 	}
 	return out, nil
 }
 
 // DeleteIdentities removes a user's sign-in identities (on account deletion).
-func (s *Store) DeleteIdentities(ctx context.Context, db bun.IDB, userID int64) error {
-	_, err := db.NewDelete().Model((*model.Identity)(nil)).Where("user_id = ?", userID).Exec(ctx)
-	return err
-}
-
-// UserByIDTx returns a user inside a transaction.
-func (s *Store) UserByIDTx(ctx context.Context, db bun.IDB, id int64) (*model.User, error) {
-	u := new(model.User)
-	if err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("user %d: %w", id, mapError(err))
+func (tx *Tx) DeleteIdentities(ctx context.Context, userID int64) error {
+	_, err := tx.write().NewDelete().Model((*model.Identity)(nil)).Where("user_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete identities of user %d: %w", userID, err)
 	}
-	return u, nil
+	return nil
 }
 
 // UserByEmail returns the oldest account with the e-mail address (for the command line).
-func (s *Store) UserByEmail(ctx context.Context, email string) (*model.User, error) {
+func (q queries) UserByEmail(ctx context.Context, email string) (*model.User, error) {
 	u := new(model.User)
-	err := s.DB.NewSelect().Model(u).Where("lower(email) = ?", lower(email)).Order("id").Limit(1).Scan(ctx)
+	err := q.db.NewSelect().Model(u).Where("lower(email) = ?", lower(email)).Order("id").Limit(1).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("user with e-mail %q: %w", email, mapError(err))
 	}
@@ -111,39 +109,53 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*model.User, err
 
 // UpdateUser writes the named columns of u. A new pseudonym is written with the columns
 // derived from it; one taken, or looking like one taken, yields model.ErrConflict.
-func (s *Store) UpdateUser(ctx context.Context, db bun.IDB, u *model.User, columns ...string) error {
+func (tx *Tx) UpdateUser(ctx context.Context, u *model.User, columns ...string) error {
 	u.PseudonymLower, u.PseudonymSkeleton = lower(u.Pseudonym), skeletonOf(u)
 	if slices.Contains(columns, "pseudonym") {
 		columns = slices.Concat(slices.DeleteFunc(slices.Clone(columns), func(c string) bool {
 			return c == "pseudonym_lower" || c == "pseudonym_skeleton"
 		}), []string{"pseudonym_lower", "pseudonym_skeleton"})
 	}
-	if _, err := db.NewUpdate().Model(u).Column(columns...).WherePK().Exec(ctx); err != nil {
+	if _, err := tx.write().NewUpdate().Model(u).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update user %d: %w", u.ID, mapError(err))
 	}
-	s.Changed()
 	return nil
+}
+
+// CreatedCursor marks a place in a list ordered by creation, newest first.
+type CreatedCursor struct {
+	CreatedAt time.Time
+	ID        int64
 }
 
 // UserQuery selects users for the member lists.
 type UserQuery struct {
 	Role   model.Role
-	Status string
-	Limit  int
+	Status model.Status
+	// Approved leaves out accounts awaiting approval and deleted accounts: the members.
+	Approved bool
+	After    *CreatedCursor // continue after this user (keyset pagination)
+	Limit    int
 }
 
 // Users returns users, newest first.
-func (s *Store) Users(ctx context.Context, q UserQuery) ([]*model.User, error) {
+func (q queries) Users(ctx context.Context, uq UserQuery) ([]*model.User, error) {
 	var out []*model.User
-	sel := s.DB.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC")
-	if q.Role != "" {
-		sel.Where("role = ?", q.Role)
+	sel := q.db.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC")
+	if uq.Role != "" {
+		sel.Where("role = ?", uq.Role)
 	}
-	if q.Status != "" {
-		sel.Where("status = ?", q.Status)
+	if uq.Status != "" {
+		sel.Where("status = ?", uq.Status)
 	}
-	if q.Limit > 0 {
-		sel.Limit(int64(q.Limit))
+	if uq.Approved {
+		sel.Where("role <> ? AND status <> ?", model.RolePending, model.StatusDeleted)
+	}
+	if uq.After != nil {
+		sel.Where("(created_at < ? OR (created_at = ? AND id < ?))", uq.After.CreatedAt, uq.After.CreatedAt, uq.After.ID)
+	}
+	if uq.Limit > 0 {
+		sel.Limit(int64(uq.Limit))
 	}
 	if err := sel.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
@@ -151,24 +163,57 @@ func (s *Store) Users(ctx context.Context, q UserQuery) ([]*model.User, error) {
 	return out, nil
 }
 
-// CountUsersTx counts accounts inside a transaction.
-func (s *Store) CountUsersTx(ctx context.Context, db bun.IDB) (int, error) {
-	n, err := db.NewSelect().Model((*model.User)(nil)).Count(ctx)
-	return int(n), err
+// signUpLock is the PostgreSQL advisory lock that new accounts are written under.
+const signUpLock = 7_246_150_012
+
+// LockSignUps makes the transaction the only one writing a new account until it ends, so
+// that what it counts of the accounts stays true until it commits: of two first sign-ins
+// at the same moment, one counts no account and the other counts the first. On
+// PostgreSQL it takes a transaction-scoped advisory lock; SQLite's immediate transactions
+// already run one writer at a time.
+func (tx *Tx) LockSignUps(ctx context.Context) error {
+	if tx.store.driver != config.DriverPostgres {
+		return nil
+	}
+	if _, err := tx.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", signUpLock); err != nil {
+		return fmt.Errorf("lock sign-ups: %w", err)
+	}
+	return nil
+}
+
+// AwaitingApprovalCount counts the active accounts awaiting a moderator's decision (through
+// the index on role and status: moderators read it on every page).
+func (q queries) AwaitingApprovalCount(ctx context.Context) (int, error) {
+	n, err := q.db.NewSelect().Model((*model.User)(nil)).
+		Where("role = ? AND status = ?", model.RolePending, model.StatusActive).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count accounts awaiting approval: %w", err)
+	}
+	return int(n), nil
 }
 
 // InsertAudit records a moderator's or admin's action.
-func (s *Store) InsertAudit(ctx context.Context, db bun.IDB, a *model.AuditEntry) error {
-	if _, err := db.NewInsert().Model(a).Exec(ctx); err != nil {
+func (tx *Tx) InsertAudit(ctx context.Context, a *model.AuditEntry) error {
+	if _, err := tx.write().NewInsert().Model(a).Exec(ctx); err != nil {
 		return fmt.Errorf("write audit log: %w", err)
 	}
 	return nil
 }
 
-// AuditLog returns the latest audit entries with their actors.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]*model.AuditEntry, error) {
+// AuditQuery selects a page of the audit log.
+type AuditQuery struct {
+	After *CreatedCursor // continue after this entry (keyset pagination)
+	Limit int
+}
+
+// AuditLog returns audit entries, latest first.
+func (q queries) AuditLog(ctx context.Context, aq AuditQuery) ([]*model.AuditEntry, error) {
 	var out []*model.AuditEntry
-	err := s.DB.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Limit(int64(limit)).Scan(ctx)
+	sel := q.db.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Limit(int64(aq.Limit))
+	if aq.After != nil {
+		sel.Where("(created_at < ? OR (created_at = ? AND id < ?))", aq.After.CreatedAt, aq.After.CreatedAt, aq.After.ID)
+	}
+	err := sel.Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
@@ -176,25 +221,26 @@ func (s *Store) AuditLog(ctx context.Context, limit int) ([]*model.AuditEntry, e
 }
 
 // InsertInvite writes an invite.
-func (s *Store) InsertInvite(ctx context.Context, inv *model.Invite) error {
-	if _, err := s.DB.NewInsert().Model(inv).Returning("id").Exec(ctx); err != nil {
+func (tx *Tx) InsertInvite(ctx context.Context, inv *model.Invite) error {
+	// Invites are listed on the admin's page only, which no cache holds.
+	if _, err := tx.db.NewInsert().Model(inv).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert invite: %w", mapError(err))
 	}
 	return nil
 }
 
 // InviteByHash returns the invite whose code has the hash.
-func (s *Store) InviteByHash(ctx context.Context, db bun.IDB, hash []byte) (*model.Invite, error) {
+func (q queries) InviteByHash(ctx context.Context, hash []byte) (*model.Invite, error) {
 	inv := new(model.Invite)
-	if err := db.NewSelect().Model(inv).Where("code_hash = ?", hash).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(inv).Where("code_hash = ?", hash).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("invite: %w", mapError(err))
 	}
 	return inv, nil
 }
 
 // UseInvite counts one use of an invite if it is still valid; it reports whether it was.
-func (s *Store) UseInvite(ctx context.Context, db bun.IDB, id int64, now time.Time) (bool, error) {
-	res, err := db.NewUpdate().Model((*model.Invite)(nil)).Set("used_count = used_count + 1").
+func (tx *Tx) UseInvite(ctx context.Context, id int64, now time.Time) (bool, error) {
+	res, err := tx.write().NewUpdate().Model((*model.Invite)(nil)).Set("used_count = used_count + 1").
 		Where("id = ? AND used_count < max_uses AND expires_at > ? AND revoked_at IS NULL", id, now).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("use invite %d: %w", id, err)
@@ -204,34 +250,38 @@ func (s *Store) UseInvite(ctx context.Context, db bun.IDB, id int64, now time.Ti
 }
 
 // Invites returns the latest invites.
-func (s *Store) Invites(ctx context.Context, limit int) ([]*model.Invite, error) {
+func (q queries) Invites(ctx context.Context, limit int) ([]*model.Invite, error) {
 	var out []*model.Invite
-	if err := s.DB.NewSelect().Model(&out).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&out).OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list invites: %w", err)
 	}
 	return out, nil
 }
 
 // RevokeInvite stops an invite from being used.
-func (s *Store) RevokeInvite(ctx context.Context, id int64, at time.Time) error {
-	_, err := s.DB.NewUpdate().Model((*model.Invite)(nil)).Set("revoked_at = ?", at).
+func (tx *Tx) RevokeInvite(ctx context.Context, id int64, at time.Time) error {
+	// Invites are listed on the admin's page only, which no cache holds.
+	_, err := tx.db.NewUpdate().Model((*model.Invite)(nil)).Set("revoked_at = ?", at).
 		Where("id = ? AND revoked_at IS NULL", id).Exec(ctx)
-	return err
+	if err != nil {
+		return fmt.Errorf("revoke invite %d: %w", id, err)
+	}
+	return nil
 }
 
 // PostsByAuthor returns every post a user wrote, oldest first (for the data export).
-func (s *Store) PostsByAuthor(ctx context.Context, userID int64) ([]*model.Post, error) {
+func (q queries) PostsByAuthor(ctx context.Context, userID int64) ([]*model.Post, error) {
 	var out []*model.Post
-	if err := s.DB.NewSelect().Model(&out).Where("author_id = ?", userID).Order("id").Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&out).Where("author_id = ?", userID).Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("posts of user %d: %w", userID, err)
 	}
 	return out, nil
 }
 
 // ThreadsByAuthor returns every thread a user started, oldest first.
-func (s *Store) ThreadsByAuthor(ctx context.Context, db bun.IDB, userID int64) ([]*model.Thread, error) {
+func (q queries) ThreadsByAuthor(ctx context.Context, userID int64) ([]*model.Thread, error) {
 	var out []*model.Thread
-	if err := db.NewSelect().Model(&out).Where("author_id = ?", userID).Order("id").Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&out).Where("author_id = ?", userID).Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("threads of user %d: %w", userID, err)
 	}
 	return out, nil

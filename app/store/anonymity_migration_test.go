@@ -25,13 +25,15 @@ func TestAnonymityMigrationFixesOlderRows(t *testing.T) {
 		svc := forum.New(st, markdown.New())
 		mk := func(name string, role model.Role) *model.User {
 			u := &model.User{Pseudonym: name, Role: role, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-			if err := st.InsertUser(ctx, st.DB, u); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 				t.Fatal(err)
 			}
 			return u
 		}
 		member, expert := mk("asker", model.RoleMember), mk("coach", model.RoleExpert)
-		if err := st.InsertTag(ctx, st.DB, &model.Tag{Name: "CRAFT", Slug: "craft", CreatedAt: now, UpdatedAt: now}); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			return tx.InsertTag(ctx, &model.Tag{Name: "CRAFT", Slug: "craft", CreatedAt: now, UpdatedAt: now})
+		}); err != nil {
 			t.Fatal(err)
 		}
 		ask := func(title string, anonymous bool) (*model.Thread, *model.Post) {
@@ -48,21 +50,21 @@ func TestAnonymityMigrationFixesOlderRows(t *testing.T) {
 		anonThread, anonPost := ask("An anonymous expert replied", true)
 		namedThread, _ := ask("A named expert replied", false)
 		// As an older version wrote them.
-		if _, err := st.DB.NewRaw("UPDATE posts SET expert = ? WHERE id = ?", true, anonPost.ID).Exec(ctx); err != nil {
+		if _, err := store.DBOf(st).NewRaw("UPDATE posts SET expert = ? WHERE id = ?", true, anonPost.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DB.NewRaw("UPDATE threads SET state = ? WHERE id = ?", model.StateAnswered, anonThread.ID).Exec(ctx); err != nil {
+		if _, err := store.DBOf(st).NewRaw("UPDATE threads SET state = ? WHERE id = ?", model.StateAnswered, anonThread.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 
-		sql, err := fs.ReadFile(migrations.FS, st.Driver+"/20261202040000_anonymity.tx.up.sql")
+		sql, err := fs.ReadFile(migrations.FS, st.Driver()+"/20261202040000_anonymity.tx.up.sql")
 		if err != nil {
 			t.Fatal(err)
 		}
 		ran := 0
 		for _, stmt := range strings.Split(string(sql), "--bun:split") {
 			if strings.Contains(stmt, "UPDATE") {
-				if _, err := st.DB.ExecContext(ctx, stmt); err != nil {
+				if _, err := store.DBOf(st).ExecContext(ctx, stmt); err != nil {
 					t.Fatalf("%s: %v", stmt, err)
 				}
 				ran++
@@ -71,13 +73,13 @@ func TestAnonymityMigrationFixesOlderRows(t *testing.T) {
 		if ran != 2 {
 			t.Fatalf("ran %d data statements, want 2", ran)
 		}
-		p, err := st.PostByID(ctx, st.DB, anonPost.ID)
+		p, err := st.PostByID(ctx, anonPost.ID)
 		if err != nil || p.Expert {
 			t.Fatalf("anonymous reply: expert %v, %v", p.Expert, err)
 		}
 		for _, tc := range []struct {
 			id    int64
-			state string
+			state model.State
 		}{{anonThread.ID, model.StateOpen}, {namedThread.ID, model.StateAnswered}} {
 			th, err := st.ThreadByID(ctx, tc.id)
 			if err != nil || th.State != tc.state {

@@ -23,9 +23,10 @@ type ReaderPosition struct {
 }
 
 // SetReaderPosition records that reader on node applied the change log up to row applied.
-func (s *Store) SetReaderPosition(ctx context.Context, node, reader string, applied int64, at time.Time) error {
+func (tx *Tx) SetReaderPosition(ctx context.Context, node, reader string, applied int64, at time.Time) error {
+	// No page shows a reader's position.
 	p := &ReaderPosition{Node: node, Reader: reader, AppliedID: applied, UpdatedAt: at}
-	_, err := s.DB.NewInsert().Model(p).
+	_, err := tx.db.NewInsert().Model(p).
 		On("CONFLICT (node, reader) DO UPDATE").
 		Set("applied_id = EXCLUDED.applied_id, updated_at = EXCLUDED.updated_at").
 		Exec(ctx)
@@ -36,9 +37,9 @@ func (s *Store) SetReaderPosition(ctx context.Context, node, reader string, appl
 }
 
 // ReaderPositions returns every reader's position, by node and reader.
-func (s *Store) ReaderPositions(ctx context.Context) ([]ReaderPosition, error) {
+func (q queries) ReaderPositions(ctx context.Context) ([]ReaderPosition, error) {
 	var out []ReaderPosition
-	if err := s.DB.NewSelect().Model(&out).Order("node", "reader").Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&out).Order("node", "reader").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("change-log readers: %w", err)
 	}
 	return out, nil
@@ -46,9 +47,9 @@ func (s *Store) ReaderPositions(ctx context.Context) ([]ReaderPosition, error) {
 
 // ChangeLogPrunedThrough returns the highest change-log id that pruning may have removed
 // (0: none). A reader whose position is below it has missed rows.
-func (s *Store) ChangeLogPrunedThrough(ctx context.Context) (int64, error) {
+func (q queries) ChangeLogPrunedThrough(ctx context.Context) (int64, error) {
 	var through sql.NullInt64
-	err := s.DB.NewSelect().Table("change_log_pruned").ColumnExpr("MAX(through_id)").Scan(ctx, &through)
+	err := q.db.NewSelect().Table("change_log_pruned").ColumnExpr("MAX(through_id)").Scan(ctx, &through)
 	if err != nil {
 		return 0, fmt.Errorf("pruned change log: %w", err)
 	}
@@ -66,12 +67,20 @@ const pruneChunk = 5000
 // say (a node starting up, a reader that re-reads a window behind its position), and so
 // does the newest row, so that the log's latest id never goes back. With no reader at all,
 // nothing is removed.
+//
+// It is the store's housekeeping, as Migrate is: it runs a transaction of its own for
+// each chunk of rows, rather than taking part in the transaction of an operation.
 func (s *Store) PruneChanges(ctx context.Context, now time.Time, staleAfter, keep time.Duration) (int64, error) {
-	if _, err := s.DB.NewDelete().Model((*ReaderPosition)(nil)).Where("updated_at < ?", now.Add(-staleAfter)).Exec(ctx); err != nil {
+	// No page shows the change log: pruning leaves the caches as they are.
+	err := s.Tx(ctx, func(tx *Tx) error {
+		_, err := tx.db.NewDelete().Model((*ReaderPosition)(nil)).Where("updated_at < ?", now.Add(-staleAfter)).Exec(ctx)
+		return err
+	})
+	if err != nil {
 		return 0, fmt.Errorf("forget stale change-log readers: %w", err)
 	}
 	var floor sql.NullInt64
-	if err := s.DB.NewSelect().Model((*ReaderPosition)(nil)).ColumnExpr("MIN(applied_id)").Scan(ctx, &floor); err != nil {
+	if err := s.db.NewSelect().Model((*ReaderPosition)(nil)).ColumnExpr("MIN(applied_id)").Scan(ctx, &floor); err != nil {
 		return 0, fmt.Errorf("change-log readers: %w", err)
 	}
 	if !floor.Valid {
@@ -86,7 +95,7 @@ func (s *Store) PruneChanges(ctx context.Context, now time.Time, staleAfter, kee
 	var total int64
 	for {
 		var upTo sql.NullInt64
-		err := s.DB.NewSelect().TableExpr("(?) AS c", s.DB.NewSelect().Model((*model.Change)(nil)).Column("id").
+		err := s.db.NewSelect().TableExpr("(?) AS c", s.db.NewSelect().Model((*model.Change)(nil)).Column("id").
 			Where("id <= ? AND created_at < ?", limit, cutoff).Order("id").Limit(pruneChunk)).
 			ColumnExpr("MAX(c.id)").Scan(ctx, &upTo)
 		if err != nil {
@@ -96,14 +105,14 @@ func (s *Store) PruneChanges(ctx context.Context, now time.Time, staleAfter, kee
 			return total, nil
 		}
 		var n int64
-		err = s.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			res, err := tx.NewDelete().Model((*model.Change)(nil)).Where("id <= ? AND created_at < ?", upTo.Int64, cutoff).Exec(ctx)
+		err = s.Tx(ctx, func(tx *Tx) error {
+			res, err := tx.db.NewDelete().Model((*model.Change)(nil)).Where("id <= ? AND created_at < ?", upTo.Int64, cutoff).Exec(ctx)
 			if err != nil {
 				return err
 			}
 			n, _ = res.RowsAffected()
 			// In the same transaction: no reader may see the rows gone and not the mark.
-			_, err = tx.NewRaw(`INSERT INTO change_log_pruned (id, through_id, pruned_at) VALUES (1, ?, ?)
+			_, err = tx.db.NewRaw(`INSERT INTO change_log_pruned (id, through_id, pruned_at) VALUES (1, ?, ?)
 				ON CONFLICT (id) DO UPDATE SET through_id = EXCLUDED.through_id, pruned_at = EXCLUDED.pruned_at
 				WHERE change_log_pruned.through_id < EXCLUDED.through_id`, upTo.Int64, now).Exec(ctx)
 			return err

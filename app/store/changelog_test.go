@@ -23,7 +23,7 @@ func TestPruneChangesBelowEveryReader(t *testing.T) {
 			if i >= 10 {
 				at = now.Add(-time.Hour) // the last two rows are recent
 			}
-			if err := st.AddChange(ctx, st.DB, "thread", int64(i+1), int64(i+1), "update", at); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.AddChange(ctx, "thread", int64(i+1), int64(i+1), "update", at) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -62,7 +62,7 @@ func TestPruneChangesBelowEveryReader(t *testing.T) {
 		}
 		set := func(node string, row int, at time.Time) {
 			t.Helper()
-			if err := st.SetReaderPosition(ctx, node, "search", id(row), at); err != nil {
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.SetReaderPosition(ctx, node, "search", id(row), at) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -96,7 +96,7 @@ func TestPruneChangesInChunks(t *testing.T) {
 				n := int64(from + i + 1)
 				batch[i] = model.Change{Entity: "thread", EntityID: n, ThreadID: n, Op: "update", CreatedAt: old}
 			}
-			if _, err := st.DB.NewInsert().Model(&batch).Exec(ctx); err != nil {
+			if _, err := store.DBOf(st).NewInsert().Model(&batch).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -104,7 +104,7 @@ func TestPruneChangesInChunks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.SetReaderPosition(ctx, "a", "search", latest, now); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.SetReaderPosition(ctx, "a", "search", latest, now) }); err != nil {
 			t.Fatal(err)
 		}
 		n, err := st.PruneChanges(ctx, now, 7*24*time.Hour, 24*time.Hour)

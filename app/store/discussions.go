@@ -32,9 +32,10 @@ type Draft struct {
 }
 
 // SaveDraft writes or replaces a draft, then drops the member's oldest drafts beyond keep.
-func (s *Store) SaveDraft(ctx context.Context, d *Draft, keep int) error {
-	defer s.drafts.gen.Add(1)
-	_, err := s.DB.NewInsert().Model(d).
+func (tx *Tx) SaveDraft(ctx context.Context, d *Draft, keep int) error {
+	// Drafts show on no cached page; remembered draft lookups are dropped after the commit.
+	tx.drafts = true
+	_, err := tx.db.NewInsert().Model(d).
 		On("CONFLICT (user_id, draft_key) DO UPDATE").
 		Set("kind = EXCLUDED.kind, title = EXCLUDED.title, body = EXCLUDED.body, content_note = EXCLUDED.content_note").
 		Set("tags = EXCLUDED.tags, anonymous = EXCLUDED.anonymous, publish_consent = EXCLUDED.publish_consent").
@@ -44,9 +45,9 @@ func (s *Store) SaveDraft(ctx context.Context, d *Draft, keep int) error {
 		return fmt.Errorf("save draft: %w", err)
 	}
 	// The draft just saved is kept whatever the clocks say; of the others, the newest.
-	drop := s.DB.NewDelete().Model((*Draft)(nil)).Where("user_id = ? AND draft_key <> ?", d.UserID, d.Key)
+	drop := tx.db.NewDelete().Model((*Draft)(nil)).Where("user_id = ? AND draft_key <> ?", d.UserID, d.Key)
 	if keep > 1 {
-		newest := s.DB.NewSelect().Model((*Draft)(nil)).Column("draft_key").
+		newest := tx.db.NewSelect().Model((*Draft)(nil)).Column("draft_key").
 			Where("user_id = ? AND draft_key <> ?", d.UserID, d.Key).
 			OrderExpr("updated_at DESC, draft_key DESC").Limit(int64(keep - 1))
 		drop = drop.Where("draft_key NOT IN (?)", newest)
@@ -76,7 +77,7 @@ func (s *Store) DraftByKey(ctx context.Context, userID int64, key string) (*Draf
 		return &d, nil
 	}
 	d := new(Draft)
-	err := s.DB.NewSelect().Model(d).Where("user_id = ? AND draft_key = ?", userID, key).Scan(ctx)
+	err := s.db.NewSelect().Model(d).Where("user_id = ? AND draft_key = ?", userID, key).Scan(ctx)
 	err = mapError(err)
 	switch {
 	case errors.Is(err, model.ErrNotFound):
@@ -123,68 +124,85 @@ func (c *draftCache) remember(k draftKey, e draftEntry) {
 }
 
 // DeleteDraft removes a draft (after its text was posted).
-func (s *Store) DeleteDraft(ctx context.Context, db bun.IDB, userID int64, key string) error {
-	_, err := db.NewDelete().Model((*Draft)(nil)).Where("user_id = ? AND draft_key = ?", userID, key).Exec(ctx)
-	s.drafts.gen.Add(1)
-	return err
+func (tx *Tx) DeleteDraft(ctx context.Context, userID int64, key string) error {
+	tx.drafts = true
+	_, err := tx.db.NewDelete().Model((*Draft)(nil)).Where("user_id = ? AND draft_key = ?", userID, key).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete draft: %w", err)
+	}
+	return nil
 }
 
 // UpdatePost writes the named columns of p.
-func (s *Store) UpdatePost(ctx context.Context, db bun.IDB, p *model.Post, columns ...string) error {
-	if _, err := db.NewUpdate().Model(p).Column(columns...).WherePK().Exec(ctx); err != nil {
+func (tx *Tx) UpdatePost(ctx context.Context, p *model.Post, columns ...string) error {
+	if _, err := tx.write().NewUpdate().Model(p).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update post %d: %w", p.ID, err)
 	}
 	return nil
 }
 
 // InsertRevision keeps the earlier version of an edited post.
-func (s *Store) InsertRevision(ctx context.Context, db bun.IDB, r *model.PostRevision) error {
-	if _, err := db.NewInsert().Model(r).Exec(ctx); err != nil {
+func (tx *Tx) InsertRevision(ctx context.Context, r *model.PostRevision) error {
+	if _, err := tx.write().NewInsert().Model(r).Exec(ctx); err != nil {
 		return fmt.Errorf("insert revision: %w", err)
 	}
 	return nil
 }
 
 // Revisions returns the earlier versions of a post, newest first.
-func (s *Store) Revisions(ctx context.Context, postID int64) ([]*model.PostRevision, error) {
+func (q queries) Revisions(ctx context.Context, postID int64) ([]*model.PostRevision, error) {
 	var out []*model.PostRevision
-	if err := s.DB.NewSelect().Model(&out).Where("post_id = ?", postID).OrderExpr("id DESC").Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&out).Where("post_id = ?", postID).OrderExpr("id DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("revisions of post %d: %w", postID, err)
 	}
 	return out, nil
 }
 
-// PostWithThread returns a post and its thread.
-func (s *Store) PostWithThread(ctx context.Context, db bun.IDB, postID int64) (*model.Post, *model.Thread, error) {
-	p, err := s.PostByID(ctx, db, postID)
+// PostWithThread returns a post and its thread, without their authors and tags.
+func (q queries) PostWithThread(ctx context.Context, postID int64) (*model.Post, *model.Thread, error) {
+	p, err := q.PostByID(ctx, postID)
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := s.ThreadForUpdate(ctx, db, p.ThreadID)
+	t, err := q.ThreadRow(ctx, p.ThreadID)
 	if err != nil {
 		return nil, nil, err
 	}
 	return p, t, nil
 }
 
-// ThreadForUpdate returns a thread inside a transaction that will change it. On PostgreSQL
-// the row is locked until the transaction ends, so that concurrent replies never overwrite
-// each other's counts; SQLite's immediate transactions already run one writer at a time.
-func (s *Store) ThreadForUpdate(ctx context.Context, db bun.IDB, id int64) (*model.Thread, error) {
-	t := new(model.Thread)
-	q := db.NewSelect().Model(t).Where("id = ?", id)
-	if s.Driver == config.DriverPostgres {
-		q = q.For("UPDATE")
+// PostForUpdate returns a post and its thread, the thread locked as ThreadForUpdate locks it.
+func (tx *Tx) PostForUpdate(ctx context.Context, postID int64) (*model.Post, *model.Thread, error) {
+	p, err := tx.PostByID(ctx, postID)
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := q.Scan(ctx); err != nil {
+	t, err := tx.ThreadForUpdate(ctx, p.ThreadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, t, nil
+}
+
+// ThreadForUpdate returns a thread, without its author and tags, that the transaction will
+// change. On PostgreSQL the row is locked until the transaction ends, so that concurrent
+// replies never overwrite each other's counts; SQLite's immediate transactions already run
+// one writer at a time.
+func (tx *Tx) ThreadForUpdate(ctx context.Context, id int64) (*model.Thread, error) {
+	t := new(model.Thread)
+	sel := tx.db.NewSelect().Model(t).Where("id = ?", id)
+	if tx.store.driver == config.DriverPostgres {
+		sel = sel.For("UPDATE")
+	}
+	if err := sel.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("thread %d: %w", id, mapError(err))
 	}
 	return t, nil
 }
 
-// CountVisibleReplies counts the replies of a thread that are neither deleted nor hidden.
-func (s *Store) CountVisibleReplies(ctx context.Context, db bun.IDB, threadID int64) (int, error) {
-	n, err := db.NewSelect().Model((*model.Post)(nil)).
+// VisibleReplyCount counts the replies of a thread that are neither deleted nor hidden.
+func (q queries) VisibleReplyCount(ctx context.Context, threadID int64) (int, error) {
+	n, err := q.db.NewSelect().Model((*model.Post)(nil)).
 		Where("thread_id = ? AND opening = ? AND deleted_at IS NULL AND hidden_at IS NULL", threadID, false).Count(ctx)
 	return int(n), err
 }
@@ -197,22 +215,22 @@ type RelatedThread struct {
 }
 
 // InsertRelatedLink links two threads; a link that exists yields ErrConflict.
-func (s *Store) InsertRelatedLink(ctx context.Context, db bun.IDB, l *model.RelatedLink) error {
+func (tx *Tx) InsertRelatedLink(ctx context.Context, l *model.RelatedLink) error {
 	if l.ThreadID > l.OtherID {
 		l.ThreadID, l.OtherID = l.OtherID, l.ThreadID
 	}
-	if _, err := db.NewInsert().Model(l).Returning("id").Exec(ctx); err != nil {
+	if _, err := tx.write().NewInsert().Model(l).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("link threads: %w", mapError(err))
 	}
 	return nil
 }
 
 // DeleteRelatedLink removes the link between two threads.
-func (s *Store) DeleteRelatedLink(ctx context.Context, db bun.IDB, a, b int64) (bool, error) {
+func (tx *Tx) DeleteRelatedLink(ctx context.Context, a, b int64) (bool, error) {
 	if a > b {
 		a, b = b, a
 	}
-	res, err := db.NewDelete().Model((*model.RelatedLink)(nil)).Where("thread_id = ? AND other_id = ?", a, b).Exec(ctx)
+	res, err := tx.write().NewDelete().Model((*model.RelatedLink)(nil)).Where("thread_id = ? AND other_id = ?", a, b).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("unlink threads: %w", err)
 	}
@@ -221,9 +239,9 @@ func (s *Store) DeleteRelatedLink(ctx context.Context, db bun.IDB, a, b int64) (
 }
 
 // RelatedLinks returns the threads linked to a thread, both ways, that are not hidden.
-func (s *Store) RelatedLinks(ctx context.Context, threadID int64) ([]RelatedThread, error) {
+func (q queries) RelatedLinks(ctx context.Context, threadID int64) ([]RelatedThread, error) {
 	var links []*model.RelatedLink
-	if err := s.DB.NewSelect().Model(&links).Where("thread_id = ? OR other_id = ?", threadID, threadID).
+	if err := q.db.NewSelect().Model(&links).Where("thread_id = ? OR other_id = ?", threadID, threadID).
 		OrderExpr("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("related links of %d: %w", threadID, err)
 	}
@@ -238,7 +256,7 @@ func (s *Store) RelatedLinks(ctx context.Context, threadID int64) ([]RelatedThre
 		}
 	}
 	var threads []*model.Thread
-	if err := s.DB.NewSelect().Model(&threads).Where("id IN (?) AND hidden = ?", bun.List(ids), false).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&threads).Where("id IN (?) AND hidden = ?", bun.List(ids), false).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("related threads of %d: %w", threadID, err)
 	}
 	byID := map[int64]*model.Thread{}
@@ -261,9 +279,9 @@ const candidatesPerTag = 60
 // ThreadsSharingTags returns threads that share tags with a thread, most shared tags first,
 // then the most recently active, leaving out the thread itself and those in exclude.
 // Its cost does not grow with the size of the board.
-func (s *Store) ThreadsSharingTags(ctx context.Context, threadID int64, exclude []int64, limit int) ([]*model.Thread, error) {
+func (q queries) ThreadsSharingTags(ctx context.Context, threadID int64, exclude []int64, limit int) ([]*model.Thread, error) {
 	var tagIDs []int64
-	if err := s.DB.NewSelect().Model((*model.ThreadTag)(nil)).Column("tag_id").Where("thread_id = ?", threadID).Scan(ctx, &tagIDs); err != nil {
+	if err := q.db.NewSelect().Model((*model.ThreadTag)(nil)).Column("tag_id").Where("thread_id = ?", threadID).Scan(ctx, &tagIDs); err != nil {
 		return nil, fmt.Errorf("tags of thread %d: %w", threadID, err)
 	}
 	if len(tagIDs) == 0 {
@@ -272,8 +290,8 @@ func (s *Store) ThreadsSharingTags(ctx context.Context, threadID int64, exclude 
 	// One query: the newest candidates of each tag, side by side.
 	var union *bun.SelectQuery
 	for i, tagID := range tagIDs {
-		sub := s.DB.NewSelect().TableExpr("(?) AS ?",
-			s.DB.NewSelect().Table("thread_tags").Column("thread_id").
+		sub := q.db.NewSelect().TableExpr("(?) AS ?",
+			q.db.NewSelect().Table("thread_tags").Column("thread_id").
 				Where("tag_id = ? AND thread_id <> ?", tagID, threadID).
 				OrderExpr("thread_id DESC").Limit(candidatesPerTag),
 			bun.Ident(fmt.Sprintf("c%d", i))).Column("thread_id")
@@ -306,7 +324,7 @@ func (s *Store) ThreadsSharingTags(ctx context.Context, threadID int64, exclude 
 		return nil, nil
 	}
 	var threads []*model.Thread
-	if err := s.DB.NewSelect().Model(&threads).Where("id IN (?) AND hidden = ?", bun.List(ids), false).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&threads).Where("id IN (?) AND hidden = ?", bun.List(ids), false).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("related threads of %d: %w", threadID, err)
 	}
 	sort.Slice(threads, func(i, j int) bool {
@@ -326,17 +344,17 @@ func (s *Store) ThreadsSharingTags(ctx context.Context, threadID int64, exclude 
 }
 
 // TagByID returns a tag.
-func (s *Store) TagByID(ctx context.Context, db bun.IDB, id int64) (*model.Tag, error) {
+func (q queries) TagByID(ctx context.Context, id int64) (*model.Tag, error) {
 	t := new(model.Tag)
-	if err := db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("tag %d: %w", id, mapError(err))
 	}
 	return t, nil
 }
 
 // UpdateTag writes the named columns of a tag.
-func (s *Store) UpdateTag(ctx context.Context, db bun.IDB, t *model.Tag, columns ...string) error {
-	if _, err := db.NewUpdate().Model(t).Column(columns...).WherePK().Exec(ctx); err != nil {
+func (tx *Tx) UpdateTag(ctx context.Context, t *model.Tag, columns ...string) error {
+	if _, err := tx.write().NewUpdate().Model(t).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update tag %d: %w", t.ID, mapError(err))
 	}
 	return nil
@@ -344,24 +362,24 @@ func (s *Store) UpdateTag(ctx context.Context, db bun.IDB, t *model.Tag, columns
 
 // MergeTag moves every thread of tag from onto tag into, marks from as merged, and
 // recounts both. It returns the threads whose tags changed.
-func (s *Store) MergeTag(ctx context.Context, db bun.IDB, from, into *model.Tag, at time.Time) ([]int64, error) {
+func (tx *Tx) MergeTag(ctx context.Context, from, into *model.Tag, at time.Time) ([]int64, error) {
 	var threadIDs []int64
-	if err := db.NewSelect().Model((*model.ThreadTag)(nil)).Column("thread_id").Where("tag_id = ?", from.ID).Scan(ctx, &threadIDs); err != nil {
+	if err := tx.db.NewSelect().Model((*model.ThreadTag)(nil)).Column("thread_id").Where("tag_id = ?", from.ID).Scan(ctx, &threadIDs); err != nil {
 		return nil, err
 	}
-	if _, err := db.NewRaw(`INSERT INTO thread_tags (thread_id, tag_id)
+	if _, err := tx.write().NewRaw(`INSERT INTO thread_tags (thread_id, tag_id)
 		SELECT thread_id, ? FROM thread_tags WHERE tag_id = ?
 		AND thread_id NOT IN (SELECT thread_id FROM thread_tags WHERE tag_id = ?)`, into.ID, from.ID, into.ID).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("merge tags: %w", err)
 	}
-	if _, err := db.NewDelete().Model((*model.ThreadTag)(nil)).Where("tag_id = ?", from.ID).Exec(ctx); err != nil {
+	if _, err := tx.write().NewDelete().Model((*model.ThreadTag)(nil)).Where("tag_id = ?", from.ID).Exec(ctx); err != nil {
 		return nil, err
 	}
 	from.MergedInto, from.ThreadCount, from.UpdatedAt = &into.ID, 0, at
-	if err := s.UpdateTag(ctx, db, from, "merged_into", "thread_count", "updated_at"); err != nil {
+	if err := tx.UpdateTag(ctx, from, "merged_into", "thread_count", "updated_at"); err != nil {
 		return nil, err
 	}
-	if _, err := db.NewRaw(`UPDATE tags SET thread_count = (SELECT COUNT(*) FROM thread_tags WHERE tag_id = ?), updated_at = ? WHERE id = ?`,
+	if _, err := tx.write().NewRaw(`UPDATE tags SET thread_count = (SELECT COUNT(*) FROM thread_tags WHERE tag_id = ?), updated_at = ? WHERE id = ?`,
 		into.ID, at, into.ID).Exec(ctx); err != nil {
 		return nil, err
 	}
@@ -370,9 +388,9 @@ func (s *Store) MergeTag(ctx context.Context, db bun.IDB, from, into *model.Tag,
 
 // ThreadIDsWithTag returns up to limit ids of the threads that carry a tag, above after and
 // in order, so that a tag of any size is read a page at a time.
-func (s *Store) ThreadIDsWithTag(ctx context.Context, tagID, after int64, limit int) ([]int64, error) {
+func (q queries) ThreadIDsWithTag(ctx context.Context, tagID, after int64, limit int) ([]int64, error) {
 	var ids []int64
-	err := s.DB.NewSelect().Model((*model.ThreadTag)(nil)).Column("thread_id").
+	err := q.db.NewSelect().Model((*model.ThreadTag)(nil)).Column("thread_id").
 		Where("tag_id = ? AND thread_id > ?", tagID, after).Order("thread_id").Limit(int64(limit)).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("threads with tag %d: %w", tagID, err)
@@ -381,9 +399,9 @@ func (s *Store) ThreadIDsWithTag(ctx context.Context, tagID, after int64, limit 
 }
 
 // LatestChangeID returns the id of the newest change-log row (0 when there is none).
-func (s *Store) LatestChangeID(ctx context.Context) (int64, error) {
+func (q queries) LatestChangeID(ctx context.Context) (int64, error) {
 	var id int64
-	err := s.DB.NewSelect().Model((*model.Change)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &id)
+	err := q.db.NewSelect().Model((*model.Change)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &id)
 	if err != nil {
 		return 0, fmt.Errorf("latest change: %w", err)
 	}
@@ -391,9 +409,9 @@ func (s *Store) LatestChangeID(ctx context.Context) (int64, error) {
 }
 
 // ThreadIDsAfter returns up to limit thread ids above after, in order (for a full reindex).
-func (s *Store) ThreadIDsAfter(ctx context.Context, after int64, limit int) ([]int64, error) {
+func (q queries) ThreadIDsAfter(ctx context.Context, after int64, limit int) ([]int64, error) {
 	var ids []int64
-	err := s.DB.NewSelect().Model((*model.Thread)(nil)).Column("id").Where("id > ?", after).Order("id").Limit(int64(limit)).Scan(ctx, &ids)
+	err := q.db.NewSelect().Model((*model.Thread)(nil)).Column("id").Where("id > ?", after).Order("id").Limit(int64(limit)).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("thread ids: %w", err)
 	}

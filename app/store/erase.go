@@ -14,44 +14,28 @@ import (
 // The queries that erase a person who deletes their account: every row that carries
 // their words or traces. They run inside the one transaction of the deletion.
 
-// DeleteUserSessions removes every session of a user, with the browser and address it kept.
-func (s *Store) DeleteUserSessions(ctx context.Context, db bun.IDB, userID int64) error {
-	if _, err := db.NewDelete().Model((*model.Session)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+// DeleteSessions removes every session of a user, with the browser and address it kept.
+func (tx *Tx) DeleteSessions(ctx context.Context, userID int64) error {
+	if _, err := tx.write().NewDelete().Model((*model.Session)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
 		return fmt.Errorf("delete sessions of user %d: %w", userID, err)
 	}
 	return nil
 }
 
-// DeleteUserDrafts removes every draft of a user.
-func (s *Store) DeleteUserDrafts(ctx context.Context, db bun.IDB, userID int64) error {
-	_, err := db.NewDelete().Model((*Draft)(nil)).Where("user_id = ?", userID).Exec(ctx)
-	s.drafts.gen.Add(1)
+// DeleteDrafts removes every draft of a user.
+func (tx *Tx) DeleteDrafts(ctx context.Context, userID int64) error {
+	tx.drafts = true
+	_, err := tx.db.NewDelete().Model((*Draft)(nil)).Where("user_id = ?", userID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("delete drafts of user %d: %w", userID, err)
 	}
 	return nil
 }
 
-// DeleteUserFollows removes what a user followed.
-func (s *Store) DeleteUserFollows(ctx context.Context, db bun.IDB, userID int64) error {
-	if _, err := db.NewDelete().Table("follows").Where("user_id = ?", userID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete follows of user %d: %w", userID, err)
-	}
-	return nil
-}
-
-// DeleteUserFlags withdraws the flags a user raised, with the reasons they gave.
-func (s *Store) DeleteUserFlags(ctx context.Context, db bun.IDB, userID int64) error {
-	if _, err := db.NewDelete().Table("flags").Where("user_id = ?", userID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete flags of user %d: %w", userID, err)
-	}
-	return nil
-}
-
 // ClearInviteNotes empties the notes a user wrote on the invites they created. The
 // invites themselves stay valid: the people they were sent to may still use them.
-func (s *Store) ClearInviteNotes(ctx context.Context, db bun.IDB, userID int64) error {
-	_, err := db.NewUpdate().Model((*model.Invite)(nil)).Set("note = ''").
+func (tx *Tx) ClearInviteNotes(ctx context.Context, userID int64) error {
+	_, err := tx.write().NewUpdate().Model((*model.Invite)(nil)).Set("note = ''").
 		Where("created_by = ? AND note <> ''", userID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("clear invite notes of user %d: %w", userID, err)
@@ -61,9 +45,9 @@ func (s *Store) ClearInviteNotes(ctx context.Context, db bun.IDB, userID int64) 
 
 // ClearRelatedLinkNotes empties the notes a user wrote on the related links they added;
 // the links stay, as they join other people's threads.
-func (s *Store) ClearRelatedLinkNotes(ctx context.Context, db bun.IDB, userID int64) ([]int64, error) {
+func (tx *Tx) ClearRelatedLinkNotes(ctx context.Context, userID int64) ([]int64, error) {
 	var links []*model.RelatedLink
-	err := db.NewSelect().Model(&links).Column("thread_id", "other_id").
+	err := tx.db.NewSelect().Model(&links).Column("thread_id", "other_id").
 		Where("created_by = ? AND note <> ''", userID).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("related links of user %d: %w", userID, err)
@@ -71,7 +55,7 @@ func (s *Store) ClearRelatedLinkNotes(ctx context.Context, db bun.IDB, userID in
 	if len(links) == 0 {
 		return nil, nil
 	}
-	if _, err := db.NewUpdate().Model((*model.RelatedLink)(nil)).Set("note = ''").
+	if _, err := tx.write().NewUpdate().Model((*model.RelatedLink)(nil)).Set("note = ''").
 		Where("created_by = ? AND note <> ''", userID).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("clear related link notes of user %d: %w", userID, err)
 	}
@@ -83,9 +67,9 @@ func (s *Store) ClearRelatedLinkNotes(ctx context.Context, db bun.IDB, userID in
 }
 
 // DeleteRevisionsByAuthor removes the earlier versions of every post a user wrote.
-func (s *Store) DeleteRevisionsByAuthor(ctx context.Context, db bun.IDB, userID int64) error {
-	_, err := db.NewDelete().Model((*model.PostRevision)(nil)).
-		Where("post_id IN (?)", db.NewSelect().Model((*model.Post)(nil)).Column("id").Where("author_id = ?", userID)).
+func (tx *Tx) DeleteRevisionsByAuthor(ctx context.Context, userID int64) error {
+	_, err := tx.write().NewDelete().Model((*model.PostRevision)(nil)).
+		Where("post_id IN (?)", tx.db.NewSelect().Model((*model.Post)(nil)).Column("id").Where("author_id = ?", userID)).
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("delete revisions of user %d: %w", userID, err)
@@ -94,9 +78,9 @@ func (s *Store) DeleteRevisionsByAuthor(ctx context.Context, db bun.IDB, userID 
 }
 
 // ThreadIDsByPostAuthor returns the threads where a user wrote a post, in order.
-func (s *Store) ThreadIDsByPostAuthor(ctx context.Context, db bun.IDB, userID int64) ([]int64, error) {
+func (q queries) ThreadIDsByPostAuthor(ctx context.Context, userID int64) ([]int64, error) {
 	var ids []int64
-	err := db.NewSelect().Model((*model.Post)(nil)).ColumnExpr("DISTINCT thread_id").
+	err := q.db.NewSelect().Model((*model.Post)(nil)).ColumnExpr("DISTINCT thread_id").
 		Where("author_id = ?", userID).OrderExpr("thread_id").Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("threads of user %d: %w", userID, err)
@@ -119,17 +103,17 @@ type AuditNotesOf struct {
 // ScrubAuditNotes empties the free-text notes of the audit rows of w. The rows stay:
 // who did what, to what and when is the forum's record. A link note keeps the number of
 // the linked thread.
-func (s *Store) ScrubAuditNotes(ctx context.Context, db bun.IDB, w AuditNotesOf) error {
+func (tx *Tx) ScrubAuditNotes(ctx context.Context, w AuditNotesOf) error {
 	scope := "(actor_id = ? OR (target_type = 'user' AND target_id = ?)"
 	args := []any{w.UserID, w.UserID}
 	if w.AboutContent {
 		scope += " OR (target_type = 'post' AND target_id IN (?)) OR (target_type = 'thread' AND target_id IN (?))"
 		args = append(args,
-			db.NewSelect().Model((*model.Post)(nil)).Column("id").Where("author_id = ?", w.UserID),
-			db.NewSelect().Model((*model.Thread)(nil)).Column("id").Where("author_id = ?", w.UserID))
+			tx.db.NewSelect().Model((*model.Post)(nil)).Column("id").Where("author_id = ?", w.UserID),
+			tx.db.NewSelect().Model((*model.Thread)(nil)).Column("id").Where("author_id = ?", w.UserID))
 	}
 	scope += ")"
-	_, err := db.NewUpdate().Model((*model.AuditEntry)(nil)).Set("note = ''").
+	_, err := tx.write().NewUpdate().Model((*model.AuditEntry)(nil)).Set("note = ''").
 		Where("note <> '' AND action NOT IN (?)", bun.List(append([]string{"link_threads"}, structuredAuditNotes...))).
 		Where(scope, args...).Exec(ctx)
 	if err != nil {
@@ -137,14 +121,14 @@ func (s *Store) ScrubAuditNotes(ctx context.Context, db bun.IDB, w AuditNotesOf)
 	}
 	// "#41 the note": the thread number is the forum's, the note its writer's.
 	var links []*model.AuditEntry
-	err = db.NewSelect().Model(&links).Column("id", "note").
+	err = tx.db.NewSelect().Model(&links).Column("id", "note").
 		Where("action = 'link_threads' AND note LIKE '% %'").Where(scope, args...).Scan(ctx)
 	if err != nil {
 		return fmt.Errorf("audit link notes of user %d: %w", w.UserID, err)
 	}
 	for _, e := range links {
 		number, _, _ := strings.Cut(e.Note, " ")
-		if _, err := db.NewUpdate().Model((*model.AuditEntry)(nil)).Set("note = ?", number).Where("id = ?", e.ID).Exec(ctx); err != nil {
+		if _, err := tx.write().NewUpdate().Model((*model.AuditEntry)(nil)).Set("note = ?", number).Where("id = ?", e.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("scrub audit note %d: %w", e.ID, err)
 		}
 	}
@@ -157,11 +141,11 @@ func (s *Store) ScrubAuditNotes(ctx context.Context, db bun.IDB, w AuditNotesOf)
 // readers up to the busy timeout. On PostgreSQL it does nothing: dead row versions stay
 // in the table files until VACUUM reuses their space.
 func (s *Store) Checkpoint(ctx context.Context) error {
-	if s.Driver != config.DriverSQLite {
+	if s.driver != config.DriverSQLite {
 		return nil
 	}
 	var busy, logFrames, checkpointed int
-	if err := s.DB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
+	if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
 		return fmt.Errorf("checkpoint the write-ahead log: %w", err)
 	}
 	if busy != 0 {

@@ -21,7 +21,7 @@ import (
 // made by an older version of the forum has them.
 func migrateBefore(t *testing.T, st *store.Store, name string) {
 	t.Helper()
-	sub, err := fs.Sub(migrations.FS, st.Driver)
+	sub, err := fs.Sub(migrations.FS, st.Driver())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func migrateBefore(t *testing.T, st *store.Store, name string) {
 	if err := ms.Discover(older); err != nil {
 		t.Fatal(err)
 	}
-	m := migrate.NewMigrator(st.DB, ms, migrate.WithMarkAppliedOnSuccess(true))
+	m := migrate.NewMigrator(store.DBOf(st), ms, migrate.WithMarkAppliedOnSuccess(true))
 	ctx := context.Background()
 	if err := m.Init(ctx); err != nil {
 		t.Fatal(err)
@@ -70,12 +70,12 @@ func TestIdentityIssuerMigration(t *testing.T) {
 
 			now := time.Now().UTC()
 			for i, name := range []string{"gh_person", "google_person", "oidc_person", "dev_person"} {
-				if _, err := st.DB.NewRaw(`INSERT INTO users (pseudonym, pseudonym_lower, email, created_at, updated_at)
+				if _, err := store.DBOf(st).NewRaw(`INSERT INTO users (pseudonym, pseudonym_lower, email, created_at, updated_at)
 					VALUES (?, ?, ?, ?, ?)`, name, name, name+"@example.org", now, now).Exec(ctx); err != nil {
 					t.Fatal(err)
 				}
 				provider := []string{"github", "google", "oidc", "dev"}[i]
-				if _, err := st.DB.NewRaw(`INSERT INTO identities (user_id, provider, subject, email, created_at, last_used_at)
+				if _, err := store.DBOf(st).NewRaw(`INSERT INTO identities (user_id, provider, subject, email, created_at, last_used_at)
 					VALUES (?, ?, ?, ?, ?, ?)`, i+1, provider, "subject-1", name+"@example.org", now, now).Exec(ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -92,7 +92,7 @@ func TestIdentityIssuerMigration(t *testing.T) {
 				"oidc": store.LegacyIssuer("oidc"), "dev": "dev"}
 			issuers := func() map[string]string {
 				var ids []model.Identity
-				if err := st.DB.NewSelect().Model(&ids).Order("id").Scan(ctx); err != nil {
+				if err := store.DBOf(st).NewSelect().Model(&ids).Order("id").Scan(ctx); err != nil {
 					t.Fatal(err)
 				}
 				got := map[string]string{}
@@ -111,31 +111,42 @@ func TestIdentityIssuerMigration(t *testing.T) {
 				}
 			}
 
+			claim := func(issuer string) (n int64, err error) {
+				err = st.Tx(ctx, func(tx *store.Tx) error {
+					n, err = tx.ClaimLegacyIdentities(ctx, "oidc", issuer)
+					return err
+				})
+				return n, err
+			}
 			// The server starts with the OpenID Connect provider: its rows take its issuer, once.
-			n, err := st.ClaimLegacyIdentities(ctx, "oidc", "https://id.clinic.example")
+			n, err := claim("https://id.clinic.example")
 			if err != nil || n != 1 {
 				t.Fatalf("claim = %d, %v; want 1 row", n, err)
 			}
 			if got := issuers(); got["oidc"] != "https://id.clinic.example" {
 				t.Fatalf("oidc identity has issuer %q after the claim", got["oidc"])
 			}
-			if n, err := st.ClaimLegacyIdentities(ctx, "oidc", "https://elsewhere.example"); err != nil || n != 0 {
+			if n, err := claim("https://elsewhere.example"); err != nil || n != 0 {
 				t.Fatalf("second claim = %d, %v; want nothing left to claim", n, err)
 			}
-			id, err := st.IdentityByIssuerSubject(ctx, st.DB, "https://id.clinic.example", "subject-1")
+			id, err := st.IdentityByIssuerSubject(ctx, "https://id.clinic.example", "subject-1")
 			if err != nil || id.UserID != 3 {
 				t.Fatalf("identity by issuer = %+v, %v", id, err)
 			}
 
 			// The key is (issuer, subject): the same subject under the same provider name at
 			// another issuer is another identity, and a second row for one key is refused.
-			err = st.InsertIdentity(ctx, st.DB, &model.Identity{UserID: 1, Provider: "oidc", Issuer: "https://elsewhere.example",
-				Subject: "subject-1", CreatedAt: now, LastUsedAt: now})
+			err = st.Tx(ctx, func(tx *store.Tx) error {
+				return tx.InsertIdentity(ctx, &model.Identity{UserID: 1, Provider: "oidc", Issuer: "https://elsewhere.example",
+					Subject: "subject-1", CreatedAt: now, LastUsedAt: now})
+			})
 			if err != nil {
 				t.Fatalf("same subject at another issuer: %v", err)
 			}
-			err = st.InsertIdentity(ctx, st.DB, &model.Identity{UserID: 2, Provider: "other", Issuer: "https://elsewhere.example",
-				Subject: "subject-1", CreatedAt: now, LastUsedAt: now})
+			err = st.Tx(ctx, func(tx *store.Tx) error {
+				return tx.InsertIdentity(ctx, &model.Identity{UserID: 2, Provider: "other", Issuer: "https://elsewhere.example",
+					Subject: "subject-1", CreatedAt: now, LastUsedAt: now})
+			})
 			if !errors.Is(err, model.ErrConflict) {
 				t.Fatalf("a second identity for one issuer and subject: %v, want a conflict", err)
 			}
@@ -149,17 +160,24 @@ func TestUseSignInState(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now().UTC()
 		hash := store.HashSecret("state-1")
+		use := func(hash []byte, expires, now time.Time) (ok bool, err error) {
+			err = st.Tx(ctx, func(tx *store.Tx) error {
+				ok, err = tx.UseSignInState(ctx, hash, expires, now)
+				return err
+			})
+			return ok, err
+		}
 		for i, want := range []bool{true, false, false} {
-			ok, err := st.UseSignInState(ctx, hash, now.Add(10*time.Minute), now)
+			ok, err := use(hash, now.Add(10*time.Minute), now)
 			if err != nil || ok != want {
 				t.Fatalf("use %d = %v, %v; want %v", i+1, ok, err, want)
 			}
 		}
 		// After its expiry the row is removed by the next use of any state.
-		if ok, err := st.UseSignInState(ctx, store.HashSecret("state-2"), now.Add(30*time.Minute), now.Add(20*time.Minute)); !ok || err != nil {
+		if ok, err := use(store.HashSecret("state-2"), now.Add(30*time.Minute), now.Add(20*time.Minute)); !ok || err != nil {
 			t.Fatalf("another state = %v, %v", ok, err)
 		}
-		n, err := st.DB.NewSelect().Model((*model.UsedSignInState)(nil)).Count(ctx)
+		n, err := store.DBOf(st).NewSelect().Model((*model.UsedSignInState)(nil)).Count(ctx)
 		if err != nil || n != 1 {
 			t.Fatalf("%d remembered states, want only the unexpired one (%v)", n, err)
 		}

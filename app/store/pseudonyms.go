@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/mtibben/confusables"
-	"github.com/uptrace/bun"
 	"golang.org/x/text/unicode/norm"
 
 	"forum/app/model"
@@ -42,9 +41,9 @@ func skeletonOf(u *model.User) *string {
 
 // PseudonymInUse reports whether another account than exceptID holds name (compared
 // case-insensitively) or a name that looks like it (Skeleton).
-func (s *Store) PseudonymInUse(ctx context.Context, db bun.IDB, name string, exceptID int64) (taken, lookalike bool, err error) {
+func (q queries) PseudonymInUse(ctx context.Context, name string, exceptID int64) (taken, lookalike bool, err error) {
 	var others []*model.User
-	err = db.NewSelect().Model(&others).Column("pseudonym_lower").
+	err = q.db.NewSelect().Model(&others).Column("pseudonym_lower").
 		Where("id <> ?", exceptID).
 		Where("(pseudonym_lower = ? OR pseudonym_skeleton = ?)", lower(name), Skeleton(name)).
 		Limit(2).Scan(ctx)
@@ -66,22 +65,22 @@ func (s *Store) PseudonymInUse(ctx context.Context, db bun.IDB, name string, exc
 // look-alikes of both.
 func (s *Store) fillPseudonymSkeletons(ctx context.Context) (int, error) {
 	var users []*model.User
-	err := s.DB.NewSelect().Model(&users).Column("id", "pseudonym", "status").
+	err := s.db.NewSelect().Model(&users).Column("id", "pseudonym", "status").
 		Where("pseudonym_skeleton IS NULL").Where("status <> ?", model.StatusDeleted).Order("id").Scan(ctx)
 	if err != nil || len(users) == 0 {
 		return 0, err
 	}
-	err = s.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.Tx(ctx, func(tx *Tx) error {
 		for _, u := range users {
 			sk := Skeleton(u.Pseudonym)
-			held, err := tx.NewSelect().Model((*model.User)(nil)).Where("pseudonym_skeleton = ?", sk).Exists(ctx)
+			held, err := tx.db.NewSelect().Model((*model.User)(nil)).Where("pseudonym_skeleton = ?", sk).Exists(ctx)
 			if err != nil {
 				return err
 			}
 			if held {
 				sk = fmt.Sprintf("%s#%d", sk, u.ID)
 			}
-			if _, err := tx.NewUpdate().Model((*model.User)(nil)).Set("pseudonym_skeleton = ?", sk).
+			if _, err := tx.write().NewUpdate().Model((*model.User)(nil)).Set("pseudonym_skeleton = ?", sk).
 				Where("id = ? AND pseudonym_skeleton IS NULL", u.ID).Exec(ctx); err != nil {
 				return err
 			}

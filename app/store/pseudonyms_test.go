@@ -45,7 +45,7 @@ func TestLookAlikePseudonymIsConflict(t *testing.T) {
 		now := time.Now().UTC()
 		mk := func(name string) (*model.User, error) {
 			u := &model.User{Pseudonym: name, Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}
-			return u, st.InsertUser(ctx, st.DB, u)
+			return u, st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) })
 		}
 		a, err := mk("maple_mom")
 		if err != nil {
@@ -59,21 +59,21 @@ func TestLookAlikePseudonymIsConflict(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.Pseudonym = "maple.mom"
-		if err := st.UpdateUser(ctx, st.DB, b, "pseudonym"); !errors.Is(err, model.ErrConflict) {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, b, "pseudonym") }); !errors.Is(err, model.ErrConflict) {
 			t.Fatalf("look-alike rename: got %v, want ErrConflict", err)
 		}
-		if taken, alike, err := st.PseudonymInUse(ctx, st.DB, "MAPLE_MOM", b.ID); err != nil || !taken {
+		if taken, alike, err := st.PseudonymInUse(ctx, "MAPLE_MOM", b.ID); err != nil || !taken {
 			t.Fatalf("PseudonymInUse(MAPLE_MOM) = %v, %v, %v", taken, alike, err)
 		}
-		if taken, alike, err := st.PseudonymInUse(ctx, st.DB, "rnaple_mom", b.ID); err != nil || taken || !alike {
+		if taken, alike, err := st.PseudonymInUse(ctx, "rnaple_mom", b.ID); err != nil || taken || !alike {
 			t.Fatalf("PseudonymInUse(rnaple_mom) = %v, %v, %v", taken, alike, err)
 		}
-		if taken, alike, err := st.PseudonymInUse(ctx, st.DB, "Maple_Mom", a.ID); err != nil || taken || alike {
+		if taken, alike, err := st.PseudonymInUse(ctx, "Maple_Mom", a.ID); err != nil || taken || alike {
 			t.Fatalf("own name in use = %v, %v, %v", taken, alike, err)
 		}
 		// A deleted account's name goes with it.
 		a.Pseudonym, a.Status = "former-member-1", model.StatusDeleted
-		if err := st.UpdateUser(ctx, st.DB, a, "pseudonym", "status"); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, a, "pseudonym", "status") }); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := mk("mаple_mom"); err != nil {
@@ -92,7 +92,7 @@ func TestMigrateFillsPseudonymSkeletons(t *testing.T) {
 		for _, name := range []string{"maple_mom", "mаple_mom", "quiet_harbor"} {
 			u := &model.User{Pseudonym: name, Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now,
 				PseudonymLower: name}
-			if _, err := st.DB.NewInsert().Model(u).ExcludeColumn("pseudonym_skeleton").Returning("id").Exec(ctx); err != nil {
+			if _, err := store.DBOf(st).NewInsert().Model(u).ExcludeColumn("pseudonym_skeleton").Returning("id").Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, u.ID)
@@ -112,7 +112,7 @@ func TestMigrateFillsPseudonymSkeletons(t *testing.T) {
 		}
 		// The existing look-alike keeps its name; a new one is still refused.
 		u := &model.User{Pseudonym: "maple.mom", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}
-		if err := st.InsertUser(ctx, st.DB, u); !errors.Is(err, model.ErrConflict) {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); !errors.Is(err, model.ErrConflict) {
 			t.Fatalf("new look-alike after the fill: got %v, want ErrConflict", err)
 		}
 	})

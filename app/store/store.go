@@ -1,11 +1,12 @@
 // Package store is the forum's only way to the database: it opens SQLite or PostgreSQL
-// through bun, applies the migrations and holds every query.
+// through bun, applies the migrations and holds every query. Reads are methods of Store;
+// writes are methods of Tx, which Store.Tx hands to a function run in one transaction.
+// No bun type leaves the package.
 package store
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -16,26 +17,40 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/sqliteshim"
 	"github.com/uptrace/bun/migrate"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite": pure Go, and it reads the _pragma parameters of the DSN
 
 	"forum/app/config"
 	"forum/app/model"
 	"forum/migrations"
 )
 
-// Store holds the database handle.
+// sqliteDriver is the database/sql name of modernc.org/sqlite. It is named here rather
+// than left to a shim: another SQLite driver would ignore the pragmas of config.SQLiteDSN.
+const sqliteDriver = "sqlite"
+
+// Store reads the forum's data and runs its transactions (Tx).
 type Store struct {
-	DB     *bun.DB
-	Driver string // config.DriverSQLite or config.DriverPostgres
+	queries // every read, on the pool of connections
+
+	db     *bun.DB
+	driver string // config.DriverSQLite or config.DriverPostgres
 	label  string
 	busy   atomic.Int64  // transactions retried after a busy database
 	gen    atomic.Uint64 // see Generation
 	drafts draftCache
 }
 
+// newStore returns a Store reading and writing through db.
+func newStore(db *bun.DB, driver, label string) *Store {
+	return &Store{queries: queries{db: db}, db: db, driver: driver, label: label}
+}
+
+// Driver names the database: config.DriverSQLite or config.DriverPostgres.
+func (s *Store) Driver() string { return s.driver }
+
 // Generation counts the writes committed through this Store that can change what a page
-// shows (every transaction, a revoked session, a changed profile). A cache of loaded or
+// shows (a thread, a post, a tag, an account, a revoked session). A cache of loaded or
 // rendered data remembers the generation it was filled at and holds only while it lasts.
 // Writes by other processes reach it through Changed.
 func (s *Store) Generation() uint64 { return s.gen.Load() }
@@ -47,24 +62,21 @@ func (s *Store) Changed() { s.gen.Add(1) }
 // Open connects to the database and checks that it answers.
 // label names the database in error messages without a password.
 func Open(ctx context.Context, driver, dsn, label string) (*Store, error) {
-	var (
-		sqldb *sql.DB
-		err   error
-		db    *bun.DB
-	)
+	var db *bun.DB
 	switch driver {
 	case config.DriverSQLite:
-		sqldb, err = sql.Open(sqliteshim.ShimName, dsn)
+		sqldb, err := sql.Open(sqliteDriver, dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite database %s: %w", label, err)
 		}
-		// SQLite allows one writer; readers run in parallel under WAL.
+		// SQLite allows one writer; readers run in parallel under WAL. The pragmas are in
+		// the DSN, so that each of these connections runs them when it opens.
 		sqldb.SetMaxOpenConns(8)
 		sqldb.SetMaxIdleConns(8)
 		sqldb.SetConnMaxIdleTime(0)
 		db = bun.NewDB(sqldb, sqlitedialect.New())
 	case config.DriverPostgres:
-		sqldb, err = sql.Open("pgx", dsn)
+		sqldb, err := sql.Open("pgx", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL database %s: %s", label, oneLine(err))
 		}
@@ -76,7 +88,7 @@ func Open(ctx context.Context, driver, dsn, label string) (*Store, error) {
 		return nil, fmt.Errorf("unknown database driver %q", driver)
 	}
 	db.RegisterModel((*model.ThreadTag)(nil))
-	s := &Store{DB: db, Driver: driver, label: label}
+	s := newStore(db, driver, label)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
@@ -89,15 +101,15 @@ func Open(ctx context.Context, driver, dsn, label string) (*Store, error) {
 // Ping checks that the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	return s.DB.NewSelect().ColumnExpr("1").Scan(ctx, &one)
+	return s.db.NewSelect().ColumnExpr("1").Scan(ctx, &one)
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.DB.Close() }
+func (s *Store) Close() error { return s.db.Close() }
 
 // Migrate applies the migrations not yet applied and returns their names.
 func (s *Store) Migrate(ctx context.Context) ([]string, error) {
-	sub, err := fs.Sub(migrations.FS, s.Driver)
+	sub, err := fs.Sub(migrations.FS, s.driver)
 	if err != nil {
 		return nil, err
 	}
@@ -105,11 +117,11 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err := ms.Discover(sub); err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
 	}
-	m := migrate.NewMigrator(s.DB, ms, migrate.WithMarkAppliedOnSuccess(true))
+	m := migrate.NewMigrator(s.db, ms, migrate.WithMarkAppliedOnSuccess(true))
 
-	if s.Driver == config.DriverPostgres {
+	if s.driver == config.DriverPostgres {
 		// Nodes starting together take turns: the advisory lock waits, bun's lock table would fail.
-		conn, err := s.DB.Conn(ctx)
+		conn, err := s.db.Conn(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -136,60 +148,6 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		return names, err
 	}
 	return names, nil
-}
-
-// Tx runs fn in one transaction and retries it when the database reports it is busy,
-// so that concurrent writers never surface "database is locked" to a person.
-func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	const attempts = 5
-	var err error
-	for i := range attempts {
-		err = s.DB.RunInTx(ctx, nil, fn)
-		if err == nil {
-			// After the commit: a reader that filled a cache meanwhile saw the old
-			// generation, so its entry is dropped.
-			s.Changed()
-		}
-		if err == nil || !isBusy(err) {
-			return mapError(err)
-		}
-		s.busy.Add(1)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(i+1) * 20 * time.Millisecond):
-		}
-	}
-	return mapError(err)
-}
-
-// BusyRetries is how many transactions were retried after a busy database.
-func (s *Store) BusyRetries() int64 { return s.busy.Load() }
-
-// mapError turns driver errors into domain errors.
-func mapError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, sql.ErrNoRows):
-		return model.ErrNotFound
-	case isUnique(err):
-		return fmt.Errorf("%w: %v", model.ErrConflict, err)
-	}
-	return err
-}
-
-func isUnique(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || // SQLite
-		strings.Contains(msg, "SQLSTATE 23505") // PostgreSQL unique_violation
-}
-
-func isBusy(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY") ||
-		strings.Contains(msg, "(5)") && strings.Contains(msg, "sqlite") ||
-		strings.Contains(msg, "SQLSTATE 40001") || strings.Contains(msg, "SQLSTATE 40P01") // serialization failure, deadlock
 }
 
 // oneLine joins a driver error's lines into one readable line.

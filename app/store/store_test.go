@@ -27,12 +27,12 @@ func columns(t *testing.T, st *store.Store) map[string][]string {
 		NotNull bool   `bun:"not_null"`
 	}
 	var err error
-	if st.Driver == config.DriverSQLite {
-		err = st.DB.NewRaw(`SELECT m.name AS table_name, p.name AS column_name, (p."notnull" OR p.pk = 1) AS not_null
+	if st.Driver() == config.DriverSQLite {
+		err = store.DBOf(st).NewRaw(`SELECT m.name AS table_name, p.name AS column_name, (p."notnull" OR p.pk = 1) AS not_null
 			FROM sqlite_master m JOIN pragma_table_info(m.name) p
 			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`).Scan(ctx, &rows)
 	} else {
-		err = st.DB.NewRaw(`SELECT table_name, column_name, is_nullable = 'NO' AS not_null
+		err = store.DBOf(st).NewRaw(`SELECT table_name, column_name, is_nullable = 'NO' AS not_null
 			FROM information_schema.columns WHERE table_schema = current_schema()`).Scan(ctx, &rows)
 	}
 	if err != nil {
@@ -83,7 +83,7 @@ func TestModelsMatchSchema(t *testing.T) {
 			(*store.ReaderPosition)(nil),
 		}
 		for _, m := range models {
-			table := st.DB.Table(reflectType(m))
+			table := store.DBOf(st).Table(reflectType(m))
 			have := map[string]bool{}
 			for _, c := range cols[table.Name] {
 				have[strings.Fields(c)[0]] = true
@@ -118,11 +118,11 @@ func TestUniquePseudonymIsConflict(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now().UTC()
 		a := &model.User{Pseudonym: "Maple_Mom", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}
-		if err := st.InsertUser(ctx, st.DB, a); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, a) }); err != nil {
 			t.Fatal(err)
 		}
 		b := &model.User{Pseudonym: "maple_mom", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}
-		err := st.InsertUser(ctx, st.DB, b)
+		err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, b) })
 		if !errors.Is(err, model.ErrConflict) {
 			t.Fatalf("second maple_mom: got %v, want ErrConflict", err)
 		}
@@ -141,7 +141,7 @@ func TestTimesRoundTripInUTC(t *testing.T) {
 		ctx := context.Background()
 		at := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
 		u := &model.User{Pseudonym: "harbor", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: at, UpdatedAt: at}
-		if err := st.InsertUser(ctx, st.DB, u); err != nil {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 			t.Fatal(err)
 		}
 		got, err := st.UserByID(ctx, u.ID)
@@ -167,7 +167,7 @@ func TestEverySQLiteConnectionZeroesDeletedText(t *testing.T) {
 		}
 	}()
 	for i := 0; i < 4; i++ {
-		conn, err := st.DB.Conn(ctx) // held open, so that each is a new pooled connection
+		conn, err := store.DBOf(st).Conn(ctx) // held open, so that each is a new pooled connection
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,14 +185,16 @@ func TestEverySQLiteConnectionZeroesDeletedText(t *testing.T) {
 	}
 	conns = nil
 	now := time.Now().UTC()
-	if err := st.InsertUser(ctx, st.DB, &model.User{Pseudonym: "harbor", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now}); err != nil {
+	if err := st.Tx(ctx, func(tx *store.Tx) error {
+		return tx.InsertUser(ctx, &model.User{Pseudonym: "harbor", Role: model.RoleMember, Status: model.StatusActive, CreatedAt: now, UpdatedAt: now})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var path string
-	if err := st.DB.NewRaw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(ctx, &path); err != nil {
+	if err := store.DBOf(st).NewRaw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(ctx, &path); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {

@@ -23,8 +23,8 @@ type ThreadQuery struct {
 	PublicOnly bool    // only threads published to the public archive
 	Pinned     *bool   // only pinned (true) or only not pinned (false) threads
 	TagID      int64   // only threads with this tag
-	States     []string
-	Kinds      []string
+	States     []model.State
+	Kinds      []model.Kind
 	AuthorID   int64
 }
 
@@ -33,46 +33,46 @@ type ThreadQuery struct {
 // that selects and orders it (see the list_plan_indexes migration and
 // TestListQueriesUseIndexes): a topic's threads come in order from thread_tags, which
 // keeps a copy of each thread's activity, hidden flag and visibility.
-func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*model.Thread, error) {
-	if q.Limit <= 0 || q.Limit > 200 {
-		q.Limit = 30
+func (q queries) Threads(ctx context.Context, tq ThreadQuery) ([]*model.Thread, error) {
+	if tq.Limit <= 0 || tq.Limit > 200 {
+		tq.Limit = 30
 	}
 	var threads []*model.Thread
-	sel := s.DB.NewSelect().Model(&threads).
+	sel := q.db.NewSelect().Model(&threads).
 		Relation("Author").
 		Relation("Tags", func(sq *bun.SelectQuery) *bun.SelectQuery { return sq.Order("tag.name") }).
 		Where("thread.hidden = ?", false).
-		Limit(int64(q.Limit))
+		Limit(int64(tq.Limit))
 	activity, id := bun.Ident("thread.last_activity_at"), bun.Ident("thread.id")
-	if q.TagID != 0 {
+	if tq.TagID != 0 {
 		activity, id = bun.Ident("tt.last_activity_at"), bun.Ident("tt.thread_id")
 		sel.Join("JOIN thread_tags AS tt ON tt.thread_id = thread.id").
-			Where("tt.tag_id = ? AND tt.hidden = ?", q.TagID, false)
-		if q.PublicOnly {
+			Where("tt.tag_id = ? AND tt.hidden = ?", tq.TagID, false)
+		if tq.PublicOnly {
 			sel.Where("tt.visibility = ?", model.VisibilityPublic)
 		}
 	}
 	sel.OrderExpr("? DESC, ? DESC", activity, id)
-	if q.PublicOnly {
+	if tq.PublicOnly {
 		sel.Where("thread.visibility = ?", model.VisibilityPublic)
 	}
-	if q.Pinned != nil {
-		sel.Where("thread.pinned = ?", *q.Pinned)
+	if tq.Pinned != nil {
+		sel.Where("thread.pinned = ?", *tq.Pinned)
 	}
-	if len(q.States) > 0 {
-		sel.Where("thread.state IN (?)", bun.List(q.States))
+	if len(tq.States) > 0 {
+		sel.Where("thread.state IN (?)", bun.List(tq.States))
 	}
-	if len(q.Kinds) > 0 {
-		sel.Where("thread.kind IN (?)", bun.List(q.Kinds))
+	if len(tq.Kinds) > 0 {
+		sel.Where("thread.kind IN (?)", bun.List(tq.Kinds))
 	}
-	if q.AuthorID != 0 {
-		sel.Where("thread.author_id = ?", q.AuthorID)
+	if tq.AuthorID != 0 {
+		sel.Where("thread.author_id = ?", tq.AuthorID)
 	}
-	if q.After != nil {
+	if tq.After != nil {
 		// The same as (activity, id) < (after), written so that both databases read it
 		// as a range of the index.
-		sel.Where("? <= ? AND (? < ? OR ? < ?)", activity, q.After.LastActivity,
-			activity, q.After.LastActivity, id, q.After.ID)
+		sel.Where("? <= ? AND (? < ? OR ? < ?)", activity, tq.After.LastActivity,
+			activity, tq.After.LastActivity, id, tq.After.ID)
 	}
 	if err := sel.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list threads: %w", err)
@@ -81,9 +81,9 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*model.Thread, er
 }
 
 // ThreadByID returns a thread with its author and tags.
-func (s *Store) ThreadByID(ctx context.Context, id int64) (*model.Thread, error) {
+func (q queries) ThreadByID(ctx context.Context, id int64) (*model.Thread, error) {
 	t := new(model.Thread)
-	err := s.DB.NewSelect().Model(t).
+	err := q.db.NewSelect().Model(t).
 		Relation("Author").
 		Relation("Tags", func(sq *bun.SelectQuery) *bun.SelectQuery { return sq.Order("tag.name") }).
 		Where("thread.id = ?", id).
@@ -96,18 +96,18 @@ func (s *Store) ThreadByID(ctx context.Context, id int64) (*model.Thread, error)
 
 // ThreadRow returns a thread without its author and tags, for a rule that needs only
 // the thread's own columns (may this member write a draft in it?).
-func (s *Store) ThreadRow(ctx context.Context, id int64) (*model.Thread, error) {
+func (q queries) ThreadRow(ctx context.Context, id int64) (*model.Thread, error) {
 	t := new(model.Thread)
-	if err := s.DB.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("thread %d: %w", id, mapError(err))
 	}
 	return t, nil
 }
 
 // ThreadByDemoKey returns the demo thread with the given key.
-func (s *Store) ThreadByDemoKey(ctx context.Context, db bun.IDB, key string) (*model.Thread, error) {
+func (q queries) ThreadByDemoKey(ctx context.Context, key string) (*model.Thread, error) {
 	t := new(model.Thread)
-	if err := db.NewSelect().Model(t).Where("demo_key = ?", key).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(t).Where("demo_key = ?", key).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("demo thread %q: %w", key, mapError(err))
 	}
 	return t, nil
@@ -115,9 +115,9 @@ func (s *Store) ThreadByDemoKey(ctx context.Context, db bun.IDB, key string) (*m
 
 // PostsByThread returns a thread's posts in the order they were written, with authors.
 // Deleted posts are returned too (the page shows that a post was removed).
-func (s *Store) PostsByThread(ctx context.Context, threadID int64) ([]*model.Post, error) {
+func (q queries) PostsByThread(ctx context.Context, threadID int64) ([]*model.Post, error) {
 	var posts []*model.Post
-	err := s.DB.NewSelect().Model(&posts).
+	err := q.db.NewSelect().Model(&posts).
 		Relation("Author").
 		Where("post.thread_id = ?", threadID).
 		OrderExpr("post.created_at ASC, post.id ASC").
@@ -131,13 +131,13 @@ func (s *Store) PostsByThread(ctx context.Context, threadID int64) ([]*model.Pos
 // PostsByThreads returns the posts of many threads at once, by thread, each thread's in
 // the order they were written, without their authors (for the search index, which keeps
 // no names). Deleted and hidden posts are returned too.
-func (s *Store) PostsByThreads(ctx context.Context, threadIDs []int64) (map[int64][]*model.Post, error) {
+func (q queries) PostsByThreads(ctx context.Context, threadIDs []int64) (map[int64][]*model.Post, error) {
 	out := make(map[int64][]*model.Post, len(threadIDs))
 	if len(threadIDs) == 0 {
 		return out, nil
 	}
 	var posts []*model.Post
-	err := s.DB.NewSelect().Model(&posts).
+	err := q.db.NewSelect().Model(&posts).
 		Where("post.thread_id IN (?)", bun.List(threadIDs)).
 		OrderExpr("post.thread_id, post.created_at, post.id").
 		Scan(ctx)
@@ -150,9 +150,9 @@ func (s *Store) PostsByThreads(ctx context.Context, threadIDs []int64) (map[int6
 	return out, nil
 }
 
-// CountThreads counts threads that are not hidden.
-func (s *Store) CountThreads(ctx context.Context) (int, error) {
-	n, err := s.DB.NewSelect().Model((*model.Thread)(nil)).Where("hidden = ?", false).Count(ctx)
+// ThreadCount counts the threads that are not hidden.
+func (q queries) ThreadCount(ctx context.Context) (int, error) {
+	n, err := q.db.NewSelect().Model((*model.Thread)(nil)).Where("hidden = ?", false).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("count threads: %w", err)
 	}
@@ -160,8 +160,8 @@ func (s *Store) CountThreads(ctx context.Context) (int, error) {
 }
 
 // InsertThread writes a new thread and links its tags.
-func (s *Store) InsertThread(ctx context.Context, db bun.IDB, t *model.Thread, tagIDs []int64) error {
-	if _, err := db.NewInsert().Model(t).Returning("id").Exec(ctx); err != nil {
+func (tx *Tx) InsertThread(ctx context.Context, t *model.Thread, tagIDs []int64) error {
+	if _, err := tx.write().NewInsert().Model(t).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert thread: %w", mapError(err))
 	}
 	if len(tagIDs) == 0 {
@@ -171,10 +171,10 @@ func (s *Store) InsertThread(ctx context.Context, db bun.IDB, t *model.Thread, t
 	for i, id := range tagIDs {
 		links[i] = model.ThreadTag{ThreadID: t.ID, TagID: id}
 	}
-	if _, err := db.NewInsert().Model(&links).Exec(ctx); err != nil {
+	if _, err := tx.write().NewInsert().Model(&links).Exec(ctx); err != nil {
 		return fmt.Errorf("tag thread %d: %w", t.ID, mapError(err))
 	}
-	if _, err := db.NewUpdate().Model((*model.Tag)(nil)).
+	if _, err := tx.write().NewUpdate().Model((*model.Tag)(nil)).
 		Set("thread_count = thread_count + 1").
 		Where("id IN (?)", bun.List(tagIDs)).
 		Exec(ctx); err != nil {
@@ -184,50 +184,50 @@ func (s *Store) InsertThread(ctx context.Context, db bun.IDB, t *model.Thread, t
 }
 
 // UpdateThread writes the named columns of t.
-func (s *Store) UpdateThread(ctx context.Context, db bun.IDB, t *model.Thread, columns ...string) error {
-	if _, err := db.NewUpdate().Model(t).Column(columns...).WherePK().Exec(ctx); err != nil {
+func (tx *Tx) UpdateThread(ctx context.Context, t *model.Thread, columns ...string) error {
+	if _, err := tx.write().NewUpdate().Model(t).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update thread %d: %w", t.ID, mapError(err))
 	}
 	return nil
 }
 
 // InsertPost writes a new post.
-func (s *Store) InsertPost(ctx context.Context, db bun.IDB, p *model.Post) error {
-	if _, err := db.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
+func (tx *Tx) InsertPost(ctx context.Context, p *model.Post) error {
+	if _, err := tx.write().NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert post: %w", mapError(err))
 	}
 	return nil
 }
 
 // PostByID returns a post.
-func (s *Store) PostByID(ctx context.Context, db bun.IDB, id int64) (*model.Post, error) {
+func (q queries) PostByID(ctx context.Context, id int64) (*model.Post, error) {
 	p := new(model.Post)
-	if err := db.NewSelect().Model(p).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(p).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("post %d: %w", id, mapError(err))
 	}
 	return p, nil
 }
 
 // ExpertReplied reports whether an expert wrote a visible reply in the thread.
-func (s *Store) ExpertReplied(ctx context.Context, db bun.IDB, threadID int64) (bool, error) {
-	return db.NewSelect().Model((*model.Post)(nil)).
+func (q queries) ExpertReplied(ctx context.Context, threadID int64) (bool, error) {
+	return q.db.NewSelect().Model((*model.Post)(nil)).
 		Where("thread_id = ? AND expert = ? AND opening = ? AND deleted_at IS NULL AND hidden_at IS NULL", threadID, true, false).
 		Exists(ctx)
 }
 
 // AddChange writes a change-log row; call it in the transaction that changed the content.
-func (s *Store) AddChange(ctx context.Context, db bun.IDB, entity string, entityID, threadID int64, op string, at time.Time) error {
+func (tx *Tx) AddChange(ctx context.Context, entity string, entityID, threadID int64, op string, at time.Time) error {
 	c := &model.Change{Entity: entity, EntityID: entityID, ThreadID: threadID, Op: op, CreatedAt: at}
-	if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
+	if _, err := tx.write().NewInsert().Model(c).Exec(ctx); err != nil {
 		return fmt.Errorf("write change log: %w", err)
 	}
 	return nil
 }
 
 // ChangesAfter returns up to limit change-log rows with an id above after, oldest first.
-func (s *Store) ChangesAfter(ctx context.Context, after int64, limit int) ([]model.Change, error) {
+func (q queries) ChangesAfter(ctx context.Context, after int64, limit int) ([]model.Change, error) {
 	var cs []model.Change
-	err := s.DB.NewSelect().Model(&cs).Where("id > ?", after).Order("id").Limit(int64(limit)).Scan(ctx)
+	err := q.db.NewSelect().Model(&cs).Where("id > ?", after).Order("id").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read change log: %w", err)
 	}
@@ -235,8 +235,8 @@ func (s *Store) ChangesAfter(ctx context.Context, after int64, limit int) ([]mod
 }
 
 // RemovePostsByAuthor empties every post of a user and marks it deleted.
-func (s *Store) RemovePostsByAuthor(ctx context.Context, db bun.IDB, userID int64, at time.Time) error {
-	_, err := db.NewUpdate().Model((*model.Post)(nil)).
+func (tx *Tx) RemovePostsByAuthor(ctx context.Context, userID int64, at time.Time) error {
+	_, err := tx.write().NewUpdate().Model((*model.Post)(nil)).
 		Set("body_source = ''").Set("body_html = ''").Set("content_note = ''").
 		Set("deleted_at = COALESCE(deleted_at, ?)", at).Set("updated_at = ?", at).
 		Where("author_id = ?", userID).Exec(ctx)
@@ -248,12 +248,12 @@ func (s *Store) RemovePostsByAuthor(ctx context.Context, db bun.IDB, userID int6
 
 // ThreadsByIDs returns the threads with the given ids, with authors and tags, in the
 // order of ids; missing ids are left out.
-func (s *Store) ThreadsByIDs(ctx context.Context, ids []int64) ([]*model.Thread, error) {
+func (q queries) ThreadsByIDs(ctx context.Context, ids []int64) ([]*model.Thread, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	var threads []*model.Thread
-	err := s.DB.NewSelect().Model(&threads).
+	err := q.db.NewSelect().Model(&threads).
 		Relation("Author").
 		Relation("Tags", func(sq *bun.SelectQuery) *bun.SelectQuery { return sq.Order("tag.name") }).
 		Where("thread.id IN (?)", bun.List(ids)).
@@ -272,4 +272,51 @@ func (s *Store) ThreadsByIDs(ctx context.Context, ids []int64) ([]*model.Thread,
 		}
 	}
 	return out, nil
+}
+
+// The bulk writes of the benchmark board (app/benchdata): rows only, in batches, with
+// none of the counting InsertThread does.
+
+// InsertThreads writes new threads, without tags.
+func (tx *Tx) InsertThreads(ctx context.Context, threads []*model.Thread) error {
+	for from := 0; from < len(threads); from += batchRows {
+		part := threads[from:min(from+batchRows, len(threads))]
+		if _, err := tx.write().NewInsert().Model(&part).Returning("id").Exec(ctx); err != nil {
+			return fmt.Errorf("insert threads: %w", mapError(err))
+		}
+	}
+	return nil
+}
+
+// InsertPosts writes new posts.
+func (tx *Tx) InsertPosts(ctx context.Context, posts []*model.Post) error {
+	for from := 0; from < len(posts); from += batchRows {
+		part := posts[from:min(from+batchRows, len(posts))]
+		if _, err := tx.write().NewInsert().Model(&part).Returning("id").Exec(ctx); err != nil {
+			return fmt.Errorf("insert posts: %w", mapError(err))
+		}
+	}
+	return nil
+}
+
+// InsertThreadTags links threads to tags; the tags' counts are left to RecountTags.
+func (tx *Tx) InsertThreadTags(ctx context.Context, links []model.ThreadTag) error {
+	for from := 0; from < len(links); from += batchRows {
+		part := links[from:min(from+batchRows, len(links))]
+		if _, err := tx.write().NewInsert().Model(&part).Exec(ctx); err != nil {
+			return fmt.Errorf("tag threads: %w", mapError(err))
+		}
+	}
+	return nil
+}
+
+// AddChanges writes change-log rows; call it in the transaction that changed the content.
+func (tx *Tx) AddChanges(ctx context.Context, changes []model.Change) error {
+	for from := 0; from < len(changes); from += batchRows {
+		part := changes[from:min(from+batchRows, len(changes))]
+		if _, err := tx.write().NewInsert().Model(&part).Exec(ctx); err != nil {
+			return fmt.Errorf("write change log: %w", err)
+		}
+	}
+	return nil
 }

@@ -3,12 +3,15 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"forum/app/forum"
 	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
@@ -66,7 +69,7 @@ func TestEveryStateChangeNeedsCSRF(t *testing.T) {
 }
 
 // addUser writes a user with a chosen pseudonym.
-func (e *env) addUser(name string, role model.Role, status string) *model.User {
+func (e *env) addUser(name string, role model.Role, status model.Status) *model.User {
 	e.t.Helper()
 	now := time.Now().UTC()
 	u := &model.User{Pseudonym: name, Email: name + "@example.invalid", Role: role, Status: status,
@@ -74,7 +77,7 @@ func (e *env) addUser(name string, role model.Role, status string) *model.User {
 	if role == model.RoleExpert {
 		u.Credential = "Licensed addiction counselor"
 	}
-	if err := e.st.InsertUser(context.Background(), e.st.DB, u); err != nil {
+	if err := e.st.Tx(context.Background(), func(tx *store.Tx) error { return tx.InsertUser(context.Background(), u) }); err != nil {
 		e.t.Fatal(err)
 	}
 	return u
@@ -107,6 +110,8 @@ func TestRoleMatrix(t *testing.T) {
 			{"/admin/users", want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": forbidden, "admin": ok, "suspended": unauth}},
 			{"/admin/invites", want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": forbidden, "admin": ok, "suspended": unauth}},
 			{"/welcome", want{"visitor": see, "pending": ok, "member": see, "expert": see, "moderator": see, "admin": see, "suspended": see}},
+			{"/unanswered?tag=craft", want{"visitor": unauth, "pending": see, "member": ok, "expert": ok, "moderator": ok, "admin": ok, "suspended": unauth}},
+			{"/account/deleted", want{"visitor": ok, "pending": see, "member": see, "expert": see, "moderator": see, "admin": see, "suspended": ok}},
 		}
 		for _, g := range gets {
 			for role, u := range people {
@@ -146,6 +151,10 @@ func TestRoleMatrix(t *testing.T) {
 				want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": forbidden, "admin": see, "suspended": unauth}},
 			{"invite", func() string { return "/admin/invites" }, url.Values{"max_uses": {"1"}, "days": {"7"}},
 				want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": forbidden, "admin": ok, "suspended": unauth}},
+			// Only a person awaiting approval tells the moderators what brings them; a member
+			// (approved while writing) is sent home.
+			{"say what brings them", func() string { return "/welcome/reason" }, url.Values{"join_reason": {"My brother."}},
+				want{"visitor": unauth, "pending": see, "member": see, "expert": see, "moderator": see, "admin": see, "suspended": unauth}},
 		}
 		for _, w := range writes {
 			for role, u := range people {
@@ -194,4 +203,249 @@ func TestVisitorsSeeNoMembersContent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRoleMatrixThreadActions checks, through HTTP, who may publish and take back, mark and
+// unmark the helpful reply, read the history of edited posts, hide posts and reinstate
+// accounts, and which navigation each person is offered. Every write acts on content
+// made for it, so that each person meets the same state.
+func TestRoleMatrixThreadActions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		e := newEnv(t, st)
+		people := map[string]*model.User{
+			"visitor":   nil,
+			"pending":   e.addUser("waiting_one", model.RolePending, model.StatusActive),
+			"member":    e.parent, // the asker of every question below
+			"expert":    e.coach,
+			"moderator": e.moderator,
+			"admin":     e.addUser("site_admin", model.RoleAdmin, model.StatusActive),
+			"suspended": e.addUser("paused_one", model.RoleMember, model.StatusSuspended),
+		}
+		n := 0
+		ask := func(consent bool) *model.Thread {
+			n++
+			th, err := e.forum.Ask(ctx, e.parent, forum.AskInput{Title: "How do we talk about treatment " + strconv.Itoa(n),
+				Body: "Our son says he is fine.", Tags: []string{"craft"}, PublishConsent: consent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return th
+		}
+		reply := func(u *model.User, th *model.Thread) *model.Post {
+			p, err := e.forum.Reply(ctx, u, th.ID, forum.ReplyInput{Body: "Start with what you have noticed."})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		answered := func() *model.Thread { th := ask(true); reply(e.coach, th); return th }
+		published := func() *model.Thread {
+			th := answered()
+			must(e.forum.Publish(ctx, e.coach, th.ID, true))
+			return th
+		}
+		edited := func(hidden bool) *model.Post {
+			p := reply(e.spouse, ask(false))
+			_, _, err := e.forum.EditPost(ctx, e.spouse, p.ID, forum.EditInput{Body: "Start with what you have seen."})
+			must(err)
+			if hidden {
+				_, err = e.forum.ModeratePost(ctx, e.moderator, p.ID, forum.ActionHide, "")
+				must(err)
+			}
+			return p
+		}
+		type want map[string]int
+		const ok, see, unauth, forbidden, notFound, conflict = 200, 303, 401, 403, 404, 409
+		writes := []struct {
+			name string
+			path func() (string, url.Values)
+			want want
+		}{
+			{"publish", func() (string, url.Values) { return "/t/" + itoa(answered().ID) + "/publish", nil },
+				want{"visitor": notFound, "pending": notFound, "member": forbidden, "expert": see, "moderator": see, "admin": see, "suspended": notFound}},
+			{"unpublish", func() (string, url.Values) {
+				return "/t/" + itoa(published().ID) + "/publish", url.Values{"unpublish": {"1"}}
+			}, want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": see, "moderator": see, "admin": see, "suspended": unauth}},
+			{"mark helpful", func() (string, url.Values) {
+				th := ask(false)
+				return "/t/" + itoa(th.ID) + "/helpful", url.Values{"post": {itoa(reply(e.spouse, th).ID)}}
+			}, want{"visitor": notFound, "pending": notFound, "member": see, "expert": forbidden, "moderator": see, "admin": see, "suspended": notFound}},
+			{"unmark helpful", func() (string, url.Values) {
+				th := ask(false)
+				must(e.forum.MarkHelpful(ctx, e.parent, th.ID, reply(e.spouse, th).ID))
+				return "/t/" + itoa(th.ID) + "/helpful", url.Values{"unmark": {"1"}}
+			}, want{"visitor": notFound, "pending": notFound, "member": see, "expert": forbidden, "moderator": see, "admin": see, "suspended": notFound}},
+			{"hide a post", func() (string, url.Values) {
+				return "/p/" + itoa(reply(e.spouse, ask(false)).ID) + "/moderate", url.Values{"action": {"hide"}}
+			}, want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": see, "admin": see, "suspended": unauth}},
+			{"reinstate a suspended member", func() (string, url.Values) {
+				u := e.addUser("paused_"+strconv.Itoa(int(time.Now().UnixNano()%1e9)), model.RoleMember, model.StatusSuspended)
+				return "/mod/members/" + itoa(u.ID) + "/suspend", url.Values{"action": {"unsuspend"}}
+			}, want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": see, "admin": see, "suspended": unauth}},
+			{"suspend a suspended member again", func() (string, url.Values) {
+				u := e.addUser("paused_"+strconv.Itoa(int(time.Now().UnixNano()%1e9)), model.RoleMember, model.StatusSuspended)
+				return "/mod/members/" + itoa(u.ID) + "/suspend", url.Values{"action": {"suspend"}}
+			}, want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": conflict, "admin": conflict, "suspended": unauth}},
+			{"reinstate a declined account", func() (string, url.Values) {
+				u := e.addUser("declined_"+strconv.Itoa(int(time.Now().UnixNano()%1e9)), model.RolePending, model.StatusDeclined)
+				return "/mod/members/" + itoa(u.ID) + "/suspend", url.Values{"action": {"unsuspend"}}
+			}, want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": forbidden, "admin": forbidden, "suspended": unauth}},
+		}
+		for _, w := range writes {
+			for role, u := range people {
+				path, form := w.path()
+				if rec := e.as(u).post(path, form); rec.Code != w.want[role] {
+					t.Errorf("%s %s = %d, want %d", role, w.name, rec.Code, w.want[role])
+				}
+			}
+		}
+
+		history, hiddenHistory := edited(false), edited(true)
+		gets := []struct {
+			path string
+			want want
+		}{
+			{"/p/" + itoa(history.ID) + "/history",
+				want{"visitor": unauth, "pending": forbidden, "member": ok, "expert": ok, "moderator": ok, "admin": ok, "suspended": unauth}},
+			{"/p/" + itoa(hiddenHistory.ID) + "/history",
+				want{"visitor": unauth, "pending": forbidden, "member": notFound, "expert": notFound, "moderator": ok, "admin": ok, "suspended": unauth}},
+		}
+		for _, g := range gets {
+			for role, u := range people {
+				if rec := e.as(u).get(g.path); rec.Code != g.want[role] {
+					t.Errorf("%s GET %s = %d, want %d", role, g.path, rec.Code, g.want[role])
+				}
+			}
+		}
+
+		// Quoting is offered to whoever may reply (the others do not see the thread).
+		quoteLink := "?quote=" + itoa(e.helpfulPost.ID)
+		for role, u := range people {
+			body := e.as(u).get(threadPath(e.resolved)).Body.String()
+			if has, want := strings.Contains(body, quoteLink), slices.Contains([]string{"member", "expert", "moderator", "admin"}, role); has != want {
+				t.Errorf("%s is offered to quote = %v, want %v", role, has, want)
+			}
+		}
+
+		// The navigation offers each person what they may open.
+		links := map[string][]string{
+			`href="/mine"`:        {"member", "expert", "moderator", "admin"},
+			`href="/unanswered"`:  {"expert", "moderator", "admin"},
+			`href="/mod/members"`: {"moderator", "admin"},
+			`href="/admin/users"`: {"admin"},
+		}
+		for link, who := range links {
+			for role, u := range people {
+				body := e.as(u).get("/crisis").Body.String()
+				if has, want := strings.Contains(body, link), slices.Contains(who, role); has != want {
+					t.Errorf("%s sees %s in the navigation = %v, want %v", role, link, has, want)
+				}
+			}
+		}
+	})
+}
+
+// TestDeclinedAccountStaysDeclined: "Reinstate" lifts a suspension only. A declined account
+// reinstated would be an active account awaiting approval, which an old invite link could
+// then make a member.
+func TestDeclinedAccountStaysDeclined(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		declined := e.addUser("turned_away", model.RolePending, model.StatusDeclined)
+		for _, action := range []string{"unsuspend", "suspend"} {
+			rec := e.as(e.moderator).post("/mod/members/"+itoa(declined.ID)+"/suspend", url.Values{"action": {action}})
+			if rec.Code != http.StatusForbidden {
+				t.Errorf("%s a declined account = %d, want 403", action, rec.Code)
+			}
+		}
+		if u, err := e.st.UserByID(context.Background(), declined.ID); err != nil || u.Status != model.StatusDeclined {
+			t.Fatalf("the declined account is now %v (%v)", u.Status, err)
+		}
+	})
+}
+
+// TestHistoryLinkOnlyWhereHistoryOpens: the "edited" mark links to a post's earlier
+// versions only for readers whom that page then shows them: not on a post its author
+// deleted, and on a hidden post for moderators only.
+func TestHistoryLinkOnlyWhereHistoryOpens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		e := newEnv(t, st)
+		posts := map[string]*model.Post{}
+		for _, name := range []string{"shown", "hidden", "deleted"} {
+			p, err := e.forum.Reply(ctx, e.spouse, e.question.ID, forum.ReplyInput{Body: "What helped us was patience."})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := e.forum.EditPost(ctx, e.spouse, p.ID, forum.EditInput{Body: "What helped us was time."}); err != nil {
+				t.Fatal(err)
+			}
+			posts[name] = p
+		}
+		if _, err := e.forum.ModeratePost(ctx, e.moderator, posts["hidden"].ID, forum.ActionHide, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.forum.DeletePost(ctx, e.spouse, posts["deleted"].ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			viewer *model.User
+			links  map[string]bool
+		}{
+			{e.parent, map[string]bool{"shown": true, "hidden": false, "deleted": false}},
+			{e.coach, map[string]bool{"shown": true, "hidden": false, "deleted": false}},
+			{e.moderator, map[string]bool{"shown": true, "hidden": true, "deleted": false}},
+		} {
+			c := e.as(tc.viewer)
+			body := c.get(threadPath(e.question)).Body.String()
+			for name, want := range tc.links {
+				link := "/p/" + itoa(posts[name].ID) + "/history"
+				if has := strings.Contains(body, link); has != want {
+					t.Errorf("%s sees the history link of the %s post = %v, want %v", tc.viewer.Pseudonym, name, has, want)
+				}
+				if has := strings.Contains(body, link); has {
+					if code := c.get(link).Code; code != http.StatusOK {
+						t.Errorf("%s follows the history link of the %s post: %d", tc.viewer.Pseudonym, name, code)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestBadIDsAreNotFound walks every route with an :id and asks it, as an admin, for ids
+// that name nothing: each answers 404, the page of an id that does not exist.
+func TestBadIDsAreNotFound(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, "sqlite"))
+	admin := e.as(e.addUser("site_admin", model.RoleAdmin, model.StatusActive))
+	checked := 0
+	for _, r := range e.srv.Echo().Routes() {
+		if !strings.Contains(r.Path, ":id") || (r.Method != http.MethodGet && r.Method != http.MethodPost) {
+			continue
+		}
+		checked++
+		for _, bad := range []string{"abc", "0", "-3", "1e3", "99999999999999999999"} {
+			path := strings.ReplaceAll(r.Path, ":id", bad)
+			path = strings.ReplaceAll(path, ":slug", "x")
+			var rec *httptest.ResponseRecorder
+			if r.Method == http.MethodGet {
+				rec = admin.get(path)
+			} else {
+				rec = admin.post(path, url.Values{"action": {"hide"}, "decision": {"approve"}, "role": {"member"}, "body": {"Some words."}})
+			}
+			if rec.Code != http.StatusNotFound {
+				t.Errorf("%s %s = %d, want 404", r.Method, path, rec.Code)
+			}
+		}
+	}
+	if checked < 15 {
+		t.Fatalf("only %d routes with an id found", checked)
+	}
 }

@@ -9,27 +9,32 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"forum/app/model"
 	"forum/app/policy"
 	"forum/app/store"
 )
 
 // threadConsent records the asker's agreement to publish the question (or its withdrawal).
 func (s *Server) threadConsent(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound)
-	}
-	if err := s.forum.SetPublishConsent(c.Request().Context(), viewer(c), id, c.FormValue("consent") == "on"); err != nil {
 		return err
 	}
-	return s.redirectToThread(c, id, "#archive")
+	consent := c.FormValue("consent") == "on"
+	if err := s.forum.SetPublishConsent(c.Request().Context(), viewer(c), id, consent); err != nil {
+		return err
+	}
+	if consent {
+		return s.redirectToThread(c, id, "?done=consent#archive")
+	}
+	return s.redirectToThread(c, id, "?done=no-consent#archive")
 }
 
 // threadPublish puts the thread in the public archive, or takes it out (experts, moderators).
 func (s *Server) threadPublish(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound)
+		return err
 	}
 	if err := s.forum.Publish(c.Request().Context(), viewer(c), id, c.FormValue("unpublish") == ""); err != nil {
 		return err
@@ -95,6 +100,10 @@ type atomEntry struct {
 	Summary string   `xml:"summary"`
 }
 
+// feedStates say in the feed how far each question has come.
+var feedStates = map[model.State]string{model.StateAnswered: "Answered by an expert", model.StateResolved: "Resolved",
+	model.StateOpen: "Awaiting an answer"}
+
 // archiveFeed serves the latest published threads as Atom. Only public threads are read,
 // and no member is named.
 func (s *Server) archiveFeed(c echo.Context) error {
@@ -111,7 +120,7 @@ func (s *Server) archiveFeed(c echo.Context) error {
 	}
 	for _, t := range threads {
 		item := newThreadItem(nil, t)
-		state := map[string]string{"answered": "Answered by an expert", "resolved": "Resolved", "open": "Awaiting an answer"}[t.State]
+		state := feedStates[t.State]
 		f.Entries = append(f.Entries, atomEntry{Title: t.Title, ID: base + item.URL, Updated: t.LastActivityAt.UTC().Format(time.RFC3339),
 			Link: atomLink{Href: base + item.URL}, Summary: state + ". " + strconv.Itoa(t.ReplyCount) + " replies."})
 	}

@@ -98,18 +98,26 @@ func (s *Server) startSession(c echo.Context, ext forum.ExternalAccount, next st
 	return s.signInAs(c, user, next)
 }
 
+// signInRefused tells a person why their account may not sign in.
+func signInRefused(status model.Status) signInFailed {
+	switch status {
+	case model.StatusSuspended:
+		return signInFailed{"Your account is suspended",
+			"A moderator has suspended this account. If you think this is a mistake, write to the moderators."}
+	case model.StatusDeclined:
+		return signInFailed{"Your request to join was not approved",
+			"The moderators did not approve this account, and an invite link does not change their decision. If you think this is a mistake, ask the person who invited you to speak with the moderators."}
+	case model.StatusDeleted:
+		return signInFailed{"This account was deleted", "Sign in with another account to join again."}
+	}
+	return signInFailed{"This account cannot sign in", "If you think this is a mistake, write to the moderators."}
+}
+
 // signInAs starts a session for user, unless the account may not sign in, and sends them
 // to next (a local path), or home.
 func (s *Server) signInAs(c echo.Context, user *model.User, next string) error {
-	switch user.Status {
-	case model.StatusSuspended:
-		return s.render(c, http.StatusForbidden, "signin_failed", "", signInFailed{"Your account is suspended",
-			"A moderator has suspended this account. If you think this is a mistake, write to the moderators."})
-	case model.StatusDeclined:
-		return s.render(c, http.StatusForbidden, "signin_failed", "", signInFailed{"Your request to join was not approved",
-			"The moderators did not approve this account, and an invite link does not change their decision. If you think this is a mistake, ask the person who invited you to speak with the moderators."})
-	case model.StatusDeleted:
-		return s.render(c, http.StatusForbidden, "signin_failed", "", signInFailed{"This account was deleted", "Sign in with another account to join again."})
+	if !policy.CanSignIn(user) {
+		return s.render(c, http.StatusForbidden, "signin_failed", "", signInRefused(user.Status))
 	}
 	// A new session replaces any current one in this browser.
 	if sess := currentSession(c); sess != nil {
@@ -288,9 +296,15 @@ func inviteNotApplicable(v *model.User) (title, message string) {
 type welcomeData struct {
 	Pseudonym         string
 	CanJoinWithInvite bool
+	// Reason is what the person says brings them here, as saved or as just sent back with
+	// ReasonError; Saved says a reason is on file.
+	Reason      string
+	ReasonError string
+	Saved       bool
+	MaxReason   int
 }
 
-// welcome tells a pending member what happens next.
+// welcome tells a pending member what happens next, and asks what brings them here.
 func (s *Server) welcome(c echo.Context) error {
 	v := viewer(c)
 	if v == nil {
@@ -299,7 +313,42 @@ func (s *Server) welcome(c echo.Context) error {
 	if !policy.IsPending(v) {
 		return s.redirect(c, "/")
 	}
-	return s.render(c, http.StatusOK, "welcome", "", welcomeData{Pseudonym: v.Pseudonym, CanJoinWithInvite: policy.CanJoinWithInvite(v)})
+	return s.renderWelcome(c, http.StatusOK, welcomeData{Reason: v.JoinReason})
+}
+
+func (s *Server) renderWelcome(c echo.Context, status int, d welcomeData) error {
+	v := viewer(c)
+	d.Pseudonym, d.CanJoinWithInvite, d.Saved, d.MaxReason = v.Pseudonym, policy.CanJoinWithInvite(v), v.JoinReason != "", forum.MaxJoinReason
+	return s.render(c, status, "welcome", "", d)
+}
+
+// welcomeReason keeps what a person awaiting approval says brings them here; a reason that
+// is too long comes back in the form with the message beside it.
+func (s *Server) welcomeReason(c echo.Context) error {
+	v := viewer(c)
+	if v == nil {
+		return errSignInRequired
+	}
+	if !policy.CanSayWhyJoining(v) {
+		if policy.IsMember(v) {
+			// Approved while writing: the moderators have decided, nothing to keep.
+			return s.redirect(c, "/")
+		}
+		return model.ErrForbidden
+	}
+	reason := c.FormValue("join_reason")
+	if errs := cleanedFields(c, "join_reason"); errs != nil {
+		return s.renderWelcome(c, http.StatusUnprocessableEntity, welcomeData{Reason: reason, ReasonError: errs["join_reason"]})
+	}
+	err := s.forum.SetJoinReason(c.Request().Context(), v, reason)
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		return s.renderWelcome(c, http.StatusUnprocessableEntity, welcomeData{Reason: reason, ReasonError: inv.Fields["join_reason"]})
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, withDone("/welcome", "reason"))
 }
 
 type nameForm struct {
@@ -365,7 +414,7 @@ func (s *Server) devLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	next := localPath(c.FormValue("next"))
 	if key := c.FormValue("persona"); key != "" {
-		u, err := s.store.UserByDemoKey(ctx, s.store.DB, key)
+		u, err := s.store.UserByDemoKey(ctx, key)
 		if err != nil {
 			return err
 		}

@@ -178,7 +178,7 @@ func TestLockedThreadRefusesReplies(t *testing.T) {
 				mustNotContain(t, c.get("/").Body.String(), e.question.Title)
 			}
 		}
-		entries, _ := st.AuditLog(context.Background(), 20)
+		entries, _ := st.AuditLog(context.Background(), store.AuditQuery{Limit: 20})
 		if len(entries) < 6 {
 			t.Fatalf("audit log has %d entries, want 6", len(entries))
 		}
@@ -339,8 +339,8 @@ func TestTagsAndModeration(t *testing.T) {
 		}
 		mustContain(t, member.get("/tags/naloxone").Body.String(), "Naloxone (Narcan)", "Reversing an opioid overdose.")
 		// Merge MAT into CRAFT: the MAT thread moves, /tags/mat redirects.
-		mat, _ := st.TagBySlug(context.Background(), st.DB, "mat")
-		craft, _ := st.TagBySlug(context.Background(), st.DB, "craft")
+		mat, _ := st.TagBySlug(context.Background(), "mat")
+		craft, _ := st.TagBySlug(context.Background(), "craft")
 		if rec := mod.post("/tags/mat/merge", url.Values{"into": {itoa(craft.ID)}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("merge = %d", rec.Code)
 		}
@@ -348,7 +348,7 @@ func TestTagsAndModeration(t *testing.T) {
 		if rec := member.get("/tags/mat"); rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != "/tags/craft" {
 			t.Fatalf("merged tag = %d to %q", rec.Code, rec.Header().Get("Location"))
 		}
-		craft, _ = st.TagBySlug(context.Background(), st.DB, "craft")
+		craft, _ = st.TagBySlug(context.Background(), "craft")
 		if craft.ThreadCount != 2 {
 			t.Fatalf("CRAFT counts %d threads after the merge, want 2", craft.ThreadCount)
 		}

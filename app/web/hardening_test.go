@@ -118,7 +118,8 @@ func TestMetricsAreNotPublic(t *testing.T) {
 	e.as(e.parent).get(threadPath(e.answered))
 	body, _ := scrapeMetrics(t, e)
 	mustContain(t, body, `forum_http_requests_total{code="200",method="GET",route="/t/:id/:slug"} 1`,
-		`forum_http_request_duration_seconds_bucket{method="GET",route="/t/:id/:slug"`, "go_goroutines")
+		`forum_http_request_duration_seconds_bucket{method="GET",route="/t/:id/:slug"`, "go_goroutines",
+		"forum_db_busy_retries_total 0")
 	mustNotContain(t, body, e.answered.Slug)
 
 	// ServeMetrics serves the same on its own listener, and nothing else there.
@@ -254,7 +255,7 @@ func TestNULBytesAreTheClientsError(t *testing.T) {
 			t.Fatalf("tag edit with a NUL byte = %d, want 422", rec.Code)
 		}
 		mustContain(t, rec.Body.String(), "Community reinforcement.", "invisible characters")
-		if tag, err := e.st.TagBySlug(ctx, e.st.DB, "craft"); err != nil || strings.Contains(tag.Description, "Community") {
+		if tag, err := e.st.TagBySlug(ctx, "craft"); err != nil || strings.Contains(tag.Description, "Community") {
 			t.Fatalf("tag changed: %+v %v", tag, err)
 		}
 		noErrorLogged(t, e.since(mark))

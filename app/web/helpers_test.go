@@ -59,7 +59,7 @@ func newEnvWith(t testing.TB, st *store.Store, o envOptions) *env {
 		o.baseURL = "http://127.0.0.1:8080"
 	}
 	base, _ := url.Parse(o.baseURL)
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Driver: st.Driver, BaseURL: base, LogLevel: "debug",
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Driver: st.Driver(), BaseURL: base, LogLevel: "debug",
 		Dev: o.dev, SessionSecret: []byte("test-secret-test-secret-test-secret!")}
 	var providers *auth.Providers
 	if o.configure != nil {
@@ -99,7 +99,7 @@ func (e *env) fixtures() {
 		key := name
 		u := &model.User{DemoKey: &key, Pseudonym: name, Email: name + "@example.invalid", RealName: "Real " + name, Role: role,
 			Status: model.StatusActive, Credential: credential, CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
-		if err := e.st.InsertUser(ctx, e.st.DB, u); err != nil {
+		if err := e.st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
 			e.t.Fatal(err)
 		}
 		return u
@@ -111,7 +111,7 @@ func (e *env) fixtures() {
 	for _, tg := range []model.Tag{{Name: "CRAFT", Slug: "craft"}, {Name: "Boundaries", Slug: "boundaries"}, {Name: "MAT", Slug: "mat"}} {
 		tg := tg
 		tg.CreatedAt, tg.UpdatedAt = now, now
-		if err := e.st.InsertTag(ctx, e.st.DB, &tg); err != nil {
+		if err := e.st.Tx(ctx, func(tx *store.Tx) error { return tx.InsertTag(ctx, &tg) }); err != nil {
 			e.t.Fatal(err)
 		}
 	}

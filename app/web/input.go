@@ -6,10 +6,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"forum/app/model"
 )
 
 // maxBodyBytes is maxBody in bytes: the most a multipart form may hold in memory.
@@ -164,4 +167,14 @@ func firstRunes(s string, n int) string {
 		n--
 	}
 	return s
+}
+
+// paramID reads the :id parameter of the path: a positive number. Anything else names
+// nothing, and is answered like an id that does not exist (404).
+func paramID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, model.ErrNotFound
+	}
+	return id, nil
 }

@@ -36,21 +36,50 @@ type listData struct {
 	TagErrors   map[string]string
 	TagForm     tagForm
 	CurrentPath string
+	// Filter, when set, offers to narrow the list to one topic (the experts' queue).
+	Filter *topicFilter
 }
 
-// parseCursor reads the after= parameter: "UNIXNANO-ID".
+// topicFilter is the form that narrows a list to one topic: a GET form, so that it works
+// without JavaScript and its address can be kept.
+type topicFilter struct {
+	Action  string
+	Tags    []*model.Tag
+	Current string // the chosen topic's slug; empty: every topic
+}
+
+// parseCursor reads the after= parameter of a thread list.
 func parseCursor(c echo.Context) *store.Cursor {
-	raw := c.QueryParam("after")
-	ts, id, ok := strings.Cut(raw, "-")
+	at, id, ok := parseKeyset(c.QueryParam("after"))
 	if !ok {
 		return nil
+	}
+	return &store.Cursor{LastActivity: at, ID: id}
+}
+
+// parseKeyset reads a place in a list ordered by time and id, as keyset writes it:
+// "UNIXNANO-ID".
+func parseKeyset(raw string) (time.Time, int64, bool) {
+	ts, id, ok := strings.Cut(raw, "-")
+	if !ok {
+		return time.Time{}, 0, false
 	}
 	n, err1 := strconv.ParseInt(ts, 10, 64)
 	i, err2 := strconv.ParseInt(id, 10, 64)
 	if err1 != nil || err2 != nil || i <= 0 {
-		return nil
+		return time.Time{}, 0, false
 	}
-	return &store.Cursor{LastActivity: time.Unix(0, n).UTC(), ID: i}
+	return time.Unix(0, n).UTC(), i, true
+}
+
+// keyset writes the place of the item at time at with id in a list, for an address.
+func keyset(at time.Time, id int64) string { return fmt.Sprintf("%d-%d", at.UnixNano(), id) }
+
+// nextPage is the address of the page at path with param set to after (and no other
+// parameter): the next page of a list.
+func nextPage(path, param, after string) string {
+	u := url.URL{Path: path, RawQuery: url.Values{param: {after}}.Encode()}
+	return u.String()
 }
 
 // listPage runs q from the request's cursor and builds the page with its next link.
@@ -65,10 +94,7 @@ func (s *Server) listPage(c echo.Context, q store.ThreadQuery) (threadPage, erro
 	if len(threads) > pageSize {
 		threads = threads[:pageSize]
 		last := threads[len(threads)-1]
-		u := url.URL{Path: c.Request().URL.Path}
-		v := url.Values{"after": {fmt.Sprintf("%d-%d", last.LastActivityAt.UnixNano(), last.ID)}}
-		u.RawQuery = v.Encode()
-		p.Next = u.String()
+		p.Next = nextPage(c.Request().URL.Path, "after", keyset(last.LastActivityAt, last.ID))
 	}
 	p.Items = threadItems(viewer(c), threads)
 	return p, nil
@@ -83,21 +109,48 @@ func (s *Server) renderList(c echo.Context, page string, nav string, d listData)
 	return s.render(c, http.StatusOK, page, nav, d)
 }
 
-// unanswered lists questions that no expert has answered yet: the experts' queue.
+// unanswered lists questions that no expert has answered yet: the experts' queue. It can
+// be narrowed to one topic (?tag=slug); its next pages keep the topic.
 func (s *Server) unanswered(c echo.Context) error {
 	v := viewer(c)
 	if !policy.IsMember(v) {
 		return s.membersOnly(c, v)
 	}
-	p, err := s.listPage(c, store.ThreadQuery{States: []string{model.StateOpen}, Kinds: []string{model.KindQuestion}})
+	ctx := c.Request().Context()
+	tags, err := s.store.Tags(ctx)
 	if err != nil {
 		return err
 	}
-	return s.renderList(c, "list", "unanswered", listData{
+	q := store.ThreadQuery{States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}}
+	d := listData{
 		Heading: "Unanswered questions",
 		Lede:    "Questions that no expert has answered yet, most recent activity first.",
-		Page:    p, Empty: "Every question has an expert's answer. Thank you.",
-	})
+		Empty:   "Every question has an expert's answer. Thank you.",
+		Filter:  &topicFilter{Action: "/unanswered", Tags: tags},
+	}
+	if slug := c.QueryParam("tag"); slug != "" {
+		tag, err := s.store.TagBySlug(ctx, slug)
+		if err != nil {
+			return err // a topic that does not exist: 404
+		}
+		if tag.MergedInto != nil {
+			into, err := s.store.TagByID(ctx, *tag.MergedInto)
+			if err != nil {
+				return err
+			}
+			return c.Redirect(http.StatusMovedPermanently, "/unanswered?"+url.Values{"tag": {into.Slug}}.Encode())
+		}
+		q.TagID, d.Filter.Current = tag.ID, tag.Slug
+		d.Heading = "Unanswered questions on " + tag.Name
+		d.Empty = "Every question on " + tag.Name + " has an expert's answer. Thank you."
+	}
+	if d.Page, err = s.listPage(c, q); err != nil {
+		return err
+	}
+	if d.Page.Next != "" && d.Filter.Current != "" {
+		d.Page.Next += "&" + url.Values{"tag": {d.Filter.Current}}.Encode()
+	}
+	return s.renderList(c, "list", "unanswered", d)
 }
 
 // mine lists the threads the member started.

@@ -3,7 +3,9 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,12 +16,44 @@ import (
 )
 
 type membersData struct {
-	Pending    []*model.User
-	Members    []*model.User
-	CanSuspend func(target *model.User) bool
-	Error      string
-	ErrorFor   int64
-	Note       string
+	Pending []*model.User
+	Members []memberRow
+	// PendingNext and MembersNext are the addresses of the lists' next pages, if any;
+	// Later says that a later page of a list is shown.
+	PendingNext, MembersNext string
+	Later                    bool
+	Error                    string
+	ErrorFor                 int64
+	Note                     string
+	// ShowReasons shows what people awaiting approval said brings them here.
+	ShowReasons bool
+}
+
+// accountsPerPage is how many accounts, or audit entries, a page of moderation lists.
+const accountsPerPage = 100
+
+// userPage returns the page of the users q selects that starts after the place in the
+// request's parameter param, and the address of the next page of the list at path ("" at
+// the end). A form rejected on a list's page shows its first page again.
+func (s *Server) userPage(c echo.Context, q store.UserQuery, path, param string) ([]*model.User, string, error) {
+	q.Limit = accountsPerPage + 1
+	if at, id, ok := parseKeyset(c.QueryParam(param)); ok {
+		q.After = &store.CreatedCursor{CreatedAt: at, ID: id}
+	}
+	users, err := s.store.Users(c.Request().Context(), q)
+	if err != nil || len(users) <= accountsPerPage {
+		return users, "", err
+	}
+	users = users[:accountsPerPage]
+	last := users[len(users)-1]
+	return users, nextPage(path, param, keyset(last.CreatedAt, last.ID)), nil
+}
+
+// memberRow is an account on the moderators' list, with what the moderator may do to it.
+type memberRow struct {
+	*model.User
+	Suspended, Declined      bool
+	CanSuspend, CanReinstate bool
 }
 
 // modMembers lists accounts awaiting approval and the members, for moderators.
@@ -32,35 +66,72 @@ func (s *Server) modMembers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.decisionNotice(c); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "mod_members", "mod", d)
 }
 
-func (s *Server) membersData(c echo.Context, v *model.User) (membersData, error) {
-	ctx := c.Request().Context()
-	pending, err := s.store.Users(ctx, store.UserQuery{Role: model.RolePending, Status: model.StatusActive, Limit: 200})
-	if err != nil {
-		return membersData{}, err
-	}
-	all, err := s.store.Users(ctx, store.UserQuery{Limit: 500})
-	if err != nil {
-		return membersData{}, err
-	}
-	var members []*model.User
-	for _, u := range all {
-		if u.Role != model.RolePending && u.Status != model.StatusDeleted {
-			members = append(members, u)
+// decisionNotice confirms, after a moderator's decision on an account, what it did: the
+// decision and the account are in the address the decision redirected to.
+func (s *Server) decisionNotice(c echo.Context) error {
+	var id int64
+	var decision string
+	for _, d := range []string{forum.DecisionApprove, forum.DecisionDecline, "suspend", "unsuspend"} {
+		if n, err := strconv.ParseInt(c.QueryParam(d), 10, 64); err == nil && n > 0 {
+			id, decision = n, d
+			break
 		}
 	}
-	return membersData{Pending: pending, Members: members,
-		CanSuspend: func(t *model.User) bool { return policy.CanSuspend(v, t) }}, nil
+	if id == 0 {
+		return nil
+	}
+	u, err := s.store.UserByID(c.Request().Context(), id)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch decision {
+	case forum.DecisionApprove:
+		setNotice(c, u.Pseudonym+" is now a member. Their next page welcomes them in.")
+	case forum.DecisionDecline:
+		setNotice(c, "The request from "+u.Pseudonym+" was declined. They are told so if they sign in again.")
+	case "suspend":
+		setNotice(c, u.Pseudonym+" is suspended and signed out everywhere.")
+	case "unsuspend":
+		setNotice(c, u.Pseudonym+" is reinstated and may sign in again.")
+	}
+	return nil
+}
+
+func (s *Server) membersData(c echo.Context, v *model.User) (membersData, error) {
+	var d membersData
+	var all []*model.User
+	var err error
+	d.Pending, d.PendingNext, err = s.userPage(c, store.UserQuery{Role: model.RolePending, Status: model.StatusActive}, "/mod/members", "pending_after")
+	if err != nil {
+		return membersData{}, err
+	}
+	if all, d.MembersNext, err = s.userPage(c, store.UserQuery{Approved: true}, "/mod/members", "after"); err != nil {
+		return membersData{}, err
+	}
+	for _, u := range all {
+		d.Members = append(d.Members, memberRow{User: u, Suspended: u.Status == model.StatusSuspended,
+			Declined: u.Status == model.StatusDeclined, CanSuspend: policy.CanSuspend(v, u), CanReinstate: policy.CanReinstate(v, u)})
+	}
+	d.Later = c.QueryParam("after") != "" || c.QueryParam("pending_after") != ""
+	d.ShowReasons = policy.CanSeeWhyJoining(v)
+	return d, nil
 }
 
 // modDecide approves or declines an account awaiting approval.
 func (s *Server) modDecide(c echo.Context) error {
 	v := viewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	note := c.FormValue("note")
 	err = s.forum.DecideMembership(c.Request().Context(), v, id, c.FormValue("decision"), note)
@@ -79,18 +150,20 @@ func (s *Server) modDecide(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/mod/members")
+	return s.redirect(c, "/mod/members?"+url.Values{c.FormValue("decision"): {strconv.FormatInt(id, 10)}}.Encode())
 }
 
 // modSuspend suspends or reinstates a member.
 func (s *Server) modSuspend(c echo.Context) error {
 	v := viewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx := c.Request().Context()
+	done := "suspend"
 	if c.FormValue("action") == "unsuspend" {
+		done = "unsuspend"
 		err = s.forum.Unsuspend(ctx, v, id, c.FormValue("note"))
 	} else {
 		err = s.forum.Suspend(ctx, v, id, c.FormValue("note"))
@@ -98,12 +171,19 @@ func (s *Server) modSuspend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/mod/members")
+	return s.redirect(c, "/mod/members?"+url.Values{done: {strconv.FormatInt(id, 10)}}.Encode())
 }
 
 type auditRow struct {
 	Entry *model.AuditEntry
 	Actor string
+}
+
+type auditData struct {
+	Rows []auditRow
+	// Next is the address of the next (older) page, if any; Later says this is not the first.
+	Next  string
+	Later bool
 }
 
 // modAudit shows the latest moderation and administration actions.
@@ -113,23 +193,33 @@ func (s *Server) modAudit(c echo.Context) error {
 		return model.ErrForbidden
 	}
 	ctx := c.Request().Context()
-	entries, err := s.store.AuditLog(ctx, 200)
+	q := store.AuditQuery{Limit: accountsPerPage + 1}
+	if at, id, ok := parseKeyset(c.QueryParam("after")); ok {
+		q.After = &store.CreatedCursor{CreatedAt: at, ID: id}
+	}
+	entries, err := s.store.AuditLog(ctx, q)
 	if err != nil {
 		return err
+	}
+	d := auditData{Later: q.After != nil}
+	if len(entries) > accountsPerPage {
+		entries = entries[:accountsPerPage]
+		last := entries[len(entries)-1]
+		d.Next = nextPage("/mod/audit", "after", keyset(last.CreatedAt, last.ID))
 	}
 	actors, err := s.store.UsersByIDs(ctx, actorIDs(entries))
 	if err != nil {
 		return err
 	}
-	rows := make([]auditRow, len(entries))
+	d.Rows = make([]auditRow, len(entries))
 	for i, e := range entries {
-		rows[i] = auditRow{Entry: e, Actor: "the command line"}
+		d.Rows[i] = auditRow{Entry: e, Actor: "the command line"}
 		if e.ActorID != nil {
 			// Moderators see who acted; someone who deleted their account is a former member.
-			rows[i].Actor = policy.ShowAuthor(v, actors[*e.ActorID], false).Name
+			d.Rows[i].Actor = policy.ShowAuthor(v, actors[*e.ActorID], false).Name
 		}
 	}
-	return s.render(c, http.StatusOK, "mod_audit", "mod", rows)
+	return s.render(c, http.StatusOK, "mod_audit", "mod", d)
 }
 
 func actorIDs(entries []*model.AuditEntry) []int64 {
@@ -186,19 +276,22 @@ func (s *Server) adminCreateInvite(c echo.Context) error {
 }
 
 func (s *Server) adminRevokeInvite(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	if err := s.forum.RevokeInvite(c.Request().Context(), viewer(c), id); err != nil {
 		return err
 	}
-	return s.redirect(c, "/admin/invites")
+	return s.redirect(c, withDone("/admin/invites", "invite"))
 }
 
 type usersData struct {
-	Users  []*model.User
-	Roles  []model.Role
+	Users []*model.User
+	Roles []model.Role
+	// Next is the address of the next page, if any; Later says this is not the first.
+	Next   string
+	Later  bool
 	Error  string
 	ErrFor int64
 }
@@ -206,29 +299,51 @@ type usersData struct {
 // adminUsers lists accounts with their roles, for admins.
 func (s *Server) adminUsers(c echo.Context) error {
 	v := viewer(c)
-	if !policy.IsAdmin(v) {
+	if !policy.CanManageRoles(v) {
 		return model.ErrForbidden
+	}
+	// After a change of role, the address names the account: say what it is now.
+	if id, err := strconv.ParseInt(c.QueryParam("changed"), 10, 64); err == nil && id > 0 {
+		u, err := s.store.UserByID(c.Request().Context(), id)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		switch {
+		case u == nil:
+		case u.Role == model.RolePending:
+			setNotice(c, u.Pseudonym+" is awaiting approval again.")
+		default:
+			setNotice(c, u.Pseudonym+" is now "+article(roleLabel(u.Role))+".")
+		}
 	}
 	return s.renderUsers(c, http.StatusOK, usersData{})
 }
 
+// article puts "a" or "an" before a role's name ("an expert", "a moderator").
+func article(role string) string {
+	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
+		return "an " + role
+	}
+	return "a " + role
+}
+
 func (s *Server) renderUsers(c echo.Context, status int, d usersData) error {
-	users, err := s.store.Users(c.Request().Context(), store.UserQuery{Limit: 500})
+	users, next, err := s.userPage(c, store.UserQuery{}, "/admin/users", "after")
 	if err != nil {
 		return err
 	}
-	d.Users, d.Roles = users, model.Roles
+	d.Users, d.Roles, d.Next, d.Later = users, model.Roles, next, c.QueryParam("after") != ""
 	return s.render(c, status, "admin_users", "admin", d)
 }
 
 // adminSetRole gives an account a role (with the credential line for experts).
 func (s *Server) adminSetRole(c echo.Context) error {
 	v := viewer(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
-	if !policy.IsAdmin(v) {
+	if !policy.CanManageRoles(v) {
 		return model.ErrForbidden
 	}
 	err = s.forum.SetRole(c.Request().Context(), v, id, model.Role(c.FormValue("role")), c.FormValue("credential"))
@@ -243,5 +358,5 @@ func (s *Server) adminSetRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/admin/users")
+	return s.redirect(c, "/admin/users?changed="+strconv.FormatInt(id, 10))
 }

@@ -92,9 +92,7 @@ func (o *opEnv) signIn(t *testing.T, c *http.Client, u opUser) (*http.Response, 
 func userBySubject(t *testing.T, st *store.Store, subject string) *model.User {
 	t.Helper()
 	var ids []model.Identity
-	if err := st.DB.NewSelect().Model(&ids).Where("subject = ?", subject).Scan(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Scan(t, st, &ids, "SELECT * FROM identities WHERE subject = ?", subject)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -107,11 +105,7 @@ func userBySubject(t *testing.T, st *store.Store, subject string) *model.User {
 
 func countUsers(t *testing.T, st *store.Store) int {
 	t.Helper()
-	n, err := st.CountUsers(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return storetest.CountUsers(t, st)
 }
 
 // The normal flow against the independent provider: a new pending account with the
@@ -340,9 +334,7 @@ func TestOPUserinfoWithoutEmail(t *testing.T) {
 			t.Fatalf("second sign-in = %d", resp.StatusCode)
 		}
 		var ids []model.Identity
-		if err := st.DB.NewSelect().Model(&ids).Where("subject = ?", "op-rosa").Scan(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Scan(t, st, &ids, "SELECT * FROM identities WHERE subject = ?", "op-rosa")
 		if len(ids) != 1 || ids[0].Email != "rosa@clinic.example" {
 			t.Fatalf("identities = %+v, want one that keeps rosa@clinic.example", ids)
 		}
@@ -450,7 +442,9 @@ func TestOPReturnTo(t *testing.T) {
 		m := userBySubject(t, st, "op-member")
 		now := time.Now().UTC()
 		m.Role, m.Pseudonym, m.PseudonymChosenAt = model.RoleMember, "steady_oak", &now
-		if err := st.UpdateUser(context.Background(), st.DB, m, "role", "pseudonym", "pseudonym_lower", "pseudonym_chosen_at"); err != nil {
+		if err := st.Tx(context.Background(), func(tx *store.Tx) error {
+			return tx.UpdateUser(context.Background(), m, "role", "pseudonym", "pseudonym_lower", "pseudonym_chosen_at")
+		}); err != nil {
 			t.Fatal(err)
 		}
 		target := threadPath(o.resolved)

@@ -138,7 +138,7 @@ func TestOIDCSignInFlow(t *testing.T) {
 		}
 
 		// The new account is pending, linked by provider and subject.
-		id, err := st.IdentityByIssuerSubject(ctx, st.DB, o.oidc.Issuer(), "subject-jane")
+		id, err := st.IdentityByIssuerSubject(ctx, o.oidc.Issuer(), "subject-jane")
 		if err != nil {
 			t.Fatalf("identity: %v", err)
 		}
@@ -187,7 +187,7 @@ func TestOIDCSignInFlow(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 			t.Fatalf("second sign-in = %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		if n, _ := st.CountUsers(ctx); n != 5 {
+		if n := storetest.CountUsers(t, st); n != 5 {
 			t.Fatalf("%d users after signing in twice, want 5", n)
 		}
 
@@ -221,7 +221,7 @@ func TestOIDCStateMismatchAndCancel(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "did not match") {
 		t.Fatalf("mismatched state = %d", resp.StatusCode)
 	}
-	if _, err := o.st.IdentityByIssuerSubject(context.Background(), o.st.DB, o.oidc.Issuer(), "subject-x"); err == nil {
+	if _, err := o.st.IdentityByIssuerSubject(context.Background(), o.oidc.Issuer(), "subject-x"); err == nil {
 		t.Fatal("an account was created despite the mismatched state")
 	}
 
@@ -248,7 +248,7 @@ func TestFirstAccountBecomesAdmin(t *testing.T) {
 		o := newOIDCEnv(t, st, false)
 		c := browserClient(t)
 		fetch(t, c, http.MethodGet, o.beginSignIn(t, c, "founder", "founder@example.org"), nil)
-		id, err := st.IdentityByIssuerSubject(context.Background(), st.DB, o.oidc.Issuer(), "founder")
+		id, err := st.IdentityByIssuerSubject(context.Background(), o.oidc.Issuer(), "founder")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +257,7 @@ func TestFirstAccountBecomesAdmin(t *testing.T) {
 		}
 		c2 := browserClient(t)
 		fetch(t, c2, http.MethodGet, o.beginSignIn(t, c2, "second", "second@example.org"), nil)
-		id, _ = st.IdentityByIssuerSubject(context.Background(), st.DB, o.oidc.Issuer(), "second")
+		id, _ = st.IdentityByIssuerSubject(context.Background(), o.oidc.Issuer(), "second")
 		if u, _ := st.UserByID(context.Background(), id.UserID); u.Role != model.RolePending {
 			t.Fatalf("second account role = %s, want pending", u.Role)
 		}

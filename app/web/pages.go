@@ -57,7 +57,7 @@ func (s *Server) home(c echo.Context) error {
 		}
 		d.Pinned = threadItems(v, p)
 		if policy.CanSeeUnansweredQueue(v) {
-			u, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, States: []string{model.StateOpen}, Kinds: []string{model.KindQuestion}})
+			u, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}})
 			if err != nil {
 				return err
 			}
@@ -93,6 +93,12 @@ type threadData struct {
 	CanUnpublish  bool
 	Link          linkForm
 	CSRF          string
+	// AskerWaits tells the asker of an unanswered question what happens next.
+	AskerWaits bool
+	// JoinHref, for a reader who is not a member, invites them to join and ask: the
+	// sign-in that brings them back here. AwaitingApproval: the reader has asked already.
+	JoinHref         string
+	AwaitingApproval bool
 }
 
 type relatedView struct {
@@ -103,9 +109,9 @@ type relatedView struct {
 // thread shows a thread: the opening post, the reply marked helpful, every reply, related
 // threads and the reply form. Its queries do not grow with the number of posts.
 func (s *Server) thread(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return model.ErrNotFound
+	id, err := paramID(c)
+	if err != nil {
+		return err
 	}
 	v := viewer(c)
 	snap, err := s.threads.get(c.Request().Context(), id)
@@ -224,7 +230,7 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 			d.Replies = append(d.Replies, pv)
 		}
 	}
-	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanMarkHelpful(v, t)
+	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanUnmarkHelpful(v, t)
 	for _, l := range snap.links {
 		if policy.CanView(v, l.Thread) {
 			d.Linked = append(d.Linked, relatedView{Item: newThreadItem(v, l.Thread), Note: l.Note})
@@ -242,7 +248,14 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	d.CanSetConsent, d.Consent = policy.CanSetPublishConsent(v, t), t.PublishConsent
 	d.Published = t.Visibility == model.VisibilityPublic
 	d.CanPublish = !d.Published && policy.CanPublish(v, t)
-	d.CanUnpublish = d.Published && policy.CanLinkThreads(v)
+	d.CanUnpublish = d.Published && policy.CanUnpublish(v, t)
+	d.AskerWaits = policy.IsAskerAwaitingAnswer(v, t)
+	switch {
+	case policy.IsPending(v):
+		d.AwaitingApproval = true
+	case !policy.IsMember(v):
+		d.JoinHref = withNext("/login", threadURL(t))
+	}
 	if d.Reply, err = s.replyFormOf(c, snap, reply, d.CSRF); err != nil {
 		return threadData{}, err
 	}

@@ -250,3 +250,34 @@ func containsFold(values []string, want string) bool {
 	}
 	return false
 }
+
+// TestEveryRenderingVariesOnEveryHTMXHeader: whether a page comes whole or as its content
+// block depends on HX-Request, HX-Boosted and HX-History-Restore-Request, so every answer
+// names all three in Vary: pages, fragments, partials and error pages, the cached thread
+// page included. A boosted request and a history restore of the thread page get it whole.
+func TestEveryRenderingVariesOnEveryHTMXHeader(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		member := e.as(e.parent)
+		headers := [][]string{nil, {"HX-Request", "true"}, {"HX-Request", "true", "HX-Boosted", "true"},
+			{"HX-Request", "true", "HX-History-Restore-Request", "true"}}
+		for _, path := range []string{"/", threadPath(e.resolved), "/tags", "/tags/craft", "/mine", "/search?q=craft",
+			"/ask/similar?title=talking+with+our+son", "/crisis", "/no-such-page", "/t/999999/gone"} {
+			for _, h := range headers {
+				rec := member.get(path, h...)
+				for _, want := range []string{"HX-Request", "HX-Boosted", "HX-History-Restore-Request"} {
+					if v := rec.Header().Values(echo.HeaderVary); !containsFold(v, want) {
+						t.Errorf("GET %s %v (%d): Vary = %v, want %s", path, h, rec.Code, v, want)
+					}
+				}
+			}
+		}
+		for _, h := range headers[2:] {
+			if b := member.get(threadPath(e.resolved), h...).Body.String(); !strings.Contains(b, "<html") || !strings.Contains(b, "He gets defensive") {
+				t.Errorf("thread page with %v: want the whole page", h)
+			}
+		}
+		if b := member.get(threadPath(e.resolved), "HX-Request", "true").Body.String(); strings.Contains(b, "<html") {
+			t.Error("thread page for htmx: want its content block only")
+		}
+	})
+}

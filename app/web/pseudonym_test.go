@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"forum/app/model"
+	"forum/app/store"
 )
 
 // TestLookAlikeAndStaffNamesAreRefusedBesideTheField chooses names through the pages: a
@@ -18,7 +19,7 @@ func TestLookAlikeAndStaffNamesAreRefusedBesideTheField(t *testing.T) {
 		ctx := context.Background()
 		newcomer := e.addUser("member-0a1b2c3d4e", model.RolePending, model.StatusActive)
 		newcomer.PseudonymChosenAt = nil
-		if err := e.st.UpdateUser(ctx, e.st.DB, newcomer, "pseudonym_chosen_at"); err != nil {
+		if err := e.st.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, newcomer, "pseudonym_chosen_at") }); err != nil {
 			t.Fatal(err)
 		}
 		c, member := e.as(newcomer), e.as(e.spouse)

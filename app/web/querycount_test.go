@@ -33,8 +33,7 @@ func (e *env) addReplies(threadID int64, n int) {
 func TestThreadPageQueryCountIsBounded(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st)
-		counter := &store.QueryCounter{}
-		st.DB = st.DB.WithQueryHook(counter)
+		counter := storetest.CountQueries(st)
 		c := e.as(e.parent)
 		c.get(threadPath(e.resolved)) // settle cookies and session renewal
 

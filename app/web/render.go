@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"forum/app/model"
+	"forum/app/policy"
 	"forum/views"
 )
 
@@ -33,6 +34,10 @@ type page struct {
 	Title string
 	// prepared, when set, is the page's title and content from a cache (the thread page).
 	prepared *prepared
+	// ModBadge follows the moderation link: how many accounts await approval (see notices.go).
+	ModBadge template.HTML
+	// lead goes before the content of a whole page: the notices for this viewer.
+	lead template.HTML
 }
 
 // prepared is a page's title and content taken from a cache: the content is cached HTML
@@ -52,6 +57,11 @@ func isFragment(c echo.Context) bool {
 	h := c.Request().Header
 	return h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true" && h.Get("HX-History-Restore-Request") != "true"
 }
+
+// varyHTMX names every request header a rendered answer depends on (isFragment): a
+// cache must not answer a boosted link or a history restore, which want the whole page,
+// with a fragment kept for a plain htmx request, nor the other way round.
+const varyHTMX = "HX-Request, HX-Boosted, HX-History-Restore-Request"
 
 // render is the one render function: the whole page, or for htmx its content block.
 func (s *Server) render(c echo.Context, status int, name, nav string, data any) error {
@@ -104,6 +114,11 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
 	var err error
+	if !isFragment(c) {
+		if err := s.viewerExtras(c, status, t, &p); err != nil {
+			return err
+		}
+	}
 	switch {
 	case isFragment(c) && p.prepared != nil:
 		p.prepared.writeContent(buf)
@@ -112,20 +127,33 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	case isFragment(c):
 		err = t.ExecuteTemplate(buf, "content", p)
 	case s.cfg.Dev:
-		err = t.ExecuteTemplate(buf, "base", p)
+		if p.lead != "" && p.Content == "" {
+			// The layout shows Content when set: the notices go before the page's content.
+			var b bytes.Buffer
+			err = t.ExecuteTemplate(&b, "content", p)
+			p.Content = template.HTML(b.String()) //nolint:gosec // rendered by html/template
+		}
+		p.Content = p.lead + p.Content
+		if err == nil {
+			err = t.ExecuteTemplate(buf, "base", p)
+		}
 	default:
 		err = s.layouts.render(buf, t, p)
 	}
 	if err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	return s.send(c, status, buf)
+	if err := s.send(c, status, buf); err != nil {
+		return err
+	}
+	s.noticesShown(c, p)
+	return nil
 }
 
 // send writes a rendered page.
 func (s *Server) send(c echo.Context, status int, buf *bytes.Buffer) error {
 	h := c.Response().Header()
-	h.Add(echo.HeaderVary, "HX-Request")
+	h.Add(echo.HeaderVary, varyHTMX)
 	h.Set(echo.HeaderCacheControl, "no-store")
 	// A known length lets the page go out in one write instead of in chunks.
 	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
@@ -144,7 +172,7 @@ type layoutKey struct {
 	viewer     int64
 	pseudonym  string
 	role       model.Role
-	status     string
+	status     model.Status
 	nav        string
 	signedCSRF bool
 }
@@ -167,6 +195,9 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			lp.CSRF = csrfSlot
 		}
 		lp.LoginHref = loginSlot
+		if policy.CanApproveMembers(lp.Viewer) {
+			lp.ModBadge = template.HTML(badgeSlot) //nolint:gosec // a constant
+		}
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
 			return err
@@ -189,14 +220,19 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			w.WriteString(p.CSRF)
 		case s == slotLogin:
 			w.WriteString(template.HTMLEscapeString(p.LoginHref))
+		case s == slotBadge:
+			w.WriteString(string(p.ModBadge))
+		case s == slotContent && err == nil:
+			w.WriteString(string(p.lead))
+			if p.prepared != nil {
+				p.prepared.writeContent(w)
+			} else {
+				err = t.ExecuteTemplate(w, "content", p)
+			}
 		case s == slotTitle && p.prepared != nil:
 			w.WriteString(template.HTMLEscapeString(p.prepared.title))
 		case s == slotTitle && err == nil:
 			err = t.ExecuteTemplate(w, "title", p)
-		case s == slotContent && p.prepared != nil:
-			p.prepared.writeContent(w)
-		case s == slotContent && err == nil:
-			err = t.ExecuteTemplate(w, "content", p)
 		}
 	})
 	return err
@@ -211,7 +247,8 @@ const (
 	slotTitle
 	slotContent
 	slotLogin
-	slotName // the viewer's name, as members see it
+	slotName  // the viewer's name, as members see it
+	slotBadge // the moderator's count of accounts awaiting approval
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -221,8 +258,9 @@ var (
 	contentSlot, titleSlot = newSlot("content"), newSlot("title")
 	loginSlot              = newSlot("login")
 	nameSlot               = newSlot("name")
+	badgeSlot              = newSlot("badge")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot, slotName: nameSlot}
+		slotLogin: loginSlot, slotName: nameSlot, slotBadge: badgeSlot}
 )
 
 func newSlot(name string) string {
@@ -326,7 +364,7 @@ func (s *Server) renderPartial(c echo.Context, status int, name string, data any
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	h := c.Response().Header()
-	h.Add(echo.HeaderVary, "HX-Request")
+	h.Add(echo.HeaderVary, varyHTMX)
 	h.Set(echo.HeaderCacheControl, "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
 }

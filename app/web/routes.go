@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/static/*", s.staticFile)
+	e.GET("/favicon.ico", s.favicon)
 
 	// Pages that read the forum: members see everything; visitors see what the forum is.
 	e.GET("/", s.home)                                                                // visitors: what the community is; pending: welcome
@@ -38,10 +39,10 @@ func (s *Server) routes() {
 	e.GET("/ask", s.ask)                        // policy.CanAsk
 	e.POST("/ask", s.askSubmit, posting)        // policy.CanAsk (articles: CanWriteArticle)
 	e.POST("/t/:id/reply", s.reply, posting)    // policy.CanReply
-	e.POST("/t/:id/helpful", s.threadHelpful)   // policy.CanMarkHelpful
+	e.POST("/t/:id/helpful", s.threadHelpful)   // policy.CanMarkReplyHelpful, CanMarkHelpful
 	e.POST("/t/:id/related", s.threadLink)      // policy.CanLinkThreads
 	e.POST("/t/:id/consent", s.threadConsent)   // policy.CanSetPublishConsent
-	e.POST("/t/:id/publish", s.threadPublish)   // policy.CanPublish
+	e.POST("/t/:id/publish", s.threadPublish)   // policy.CanPublish, CanUnpublish
 	e.GET("/ask/similar", s.similar)            // members
 	e.POST("/t/:id/moderate", s.threadModerate) // policy.CanModerate
 	e.GET("/p/:id/edit", s.postEditForm)        // policy.CanEditPost
@@ -74,6 +75,7 @@ func (s *Server) routes() {
 	e.GET("/dev/login", s.devLoginPage)                       // --dev only
 	e.POST("/dev/login", s.devLogin, signIn)                  // --dev only
 	e.GET("/welcome", s.welcome)                              // pending
+	e.POST("/welcome/reason", s.welcomeReason)                // policy.CanSayWhyJoining
 	e.GET("/welcome/name", s.chooseNameForm)                  // signed in
 	e.POST("/welcome/name", s.chooseName)                     // signed in
 
@@ -84,16 +86,17 @@ func (s *Server) routes() {
 	e.POST("/account/sessions/:id/revoke", s.accountRevokeSession) // signed in, own sessions
 	e.GET("/account/export", s.accountExport)                      // signed in
 	e.POST("/account/delete", s.accountDelete)                     // signed in
+	e.GET("/account/deleted", s.accountDeleted)                    // anyone: says goodbye, shows nothing of an account
 
 	// Moderation and administration.
 	e.GET("/mod/members", s.modMembers)                      // policy.CanApproveMembers
 	e.POST("/mod/members/:id/decide", s.modDecide)           // policy.CanApproveMembers
-	e.POST("/mod/members/:id/suspend", s.modSuspend)         // policy.CanSuspend
+	e.POST("/mod/members/:id/suspend", s.modSuspend)         // policy.CanSuspend (and reinstate)
 	e.GET("/mod/audit", s.modAudit)                          // policy.CanSeeAuditLog
 	e.GET("/admin/invites", s.adminInvites)                  // policy.CanManageInvites
 	e.POST("/admin/invites", s.adminCreateInvite)            // policy.CanManageInvites
 	e.POST("/admin/invites/:id/revoke", s.adminRevokeInvite) // policy.CanManageInvites
-	e.GET("/admin/users", s.adminUsers)                      // policy.IsAdmin
+	e.GET("/admin/users", s.adminUsers)                      // policy.CanManageRoles
 	e.POST("/admin/users/:id/role", s.adminSetRole)          // policy.CanSetRole
 
 	e.RouteNotFound(notFoundRoute, func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) })

@@ -117,7 +117,12 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	s.registry = prometheus.NewRegistry()
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		// How often writers met a busy database (SQLite's one writer at a time): retried,
+		// so people never see it, but a rising count says the database is the bottleneck.
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "forum", Subsystem: "db", Name: "busy_retries_total",
+			Help: "Transactions retried after the database reported it was busy."},
+			func() float64 { return float64(o.Store.BusyRetries()) }))
 	s.metrics = newHTTPMetrics(s.registry)
 
 	e := echo.New()
@@ -130,12 +135,6 @@ func New(o Options) (*Server, error) {
 	s.routes()
 	return s, nil
 }
-
-// Handler returns the HTTP handler, for tests and for Serve.
-func (s *Server) Handler() http.Handler { return s.echo }
-
-// Echo returns the echo instance (tests register extra routes on it).
-func (s *Server) Echo() *echo.Echo { return s.echo }
 
 // Serve answers requests on ln until ctx is cancelled, then stops taking new connections
 // and lets in-flight requests finish (up to ShutdownTimeout) before returning. The change
@@ -184,17 +183,18 @@ func (s *Server) funcs() template.FuncMap {
 			p, err := s.assets.Path(name)
 			return "/static/" + p, err
 		},
-		"ago":         ago,
-		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"longdate":    func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
-		"monthyear":   func(t time.Time) string { return t.UTC().Format("January 2006") },
-		"isModerator": policy.IsModerator,
-		"isMember":    policy.IsMember,
-		"isExpert":    policy.CanSeeUnansweredQueue,
-		"isAdmin":     policy.IsAdmin,
-		"canAsk":      policy.CanAsk,
-		"roleLabel":   roleLabel,
-		"browserName": browserName,
+		"ago":       ago,
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"longdate":  func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+		"monthyear": func(t time.Time) string { return t.UTC().Format("January 2006") },
+		// The questions templates ask of app/policy, named for what they decide.
+		"canReadMembersOnly":    policy.IsMember,
+		"canSeeUnansweredQueue": policy.CanSeeUnansweredQueue,
+		"canApproveMembers":     policy.CanApproveMembers,
+		"canManageRoles":        policy.CanManageRoles,
+		"canAsk":                policy.CanAsk,
+		"roleLabel":             roleLabel,
+		"browserName":           browserName,
 	}
 }
 

@@ -52,12 +52,12 @@ func (s *Server) tagPage(c echo.Context) error {
 
 func (s *Server) renderTagPage(c echo.Context, status int, errs map[string]string, form tagForm) error {
 	ctx := c.Request().Context()
-	tag, err := s.store.TagBySlug(ctx, s.store.DB, c.Param("slug"))
+	tag, err := s.store.TagBySlug(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
 	if tag.MergedInto != nil {
-		into, err := s.store.TagByID(ctx, s.store.DB, *tag.MergedInto)
+		into, err := s.store.TagByID(ctx, *tag.MergedInto)
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func (s *Server) tagCreate(c echo.Context) error {
 // tagUpdate renames or describes a tag (moderators).
 func (s *Server) tagUpdate(c echo.Context) error {
 	ctx := c.Request().Context()
-	tag, err := s.store.TagBySlug(ctx, s.store.DB, c.Param("slug"))
+	tag, err := s.store.TagBySlug(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -121,13 +121,13 @@ func (s *Server) tagUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/tags/"+updated.Slug)
+	return s.redirect(c, withDone("/tags/"+updated.Slug, "tag"))
 }
 
 // tagMerge moves a tag's threads onto another tag (moderators).
 func (s *Server) tagMerge(c echo.Context) error {
 	ctx := c.Request().Context()
-	tag, err := s.store.TagBySlug(ctx, s.store.DB, c.Param("slug"))
+	tag, err := s.store.TagBySlug(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *Server) tagMerge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	target, err := s.store.TagByID(ctx, s.store.DB, into)
+	target, err := s.store.TagByID(ctx, into)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 
 	"forum/app/forum"
 	"forum/app/markdown"
-	"forum/app/model"
 	"forum/app/store"
+	"forum/app/store/storetest"
 )
 
 var formToken = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
@@ -159,7 +159,7 @@ func TestThreadPageSeesOtherNodes(t *testing.T) {
 		c.get(path)
 		gen := e.st.Generation()
 
-		otherNode := forum.New(&store.Store{DB: e.st.DB, Driver: e.st.Driver}, markdown.New())
+		otherNode := forum.New(storetest.OtherNode(e.st), markdown.New())
 		author := *e.coach
 		if _, err := otherNode.Reply(context.Background(), &author, e.answered.ID, forum.ReplyInput{Body: "Written on another node."}); err != nil {
 			t.Fatal(err)
@@ -188,12 +188,12 @@ func TestSessionCacheDropsRevokedSessions(t *testing.T) {
 		if !strings.Contains(c.get("/").Body.String(), "maple_mom") {
 			t.Fatal("not signed in")
 		}
-		var sessions []*model.Session
-		if err := e.st.DB.NewSelect().Model(&sessions).Where("user_id = ?", e.parent.ID).Scan(context.Background()); err != nil {
-			t.Fatal(err)
+		sessions, err := e.st.ActiveSessions(context.Background(), e.parent.ID, time.Now().UTC())
+		if err != nil || len(sessions) == 0 {
+			t.Fatalf("sessions = %d, %v", len(sessions), err)
 		}
 		for _, s := range sessions {
-			if err := e.st.RevokeSession(context.Background(), e.st.DB, s.ID, time.Now().UTC()); err != nil {
+			if err := e.st.Tx(context.Background(), func(tx *store.Tx) error { return tx.RevokeSession(context.Background(), s.ID, time.Now().UTC()) }); err != nil {
 				t.Fatal(err)
 			}
 		}

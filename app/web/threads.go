@@ -16,19 +16,25 @@ import (
 
 // askForm is the new-thread form with what the member typed and what was wrong.
 type askForm struct {
-	Kind, Title, Body, ContentNote string
-	Tags                           []string
-	Anonymous, PublishConsent      bool
-	Errors                         map[string]string
-	AllTags                        []*model.Tag
-	Restored                       bool
-	CanWriteArticle                bool
-	Names                          postingNames
-	CSRF                           string
+	Kind                      model.Kind
+	Title, Body, ContentNote  string
+	Tags                      []string
+	Anonymous, PublishConsent bool
+	Errors                    map[string]string
+	AllTags                   []*model.Tag
+	Restored                  bool
+	CanWriteArticle           bool
+	Names                     postingNames
+	CSRF                      string
 }
 
 // Posting says beside the submit button under which name the thread will appear.
 func (f askForm) Posting() postingAs { return f.Names.as(f.Anonymous) }
+
+// IsArticle, IsDiscussion and IsQuestion say which kind of thread the form starts.
+func (f askForm) IsArticle() bool    { return f.Kind == model.KindArticle }
+func (f askForm) IsDiscussion() bool { return f.Kind == model.KindDiscussion }
+func (f askForm) IsQuestion() bool   { return f.Kind == model.KindQuestion }
 
 // postingNames are the names members will see on what the viewer posts, by name and
 // anonymously (policy.PostingAs).
@@ -65,7 +71,7 @@ func (s *Server) ask(c echo.Context) error {
 	if !policy.CanAsk(v) {
 		return s.membersOnly(c, v)
 	}
-	f := askForm{Kind: c.QueryParam("kind")}
+	f := askForm{Kind: model.Kind(c.QueryParam("kind"))}
 	if f.Kind != model.KindArticle && f.Kind != model.KindDiscussion {
 		f.Kind = model.KindQuestion
 	}
@@ -78,12 +84,12 @@ func (s *Server) ask(c echo.Context) error {
 		// anonymously, with its content note and its answer about the archive.
 		f.Title, f.Body, f.ContentNote, f.Restored = draft.Title, draft.Body, draft.ContentNote, true
 		f.Anonymous, f.PublishConsent = draft.Anonymous, draft.PublishConsent
-		switch draft.Kind {
+		switch kind := model.Kind(draft.Kind); kind {
 		case model.KindQuestion, model.KindDiscussion:
-			f.Kind = draft.Kind
+			f.Kind = kind
 		case model.KindArticle:
 			if policy.CanWriteArticle(v) {
-				f.Kind = draft.Kind
+				f.Kind = kind
 			}
 		}
 		if draft.Tags != "" {
@@ -109,7 +115,7 @@ func askFormOf(c echo.Context) (askForm, error) {
 		return askForm{}, echo.NewHTTPError(http.StatusBadRequest, "unreadable form")
 	}
 	return askForm{
-		Kind: form.Get("kind"), Title: form.Get("title"), Body: form.Get("body"), ContentNote: form.Get("content_note"),
+		Kind: model.Kind(form.Get("kind")), Title: form.Get("title"), Body: form.Get("body"), ContentNote: form.Get("content_note"),
 		Tags: form["tags"], Anonymous: form.Get("anonymous") == "on", PublishConsent: form.Get("publish_consent") == "on",
 	}, nil
 }
@@ -200,9 +206,9 @@ func (f replyForm) Posting() postingAs { return f.Names.as(f.Anonymous) }
 // reply adds a reply. With htmx the new post is added in place and the form is emptied;
 // without, the page reloads at the new post.
 func (s *Server) reply(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	v := viewer(c)
 	ctx := c.Request().Context()
@@ -242,12 +248,17 @@ func (s *Server) reply(c echo.Context) error {
 	pv := newPostView(v, t, p)
 	pv.CSRF = csrfToken(c)
 	return s.renderPartial(c, http.StatusOK, "reply_added", replyAdded{Post: pv,
-		Form: replyForm{ThreadID: id, Names: postingNamesOf(v), CSRF: csrfToken(c)}})
+		Form:    replyForm{ThreadID: id, Names: postingNamesOf(v), CSRF: csrfToken(c)},
+		Replies: t.ReplyCount, AfterHelpful: t.HelpfulPostID != nil})
 }
 
+// replyAdded is the answer to a reply sent with htmx: the new post, an empty form, and
+// the thread's heading and count of replies, which the new post changes.
 type replyAdded struct {
-	Post postView
-	Form replyForm
+	Post         postView
+	Form         replyForm
+	Replies      int
+	AfterHelpful bool
 }
 
 // replyRejected shows the reply form again with the member's text and the message:
@@ -273,9 +284,9 @@ func (s *Server) replyRejected(c echo.Context, status int, threadID int64, in re
 
 // replyDraft keeps the reply form as the member types (htmx).
 func (s *Server) replyDraft(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx, v := c.Request().Context(), viewer(c)
 	in := forum.DraftInput{Body: c.FormValue("body"), ContentNote: c.FormValue("content_note"), Anonymous: c.FormValue("anonymous") == "on"}
@@ -342,9 +353,9 @@ func (s *Server) postEditForm(c echo.Context) error {
 
 // postEdit saves an edit; the earlier version is kept in the post's history.
 func (s *Server) postEdit(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	v := viewer(c)
 	in := editInputOf(c)
@@ -410,7 +421,7 @@ func (s *Server) postHistory(c echo.Context) error {
 		return err
 	}
 	v := viewer(c)
-	if !policy.CanViewHistory(v, t) || p.DeletedAt != nil || (p.HiddenAt != nil && !policy.CanModerate(v)) {
+	if !policy.CanViewHistory(v, t, p) {
 		return model.ErrNotFound
 	}
 	revs, err := s.store.Revisions(c.Request().Context(), p.ID)
@@ -431,9 +442,9 @@ func (s *Server) postHistory(c echo.Context) error {
 
 // postDelete deletes the member's own post.
 func (s *Server) postDelete(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	t, err := s.forum.DeletePost(c.Request().Context(), viewer(c), id)
 	if err != nil {
@@ -447,9 +458,9 @@ func (s *Server) postDelete(c echo.Context) error {
 
 // postModerate hides or restores a post (moderators).
 func (s *Server) postModerate(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	t, err := s.forum.ModeratePost(c.Request().Context(), viewer(c), id, c.FormValue("action"), c.FormValue("note"))
 	if err != nil {
@@ -460,9 +471,9 @@ func (s *Server) postModerate(c echo.Context) error {
 
 // threadModerate locks, pins, hides or restores a thread (moderators).
 func (s *Server) threadModerate(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	t, err := s.forum.ModerateThread(c.Request().Context(), viewer(c), id, c.FormValue("action"), c.FormValue("note"))
 	if err != nil {
@@ -473,9 +484,9 @@ func (s *Server) threadModerate(c echo.Context) error {
 
 // threadHelpful marks (or, with unmark, takes back) the reply that helped the asker.
 func (s *Server) threadHelpful(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx := c.Request().Context()
 	v := viewer(c)
@@ -504,9 +515,9 @@ type linkForm struct {
 // threadLink links the thread to another as related (experts and moderators). The other
 // thread is given by its address or number.
 func (s *Server) threadLink(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return model.ErrNotFound
+		return err
 	}
 	ctx := c.Request().Context()
 	v := viewer(c)
@@ -559,15 +570,15 @@ func threadIDOf(s string) int64 {
 
 // viewablePost loads the post of the :id parameter and its thread, if the viewer may see it.
 func (s *Server) viewablePost(c echo.Context) (*model.Post, *model.Thread, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := paramID(c)
 	if err != nil {
-		return nil, nil, model.ErrNotFound
+		return nil, nil, err
 	}
 	v := viewer(c)
 	if !policy.IsMember(v) {
 		return nil, nil, model.ErrForbidden // visitors get the sign-in page
 	}
-	p, t, err := s.store.PostWithThread(c.Request().Context(), s.store.DB, id)
+	p, t, err := s.store.PostWithThread(c.Request().Context(), id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,9 +16,9 @@ type threadItem struct {
 	ID           int64
 	URL          string
 	Title        string
-	Kind         string
+	Kind         model.Kind
 	KindLabel    string
-	State        string
+	State        model.State
 	Author       string
 	Replies      int
 	LastActivity time.Time
@@ -28,10 +28,22 @@ type threadItem struct {
 	Tags         []*model.Tag
 }
 
+// IsQuestion reports whether the thread is a question (the others are discussions and articles).
+func (t threadItem) IsQuestion() bool { return t.Kind == model.KindQuestion }
+
+// Answered reports whether an expert answered the question and nobody marked a reply helpful yet.
+func (t threadItem) Answered() bool { return t.State == model.StateAnswered }
+
+// Resolved reports whether the asker (or a moderator) marked a reply helpful.
+func (t threadItem) Resolved() bool { return t.State == model.StateResolved }
+
 func threadURL(t *model.Thread) string { return fmt.Sprintf("/t/%d/%s", t.ID, t.Slug) }
 
+// kindLabels name the kinds of thread on lists and pages.
+var kindLabels = map[model.Kind]string{model.KindQuestion: "Question", model.KindDiscussion: "Discussion", model.KindArticle: "Article"}
+
 func newThreadItem(v *model.User, t *model.Thread) threadItem {
-	label := map[string]string{model.KindQuestion: "Question", model.KindDiscussion: "Discussion", model.KindArticle: "Article"}[t.Kind]
+	label := kindLabels[t.Kind]
 	return threadItem{
 		ID: t.ID, URL: threadURL(t), Title: t.Title, Kind: t.Kind, KindLabel: label, State: t.State,
 		Author:  policy.ShowAuthor(v, t.Author, t.Anonymous).Name,
@@ -97,14 +109,15 @@ func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
 	pv.ThreadID, pv.Opening = t.ID, p.Opening
 	pv.CanEdit = policy.CanEditPost(v, t, p)
 	pv.CanDelete = policy.CanDeletePost(v, t, p)
-	pv.CanModerate = policy.CanModerate(v) && p.DeletedAt == nil
-	pv.CanSeeHistory = pv.Edited && policy.CanViewHistory(v, t)
-	pv.CanQuote = policy.CanReply(v, t) && p.DeletedAt == nil && p.HiddenAt == nil
-	pv.CanMarkHelpful = !p.Opening && policy.CanMarkHelpful(v, t) && p.DeletedAt == nil && p.HiddenAt == nil && !pv.Helpful
+	pv.CanModerate = policy.CanModeratePost(v, p)
+	pv.CanSeeHistory = pv.Edited && policy.CanViewHistory(v, t, p)
+	pv.CanQuote = policy.CanQuote(v, t, p)
+	// The reply already marked is not offered again.
+	pv.CanMarkHelpful = !pv.Helpful && policy.CanMarkReplyHelpful(v, t, p)
 	switch {
 	case p.DeletedAt != nil:
 		pv.Removed, pv.Body = "This post was deleted by its author.", ""
-	case p.HiddenAt != nil && policy.CanModerate(v):
+	case p.HiddenAt != nil && policy.CanReadHiddenPost(v):
 		pv.Hidden = true
 	case p.HiddenAt != nil:
 		pv.Removed, pv.Body = "This post was hidden by a moderator.", ""

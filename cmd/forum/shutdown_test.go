@@ -139,12 +139,8 @@ func TestStopWaitsForTheSyncer(t *testing.T) {
 			}
 			defer st.Close()
 			var threads, total int
-			if err := st.DB.NewRaw("SELECT COUNT(DISTINCT thread_id) FROM changes WHERE id <= ?", last).Scan(context.Background(), &threads); err != nil {
-				t.Fatal(err)
-			}
-			if err := st.DB.NewRaw("SELECT COUNT(*) FROM changes").Scan(context.Background(), &total); err != nil {
-				t.Fatal(err)
-			}
+			storetest.Scan(t, st, &threads, "SELECT COUNT(DISTINCT thread_id) FROM changes WHERE id <= ?", last)
+			storetest.Scan(t, st, &total, "SELECT COUNT(*) FROM changes")
 			if n, err := ix.Count(); err != nil || int(n) != threads || threads >= total {
 				t.Fatalf("the index holds %d threads (%v); the changes up to %d name %d of the log's %d", n, err, last, threads, total)
 			}

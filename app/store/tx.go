@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// queries holds the reads. Store embeds it on the pool of connections and Tx on its
+// transaction, so that one implementation serves a page and an operation's rules alike.
+type queries struct {
+	db bun.IDB
+}
+
+// Tx is one transaction: the writes of an operation, and the reads its rules need
+// (those of Store, and the locking ones of its own). It is valid only inside the function
+// given to Store.Tx.
+type Tx struct {
+	queries
+
+	store *Store
+	// shown records a write that may change what a page shows: after the commit the
+	// generation advances, so that caches drop what they hold. Sessions, drafts, invites
+	// and sign-in states change no cached page, and leave it unset.
+	shown bool
+	// drafts records a write to drafts: remembered draft lookups are dropped after the commit.
+	drafts bool
+}
+
+// write returns the transaction for a write that may change what a page shows.
+func (tx *Tx) write() bun.IDB {
+	tx.shown = true
+	return tx.db
+}
+
+// Tx runs fn in one transaction: committed when fn returns nil, rolled back when it
+// returns an error, which Tx returns. A transaction that found the database busy (SQLite's
+// one writer, or a PostgreSQL serialization failure or deadlock) runs again, a few times,
+// so that concurrent writers never show a person "database is locked"; fn must therefore
+// change nothing outside the transaction but the values it returns.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	const attempts = 5
+	var err error
+	for i := range attempts {
+		tx := &Tx{store: s}
+		err = s.db.RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
+			tx.queries = queries{db: btx}
+			return fn(tx)
+		})
+		if err == nil {
+			// After the commit: a reader that filled a cache meanwhile saw the old
+			// generation, so its entry is dropped.
+			if tx.drafts {
+				s.drafts.gen.Add(1)
+			}
+			if tx.shown {
+				s.Changed()
+			}
+			return nil
+		}
+		if !isBusy(err) {
+			return mapError(err)
+		}
+		s.busy.Add(1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(i+1) * 20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the database stayed busy through %d attempts: %w", attempts, mapError(err))
+}
+
+// BusyRetries is how many transactions were retried after a busy database.
+func (s *Store) BusyRetries() int64 { return s.busy.Load() }
