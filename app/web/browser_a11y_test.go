@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"forum/app/config"
+	"forum/app/demo"
 	"forum/app/forum"
 	"forum/app/model"
 	"forum/app/store/storetest"
@@ -371,34 +372,8 @@ func TestBrowserAccessibility(t *testing.T) {
 		if ctx, ok := tabs[role]; ok {
 			return ctx
 		}
-		ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
-		t.Cleanup(cancel)
-		// The first run opens the tab, and must not carry a step's timeout (it would close it).
-		if err := chromedp.Do(ctx); err != nil {
-			t.Fatalf("open a tab for %s: %v", role, err)
-		}
-		if u := w.people()[role]; u != nil {
-			signInBrowser(t, ctx, w.e, w.url, u)
-		}
-		tabs[role] = ctx
-		return ctx
-	}
-	check := func(ctx context.Context, name, role string, v a11yVariant) {
-		t.Helper()
-		found, err := runAxe(ctx, axe)
-		if err != nil {
-			t.Fatalf("%s, %s %s: axe: %v", name, v.size, v.scheme, err)
-		}
-		for _, f := range found {
-			t.Errorf("%s as %s, %s %s: %s", name, role, v.size, v.scheme, f)
-		}
-		l, err := chromedp.Run(ctx, chromedp.Evaluate[pageLayout](layoutScript))
-		if err != nil {
-			t.Fatalf("%s: layout: %v", name, err)
-		}
-		for _, p := range checkLayout(l, role) {
-			t.Errorf("%s as %s, %s %s: %s", name, role, v.size, v.scheme, p)
-		}
+		tabs[role] = openTab(t, root, w.e, w.url, w.people()[role])
+		return tabs[role]
 	}
 	shot := func(ctx context.Context, name string, full bool) {
 		t.Helper()
@@ -417,25 +392,9 @@ func TestBrowserAccessibility(t *testing.T) {
 	for _, p := range w.pages() {
 		ctx := tab(p.role)
 		name := p.kind + "-" + p.role
-		// A page without its heading fails soon, not when the whole test times out.
-		step, cancel := context.WithTimeout(ctx, 20*time.Second)
-		err := chromedp.Do(step,
-			chromedp.EmulateViewport(a11yVariants[0].width, a11yVariants[0].height, viewportOptions(a11yVariants[0].mobile)...),
-			chromedp.Navigate(w.url+p.path),
-			chromedp.WaitReady(chromedp.CSS("main h1")),
-		)
-		cancel()
-		if err != nil {
-			t.Fatalf("open %s as %s: %v", p.path, p.role, err)
-		}
+		openPage(t, ctx, w.url+p.path, p.role, a11yVariants[0])
 		for _, v := range a11yVariants {
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(v.width, v.height, viewportOptions(v.mobile)...)); err != nil {
-				t.Fatal(err)
-			}
-			if err := setScheme(ctx, v.scheme); err != nil {
-				t.Fatal(err)
-			}
-			check(ctx, name, p.role, v)
+			checkPage(t, ctx, axe, name, p.role, v)
 			if v.scheme == "light" {
 				shot(ctx, name+"-"+v.size, true)
 			}
@@ -484,4 +443,112 @@ func TestBrowserAccessibility(t *testing.T) {
 		}
 	}
 	t.Logf("%d pages, %d variants each, in %s; screenshots in %s", len(w.pages()), len(a11yVariants), time.Since(started).Round(time.Second), dir)
+}
+
+// openTab opens a tab with its own cookies, signed in as u (nil: a visitor).
+func openTab(t *testing.T, root context.Context, e *env, baseURL string, u *model.User) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// The first run opens the tab, and must not carry a step's timeout (it would close it).
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	if u != nil {
+		signInBrowser(t, ctx, e, baseURL, u)
+	}
+	return ctx
+}
+
+// openPage opens url in the tab at the size of v; a page without its heading fails within
+// seconds, not when the whole test times out.
+func openPage(t *testing.T, ctx context.Context, url, role string, v a11yVariant) {
+	t.Helper()
+	step, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(step,
+		chromedp.EmulateViewport(v.width, v.height, viewportOptions(v.mobile)...),
+		chromedp.Navigate(url),
+		chromedp.WaitReady(chromedp.CSS("main h1")),
+	); err != nil {
+		t.Fatalf("open %s as %s: %v", url, role, err)
+	}
+}
+
+// checkPage runs axe and the layout checks on the page open in ctx, seen as v.
+func checkPage(t *testing.T, ctx context.Context, axe, name, role string, v a11yVariant) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(v.width, v.height, viewportOptions(v.mobile)...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := setScheme(ctx, v.scheme); err != nil {
+		t.Fatal(err)
+	}
+	found, err := runAxe(ctx, axe)
+	if err != nil {
+		t.Fatalf("%s, %s %s: axe: %v", name, v.size, v.scheme, err)
+	}
+	for _, f := range found {
+		t.Errorf("%s as %s, %s %s: %s", name, role, v.size, v.scheme, f)
+	}
+	l, err := chromedp.Run(ctx, chromedp.Evaluate[pageLayout](layoutScript))
+	if err != nil {
+		t.Fatalf("%s: layout: %v", name, err)
+	}
+	for _, p := range checkLayout(l, role) {
+		t.Errorf("%s as %s, %s %s: %s", name, role, v.size, v.scheme, p)
+	}
+}
+
+// TestBrowserAccessibilityDemoBoard runs the same checks over the board `make run` seeds,
+// whose invented conversations are longer and more varied than the fixtures: every demo
+// thread as a member sees it (on a phone in light and on a desktop in dark, in turn), and
+// the pages a visitor and a moderator start from.
+func TestBrowserAccessibilityDemoBoard(t *testing.T) {
+	root := browserWithin(t, 3*time.Minute)
+	st := storetest.Open(t, config.DriverSQLite)
+	e := newEnvWith(t, st, envOptions{dev: true, noRateLimits: true})
+	ctx := context.Background()
+	if _, err := demo.Seed(ctx, st, e.forum, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	ts := httptest.NewServer(e.srv.Handler())
+	defer ts.Close()
+	axe := axeScript(t)
+	persona := func(key string) *model.User {
+		u, err := st.UserByDemoKey(ctx, key)
+		if err != nil {
+			t.Fatalf("demo persona %s: %v", key, err)
+		}
+		return u
+	}
+	type visit struct{ name, role, path string }
+	visits := []visit{
+		{"demo-home", "visitor", "/"}, {"demo-search", "visitor", "/search?q=relapse"},
+		{"demo-home", "member", "/"}, {"demo-topics", "member", "/tags"}, {"demo-search", "member", "/search?q=relapse"},
+		{"demo-home", "moderator", "/"}, {"demo-mod-members", "moderator", "/mod/members"}, {"demo-unanswered", "expert", "/unanswered"},
+	}
+	for _, th := range demo.Threads {
+		thread, err := st.ThreadByDemoKey(ctx, th.Key)
+		if err != nil {
+			t.Fatalf("demo thread %s: %v", th.Key, err)
+		}
+		visits = append(visits, visit{"demo-thread " + th.Key, "member", threadPath(thread)})
+	}
+	tabs := map[string]context.Context{}
+	users := map[string]*model.User{"visitor": nil, "member": persona("parent"), "moderator": persona("moderator"), "expert": persona("coach")}
+	for i, v := range visits {
+		tab, ok := tabs[v.role]
+		if !ok {
+			tab = openTab(t, root, e, ts.URL, users[v.role])
+			tabs[v.role] = tab
+		}
+		variant := a11yVariants[0] // phone, light
+		if i%2 == 1 {
+			variant = a11yVariants[3] // desktop, dark
+		}
+		openPage(t, tab, ts.URL+v.path, v.role, variant)
+		checkPage(t, tab, axe, v.name, v.role, variant)
+	}
 }
