@@ -62,7 +62,8 @@ const markActions = `(function () {
 // opened and closed, every action of a thread page reached by Tab with its focus visible,
 // quote, reply and edit activated with Enter, and after every htmx swap (a boosted link,
 // a quote, a posted reply, an edit form, a saved edit, "Load more", search as you type)
-// the focus is where the reader's attention goes, and can be seen.
+// the focus is where the reader's attention goes, and can be seen; swaps that typing or
+// ticking starts (a draft saving, similar questions) leave the focus where it was.
 func TestBrowserKeyboard(t *testing.T) {
 	root := browserWithin(t, 3*time.Minute)
 	w := newA11yWorld(t)
@@ -119,7 +120,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	waitFocus := func(what string, want func(focused) bool) focused {
 		t.Helper()
 		var f focused
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			if f = focus(); want(f) {
 				mustSee(f, what)
 				return f
@@ -310,7 +311,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	}
 	axeAfterSwap("search results as you type")
 	do("type more", chromedp.KeyEvent(" probation"))
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if status = run(t, ctx, chromedp.Evaluate[string](`document.getElementById("search-status").textContent.trim()`)); status != "2 threads found." {
 			break
 		}
