@@ -204,6 +204,7 @@ func (s *Server) funcs() template.FuncMap {
 		"canSeeUnansweredQueue": policy.CanSeeUnansweredQueue,
 		"canApproveMembers":     policy.CanApproveMembers,
 		"canManageRoles":        policy.CanManageRoles,
+		"canAsk":                policy.CanAsk,
 		"roleLabel":             roleLabel,
 		"browserName":           browserName,
 	}
