@@ -24,6 +24,7 @@ import (
 	"forum/app/config"
 	"forum/app/forum"
 	"forum/app/live"
+	"forum/app/mail"
 	"forum/app/policy"
 	"forum/app/store"
 	"forum/app/unread"
@@ -71,6 +72,7 @@ type Server struct {
 	search       *search.Index
 	syncer       *search.Syncer
 	similarCache *search.SimilarCache
+	unsubscriber *mail.Unsubscriber
 	threads      *threadCache
 	layouts      layoutCache
 	reads        *unread.Positions
@@ -118,6 +120,7 @@ func New(o Options) (*Server, error) {
 		s.providers = &auth.Providers{}
 	}
 	s.threads = newThreadCache(o.Store, s.cfg.Dev)
+	s.unsubscriber = mail.NewUnsubscriber(o.Store, s.cfg.SessionSecret)
 	s.reads = unread.New(o.Store, s.log)
 	if s.search != nil {
 		s.similarCache = search.NewSimilarCache(s.search, 5*time.Minute, 20000)
@@ -246,6 +249,7 @@ func (s *Server) funcs() template.FuncMap {
 		"canSeeUnansweredQueue": policy.CanSeeUnansweredQueue,
 		"canApproveMembers":     policy.CanApproveMembers,
 		"canManageRoles":        policy.CanManageRoles,
+		"canAsk":                policy.CanAsk,
 		"roleLabel":             roleLabel,
 		"browserName":           browserName,
 	}
