@@ -108,7 +108,7 @@ func TestBrowserLiveReply(t *testing.T) {
 			var count = document.createElement("span");
 			count.id = "notify-count";
 			count.textContent = "0";
-			document.querySelector(".whoami").after(count);
+			document.querySelector(".header-actions").prepend(count);
 		}
 		return true;
 	})()`))
