@@ -22,14 +22,14 @@ import (
 // change, and every member's page its header count, through Server-Sent Events. A page
 // opens one stream: the thread page /live/thread/ID, any other page of a member /live/me.
 // What a stream is sent is rendered with the thread page's templates for its viewer, as
-// app/policy says they see it (the broker groups viewers by policy.AudienceOf, so a thread
+// app/policy says they see it (viewers are grouped by policy.AudienceOf, so that a thread
 // with many readers is rendered once per kind of reader). Without JavaScript, or when a
 // stream is refused, the pages are the same, only not live.
 
 // The names of the events pages listen for (sse-swap in views).
 const (
 	eventPost   = "post"         // a post, new or changed: appended, or swapped for its older self
-	eventThread = "thread"       // the thread's state, count of replies and heading (out of band)
+	eventThread = "thread"       // the thread's state, count of replies, heading, asker's note (out of band)
 	eventCount  = "notify-count" // the header's count of unread notifications (out of band)
 )
 

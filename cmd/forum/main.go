@@ -53,8 +53,9 @@ Commands:
 Every command reads the same configuration from environment variables
 (FORUM_ADDR, FORUM_DATA_DIR, FORUM_DATABASE_URL, FORUM_BASE_URL,
 FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, FORUM_METRICS_ADDR, FORUM_SMTP_URL,
-FORUM_MAIL_FROM, and the FORUM_GITHUB_*, FORUM_GOOGLE_* and FORUM_OIDC_*
-sign-in settings); flags override them.
+FORUM_MAIL_FROM, FORUM_LIVE_STREAMS, FORUM_LIVE_STREAMS_PER_MEMBER, and the
+FORUM_GITHUB_*, FORUM_GOOGLE_* and FORUM_OIDC_* sign-in settings); flags
+override them.
 Run "forum COMMAND --help" for a command's flags.
 `
 
