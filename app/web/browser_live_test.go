@@ -104,9 +104,9 @@ func TestBrowserLiveReply(t *testing.T) {
 	}
 	// The header count of notifications is the layout's; until it is there, a stand-in.
 	run(t, ctx, chromedp.Evaluate[bool](`(function () {
-		if (!document.getElementById("notify-count")) {
+		if (!document.getElementById("notices-count")) {
 			var count = document.createElement("span");
-			count.id = "notify-count";
+			count.id = "notices-count";
 			count.textContent = "0";
 			document.querySelector(".header-actions").prepend(count);
 		}
@@ -166,10 +166,10 @@ func TestBrowserLiveReply(t *testing.T) {
 			t.Errorf("%s's page shows %d replies, want the answer once", p.who, n)
 		}
 	}
-	waitText(ctx, "the asker", "#notify-count", "1 unread")
+	waitText(ctx, "the asker", "#notices-count", "1, 1 unread")
 	// Answered: the note about the experts' queue is gone.
 	waitText(ctx, "the asker", "#asker-note", "")
-	if hidden := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("notify-count").hidden`)); hidden {
+	if hidden := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("notices-count").hidden`)); hidden {
 		t.Error("the header count of one unread notification is hidden")
 	}
 	// The asker's answer shows the expert's name and credential, and the reply form is ready.

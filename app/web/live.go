@@ -28,9 +28,9 @@ import (
 
 // The names of the events pages listen for (sse-swap in views).
 const (
-	eventPost   = "post"         // a post, new or changed: appended, or swapped for its older self
-	eventThread = "thread"       // the thread's state, count of replies, heading, asker's note (out of band)
-	eventCount  = "notify-count" // the header's count of unread notifications (out of band)
+	eventPost   = "post"          // a post, new or changed: appended, or swapped for its older self
+	eventThread = "thread"        // the thread's state, count of replies, heading, asker's note (out of band)
+	eventCount  = "notices-count" // the header's count of unread notifications (out of band)
 )
 
 // liveRetryAfter is how long a browser refused a stream is told to wait.
@@ -366,7 +366,7 @@ func (ls *liveSource) Count(ctx context.Context, userID int64, unread int, strea
 		ls.s.liveError(ctx, "check readers", err)
 		return
 	}
-	h, err := ls.s.renderBlock("thread", "notify_count", notifyCount{Count: unread, OOB: true})
+	h, err := ls.s.renderBlock("thread", "notices_count", noticesCount{Count: unread, OOB: true})
 	if err != nil {
 		ls.s.liveError(ctx, "render the count", err)
 		return
@@ -388,7 +388,7 @@ func (ls *liveSource) sendCount(ctx context.Context, st *live.Stream, v *model.U
 	if !ok {
 		return
 	}
-	h, err := ls.s.renderBlock("thread", "notify_count", notifyCount{Count: n, OOB: true})
+	h, err := ls.s.renderBlock("thread", "notices_count", noticesCount{Count: n, OOB: true})
 	if err != nil {
 		ls.s.liveError(ctx, "render the count", err)
 		return
@@ -396,10 +396,18 @@ func (ls *liveSource) sendCount(ctx context.Context, st *live.Stream, v *model.U
 	st.Send(live.Event{Name: eventCount, Data: h})
 }
 
-// notifyCount is the header's count of unread notifications (views/partials/live.html).
-type notifyCount struct {
+// noticesCount is the header's count of unread notifications (views/partials/live.html).
+type noticesCount struct {
 	Count int
 	OOB   bool
+}
+
+// Shown is the count as the header shows it.
+func (n noticesCount) Shown() string {
+	if n.Count > 99 {
+		return "99+"
+	}
+	return strconv.Itoa(n.Count)
 }
 
 func (s *Server) liveError(ctx context.Context, what string, err error) {

@@ -437,17 +437,17 @@ func TestLiveHeaderCount(t *testing.T) {
 	onThread, _ := openSSE(t, e.threadStreamURL(base, e.answered), e.sessionCookie(e.parent))
 	spouse, _ := openSSE(t, base+"/live/me", e.sessionCookie(e.spouse))
 	// Each page starts with the count as it is.
-	parent.mustGet("notify-count", `<span id="notify-count" class="notify-count" hx-swap-oob="true">2<span class="visually-hidden"> unread</span></span>`)
-	onThread.mustGet("notify-count", ">2<")
-	spouse.mustGet("notify-count", ">5<")
+	parent.mustGet("notices-count", `<span id="notices-count" class="notices-count" hx-swap-oob="true"><span aria-hidden="true">2</span><span class="visually-hidden">, 2 unread</span></span>`)
+	onThread.mustGet("notices-count", ">2<")
+	spouse.mustGet("notices-count", ">5<")
 
 	mu.Lock()
 	counts[e.parent.ID] = 3
 	mu.Unlock()
 	e.srv.UsersNotified([]int64{e.parent.ID})
-	parent.mustGet("notify-count", ">3<")
-	onThread.mustGet("notify-count", ">3<")
-	if _, ok := spouse.waitFor(300*time.Millisecond, "notify-count", ">3<"); ok {
+	parent.mustGet("notices-count", ">3<")
+	onThread.mustGet("notices-count", ">3<")
+	if _, ok := spouse.waitFor(300*time.Millisecond, "notices-count", ">3<"); ok {
 		t.Fatal("another member's page got the count")
 	}
 	// No unread notifications: the count is there, hidden.
@@ -455,7 +455,14 @@ func TestLiveHeaderCount(t *testing.T) {
 	counts[e.parent.ID] = 0
 	mu.Unlock()
 	e.srv.UsersNotified([]int64{e.parent.ID})
-	parent.mustGet("notify-count", `class="notify-count" hidden hx-swap-oob="true">0<`)
+	parent.mustGet("notices-count", `<span id="notices-count" class="notices-count" hx-swap-oob="true" hidden></span>`)
+
+	// Past 99, "99+".
+	mu.Lock()
+	counts[e.parent.ID] = 120
+	mu.Unlock()
+	e.srv.UsersNotified([]int64{e.parent.ID})
+	parent.mustGet("notices-count", `<span aria-hidden="true">99&#43;</span><span class="visually-hidden">, 120 unread</span>`) // "99+"
 
 	// A suspended member's pages are sent no more counts, and told to stop.
 	ctx := context.Background()
@@ -548,7 +555,7 @@ func TestLiveAcrossNodes(t *testing.T) {
 	if err := otherStore.AnnounceNotified(context.Background(), []int64{e.spouse.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := page.waitFor(2*time.Second, "notify-count", ">4<"); !ok {
+	if _, ok := page.waitFor(2*time.Second, "notices-count", ">4<"); !ok {
 		t.Fatal("a count announced on another node did not reach the page")
 	}
 }
@@ -594,7 +601,7 @@ func TestLivePagesConnect(t *testing.T) {
 		}
 	}
 	body := member.get(threadPath(e.answered)).Body.String()
-	mustContain(t, body, `<div sse-swap="notify-count" hx-swap="none"></div>`,
+	mustContain(t, body, `<div sse-swap="notices-count" hx-swap="none"></div>`,
 		`<div sse-swap="post" hx-target="#replies-list" hx-swap="beforeend"></div>`,
 		`<div sse-swap="thread" hx-swap="none"></div>`, `<div id="replies-list">`)
 
