@@ -1,6 +1,10 @@
 package store
 
-import "github.com/uptrace/bun"
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
 
 // DBOf returns the bun handle of s, for the package's own tests of the schema and the drivers.
 func DBOf(s *Store) *bun.DB { return s.db }
@@ -13,3 +17,11 @@ var (
 
 // TxDB returns the handle of a transaction, for tests that make it fail as a busy database would.
 func TxDB(tx *Tx) bun.IDB { return tx.db }
+
+// SetListenCheckEvery changes how long a quiet listener waits before it checks its
+// connection, until the returned function puts it back.
+func SetListenCheckEvery(d time.Duration) (restore func()) {
+	old := listenCheckEvery
+	listenCheckEvery = d
+	return func() { listenCheckEvery = old }
+}

@@ -31,6 +31,10 @@ const (
 	maxPayload = 7000
 )
 
+// listenCheckEvery is how long a quiet listening connection waits before it checks that it
+// is still there (a variable for the tests).
+var listenCheckEvery = time.Minute
+
 // channels are the names of a forum's channels. NOTIFY reaches every session of the
 // database: a forum in a schema other than public (tests, or two forums on one database)
 // has channels of its own, so that it never hears another's writes.
@@ -190,7 +194,19 @@ func (s *Store) listenOnce(ctx context.Context, l Listeners) (bool, error) {
 		l.Changed() // what was committed while nobody listened
 	}
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wait, cancel := context.WithTimeout(ctx, listenCheckEvery)
+		n, err := conn.WaitForNotification(wait)
+		cancel()
+		if err != nil && ctx.Err() == nil && wait.Err() != nil {
+			// Quiet for a while: a connection that died without a word (a dropped network
+			// path) is found by asking, not by waiting.
+			pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err = conn.Ping(pingCtx)
+			cancel()
+			if err == nil {
+				continue
+			}
+		}
 		if err != nil {
 			return true, fmt.Errorf("wait for other nodes' changes: %s", oneLine(err))
 		}

@@ -29,11 +29,11 @@ func listen(t *testing.T, st *store.Store) *heard {
 	connected := make(chan struct{}, 1)
 	l := store.Listeners{
 		Changed: func() {
+			h.changed <- struct{}{}
 			select {
 			case connected <- struct{}{}:
 			default:
 			}
-			h.changed <- struct{}{}
 		},
 		UsersNotified: func(ids []int64) {
 			h.mu.Lock()
@@ -136,11 +136,17 @@ func TestListenHearsCommittedChanges(t *testing.T) {
 }
 
 // TestListenHearsOtherNodes: on PostgreSQL a write committed by another node reaches this
-// node's listener through NOTIFY within a moment, and so do its announced notifications.
+// node's listener through NOTIFY within a moment, and so do its announced notifications;
+// a listener that checks its quiet connection now and then keeps hearing.
 func TestListenHearsOtherNodes(t *testing.T) {
 	st := storetest.Open(t, config.DriverPostgres)
 	other := storetest.OtherNode(st)
+	t.Cleanup(store.SetListenCheckEvery(50 * time.Millisecond)) // put back once the listener stopped
 	h := listen(t, st)
+	time.Sleep(300 * time.Millisecond) // quiet: the connection is checked a few times
+	if within(h.changed, 0) {
+		t.Fatal("a quiet listener heard a change")
+	}
 
 	var worst time.Duration
 	for i := range 5 {
