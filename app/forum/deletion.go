@@ -20,8 +20,10 @@ var ErrNotYetErased = errors.New("the account is deleted, but its old text stays
 //
 // Whatever the choice, these go: sign-in identities, sessions (with their browser and
 // address), drafts, e-mail, name from the provider, pseudonym, bio,
-// credential, the notes on invites they created, and the free-text notes of audit rows
-// written by them or about them (the rows stay, naming a former member).
+// credential, the notes on invites they created, the free-text notes of audit rows
+// written by them or about them (the rows stay, naming a former member), what they follow,
+// the notifications they received and their e-mail choices, and the reasons they gave as
+// a moderator in others' notifications (which stay, naming a former member).
 //
 // With removePosts, the text of every post they wrote is emptied and the post marked
 // deleted, the earlier versions of their posts are removed, the titles of threads they
@@ -41,6 +43,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 		}
 		for _, erase := range []func(context.Context, int64) error{
 			tx.DeleteSessions, tx.DeleteIdentities, tx.DeleteDrafts, tx.ClearInviteNotes,
+			tx.DeleteFollows, tx.DeleteNotificationsOf, tx.DeleteNotificationPrefs, tx.ScrubNotifyReasons,
 		} {
 			if err := erase(ctx, u.ID); err != nil {
 				return err
@@ -51,10 +54,10 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 		}
 		// A name no member can choose (it has spaces), so that nobody can take it first.
 		gone.Pseudonym = fmt.Sprintf("former member #%d", u.ID)
-		gone.Email, gone.RealName, gone.Bio, gone.Credential = "", "", "", ""
+		gone.Email, gone.RealName, gone.Bio, gone.Credential, gone.EmailTitles = "", "", "", "", false
 		gone.Status, gone.DeletedAt, gone.UpdatedAt = model.StatusDeleted, &now, now
 		if err := tx.UpdateUser(ctx, gone, "pseudonym", "pseudonym_lower", "email", "real_name", "bio",
-			"credential", "status", "deleted_at", "updated_at"); err != nil {
+			"credential", "email_titles", "status", "deleted_at", "updated_at"); err != nil {
 			return err
 		}
 

@@ -39,6 +39,8 @@ type Store struct {
 	busy   atomic.Int64  // transactions retried after a busy database
 	gen    atomic.Uint64 // see Generation
 	drafts draftCache
+	// members remembers, for a few seconds, each member's unread count and follow levels.
+	members memberCache
 }
 
 // newStore returns a Store reading and writing through db.

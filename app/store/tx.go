@@ -27,6 +27,9 @@ type Tx struct {
 	shown bool
 	// drafts records a write to drafts: remembered draft lookups are dropped after the commit.
 	drafts bool
+	// members lists the members whose follows or notifications the transaction changed:
+	// what is remembered of them (memberCache) is dropped after the commit.
+	members []int64
 }
 
 // write returns the transaction for a write that may change what a page shows.
@@ -54,6 +57,9 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			// generation, so its entry is dropped.
 			if tx.drafts {
 				s.drafts.gen.Add(1)
+			}
+			if len(tx.members) > 0 {
+				s.members.drop(tx.members)
 			}
 			if tx.shown {
 				s.Changed()

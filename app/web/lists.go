@@ -36,6 +36,8 @@ type listData struct {
 	TagErrors   map[string]string
 	TagForm     tagForm
 	CurrentPath string
+	// Follow is the topic's follow form, for members on a topic's page.
+	Follow *followForm
 }
 
 // parseCursor reads the after= parameter of a thread list.

@@ -33,6 +33,9 @@ type page struct {
 	Title string
 	// prepared, when set, is the page's title and content from a cache (the thread page).
 	prepared *prepared
+	// NoticeBadge is the viewer's unread count in the header (noticesBadge), filled for a
+	// whole page only: never part of a rendering cached for many viewers.
+	NoticeBadge template.HTML
 }
 
 // prepared is a page's title and content taken from a cache: the content is cached HTML
@@ -106,6 +109,9 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
+	if !isFragment(c) {
+		p.NoticeBadge = s.noticeBadge(c, p.Viewer)
+	}
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
 	var err error
@@ -172,6 +178,7 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			lp.CSRF = csrfSlot
 		}
 		lp.LoginHref = loginSlot
+		lp.NoticeBadge = template.HTML(noticesSlot) //nolint:gosec // a constant
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
 			return err
@@ -194,6 +201,8 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			w.WriteString(p.CSRF)
 		case s == slotLogin:
 			w.WriteString(template.HTMLEscapeString(p.LoginHref))
+		case s == slotNotices:
+			w.WriteString(string(p.NoticeBadge))
 		case s == slotTitle && p.prepared != nil:
 			w.WriteString(template.HTMLEscapeString(p.prepared.title))
 		case s == slotTitle && err == nil:
@@ -216,7 +225,9 @@ const (
 	slotTitle
 	slotContent
 	slotLogin
-	slotName // the viewer's name, as members see it
+	slotName    // the viewer's name, as members see it
+	slotNotices // the viewer's unread count in the header
+	slotFollow  // the viewer's follow control on the thread page
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -226,8 +237,10 @@ var (
 	contentSlot, titleSlot = newSlot("content"), newSlot("title")
 	loginSlot              = newSlot("login")
 	nameSlot               = newSlot("name")
+	noticesSlot            = newSlot("notices")
+	followSlot             = newSlot("follow")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot, slotName: nameSlot}
+		slotLogin: loginSlot, slotName: nameSlot, slotNotices: noticesSlot, slotFollow: followSlot}
 )
 
 func newSlot(name string) string {

@@ -21,6 +21,7 @@ import (
 	"forum/app/background"
 	"forum/app/config"
 	"forum/app/forum"
+	"forum/app/notify"
 	"forum/app/policy"
 	"forum/app/store"
 	"forum/search"
@@ -46,9 +47,13 @@ type Options struct {
 	// NoRateLimits turns the per-client rate limits off; only the load benchmark does,
 	// since all of its requests come from one address.
 	NoRateLimits bool
-	// Background owns the server's own background work (the change watcher), which Serve
-	// starts in it; nil: Serve runs that work itself and waits for it before it returns.
+	// Background owns the server's own background work (the change watcher, the
+	// notification fan-out), which Serve starts in it; nil: Serve runs that work itself and
+	// waits for it before it returns.
 	Background *background.Group
+	// Notify follows, fans out and reads notifications; nil: one without e-mail. Serve
+	// runs its fan-out; Forum.AfterEvent should be its Poke.
+	Notify *notify.Service
 }
 
 // Server serves the forum over HTTP.
@@ -61,6 +66,7 @@ type Server struct {
 
 	sessions     *auth.Sessions
 	providers    *auth.Providers
+	notify       *notify.Service
 	search       *search.Index
 	syncer       *search.Syncer
 	similarCache *search.SimilarCache
@@ -92,7 +98,10 @@ func New(o Options) (*Server, error) {
 		ShutdownTimeout: 30 * time.Second,
 		ReadTimeout:     60 * time.Second,
 		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
-		noRateLimits: o.NoRateLimits, background: o.Background,
+		noRateLimits: o.NoRateLimits, background: o.Background, notify: o.Notify,
+	}
+	if s.notify == nil {
+		s.notify = notify.New(o.Store, notify.Options{Logger: o.Logger})
 	}
 	if s.providers == nil {
 		s.providers = &auth.Providers{}
@@ -157,6 +166,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer bg.Stop()
 	}
 	bg.Go("change watcher", s.watchChanges)
+	bg.Go("notification fan-out", s.notify.Run)
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
 
 	select {
@@ -192,6 +202,8 @@ func (s *Server) funcs() template.FuncMap {
 		"canSeeUnansweredQueue": policy.CanSeeUnansweredQueue,
 		"canApproveMembers":     policy.CanApproveMembers,
 		"canManageRoles":        policy.CanManageRoles,
+		"canReadNotices":        policy.CanReadNotices,
+		"noticesBadge":          noticesBadge,
 		"roleLabel":             roleLabel,
 		"browserName":           browserName,
 	}

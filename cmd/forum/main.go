@@ -24,6 +24,7 @@ import (
 	"forum/app/demo"
 	"forum/app/forum"
 	"forum/app/markdown"
+	"forum/app/notify"
 	"forum/app/store"
 	"forum/app/web"
 	"forum/search"
@@ -195,9 +196,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	syncer := search.NewSyncer(st, index, log)
 	bg.Go("search syncer", syncer.Run)
 
+	// Operations wake the notification fan-out, which the server runs in bg, after each
+	// commit that wrote an event. Without a mailer configured, no e-mail is queued.
+	notifier := notify.New(st, notify.Options{Logger: log})
+	svc := forum.New(st, markdown.New())
+	svc.AfterEvent = notifier.Poke
 	srv, err := web.New(web.Options{
-		Config: cfg, Store: st, Forum: forum.New(st, markdown.New()), Logger: log, Version: version,
-		Providers: providers, Search: index, Syncer: syncer, Background: bg,
+		Config: cfg, Store: st, Forum: svc, Logger: log, Version: version,
+		Providers: providers, Search: index, Syncer: syncer, Background: bg, Notify: notifier,
 	})
 	if err != nil {
 		return err
