@@ -28,7 +28,7 @@ type board struct {
 	mail   *countingMailer
 
 	parent, spouse, coach, moderator, watcher, quiet *model.User
-	pending, suspended, gone                        *model.User
+	pending, suspended, gone                         *model.User
 }
 
 // countingMailer records the notifications handed to it to e-mail.
