@@ -606,3 +606,76 @@ func TestCompleteNames(t *testing.T) {
 		}
 	})
 }
+
+// TestRunWakesOnCommit: the background fan-out writes a reply's notifications right after
+// its commit (the operation pokes it), long before its poll would, and tells OnNotified
+// subscribers who received one.
+func TestRunWakesOnCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := newBoard(t, st)
+		b.notify = notify.New(st, notify.Options{PollInterval: time.Hour})
+		b.forum.AfterEvent = b.notify.Poke
+		told := make(chan []int64, 10)
+		b.notify.OnNotified(func(users []int64) { told <- users })
+		ctx, cancel := context.WithCancel(b.ctx)
+		done := make(chan struct{})
+		go func() { b.notify.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+
+		th := b.ask(b.parent, "Will anyone see this soon?", false)
+		b.follow(b.watcher, th, model.LevelWatching)
+		b.reply(b.coach, th, "Yes, right away.", false)
+		deadline := time.After(10 * time.Second)
+		var got []int64
+		for len(got) < 2 {
+			select {
+			case users := <-told:
+				got = append(got, users...)
+			case <-deadline:
+				t.Fatalf("after 10s the fan-out told only %v", got)
+			}
+		}
+		slices.Sort(got)
+		if want := []int64{b.parent.ID, b.watcher.ID}; !slices.Equal(got, want) {
+			t.Errorf("subscribers were told of %v, want %v", got, want)
+		}
+		if len(b.received(b.parent)) != 1 || len(b.received(b.watcher)) != 1 {
+			t.Errorf("notifications: %d and %d", len(b.received(b.parent)), len(b.received(b.watcher)))
+		}
+	})
+}
+
+// BenchmarkFanOut1000Watchers is the work after the commit of a reply in a thread a
+// thousand members watch: their notifications, written in one transaction.
+func BenchmarkFanOut1000Watchers(b *testing.B) {
+	bd := newBoard(b, storetest.Open(b, "sqlite"))
+	th := bd.ask(bd.parent, "A thread a thousand members watch", false)
+	now := time.Now().UTC()
+	users := make([]*model.User, 1000)
+	for i := range users {
+		users[i] = &model.User{Pseudonym: fmt.Sprintf("watcher_%04d", i), Role: model.RoleMember, Status: model.StatusActive,
+			CreatedAt: now, UpdatedAt: now, PseudonymChosenAt: &now}
+	}
+	bd.must(bd.st.Tx(bd.ctx, func(tx *store.Tx) error {
+		if err := tx.InsertUsers(bd.ctx, users); err != nil {
+			return err
+		}
+		for _, u := range users {
+			if err := tx.SetThreadFollow(bd.ctx, u.ID, th.ID, model.LevelWatching, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	bd.fanOut()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		bd.reply(bd.coach, th, fmt.Sprintf("Reply %d", i), false)
+		b.StartTimer()
+		if n := bd.fanOut(); n != 1 {
+			b.Fatalf("fanned out %d events", n)
+		}
+	}
+}

@@ -18,8 +18,10 @@ type followForm struct {
 	ID     string // the element's id, unique on a page
 	Action string
 	Label  string
-	Level  model.Level
-	Topic  bool
+	// HideLabel: the label is for screen readers (the form stands beside what it is about).
+	HideLabel bool
+	Level     model.Level
+	Topic     bool
 	// CanStop offers "not following" (policy.CanStopFollowing).
 	CanStop bool
 	// Return is the page to go back to without JavaScript.
@@ -158,8 +160,9 @@ func (s *Server) following(c echo.Context) error {
 	csrf, ret := csrfToken(c), c.Request().URL.RequestURI()
 	var d followingData
 	for _, ft := range f.Threads {
-		d.Threads = append(d.Threads, followedThreadView{Item: newThreadItem(v, ft.Thread), Auto: ft.Auto,
-			Form: threadFollowForm(v, ft.Thread, ft.Level, ret, csrf)})
+		form := threadFollowForm(v, ft.Thread, ft.Level, ret, csrf)
+		form.Label, form.HideLabel = "Notifications for “"+ft.Thread.Title+"”", true
+		d.Threads = append(d.Threads, followedThreadView{Item: newThreadItem(v, ft.Thread), Auto: ft.Auto, Form: form})
 	}
 	for _, ft := range f.Topics {
 		d.Topics = append(d.Topics, topicFollowForm(ft.Tag, ft.Level, ret, csrf))
