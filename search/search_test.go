@@ -1,11 +1,14 @@
 package search_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -344,8 +347,12 @@ func TestIndexOfAnEarlierVersionIsRebuilt(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { search.NewSyncer(st, ix, nil).Run(ctx); close(done) }()
-		for i := 0; i < 200 && !contains(find(t, ix, "acamprosate"), th.ID); i++ {
+		// Wait for the rebuild to finish, not only for the thread to be found: a syncer
+		// stopped in the middle of its rebuild rightly leaves the index to be rebuilt again.
+		logs := &lockedBuffer{}
+		syncer := search.NewSyncer(st, ix, slog.New(slog.NewTextHandler(logs, nil)))
+		go func() { syncer.Run(ctx); close(done) }()
+		for i := 0; i < 600 && !strings.Contains(logs.String(), "search index rebuilt"); i++ {
 			time.Sleep(50 * time.Millisecond)
 		}
 		cancel()
@@ -413,4 +420,22 @@ func TestNewestOrderFollowsLastActivity(t *testing.T) {
 	if err != nil || len(r.Hits) != 2 || r.Hits[0].ThreadID != recent.ID {
 		t.Fatalf("newest first: %+v %v, want %d first", r, err, recent.ID)
 	}
+}
+
+// lockedBuffer collects a syncer's log lines while the test reads them.
+type lockedBuffer struct {
+	mu  gosync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
