@@ -199,7 +199,9 @@ func (snap *threadSnapshot) emptyReplyForm(render func() (string, error)) (slott
 func (s *Server) watchChanges(ctx context.Context) {
 	tick := time.NewTicker(changePollInterval)
 	defer tick.Stop()
-	last, _ := s.store.LatestChangeID(ctx)
+	// Caches may have been filled before the watcher started, and another node may have
+	// written since: the first look advances the generation whatever it finds.
+	last := int64(-1)
 	for {
 		select {
 		case <-ctx.Done():
