@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-//go:embed css js vendor
+//go:embed css js vendor icons
 var files embed.FS
 
 // Assets maps file names to fingerprinted URL paths and back.

@@ -10,6 +10,7 @@ type Persona struct {
 	Role       model.Role
 	Credential string // experts only: the credential line shown on every post
 	Bio        string // one or two sentences, first person
+	JoinReason string // pending only: what they told the moderators brings them here
 }
 
 // Tag is a curated topic.
@@ -33,6 +34,27 @@ type Thread struct {
 	Locked      bool
 	DaysAgo     int // when the opening post was written
 	Replies     []Reply
+	// Edit, when set, is the opening post's text as its author edited it later: the
+	// earlier text stays in the post's history.
+	Edit *Edit
+	// PublishedBy, when set, is the expert (persona Key) who published the answered
+	// question to the public archive, after its asker agreed.
+	PublishedBy string
+	// Related are threads an expert linked to this one, with a note shown on both.
+	Related []Related
+}
+
+// Edit is a later version of an opening post.
+type Edit struct {
+	Body       string // markdown
+	HoursLater int    // hours after the opening post
+}
+
+// Related is a link to another demo thread.
+type Related struct {
+	Key  string // the other thread's Key
+	By   string // persona Key of the expert who linked them
+	Note string
 }
 
 // Reply is one reply in a thread.
@@ -63,7 +85,8 @@ var Personas = []Persona{
 	{Key: "admin", Pseudonym: "kinship_steward", Email: "admin@demo.invalid", Role: "admin",
 		Bio: "I look after the forum itself: accounts, invites and settings."},
 	{Key: "newcomer", Pseudonym: "new_here_22", Email: "newcomer@demo.invalid", Role: "pending",
-		Bio: "Just found this place."},
+		Bio:        "Just found this place.",
+		JoinReason: "My nephew has been using since he lost his job, and my sister asked me to help her work out what to do. I want to learn how to talk with him without making it worse."},
 }
 
 // Tags are the demo topics.
@@ -139,6 +162,9 @@ If he says no, that is fine. Say "OK, the offer stands," and drop it. Then go ba
 Would you like to practice the first sentence here? Write what you would say, and we can shape it together.`},
 			{Author: "parent", HoursLater: 30, Body: `Thank you. I am going to try "I miss you" instead of my usual speech. I will report back.`},
 		},
+		PublishedBy: "coach",
+		Related: []Related{{Key: "son-refuses-everything", By: "coach", Note: "When he says no to every offer of help"},
+			{Key: "article-craft-basics", By: "coach", Note: "CRAFT in five minutes"}},
 	},
 	{
 		Key: "mat-swapping-drugs", Author: "spouse", DaysAgo: 88,
@@ -161,6 +187,8 @@ The difference from "swapping drugs":
 People on a stable dose drive, work and parent. Recovery is about getting a life back, and medication is often what makes that possible. How long to stay on it is a decision for the person and their prescriber; for many it is years, and that is fine.`},
 			{Author: "parent", HoursLater: 20, Body: `Thank you for the table. I printed it for my husband.`},
 		},
+		PublishedBy: "doctor",
+		Related:     []Related{{Key: "article-mat-myths", By: "doctor", Note: "Five myths about this medication"}},
 	},
 	{
 		Key: "naloxone-at-home", Author: "sibling", DaysAgo: 80,
@@ -179,6 +207,8 @@ The weeks after release from jail or prison are one of the highest-risk times fo
 Many pharmacies sell it without a prescription. You could tell your brother: "This is not because I think you will use. It is because I love you."`},
 			{Author: "moderator", HoursLater: 7, Body: `We keep one in the kitchen and one in the car. It was the best conversation-free decision I ever made.`},
 		},
+		PublishedBy: "doctor",
+		Related:     []Related{{Key: "fentanyl-test-strips", By: "doctor", Note: "Harm reduction at home: test strips"}},
 	},
 	{
 		Key: "relapse-after-90-days", Author: "parent", Anonymous: true, DaysAgo: 70,
@@ -201,6 +231,9 @@ Relapse is common in recovery, much as it is with other chronic illnesses. What 
 And please, look after yourself today. Go for a walk, call a friend, come and post here. Your anger and grief are allowed.`},
 			{Author: "sibling", HoursLater: 12, Body: `My brother relapsed twice before his longest stretch. Every time the gap got longer. Hugs.`},
 		},
+		PublishedBy: "coach",
+		Related: []Related{{Key: "wife-hides-bottles", By: "coach", Note: "Another family facing a return to use"},
+			{Key: "po-drug-test-positive", By: "coach", Note: "A relapse while on probation"}},
 	},
 	{
 		Key: "probation-missed-checkin", Author: "sibling", DaysAgo: 64,
@@ -219,6 +252,8 @@ What you *can* do is support him in facing it:
 You might say: "I will not lie for you, because I love you and I am not willing to get in trouble myself. I will drive you there tomorrow." That is a boundary and an act of love at the same time.`},
 			{Author: "parent", HoursLater: 26, Body: `This is so hard. I covered for my son once and regretted it. Thank you for asking this.`},
 		},
+		PublishedBy: "coach",
+		Related:     []Related{{Key: "drug-court-how-works", By: "coach", Note: "How drug court works for families"}},
 	},
 	{
 		Key: "iop-or-residential", Author: "parent", DaysAgo: 58,
@@ -235,6 +270,10 @@ In general, **IOP** can work well when withdrawal is managed (for opioids, often
 Ask the program: how did you decide on this recommendation, and what is the plan if IOP is not enough? A good program will have an answer. Starting where he is willing to start is often the right choice.`},
 			{Author: "spouse", HoursLater: 30, Body: `My wife did IOP while working. It was tiring but it worked for her, with an Al-Anon group for me on the side.`},
 		},
+		PublishedBy: "doctor",
+		Edit: &Edit{HoursLater: 52, Body: `Our son has finally agreed to treatment. The intake counselor mentioned IOP (three evenings a week) and also residential (28 days, two hours away). He wants IOP so he can keep his job. We are scared it is not enough. How do people choose?
+
+**Update:** we asked the program how they decided, as suggested below. He starts IOP on Monday, with a plan to step up to residential if it is not enough. Thank you all.`},
 	},
 	{
 		Key: "wife-early-sobriety-eggshells", Author: "spouse", DaysAgo: 52,
@@ -268,6 +307,7 @@ Signs that need emergency care: confusion, seeing or hearing things, a seizure, 
 
 His wish to stop is wonderful. He just should not do it alone.`},
 		},
+		PublishedBy: "doctor",
 	},
 	{
 		Key: "teen-vaping-cannabis", Author: "parent", DaysAgo: 45,
@@ -337,6 +377,7 @@ Options families use:
 Decide your line ahead of time, when you are calm, so you are not deciding in the middle of an emergency call. And it is OK to say "Let me think about it and call you back."`},
 			{Author: "sibling", HoursLater: 20, Body: `We switched to paying his phone bill directly. Fewer "emergencies" almost immediately.`},
 		},
+		PublishedBy: "coach",
 	},
 	{
 		Key: "balm-program-experience", Author: "moderator", Kind: model.KindDiscussion, DaysAgo: 35,
@@ -492,6 +533,7 @@ It may help to tell your parents, calmly, what you need from them: "I need you a
 		Replies: []Reply{
 			{Author: "spouse", HoursLater: 4, Body: `We do an afternoon brunch now instead of the evening dinner. Less drinking for everyone, and my wife can leave early without anyone noticing.`},
 			{Author: "moderator", HoursLater: 8, Body: `We agreed in advance: if anyone arrives high or drunk, they are welcome to a plate to take home, not to stay. Saying it ahead of time made it much calmer.`},
+			{Author: "sibling", Anonymous: true, HoursLater: 14, Body: `Last year I left before dessert and cried in the car. This year I am coming in my own car, with an exit line ready: "I have an early morning." Knowing I can leave makes it easier to stay. (Posting anonymously: some of my family read here too.)`},
 		},
 	},
 	{

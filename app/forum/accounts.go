@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -552,6 +553,35 @@ func (s *Service) UpdateBio(ctx context.Context, u *model.User, bio string) erro
 	}
 	u.Bio, u.UpdatedAt = bio, s.now()
 	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, u, "bio", "updated_at") })
+}
+
+// MaxJoinReason is the most characters a person awaiting approval may write on what brings
+// them here.
+const MaxJoinReason = 500
+
+// SetJoinReason keeps what a person awaiting approval says brings them here, for the
+// moderators who decide; an empty reason takes it back.
+func (s *Service) SetJoinReason(ctx context.Context, u *model.User, reason string) error {
+	if !policy.CanSayWhyJoining(u) {
+		return model.ErrForbidden
+	}
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n > MaxJoinReason {
+		return model.Invalid("join_reason", fmt.Sprintf("Keep it under %d characters; it has %d. A few words are enough.", MaxJoinReason, n))
+	}
+	u.JoinReason, u.UpdatedAt = reason, s.now()
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, u, "join_reason", "updated_at") })
+}
+
+// MarkWelcomed records that member u saw the notice that they were let in, so that it is
+// shown once (policy.OwesWelcome). It writes once in an account's life.
+func (s *Service) MarkWelcomed(ctx context.Context, u *model.User) error {
+	if !policy.OwesWelcome(u) {
+		return nil
+	}
+	now := s.now()
+	u.ApprovalSeenAt = &now
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, u, "approval_seen_at") })
 }
 
 func temporaryPseudonym() string {

@@ -19,11 +19,12 @@ var ErrNotYetErased = errors.New("the account is deleted, but its old text stays
 // then empties the SQLite write-ahead log so that the deleted text leaves the files.
 //
 // Whatever the choice, these go: sign-in identities, sessions (with their browser and
-// address), drafts, e-mail, name from the provider, pseudonym, bio,
-// credential, the notes on invites they created, the free-text notes of audit rows
-// written by them or about them (the rows stay, naming a former member), what they follow,
-// the notifications they received and their e-mail choices, and the reasons they gave as
-// a moderator in others' notifications (which stay, naming a former member).
+// address), drafts, read positions and the list of the threads they wrote in, e-mail,
+// name from the provider, pseudonym, bio, what they said brings them here, credential, the
+// notes on invites they created, the free-text notes of audit rows written by them or
+// about them (the rows stay, naming a former member), what they follow, the notifications
+// they received and their e-mail choices, and the reasons they gave as a moderator in
+// others' notifications (which stay, naming a former member).
 //
 // With removePosts, the text of every post they wrote is emptied and the post marked
 // deleted, the earlier versions of their posts are removed, the titles of threads they
@@ -54,10 +55,16 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 		}
 		// A name no member can choose (it has spaces), so that nobody can take it first.
 		gone.Pseudonym = fmt.Sprintf("former member #%d", u.ID)
-		gone.Email, gone.RealName, gone.Bio, gone.Credential, gone.EmailTitles = "", "", "", "", false
+		gone.Email, gone.RealName, gone.Bio, gone.Credential, gone.JoinReason = "", "", "", "", ""
+		gone.EmailTitles = false
 		gone.Status, gone.DeletedAt, gone.UpdatedAt = model.StatusDeleted, &now, now
 		if err := tx.UpdateUser(ctx, gone, "pseudonym", "pseudonym_lower", "email", "real_name", "bio",
-			"credential", "email_titles", "status", "deleted_at", "updated_at"); err != nil {
+			"credential", "join_reason", "email_titles", "status", "deleted_at", "updated_at"); err != nil {
+			return err
+		}
+		// After the account is marked deleted, so that read positions being written now
+		// either wait for this deletion and are refused, or are removed here.
+		if err := tx.DeleteReadPositions(ctx, u.ID); err != nil {
 			return err
 		}
 

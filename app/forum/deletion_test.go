@@ -76,6 +76,7 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 	m, err := svc.SignIn(ctx, forum.ExternalAccount{Provider: "oidc", Issuer: "https://id.example.org", Subject: "subject-Vantablack",
 		Email: "orrin.vantablack@example.invalid", Name: "Orrin Vantablack"}, "")
 	must(err)
+	must(svc.SetJoinReason(ctx, m, "My nephew in Thistlebrook is using"))
 	must(svc.DecideMembership(ctx, d.admin, m.ID, forum.DecisionApprove, "Knows the Ashgrovefield group"))
 	if d.member, err = st.UserByID(ctx, m.ID); err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 		"titles":     {"Quibblethorn", "Brackenmoor", "Sorrelgate"},
 		"drafts":     {"Glimmerfen", "Harrowdune"},
 		"sessions":   {memberAgent, memberIP, adminAgent, adminIP},
-		"account":    {"lanternmoth", "Vantablack", "Pebbleshank", "Fernwright", "Hollowmere"},
+		"account":    {"lanternmoth", "Vantablack", "Pebbleshank", "Fernwright", "Hollowmere", "Thistlebrook"},
 		"audit":      {"Ashgrovefield", "Gravelspire", "Oakenfirth"},
 		"links":      {"Oakenfirth"},
 		"invites":    {"Cindermallow"},

@@ -59,6 +59,7 @@ type ExportAccount struct {
 	Status     string     `json:"status"`
 	Credential string     `json:"credential,omitempty"`
 	Bio        string     `json:"bio"`
+	JoinReason string     `json:"what_brings_you_here,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ApprovedAt *time.Time `json:"approved_at,omitempty"`
 }
@@ -107,7 +108,7 @@ func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error
 	now := s.now()
 	e := &Export{ExportedAt: now, Account: ExportAccount{
 		ID: u.ID, Pseudonym: u.Pseudonym, Email: u.Email, Name: u.RealName, Role: string(u.Role), Status: string(u.Status),
-		Credential: u.Credential, Bio: u.Bio, CreatedAt: u.CreatedAt, ApprovedAt: u.ApprovedAt,
+		Credential: u.Credential, Bio: u.Bio, JoinReason: u.JoinReason, CreatedAt: u.CreatedAt, ApprovedAt: u.ApprovedAt,
 	}}
 	ids, err := s.store.IdentitiesByUser(ctx, u.ID)
 	if err != nil {

@@ -146,6 +146,10 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 		if err := tx.InsertPost(ctx, p); err != nil {
 			return err
 		}
+		// The asker has read their own question: an answer to it shows as new to them.
+		if err := tx.SaveReadPositions(ctx, []model.ThreadRead{{UserID: author.ID, ThreadID: t.ID, LastReadPostID: p.ID, ReadAt: now}}); err != nil {
+			return err
+		}
 		if err := tx.DeleteDraft(ctx, author.ID, DraftKeyAsk()); err != nil {
 			return err
 		}

@@ -74,6 +74,12 @@ type User struct {
 	// PseudonymSkeleton is what the pseudonym looks like (store.Skeleton), unique so that no
 	// name can pass for another; nil for a deleted account.
 	PseudonymSkeleton *string `bun:"pseudonym_skeleton"`
+	// JoinReason is what the person said brings them here while awaiting approval, for the
+	// moderators; empty when they said nothing.
+	JoinReason string `bun:"join_reason,nullzero"`
+	// ApprovalSeenAt is when the member saw the notice that they were let in; a notice is
+	// owed while ApprovedAt is later (policy.OwesWelcome).
+	ApprovalSeenAt *time.Time `bun:"approval_seen_at"`
 	// EmailTitles: the member opted in to thread titles in e-mail (discreet by default).
 	EmailTitles bool `bun:"email_titles,notnull"`
 }

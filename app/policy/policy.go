@@ -92,6 +92,26 @@ func CanSignIn(u *model.User) bool { return Active(u) }
 // IsPending reports whether v signed in but awaits approval.
 func IsPending(v *model.User) bool { return Active(v) && v.Role == model.RolePending }
 
+// IsAskerAwaitingAnswer reports whether v asked question t and no expert has answered it
+// yet: the thread page tells them what happens next.
+func IsAskerAwaitingAnswer(v *model.User, t *model.Thread) bool {
+	return IsMember(v) && t != nil && t.AuthorID == v.ID && t.Kind == model.KindQuestion && t.State == model.StateOpen && !t.Hidden
+}
+
+// CanSayWhyJoining reports whether v may tell the moderators what brings them here: a person
+// awaiting approval, before the moderators decide.
+func CanSayWhyJoining(v *model.User) bool { return IsPending(v) }
+
+// CanSeeWhyJoining reports whether v may read what people awaiting approval said brings
+// them here: those who decide on them.
+func CanSeeWhyJoining(v *model.User) bool { return CanApproveMembers(v) }
+
+// OwesWelcome reports whether member v was let in (approved) since they last saw the notice
+// that says so: their next page tells them, once.
+func OwesWelcome(v *model.User) bool {
+	return IsMember(v) && v.ApprovedAt != nil && (v.ApprovalSeenAt == nil || v.ApprovalSeenAt.Before(*v.ApprovedAt))
+}
+
 // CanJoinWithInvite reports whether an invite makes v a member: only a person who was never
 // one, an active account awaiting approval that nobody ever approved. Someone demoted to
 // pending, declined, suspended or deleted waits for the moderators' decision instead, so an
@@ -213,3 +233,13 @@ func CanPublish(v *model.User, t *model.Thread) bool {
 // that should not be public can always be taken back. (The asker takes it back by
 // withdrawing consent: CanSetPublishConsent.)
 func CanUnpublish(v *model.User, t *model.Thread) bool { return has(v, model.RoleExpert) && t != nil }
+
+// IsNewTo reports whether post p is new to v, a member who has seen its thread up to post
+// readUpTo: a later post that is neither deleted nor hidden (not even for moderators: it
+// is no news to anyone) and that v did not write. A thread v never opened (readUpTo 0)
+// has nothing new: only threads a member has opened, or started, count what came since.
+// store.UnreadCounts counts the same posts for lists.
+func IsNewTo(v *model.User, p *model.Post, readUpTo int64) bool {
+	return IsMember(v) && p != nil && readUpTo > 0 && p.ID > readUpTo && p.AuthorID != v.ID &&
+		p.DeletedAt == nil && p.HiddenAt == nil
+}

@@ -193,6 +193,23 @@ func TestMatrix(t *testing.T) {
 		{"read a notice of one's own post hidden", func(v *model.User) bool {
 			return policy.CanReadNotice(v, model.NotifyPostHidden, hidden, &model.Post{ID: 32, ThreadID: 12, AuthorID: idOf(v), HiddenAt: &at})
 		}, row{"member": true, "expert": true, "moderator": true, "admin": true}},
+
+		// Joining: who says what brings them, and who reads it.
+		{"say what brings them", policy.CanSayWhyJoining, row{"pending": true}},
+		{"read what brings people", policy.CanSeeWhyJoining, row{"moderator": true, "admin": true}},
+		// The asker (only) is told what happens next, while no expert has answered.
+		{"be told what happens after asking", func(v *model.User) bool { return policy.IsAskerAwaitingAnswer(v, unanswered) },
+			row{"member": true}},
+		{"be told so once answered", func(v *model.User) bool { return policy.IsAskerAwaitingAnswer(v, answered) }, row{}},
+		{"be told so of a discussion", func(v *model.User) bool { return policy.IsAskerAwaitingAnswer(v, discussion) }, row{}},
+
+		// "New since your last visit": visible posts by others after the read position.
+		{"see a reply as new", func(v *model.User) bool { return policy.IsNewTo(v, reply, opening.ID) },
+			row{"member": true, "moderator": true, "admin": true}},
+		{"see a reply already read as new", func(v *model.User) bool { return policy.IsNewTo(v, reply, reply.ID) }, row{}},
+		{"see a reply as new in a thread never opened", func(v *model.User) bool { return policy.IsNewTo(v, reply, 0) }, row{}},
+		{"see a hidden reply as new", func(v *model.User) bool { return policy.IsNewTo(v, hiddenReply, opening.ID) }, row{}},
+		{"see a deleted reply as new", func(v *model.User) bool { return policy.IsNewTo(v, deletedReply, opening.ID) }, row{}},
 	}
 	for _, tc := range cases {
 		for name, v := range people {
@@ -206,6 +223,25 @@ func TestMatrix(t *testing.T) {
 	demoted := &model.User{ID: 8, Role: model.RolePending, Status: model.StatusActive, ApprovedAt: &approved}
 	if policy.CanJoinWithInvite(demoted) {
 		t.Error("a demoted member may join again with an invite")
+	}
+	// A member let in since they last saw the notice is owed it, once; a member let in
+	// again after a demotion is owed it again.
+	earlier, later := approved.Add(-time.Hour), approved.Add(time.Hour)
+	for _, tc := range []struct {
+		name       string
+		u          *model.User
+		owesNotice bool
+	}{
+		{"approved, never told", &model.User{ID: 30, Role: model.RoleMember, Status: model.StatusActive, ApprovedAt: &approved}, true},
+		{"approved, told", &model.User{ID: 31, Role: model.RoleMember, Status: model.StatusActive, ApprovedAt: &approved, ApprovalSeenAt: &later}, false},
+		{"approved again since told", &model.User{ID: 32, Role: model.RoleMember, Status: model.StatusActive, ApprovedAt: &approved, ApprovalSeenAt: &earlier}, true},
+		{"never approved", &model.User{ID: 33, Role: model.RoleMember, Status: model.StatusActive}, false},
+		{"demoted to pending", &model.User{ID: 34, Role: model.RolePending, Status: model.StatusActive, ApprovedAt: &approved}, false},
+		{"suspended", &model.User{ID: 35, Role: model.RoleMember, Status: model.StatusSuspended, ApprovedAt: &approved}, false},
+	} {
+		if got := policy.OwesWelcome(tc.u); got != tc.owesNotice {
+			t.Errorf("%s: owes the welcome = %v, want %v", tc.name, got, tc.owesNotice)
+		}
 	}
 	// Nobody suspends or re-roles themselves.
 	if policy.CanSuspend(people["admin"], people["admin"]) || policy.CanSetRole(people["admin"], people["admin"], model.RoleMember) {

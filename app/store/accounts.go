@@ -181,6 +181,17 @@ func (tx *Tx) LockSignUps(ctx context.Context) error {
 	return nil
 }
 
+// AwaitingApprovalCount counts the active accounts awaiting a moderator's decision (through
+// the index on role and status: moderators read it on every page).
+func (q queries) AwaitingApprovalCount(ctx context.Context) (int, error) {
+	n, err := q.db.NewSelect().Model((*model.User)(nil)).
+		Where("role = ? AND status = ?", model.RolePending, model.StatusActive).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count accounts awaiting approval: %w", err)
+	}
+	return int(n), nil
+}
+
 // InsertAudit records a moderator's or admin's action.
 func (tx *Tx) InsertAudit(ctx context.Context, a *model.AuditEntry) error {
 	if _, err := tx.write().NewInsert().Model(a).Exec(ctx); err != nil {

@@ -110,6 +110,8 @@ func TestRoleMatrix(t *testing.T) {
 			{"/admin/users", want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": forbidden, "admin": ok, "suspended": unauth}},
 			{"/admin/invites", want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": forbidden, "admin": ok, "suspended": unauth}},
 			{"/welcome", want{"visitor": see, "pending": ok, "member": see, "expert": see, "moderator": see, "admin": see, "suspended": see}},
+			{"/unanswered?tag=craft", want{"visitor": unauth, "pending": see, "member": ok, "expert": ok, "moderator": ok, "admin": ok, "suspended": unauth}},
+			{"/account/deleted", want{"visitor": ok, "pending": see, "member": see, "expert": see, "moderator": see, "admin": see, "suspended": ok}},
 		}
 		for _, g := range gets {
 			for role, u := range people {
@@ -149,6 +151,10 @@ func TestRoleMatrix(t *testing.T) {
 				want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": forbidden, "admin": see, "suspended": unauth}},
 			{"invite", func() string { return "/admin/invites" }, url.Values{"max_uses": {"1"}, "days": {"7"}},
 				want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": forbidden, "admin": ok, "suspended": unauth}},
+			// Only a person awaiting approval tells the moderators what brings them; a member
+			// (approved while writing) is sent home.
+			{"say what brings them", func() string { return "/welcome/reason" }, url.Values{"join_reason": {"My brother."}},
+				want{"visitor": unauth, "pending": see, "member": see, "expert": see, "moderator": see, "admin": see, "suspended": unauth}},
 		}
 		for _, w := range writes {
 			for role, u := range people {

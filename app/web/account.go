@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,14 +18,13 @@ import (
 )
 
 type accountData struct {
-	User           *model.User
-	Sessions       []sessionView
-	PseudonymForm  nameForm
-	Bio            string
-	BioError       string
-	DeleteError    string
-	DeleteRequired bool
-	Email          emailForm
+	User          *model.User
+	Sessions      []sessionView
+	PseudonymForm nameForm
+	Bio           string
+	BioError      string
+	Delete        deleteForm
+	Email         emailForm
 }
 
 // emailForm is the account page's choice of e-mail for each kind of notification.
@@ -60,6 +61,18 @@ func newEmailForm(p notify.Preferences) emailForm {
 	}
 	return f
 }
+
+// deleteForm is the account deletion form as the member filled it in.
+type deleteForm struct {
+	// Posts is the choice for the member's posts: "keep" or "remove" (empty: none yet).
+	Posts                    string
+	Confirm                  string
+	PostsError, ConfirmError string
+}
+
+// Keep and Remove say which choice for the posts is ticked.
+func (f deleteForm) Keep() bool   { return f.Posts == "keep" }
+func (f deleteForm) Remove() bool { return f.Posts == "remove" }
 
 type sessionView struct {
 	ID        int64
@@ -135,7 +148,7 @@ func (s *Server) accountPseudonym(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/account")
+	return s.redirect(c, withDone("/account", "name"))
 }
 
 func (s *Server) accountBio(c echo.Context) error {
@@ -155,7 +168,7 @@ func (s *Server) accountBio(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/account")
+	return s.redirect(c, withDone("/account", "bio"))
 }
 
 // accountNotifications saves the member's choices of e-mail.
@@ -185,7 +198,7 @@ func (s *Server) accountNotifications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/account#email-h")
+	return s.redirect(c, withDone("/account", "email")+"#email-h")
 }
 
 // accountRejected shows the account page again, status 422, with what set adds: the
@@ -222,7 +235,7 @@ func (s *Server) accountRevokeSession(c echo.Context) error {
 			if cur := currentSession(c); cur != nil && cur.ID == id {
 				return s.logout(c)
 			}
-			return s.redirect(c, "/account")
+			return s.redirect(c, withDone("/account", "signed-out"))
 		}
 	}
 	return model.ErrNotFound
@@ -248,16 +261,27 @@ func (s *Server) accountExport(c echo.Context) error {
 }
 
 // accountDelete deletes the member's account; the member chooses what happens to posts.
+// A form missing the choice or the confirmation comes back with what was chosen and a
+// message beside each field. After the deletion the browser is sent to a page that says
+// so (POST, redirect, GET): reloading it sends nothing again.
 func (s *Server) accountDelete(c echo.Context) error {
 	v, err := requireViewer(c)
 	if err != nil {
 		return err
 	}
-	posts := c.FormValue("posts")
-	if c.FormValue("confirm") != "delete" || (posts != "keep" && posts != "remove") {
-		return s.accountRejected(c, v, func(d *accountData) {
-			d.DeleteError = "To delete your account, choose what happens to your posts and type delete in the box."
-		})
+	posts, confirm := c.FormValue("posts"), c.FormValue("confirm")
+	form := deleteForm{Posts: posts, Confirm: confirm}
+	if posts != "keep" && posts != "remove" {
+		form.Posts, form.PostsError = "", "Choose what happens to your posts."
+	}
+	if strings.TrimSpace(strings.ToLower(confirm)) != "delete" {
+		form.ConfirmError = "Type the word delete in this box to confirm."
+		if confirm != "" {
+			form.ConfirmError = "That is not the word delete. Type delete in this box to confirm."
+		}
+	}
+	if form.PostsError != "" || form.ConfirmError != "" {
+		return s.accountRejected(c, v, func(d *accountData) { d.Delete = form })
 	}
 	err = s.forum.DeleteAccount(c.Request().Context(), v, posts == "remove")
 	if errors.Is(err, forum.ErrNotYetErased) {
@@ -267,10 +291,18 @@ func (s *Server) accountDelete(c echo.Context) error {
 		return err
 	}
 	s.clearCookie(c, auth.CookieName, "/")
-	// The page that says goodbye is a visitor's page, with the fresh visitor's token.
-	c.Set("viewer", nil)
-	c.Set("session", nil)
-	c.Set("csrf", s.visitorCSRF(s.rotatePreSession(c)))
+	// The browser becomes a visitor's, with a fresh pre-session value.
+	s.rotatePreSession(c)
+	return s.redirect(c, "/account/deleted")
+}
+
+// accountDeleted says goodbye after an account was deleted. It is a visitor's page and
+// holds nothing about the account, so that it may be shown to anyone who opens it.
+func (s *Server) accountDeleted(c echo.Context) error {
+	if viewer(c) != nil {
+		// Someone signed in has an account: nothing was deleted here.
+		return s.redirect(c, "/account")
+	}
 	return s.render(c, http.StatusOK, "signin_failed", "", signInFailed{"Your account is deleted",
 		"Your sign-in, e-mail address, name and profile are gone. Thank you for having been part of this community."})
 }
@@ -281,9 +313,25 @@ type profileData struct {
 	Expert     bool
 	Credential string
 	Own        bool
+	// Answers are the person's latest expert answers the viewer may read; AnswerCount and
+	// HelpfulCount count all of them, and those the asker marked helpful.
+	Answers                   []answerView
+	AnswerCount, HelpfulCount int
 }
 
-// profile shows a member's public face: pseudonym, role, credential, bio.
+// answerView is an expert answer as a profile lists it: the question, and the answer's place.
+type answerView struct {
+	Item    threadItem
+	URL     string
+	At      time.Time
+	Helpful bool
+}
+
+// profileAnswers is how many answers a profile lists.
+const profileAnswers = 10
+
+// profile shows a member's public face: pseudonym, role, credential, bio, and an expert's
+// latest answers.
 func (s *Server) profile(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, err := s.store.UserByPseudonym(ctx, c.Param("name"))
@@ -298,6 +346,23 @@ func (s *Server) profile(c echo.Context) error {
 		return model.ErrNotFound
 	}
 	who := policy.ShowAuthor(v, u, false)
-	return s.render(c, http.StatusOK, "profile", "", profileData{User: u, Expert: who.Expert, Credential: who.Credential,
-		Own: v != nil && v.ID == u.ID})
+	d := profileData{User: u, Expert: who.Expert, Credential: who.Credential, Own: v != nil && v.ID == u.ID}
+	if who.Expert {
+		answers, err := s.store.ExpertAnswersByAuthor(ctx, u.ID, profileAnswers)
+		if err != nil {
+			return err
+		}
+		for _, a := range answers {
+			if !policy.CanView(v, a.Thread) {
+				continue
+			}
+			d.Answers = append(d.Answers, answerView{Item: newThreadItem(v, a.Thread),
+				URL: threadURL(a.Thread) + "#post-" + strconv.FormatInt(a.Post.ID, 10), At: a.Post.CreatedAt,
+				Helpful: a.Thread.HelpfulPostID != nil && *a.Thread.HelpfulPostID == a.Post.ID})
+		}
+		if d.AnswerCount, d.HelpfulCount, err = s.store.ExpertAnswerCounts(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, "profile", "", d)
 }

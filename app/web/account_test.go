@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -199,7 +200,7 @@ func TestExportAndDeleteAccount(t *testing.T) {
 		if rec := c.post("/account/delete", url.Values{"posts": {"keep"}}); rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("delete without confirmation = %d", rec.Code)
 		}
-		rec = c.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}})
+		rec = deleteAccount(t, c, "keep")
 		if rec.Code != http.StatusOK {
 			t.Fatalf("delete = %d", rec.Code)
 		}
@@ -223,7 +224,7 @@ func TestExportAndDeleteAccount(t *testing.T) {
 		// Removing posts empties them.
 		c2 := e.as(e.coach)
 		c2.get("/account")
-		if rec := c2.post("/account/delete", url.Values{"posts": {"remove"}, "confirm": {"delete"}}); rec.Code != http.StatusOK {
+		if rec := deleteAccount(t, c2, "remove"); rec.Code != http.StatusOK {
 			t.Fatalf("delete with removal = %d", rec.Code)
 		}
 		body = e.as(e.spouse).get(threadPath(e.resolved)).Body.String()
@@ -242,7 +243,7 @@ func TestAuditLogNamesAFormerMember(t *testing.T) {
 		mustContain(t, mod.get("/mod/audit").Body.String(), "coach_dana", "Wrenfallow")
 		c := e.as(e.coach)
 		c.get("/account")
-		if rec := c.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}}); rec.Code != http.StatusOK {
+		if rec := deleteAccount(t, c, "keep"); rec.Code != http.StatusOK {
 			t.Fatalf("delete = %d", rec.Code)
 		}
 		rec := mod.get("/mod/audit")
@@ -277,7 +278,7 @@ func TestDeleteAccountWhileTheJournalIsBusy(t *testing.T) {
 
 	release := storetest.HoldReader(t, st)
 
-	rec := c.post("/account/delete", url.Values{"posts": {"remove"}, "confirm": {"delete"}})
+	rec := deleteAccount(t, c, "remove")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Your account is deleted") {
 		t.Fatalf("delete while the journal is busy = %d", rec.Code)
 	}
@@ -304,4 +305,16 @@ func TestSignInIsRateLimited(t *testing.T) {
 	if !limited {
 		t.Fatal("30 quick sign-in requests were never limited")
 	}
+}
+
+// deleteAccount deletes c's account, keeping or removing its posts, as a browser does: the
+// form posts, the answer sends the browser to the goodbye page, which it then loads. It
+// returns that page.
+func deleteAccount(t *testing.T, c *client, posts string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := c.post("/account/delete", url.Values{"posts": {posts}, "confirm": {"delete"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/account/deleted" {
+		t.Fatalf("delete = %d to %q, want 303 to /account/deleted", rec.Code, rec.Header().Get("Location"))
+	}
+	return c.get("/account/deleted")
 }

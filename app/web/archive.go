@@ -20,10 +20,14 @@ func (s *Server) threadConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.forum.SetPublishConsent(c.Request().Context(), viewer(c), id, c.FormValue("consent") == "on"); err != nil {
+	consent := c.FormValue("consent") == "on"
+	if err := s.forum.SetPublishConsent(c.Request().Context(), viewer(c), id, consent); err != nil {
 		return err
 	}
-	return s.redirectToThread(c, id, "#archive")
+	if consent {
+		return s.redirectToThread(c, id, "?done=consent#archive")
+	}
+	return s.redirectToThread(c, id, "?done=no-consent#archive")
 }
 
 // threadPublish puts the thread in the public archive, or takes it out (experts, moderators).

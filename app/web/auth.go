@@ -296,9 +296,15 @@ func inviteNotApplicable(v *model.User) (title, message string) {
 type welcomeData struct {
 	Pseudonym         string
 	CanJoinWithInvite bool
+	// Reason is what the person says brings them here, as saved or as just sent back with
+	// ReasonError; Saved says a reason is on file.
+	Reason      string
+	ReasonError string
+	Saved       bool
+	MaxReason   int
 }
 
-// welcome tells a pending member what happens next.
+// welcome tells a pending member what happens next, and asks what brings them here.
 func (s *Server) welcome(c echo.Context) error {
 	v := viewer(c)
 	if v == nil {
@@ -307,7 +313,42 @@ func (s *Server) welcome(c echo.Context) error {
 	if !policy.IsPending(v) {
 		return s.redirect(c, "/")
 	}
-	return s.render(c, http.StatusOK, "welcome", "", welcomeData{Pseudonym: v.Pseudonym, CanJoinWithInvite: policy.CanJoinWithInvite(v)})
+	return s.renderWelcome(c, http.StatusOK, welcomeData{Reason: v.JoinReason})
+}
+
+func (s *Server) renderWelcome(c echo.Context, status int, d welcomeData) error {
+	v := viewer(c)
+	d.Pseudonym, d.CanJoinWithInvite, d.Saved, d.MaxReason = v.Pseudonym, policy.CanJoinWithInvite(v), v.JoinReason != "", forum.MaxJoinReason
+	return s.render(c, status, "welcome", "", d)
+}
+
+// welcomeReason keeps what a person awaiting approval says brings them here; a reason that
+// is too long comes back in the form with the message beside it.
+func (s *Server) welcomeReason(c echo.Context) error {
+	v := viewer(c)
+	if v == nil {
+		return errSignInRequired
+	}
+	if !policy.CanSayWhyJoining(v) {
+		if policy.IsMember(v) {
+			// Approved while writing: the moderators have decided, nothing to keep.
+			return s.redirect(c, "/")
+		}
+		return model.ErrForbidden
+	}
+	reason := c.FormValue("join_reason")
+	if errs := cleanedFields(c, "join_reason"); errs != nil {
+		return s.renderWelcome(c, http.StatusUnprocessableEntity, welcomeData{Reason: reason, ReasonError: errs["join_reason"]})
+	}
+	err := s.forum.SetJoinReason(c.Request().Context(), v, reason)
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		return s.renderWelcome(c, http.StatusUnprocessableEntity, welcomeData{Reason: reason, ReasonError: inv.Fields["join_reason"]})
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, withDone("/welcome", "reason"))
 }
 
 type nameForm struct {

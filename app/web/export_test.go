@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -11,3 +12,7 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Echo returns the echo instance (tests register extra routes on it, and walk its routes).
 func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// FlushReadPositions writes the read positions recorded by page views (Serve's background
+// work does it every second).
+func (s *Server) FlushReadPositions(ctx context.Context) error { return s.reads.Flush(ctx) }

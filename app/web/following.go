@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -95,7 +96,7 @@ func (s *Server) threadFollow(c echo.Context) error {
 		ret = threadURL(t)
 	}
 	if !isFragment(c) {
-		return s.redirect(c, ret)
+		return s.redirect(c, followDone(ret))
 	}
 	f := threadFollowForm(v, t, now, ret, csrfToken(c))
 	f.Saved = true
@@ -125,11 +126,20 @@ func (s *Server) tagFollow(c echo.Context) error {
 		ret = "/tags/" + tag.Slug
 	}
 	if !isFragment(c) {
-		return s.redirect(c, ret)
+		return s.redirect(c, followDone(ret))
 	}
 	f := topicFollowForm(tag, level, ret, csrfToken(c))
 	f.Saved = true
 	return s.renderPartial(c, http.StatusOK, "follow_form", f)
+}
+
+// followDone is the page to go back to after a follow form was sent without JavaScript,
+// saying that the choice is saved (when its address has no query of its own to keep).
+func followDone(ret string) string {
+	if strings.ContainsAny(ret, "?#") {
+		return ret
+	}
+	return withDone(ret, "follow")
 }
 
 // followedThreadView is a followed thread on the following page.

@@ -38,6 +38,16 @@ type listData struct {
 	CurrentPath string
 	// Follow is the topic's follow form, for members on a topic's page.
 	Follow *followForm
+	// Filter, when set, offers to narrow the list to one topic (the experts' queue).
+	Filter *topicFilter
+}
+
+// topicFilter is the form that narrows a list to one topic: a GET form, so that it works
+// without JavaScript and its address can be kept.
+type topicFilter struct {
+	Action  string
+	Tags    []*model.Tag
+	Current string // the chosen topic's slug; empty: every topic
 }
 
 // parseCursor reads the after= parameter of a thread list.
@@ -82,6 +92,12 @@ func (s *Server) listPage(c echo.Context, q store.ThreadQuery) (threadPage, erro
 	if err != nil {
 		return threadPage{}, err
 	}
+	return pageOf(c, threads), nil
+}
+
+// pageOf builds a page of a list from up to pageSize+1 threads read from the request's
+// cursor: the one past the page only says that there is a next page.
+func pageOf(c echo.Context, threads []*model.Thread) threadPage {
 	var p threadPage
 	if len(threads) > pageSize {
 		threads = threads[:pageSize]
@@ -89,11 +105,14 @@ func (s *Server) listPage(c echo.Context, q store.ThreadQuery) (threadPage, erro
 		p.Next = nextPage(c.Request().URL.Path, "after", keyset(last.LastActivityAt, last.ID))
 	}
 	p.Items = threadItems(viewer(c), threads)
-	return p, nil
+	return p
 }
 
 // renderList answers a list page; an htmx "load more" request gets only the next items.
 func (s *Server) renderList(c echo.Context, page string, nav string, d listData) error {
+	if err := s.markUnread(c, d.Page.Items); err != nil {
+		return err
+	}
 	if c.QueryParam("after") != "" && isFragment(c) {
 		return s.renderPartial(c, http.StatusOK, "thread_page", d.Page)
 	}
@@ -101,36 +120,64 @@ func (s *Server) renderList(c echo.Context, page string, nav string, d listData)
 	return s.render(c, http.StatusOK, page, nav, d)
 }
 
-// unanswered lists questions that no expert has answered yet: the experts' queue.
+// unanswered lists questions that no expert has answered yet: the experts' queue. It can
+// be narrowed to one topic (?tag=slug); its next pages keep the topic.
 func (s *Server) unanswered(c echo.Context) error {
 	v := viewer(c)
 	if !policy.IsMember(v) {
 		return s.membersOnly(c, v)
 	}
-	p, err := s.listPage(c, store.ThreadQuery{States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}})
+	ctx := c.Request().Context()
+	tags, err := s.store.Tags(ctx)
 	if err != nil {
 		return err
 	}
-	return s.renderList(c, "list", "unanswered", listData{
+	q := store.ThreadQuery{States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}}
+	d := listData{
 		Heading: "Unanswered questions",
 		Lede:    "Questions that no expert has answered yet, most recent activity first.",
-		Page:    p, Empty: "Every question has an expert's answer. Thank you.",
-	})
+		Empty:   "Every question has an expert's answer. Thank you.",
+		Filter:  &topicFilter{Action: "/unanswered", Tags: tags},
+	}
+	if slug := c.QueryParam("tag"); slug != "" {
+		tag, err := s.store.TagBySlug(ctx, slug)
+		if err != nil {
+			return err // a topic that does not exist: 404
+		}
+		if tag.MergedInto != nil {
+			into, err := s.store.TagByID(ctx, *tag.MergedInto)
+			if err != nil {
+				return err
+			}
+			return c.Redirect(http.StatusMovedPermanently, "/unanswered?"+url.Values{"tag": {into.Slug}}.Encode())
+		}
+		q.TagID, d.Filter.Current = tag.ID, tag.Slug
+		d.Heading = "Unanswered questions on " + tag.Name
+		d.Empty = "Every question on " + tag.Name + " has an expert's answer. Thank you."
+	}
+	if d.Page, err = s.listPage(c, q); err != nil {
+		return err
+	}
+	if d.Page.Next != "" && d.Filter.Current != "" {
+		d.Page.Next += "&" + url.Values{"tag": {d.Filter.Current}}.Encode()
+	}
+	return s.renderList(c, "list", "unanswered", d)
 }
 
-// mine lists the threads the member started.
+// mine lists the threads the member started, replied to or follows, newest activity first.
 func (s *Server) mine(c echo.Context) error {
 	v := viewer(c)
 	if !policy.IsMember(v) {
 		return s.membersOnly(c, v)
 	}
-	p, err := s.listPage(c, store.ThreadQuery{AuthorID: v.ID})
+	threads, err := s.store.MemberThreads(c.Request().Context(), v.ID, parseCursor(c), pageSize+1)
 	if err != nil {
 		return err
 	}
 	return s.renderList(c, "list", "mine", listData{
 		Heading: "My threads",
-		Lede:    "Questions and discussions you started, including those you posted anonymously (only you see them here).",
-		Page:    p, Empty: "You have not started a thread yet.",
+		Lede: "Threads you started, replied to or follow, most recent activity first, including those where you " +
+			"posted anonymously (only you see them here).",
+		Page: pageOf(c, threads), Empty: "You have not started, replied to or followed a thread yet.",
 	})
 }

@@ -77,7 +77,7 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 			switch {
 			case v.Status >= 500:
 				level = slog.LevelError
-			case strings.HasPrefix(route, "/static/") || route == "/healthz" || route == "/readyz":
+			case strings.HasPrefix(route, "/static/") || route == "/favicon.ico" || route == "/healthz" || route == "/readyz":
 				level = slog.LevelDebug
 			}
 			s.log.LogAttrs(c.Request().Context(), level, "request",

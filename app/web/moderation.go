@@ -3,7 +3,9 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,6 +25,8 @@ type membersData struct {
 	Error                    string
 	ErrorFor                 int64
 	Note                     string
+	// ShowReasons shows what people awaiting approval said brings them here.
+	ShowReasons bool
 }
 
 // accountsPerPage is how many accounts, or audit entries, a page of moderation lists.
@@ -62,7 +66,44 @@ func (s *Server) modMembers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.decisionNotice(c); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "mod_members", "mod", d)
+}
+
+// decisionNotice confirms, after a moderator's decision on an account, what it did: the
+// decision and the account are in the address the decision redirected to.
+func (s *Server) decisionNotice(c echo.Context) error {
+	var id int64
+	var decision string
+	for _, d := range []string{forum.DecisionApprove, forum.DecisionDecline, "suspend", "unsuspend"} {
+		if n, err := strconv.ParseInt(c.QueryParam(d), 10, 64); err == nil && n > 0 {
+			id, decision = n, d
+			break
+		}
+	}
+	if id == 0 {
+		return nil
+	}
+	u, err := s.store.UserByID(c.Request().Context(), id)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch decision {
+	case forum.DecisionApprove:
+		setNotice(c, u.Pseudonym+" is now a member. Their next page welcomes them in.")
+	case forum.DecisionDecline:
+		setNotice(c, "The request from "+u.Pseudonym+" was declined. They are told so if they sign in again.")
+	case "suspend":
+		setNotice(c, u.Pseudonym+" is suspended and signed out everywhere.")
+	case "unsuspend":
+		setNotice(c, u.Pseudonym+" is reinstated and may sign in again.")
+	}
+	return nil
 }
 
 func (s *Server) membersData(c echo.Context, v *model.User) (membersData, error) {
@@ -81,6 +122,7 @@ func (s *Server) membersData(c echo.Context, v *model.User) (membersData, error)
 			Declined: u.Status == model.StatusDeclined, CanSuspend: policy.CanSuspend(v, u), CanReinstate: policy.CanReinstate(v, u)})
 	}
 	d.Later = c.QueryParam("after") != "" || c.QueryParam("pending_after") != ""
+	d.ShowReasons = policy.CanSeeWhyJoining(v)
 	return d, nil
 }
 
@@ -108,7 +150,7 @@ func (s *Server) modDecide(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/mod/members")
+	return s.redirect(c, "/mod/members?"+url.Values{c.FormValue("decision"): {strconv.FormatInt(id, 10)}}.Encode())
 }
 
 // modSuspend suspends or reinstates a member.
@@ -119,7 +161,9 @@ func (s *Server) modSuspend(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	done := "suspend"
 	if c.FormValue("action") == "unsuspend" {
+		done = "unsuspend"
 		err = s.forum.Unsuspend(ctx, v, id, c.FormValue("note"))
 	} else {
 		err = s.forum.Suspend(ctx, v, id, c.FormValue("note"))
@@ -127,7 +171,7 @@ func (s *Server) modSuspend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/mod/members")
+	return s.redirect(c, "/mod/members?"+url.Values{done: {strconv.FormatInt(id, 10)}}.Encode())
 }
 
 type auditRow struct {
@@ -239,7 +283,7 @@ func (s *Server) adminRevokeInvite(c echo.Context) error {
 	if err := s.forum.RevokeInvite(c.Request().Context(), viewer(c), id); err != nil {
 		return err
 	}
-	return s.redirect(c, "/admin/invites")
+	return s.redirect(c, withDone("/admin/invites", "invite"))
 }
 
 type usersData struct {
@@ -258,7 +302,29 @@ func (s *Server) adminUsers(c echo.Context) error {
 	if !policy.CanManageRoles(v) {
 		return model.ErrForbidden
 	}
+	// After a change of role, the address names the account: say what it is now.
+	if id, err := strconv.ParseInt(c.QueryParam("changed"), 10, 64); err == nil && id > 0 {
+		u, err := s.store.UserByID(c.Request().Context(), id)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		switch {
+		case u == nil:
+		case u.Role == model.RolePending:
+			setNotice(c, u.Pseudonym+" is awaiting approval again.")
+		default:
+			setNotice(c, u.Pseudonym+" is now "+article(roleLabel(u.Role))+".")
+		}
+	}
 	return s.renderUsers(c, http.StatusOK, usersData{})
+}
+
+// article puts "a" or "an" before a role's name ("an expert", "a moderator").
+func article(role string) string {
+	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
+		return "an " + role
+	}
+	return "a " + role
 }
 
 func (s *Server) renderUsers(c echo.Context, status int, d usersData) error {
@@ -292,5 +358,5 @@ func (s *Server) adminSetRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/admin/users")
+	return s.redirect(c, "/admin/users?changed="+strconv.FormatInt(id, 10))
 }

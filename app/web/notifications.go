@@ -62,7 +62,7 @@ type noticeGroup struct {
 	Notices []noticeView
 }
 
-type noticesData struct {
+type notificationsData struct {
 	Groups []noticeGroup
 	Unread int
 	Next   string
@@ -81,7 +81,7 @@ func (s *Server) notifications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := noticesData{Unread: page.Unread, CSRF: csrfToken(c), Groups: groupNotices(page.Notices, csrfToken(c))}
+	d := notificationsData{Unread: page.Unread, CSRF: csrfToken(c), Groups: groupNotices(page.Notices, csrfToken(c))}
 	if page.NextBefore > 0 {
 		d.Next = nextPage("/notifications", "before", strconv.FormatInt(page.NextBefore, 10))
 	}

@@ -204,10 +204,12 @@ func TestFollowControls(t *testing.T) {
 
 		// Without JavaScript: back to the thread, now watching.
 		rec := spouse.post("/t/"+itoa(e.answered.ID)+"/follow", url.Values{"level": {"watching"}, "return": {path}})
-		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != path {
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != path+"?done=follow" {
 			t.Fatalf("follow = %d %s", rec.Code, rec.Header().Get("Location"))
 		}
-		if got := levelShown(t, spouse.get(path).Body.String()); got != "watching" {
+		body = spouse.get(rec.Header().Get("Location")).Body.String()
+		mustContain(t, body, "Your choice of notifications is saved.")
+		if got := levelShown(t, body); got != "watching" {
 			t.Errorf("after following, the form says %s", got)
 		}
 		// With htmx, the form comes back in place, saved.
@@ -219,7 +221,7 @@ func TestFollowControls(t *testing.T) {
 		mustNotContain(t, rec.Body.String(), "<html")
 		// A return address elsewhere is not followed.
 		rec = spouse.post("/t/"+itoa(e.answered.ID)+"/follow", url.Values{"level": {"normal"}, "return": {"https://example.org/"}})
-		if rec.Header().Get("Location") != path {
+		if rec.Header().Get("Location") != path+"?done=follow" {
 			t.Errorf("follow returned to %s", rec.Header().Get("Location"))
 		}
 		if rec := spouse.post("/t/"+itoa(e.answered.ID)+"/follow", url.Values{"level": {"loudly"}}); rec.Code != http.StatusUnprocessableEntity {
@@ -301,13 +303,17 @@ func TestEmailPreferencesExportAndDeletion(t *testing.T) {
 			form.Set("email_"+k, "never")
 		}
 		form.Set("email_reply", "digest")
-		if rec := c.post("/account/notifications", form); rec.Code != http.StatusSeeOther {
+		rec := c.post("/account/notifications", form)
+		if rec.Code != http.StatusSeeOther {
 			t.Fatalf("save e-mail choices = %d", rec.Code)
 		}
-		body = c.get("/account").Body.String()
+		// A browser keeps the #fragment to itself.
+		next, _, _ := strings.Cut(rec.Header().Get("Location"), "#")
+		body = c.get(next).Body.String()
+		mustContain(t, body, "Your e-mail choices are saved.")
 		mustContain(t, body, `name="email_reply" value="digest" checked`, `name="email_answer" value="never" checked`, `name="email_titles" checked`)
 		form.Set("email_reply", "hourly")
-		rec := c.post("/account/notifications", form)
+		rec = c.post("/account/notifications", form)
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("an unknown choice = %d", rec.Code)
 		}
@@ -335,7 +341,7 @@ func TestEmailPreferencesExportAndDeletion(t *testing.T) {
 		e.fanOut()
 		mod := e.as(e.moderator)
 		mod.get("/account")
-		if rec := mod.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}}); rec.Code != http.StatusOK {
+		if rec := mod.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("the moderator's deletion = %d", rec.Code)
 		}
 		// The parent keeps the notice, without the moderator's words.
@@ -349,7 +355,7 @@ func TestEmailPreferencesExportAndDeletion(t *testing.T) {
 		}
 
 		c.get("/account")
-		if rec := c.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}}); rec.Code != http.StatusOK {
+		if rec := c.post("/account/delete", url.Values{"posts": {"keep"}, "confirm": {"delete"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("delete = %d", rec.Code)
 		}
 		for _, table := range []string{"follows", "notifications", "notification_prefs"} {

@@ -46,6 +46,9 @@ func (s *Server) home(c echo.Context) error {
 		return err
 	}
 	if c.QueryParam("after") != "" && isFragment(c) {
+		if err := s.markUnread(c, page.Items); err != nil {
+			return err
+		}
 		return s.renderPartial(c, http.StatusOK, "thread_page", page)
 	}
 	d := homeData{Page: page, CanAsk: policy.CanAsk(v)}
@@ -67,11 +70,17 @@ func (s *Server) home(c echo.Context) error {
 	if d.Tags, err = s.store.Tags(ctx); err != nil {
 		return err
 	}
+	if err := s.markUnread(c, d.Page.Items, d.Pinned, d.Unanswered); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "home", "home", d)
 }
 
 type threadData struct {
-	Thread  threadItem
+	Thread threadItem
+	// Unread links to the first post new to the member ("1 new reply: jump to it"), or is
+	// its slot in cached content.
+	Unread  template.HTML
 	Opening postView
 	Helpful *postView
 	Replies []postView
@@ -98,6 +107,12 @@ type threadData struct {
 	CanUnpublish  bool
 	Link          linkForm
 	CSRF          string
+	// AskerWaits tells the asker of an unanswered question what happens next.
+	AskerWaits bool
+	// JoinHref, for a reader who is not a member, invites them to join and ask: the
+	// sign-in that brings them back here. AwaitingApproval: the reader has asked already.
+	JoinHref         string
+	AwaitingApproval bool
 }
 
 type relatedView struct {
@@ -128,11 +143,16 @@ func (s *Server) thread(c echo.Context) error {
 	if c.Param("slug") != t.Slug && c.Request().Method == http.MethodGet {
 		return c.Redirect(http.StatusMovedPermanently, threadURL(t))
 	}
+	news, err := s.readThread(c, snap)
+	if err != nil {
+		return err
+	}
 	if s.threads.disable {
 		d, err := s.threadView(c, snap, replyForm{}, csrfToken(c))
 		if err != nil {
 			return err
 		}
+		d.showNews(news)
 		return s.render(c, http.StatusOK, "thread", "", d)
 	}
 	// The content is rendered once per kind of viewer, with slots for this viewer's CSRF
@@ -147,6 +167,7 @@ func (s *Server) thread(c echo.Context) error {
 			return "", err
 		}
 		d.ReplyHTML = template.HTML(replySlot) //nolint:gosec // a constant
+		d.newsSlots()
 		return s.renderBlock("thread", "content", page{SiteName: SiteName, Viewer: v, CSRF: csrfSlot, Data: d})
 	})
 	if err != nil {
@@ -181,7 +202,7 @@ func (s *Server) thread(c echo.Context) error {
 	}
 	followHTML := splitSlots(follow)
 	pp := &prepared{title: t.Title, content: content}
-	pp.fill = func(w *bytes.Buffer, k slot) {
+	pp.fill = func(w *bytes.Buffer, k slot, arg int64) {
 		switch k {
 		case slotFollow:
 			followHTML.write(w, pp.fill)
@@ -191,6 +212,12 @@ func (s *Server) thread(c echo.Context) error {
 			reply.write(w, pp.fill)
 		case slotName:
 			w.WriteString(template.HTMLEscapeString(policy.PostingAs(v, false)))
+		case slotUnread:
+			w.WriteString(string(news.jump))
+		case slotBeforePost:
+			if news.first != 0 && arg == news.first {
+				w.WriteString(string(news.divider))
+			}
 		}
 	}
 	return s.renderPrepared(c, http.StatusOK, "thread", "", pp)
@@ -267,6 +294,13 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	d.Published = t.Visibility == model.VisibilityPublic
 	d.CanPublish = !d.Published && policy.CanPublish(v, t)
 	d.CanUnpublish = d.Published && policy.CanUnpublish(v, t)
+	d.AskerWaits = policy.IsAskerAwaitingAnswer(v, t)
+	switch {
+	case policy.IsPending(v):
+		d.AwaitingApproval = true
+	case !policy.IsMember(v):
+		d.JoinHref = withNext("/login", threadURL(t))
+	}
 	if d.Reply, err = s.replyFormOf(c, snap, reply, d.CSRF); err != nil {
 		return threadData{}, err
 	}

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"forum/app/forum"
+	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
 )
@@ -94,5 +97,55 @@ func BenchmarkThreadPage(b *testing.B) {
 		if rec.Code != http.StatusOK {
 			b.Fatalf("thread = %d", rec.Code)
 		}
+	}
+}
+
+// BenchmarkHomePage renders a member's home page through the whole server on SQLite: 25
+// threads with replies, each marked "N new" for a member who has read part of every one
+// (the overlay's one query), beside a member who opened none of them (the same query,
+// finding nothing).
+func BenchmarkHomePage(b *testing.B) {
+	e := newEnv(b, storetest.Open(b, "sqlite"))
+	ctx := context.Background()
+	reader := e.addUser("steady_reader", model.RoleMember, model.StatusActive)
+	fresh := e.addUser("fresh_member", model.RoleMember, model.StatusActive)
+	var reads []model.ThreadRead
+	for i := range 30 {
+		th, err := e.forum.Ask(ctx, e.spouse, forum.AskInput{Title: fmt.Sprintf("How do we keep going, week %d?", i),
+			Body: "Some days are hard.", Tags: []string{"craft"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		first := e.replyAs(e.coach, th, "Keep the routine, and rest.")
+		e.addReplies(th.ID, 5)
+		reads = append(reads, model.ThreadRead{UserID: reader.ID, ThreadID: th.ID, LastReadPostID: first.ID, ReadAt: time.Now()})
+	}
+	if err := e.st.Tx(ctx, func(tx *store.Tx) error { return tx.SaveReadPositions(ctx, reads) }); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name    string
+		who     *model.User
+		markers bool
+	}{{"unread-markers", reader, true}, {"no-positions", fresh, false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := e.as(bc.who)
+			if body := c.get("/").Body.String(); strings.Contains(body, "badge-new") != bc.markers {
+				b.Fatalf("home shows unread markers: %v, want %v", !bc.markers, bc.markers)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				for k, v := range c.cookies {
+					req.AddCookie(&http.Cookie{Name: k, Value: v})
+				}
+				rec := httptest.NewRecorder()
+				e.srv.Handler().ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("home = %d", rec.Code)
+				}
+			}
+		})
 	}
 }

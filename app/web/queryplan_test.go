@@ -12,22 +12,28 @@ import (
 
 	"forum/app/benchdata"
 	"forum/app/config"
+	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
 )
 
 // listTables are the tables that grow with the board: no page may read one of them whole.
-var listTables = map[string]bool{"threads": true, "posts": true, "thread_tags": true}
+var listTables = map[string]bool{"threads": true, "posts": true, "thread_tags": true,
+	"thread_reads": true, "thread_participants": true, "follows": true}
 
 // tableAlias finds `"threads" AS "thread"` and `thread_tags AS tt` in a query.
-var tableAlias = regexp.MustCompile(`"?(threads|posts|thread_tags)"? AS "?(\w+)"?`)
+var tableAlias = regexp.MustCompile(`"?(threads|posts|thread_tags|thread_reads|thread_participants|follows)"? AS "?(\w+)"?`)
 
 // TestListQueriesUseIndexes visits every page that lists threads (home for a member, an
 // expert and a visitor, the unanswered queue, /mine, a topic page for members and
 // visitors, the public archive's feed, a profile, a thread) and their next pages, keeps
 // every query they run, and asks the database how it would run each: none may read the
-// threads, posts or thread_tags table whole, and no list of threads may be sorted in a
-// temporary B-tree (SQLite) or a Sort node (PostgreSQL) instead of read in index order.
+// threads, posts, thread_tags, thread_reads, thread_participants or follows table whole,
+// and no list of threads may be sorted in a temporary B-tree (SQLite) or a Sort node
+// (PostgreSQL) instead of read in index order. The member has read positions in most
+// threads, some of them recorded a moment ago and not yet stored, so that every list
+// counts what is new to them ("N new", store.UnreadCounts); /mine reads the threads they
+// wrote in and follow.
 func TestListQueriesUseIndexes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st)
@@ -36,6 +42,30 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		if _, err := benchdata.Generate(ctx, st, benchdata.Options{Threads: 3000, Posts: 6000, Seed: 7}, nil); err != nil {
 			t.Fatal(err)
 		}
+		// The member has read most threads up to their opening post, wrote in some and
+		// follows others, as an active member of a large board does.
+		storetest.Exec(t, st, `INSERT INTO thread_reads (user_id, thread_id, last_read_post_id, read_at)
+			SELECT ?, t.id, (SELECT MIN(p.id) FROM posts p WHERE p.thread_id = t.id), t.created_at FROM threads t
+			WHERE t.id % 3 <> 0 AND NOT EXISTS (SELECT 1 FROM thread_reads r WHERE r.user_id = ? AND r.thread_id = t.id)`,
+			e.parent.ID, e.parent.ID)
+		storetest.Exec(t, st, `INSERT INTO thread_participants (user_id, thread_id, last_activity_at, hidden)
+			SELECT ?, t.id, t.last_activity_at, t.hidden FROM threads t
+			WHERE t.id % 7 = 0 AND NOT EXISTS (SELECT 1 FROM thread_participants tp WHERE tp.user_id = ? AND tp.thread_id = t.id)`,
+			e.parent.ID, e.parent.ID)
+		// (Threads asked through the forum are followed by their askers already.)
+		storetest.Exec(t, st, `INSERT INTO follows (user_id, thread_id, level, auto, created_at, updated_at)
+			SELECT ?, t.id, ?, ?, t.created_at, t.created_at FROM threads t WHERE t.id % 11 = 0
+			AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.user_id = ? AND f.thread_id = t.id)`,
+			e.parent.ID, model.LevelWatching, false, e.parent.ID)
+		// Everyone else has read and follows the threads they started.
+		storetest.Exec(t, st, `INSERT INTO follows (user_id, thread_id, level, auto, created_at, updated_at)
+			SELECT t.author_id, t.id, ?, ?, t.created_at, t.created_at FROM threads t WHERE t.author_id <> ?
+			AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.user_id = t.author_id AND f.thread_id = t.id)`,
+			model.LevelNormal, true, e.parent.ID)
+		storetest.Exec(t, st, `INSERT INTO thread_reads (user_id, thread_id, last_read_post_id, read_at)
+			SELECT t.author_id, t.id, (SELECT MAX(p.id) FROM posts p WHERE p.thread_id = t.id), t.created_at FROM threads t
+			WHERE NOT EXISTS (SELECT 1 FROM thread_reads r WHERE r.user_id = t.author_id AND r.thread_id = t.id)`)
+		e.fanOut() // the member's notifications of the fixtures
 		storetest.Exec(t, st, "ANALYZE")
 		rec := storetest.RecordQueries(st) // the server reads through the same store
 
@@ -47,16 +77,24 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			path string
 			hx   bool
 		}{
+			// Read a moment ago: a position recorded, not yet stored, that lists count over
+			// the stored one.
+			{member, "member", threadPath(e.answered), false},
 			{member, "member", "/", false},
 			{member, "member", "/?" + after, true},
 			{expert, "expert", "/", false},
 			{member, "member", "/unanswered", false},
 			{member, "member", "/unanswered?" + after, true},
+			{expert, "expert", "/unanswered?tag=craft", false},
+			{expert, "expert", "/unanswered?tag=craft&" + after, true},
+			{member, "member", "/u/coach_dana", false},
 			{member, "member", "/mine", false},
 			{member, "member", "/mine?" + after, true},
 			{member, "member", "/tags/craft", false},
 			{member, "member", "/tags/craft?" + after, true},
 			{member, "member", "/u/maple_mom", false},
+			{member, "member", "/notifications", false},
+			{member, "member", "/following", false},
 			{member, "member", threadPath(e.resolved), false},
 			{visitor, "visitor", "/", false},
 			{visitor, "visitor", "/archive.atom", false},
@@ -64,6 +102,10 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			{visitor, "visitor", "/tags/craft?" + after, true},
 		}
 		checked := 0
+		// The member's own overlay and list: what is new to them, the threads they wrote
+		// in and those they follow.
+		overlays := []string{"FROM thread_reads AS r", "FROM thread_participants AS tp", "FROM follows AS f"}
+		seen := map[string]bool{}
 		for _, p := range pages {
 			rec.Take()
 			var headers []string
@@ -79,6 +121,11 @@ func TestListQueriesUseIndexes(t *testing.T) {
 					continue
 				}
 				checked++
+				for _, w := range overlays {
+					if strings.Contains(q, w) {
+						seen[w] = true
+					}
+				}
 				for _, problem := range planProblems(t, st, q) {
 					t.Errorf("%s GET %s: %s\nquery: %s", p.name, p.path, problem, q)
 				}
@@ -86,6 +133,11 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		}
 		if checked < len(pages) {
 			t.Fatalf("only %d list queries were checked", checked)
+		}
+		for _, w := range overlays {
+			if !seen[w] {
+				t.Errorf("no query %s... was checked", w)
+			}
 		}
 		t.Logf("checked the plans of %d queries", checked)
 	})
@@ -102,8 +154,10 @@ func planProblems(t *testing.T, st *store.Store, q string) []string {
 		aliases[m[1]] = m[1]
 	}
 	// The sort rule applies to the lists themselves, not to the topics of a page's
-	// threads (a few per thread, by name).
-	listsThreads := strings.Contains(q, `FROM "threads" AS "thread"`)
+	// threads (a few per thread, by name). The threads a member chose to follow are the
+	// one list put in order after it is read: their activity has no copy per follower,
+	// which every reply would have to write (store.MemberThreads).
+	listsThreads := strings.Contains(q, `FROM "threads" AS "thread"`) || strings.Contains(q, "FROM thread_participants AS tp")
 	var problems []string
 	if st.Driver() == config.DriverSQLite {
 		rows, err := storetest.SQL(st).QueryContext(ctx, "EXPLAIN QUERY PLAN "+q)

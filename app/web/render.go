@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"forum/app/model"
+	"forum/app/policy"
 	"forum/views"
 )
 
@@ -36,6 +37,10 @@ type page struct {
 	// NoticeBadge is the viewer's unread count in the header (noticesBadge), filled for a
 	// whole page only: never part of a rendering cached for many viewers.
 	NoticeBadge template.HTML
+	// ModBadge follows the moderation link: how many accounts await approval (see notices.go).
+	ModBadge template.HTML
+	// lead goes before the content of a whole page: the notices for this viewer.
+	lead template.HTML
 }
 
 // prepared is a page's title and content taken from a cache: the content is cached HTML
@@ -43,7 +48,7 @@ type page struct {
 type prepared struct {
 	title   string
 	content slotted
-	fill    func(w *bytes.Buffer, k slot)
+	fill    func(w *bytes.Buffer, k slot, arg int64)
 }
 
 func (pp *prepared) writeContent(w *bytes.Buffer) { pp.content.write(w, pp.fill) }
@@ -109,12 +114,14 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
-	if !isFragment(c) {
-		p.NoticeBadge = s.noticeBadge(c, p.Viewer)
-	}
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
 	var err error
+	if !isFragment(c) {
+		if err := s.viewerExtras(c, status, t, &p); err != nil {
+			return err
+		}
+	}
 	switch {
 	case isFragment(c) && p.prepared != nil:
 		p.prepared.writeContent(buf)
@@ -123,14 +130,27 @@ func (s *Server) renderPage(c echo.Context, status int, name string, p page) err
 	case isFragment(c):
 		err = t.ExecuteTemplate(buf, "content", p)
 	case s.cfg.Dev:
-		err = t.ExecuteTemplate(buf, "base", p)
+		if p.lead != "" && p.Content == "" {
+			// The layout shows Content when set: the notices go before the page's content.
+			var b bytes.Buffer
+			err = t.ExecuteTemplate(&b, "content", p)
+			p.Content = template.HTML(b.String()) //nolint:gosec // rendered by html/template
+		}
+		p.Content = p.lead + p.Content
+		if err == nil {
+			err = t.ExecuteTemplate(buf, "base", p)
+		}
 	default:
 		err = s.layouts.render(buf, t, p)
 	}
 	if err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	return s.send(c, status, buf)
+	if err := s.send(c, status, buf); err != nil {
+		return err
+	}
+	s.noticesShown(c, p)
+	return nil
 }
 
 // send writes a rendered page.
@@ -179,6 +199,9 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		}
 		lp.LoginHref = loginSlot
 		lp.NoticeBadge = template.HTML(noticesSlot) //nolint:gosec // a constant
+		if policy.CanApproveMembers(lp.Viewer) {
+			lp.ModBadge = template.HTML(badgeSlot) //nolint:gosec // a constant
+		}
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
 			return err
@@ -195,7 +218,7 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		lc.mu.Unlock()
 	}
 	var err error
-	layout.write(w, func(w *bytes.Buffer, s slot) {
+	layout.write(w, func(w *bytes.Buffer, s slot, _ int64) {
 		switch {
 		case s == slotCSRF:
 			w.WriteString(p.CSRF)
@@ -203,14 +226,19 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			w.WriteString(template.HTMLEscapeString(p.LoginHref))
 		case s == slotNotices:
 			w.WriteString(string(p.NoticeBadge))
+		case s == slotBadge:
+			w.WriteString(string(p.ModBadge))
+		case s == slotContent && err == nil:
+			w.WriteString(string(p.lead))
+			if p.prepared != nil {
+				p.prepared.writeContent(w)
+			} else {
+				err = t.ExecuteTemplate(w, "content", p)
+			}
 		case s == slotTitle && p.prepared != nil:
 			w.WriteString(template.HTMLEscapeString(p.prepared.title))
 		case s == slotTitle && err == nil:
 			err = t.ExecuteTemplate(w, "title", p)
-		case s == slotContent && p.prepared != nil:
-			p.prepared.writeContent(w)
-		case s == slotContent && err == nil:
-			err = t.ExecuteTemplate(w, "content", p)
 		}
 	})
 	return err
@@ -226,8 +254,14 @@ const (
 	slotContent
 	slotLogin
 	slotName    // the viewer's name, as members see it
-	slotNotices // the viewer's unread count in the header
+	slotBadge   // the moderator's count of accounts awaiting approval
+	slotNotices // the viewer's unread count of notifications in the header
 	slotFollow  // the viewer's follow control on the thread page
+	// slotUnread is the line at the top of a thread page that links to the first post new
+	// to the member; slotBeforePost is before each post, where "new since your last visit"
+	// goes before the first new one (its argument: the post's id).
+	slotUnread
+	slotBeforePost
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -237,11 +271,35 @@ var (
 	contentSlot, titleSlot = newSlot("content"), newSlot("title")
 	loginSlot              = newSlot("login")
 	nameSlot               = newSlot("name")
+	badgeSlot              = newSlot("badge")
 	noticesSlot            = newSlot("notices")
 	followSlot             = newSlot("follow")
+	unreadSlot             = newSlot("unread")
+	beforePostSlot         = newSlot("before-post")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot, slotName: nameSlot, slotNotices: noticesSlot, slotFollow: followSlot}
+		slotLogin: loginSlot, slotName: nameSlot, slotBadge: badgeSlot, slotNotices: noticesSlot, slotFollow: followSlot,
+		slotUnread: unreadSlot, slotBeforePost: beforePostSlot}
 )
+
+// beforePostMark marks the place before post id: the slot's mark, then ":id;".
+func beforePostMark(id int64) string { return beforePostSlot + ":" + strconv.FormatInt(id, 10) + ";" }
+
+// slotArg reads the ":id;" after the mark of a slot with an argument, and returns it and
+// its length; 0, 0 when h does not start with one.
+func slotArg(h string) (int64, int) {
+	if !strings.HasPrefix(h, ":") {
+		return 0, 0
+	}
+	end := strings.IndexByte(h, ';')
+	if end < 2 {
+		return 0, 0
+	}
+	n, err := strconv.ParseInt(h[1:end], 10, 64)
+	if err != nil {
+		return 0, 0
+	}
+	return n, end + 1
+}
 
 func newSlot(name string) string {
 	b := make([]byte, 16)
@@ -253,7 +311,8 @@ func newSlot(name string) string {
 // and its own values between them without searching the HTML again.
 type slotted struct {
 	parts []string
-	slots []slot // slots[i] goes between parts[i] and parts[i+1]
+	slots []slot  // slots[i] goes between parts[i] and parts[i+1]
+	args  []int64 // args[i] is the argument of slots[i] (slotBeforePost: a post's id)
 }
 
 // splitSlots splits h at every slot mark.
@@ -273,15 +332,22 @@ func splitSlots(h string) slotted {
 		s.parts = append(s.parts, h[:at])
 		s.slots = append(s.slots, which)
 		h = h[at+len(slotMarks[which]):]
+		var arg int64
+		if which == slotBeforePost {
+			var n int
+			arg, n = slotArg(h)
+			h = h[n:]
+		}
+		s.args = append(s.args, arg)
 	}
 }
 
 // write writes the HTML with fill writing each slot.
-func (s slotted) write(w *bytes.Buffer, fill func(*bytes.Buffer, slot)) {
+func (s slotted) write(w *bytes.Buffer, fill func(w *bytes.Buffer, k slot, arg int64)) {
 	for i, p := range s.parts {
 		w.WriteString(p)
 		if i < len(s.slots) {
-			fill(w, s.slots[i])
+			fill(w, s.slots[i], s.args[i])
 		}
 	}
 }

@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/static/*", s.staticFile)
+	e.GET("/favicon.ico", s.favicon)
 
 	// Pages that read the forum: members see everything; visitors see what the forum is.
 	e.GET("/", s.home)                                                                // visitors: what the community is; pending: welcome
@@ -83,6 +84,7 @@ func (s *Server) routes() {
 	e.GET("/dev/login", s.devLoginPage)                       // --dev only
 	e.POST("/dev/login", s.devLogin, signIn)                  // --dev only
 	e.GET("/welcome", s.welcome)                              // pending
+	e.POST("/welcome/reason", s.welcomeReason)                // policy.CanSayWhyJoining
 	e.GET("/welcome/name", s.chooseNameForm)                  // signed in
 	e.POST("/welcome/name", s.chooseName)                     // signed in
 
@@ -94,6 +96,7 @@ func (s *Server) routes() {
 	e.POST("/account/sessions/:id/revoke", s.accountRevokeSession) // signed in, own sessions
 	e.GET("/account/export", s.accountExport)                      // signed in
 	e.POST("/account/delete", s.accountDelete)                     // signed in
+	e.GET("/account/deleted", s.accountDeleted)                    // anyone: says goodbye, shows nothing of an account
 
 	// Moderation and administration.
 	e.GET("/mod/members", s.modMembers)                      // policy.CanApproveMembers

@@ -53,9 +53,11 @@ type searchData struct {
 	// search.MembersOnlyMatch: never a number, never from a phrase or one thread's words).
 	MembersOnly bool
 	Visitor     bool
-	Next, Prev  string
-	NewestURL   string
-	RelevURL    string
+	// JoinHref is the sign-in that brings a visitor back to this search.
+	JoinHref   string
+	Next, Prev string
+	NewestURL  string
+	RelevURL   string
 }
 
 // searchPage searches the forum: members search everything, visitors the public archive
@@ -122,6 +124,16 @@ func (s *Server) searchPage(c echo.Context) error {
 			}
 			d.Results = append(d.Results, searchResult{Item: newThreadItem(v, t), Title: title, Snippet: h.Snippet})
 		}
+		items := make([]threadItem, len(d.Results))
+		for i, r := range d.Results {
+			items[i] = r.Item
+		}
+		if err := s.markUnread(c, items); err != nil {
+			return err
+		}
+		for i := range d.Results {
+			d.Results[i].Item = items[i]
+		}
 		if err := s.searchFacets(c, &d, res.Tags); err != nil {
 			return err
 		}
@@ -138,6 +150,7 @@ func (s *Server) searchPage(c echo.Context) error {
 		}
 	}
 	d.NewestURL, d.RelevURL = searchURL(d.Q, d.Tags, true, 1), searchURL(d.Q, d.Tags, false, 1)
+	d.JoinHref = withNext("/login", searchURL(d.Q, d.Tags, d.Newest, page))
 	return s.render(c, http.StatusOK, "search", "search", d)
 }
 

@@ -24,6 +24,7 @@ import (
 	"forum/app/notify"
 	"forum/app/policy"
 	"forum/app/store"
+	"forum/app/unread"
 	"forum/search"
 	"forum/static"
 	"forum/views"
@@ -72,6 +73,7 @@ type Server struct {
 	similarCache *search.SimilarCache
 	threads      *threadCache
 	layouts      layoutCache
+	reads        *unread.Positions
 
 	noRateLimits bool
 	background   *background.Group
@@ -107,6 +109,7 @@ func New(o Options) (*Server, error) {
 		s.providers = &auth.Providers{}
 	}
 	s.threads = newThreadCache(o.Store, s.cfg.Dev)
+	s.reads = unread.New(o.Store, s.log)
 	if s.search != nil {
 		s.similarCache = search.NewSimilarCache(s.search, 5*time.Minute, 20000)
 	}
@@ -147,8 +150,9 @@ func New(o Options) (*Server, error) {
 
 // Serve answers requests on ln until ctx is cancelled, then stops taking new connections
 // and lets in-flight requests finish (up to ShutdownTimeout) before returning. The change
-// watcher runs in Options.Background, whose owner waits for it; without one, Serve waits
-// for it before it returns.
+// watcher and the writer of read positions run in Options.Background, whose owner waits
+// for them; without one, Serve waits for them before it returns. The writer of read
+// positions writes the last ones once the last request is answered.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.echo,
@@ -165,7 +169,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		bg = background.New(ctx, s.log)
 		defer bg.Stop()
 	}
+	// Closed when Serve returns, after the requests in flight (and before a group of its
+	// own is stopped: deferred calls run last first).
+	drained := make(chan struct{})
+	defer close(drained)
 	bg.Go("change watcher", s.watchChanges)
+	bg.Go("read positions", func(ctx context.Context) { s.reads.Run(ctx, drained, s.ShutdownTimeout+5*time.Second) })
 	bg.Go("notification fan-out", s.notify.Run)
 	s.log.Info("listening", "addr", ln.Addr().String(), "url", s.cfg.BaseURL.String(), "dev", s.cfg.Dev)
 

@@ -223,7 +223,7 @@ func (s *Server) redirect(c echo.Context, to string) error {
 // they cost no database query and set no cookie.
 func sessionless(c echo.Context) bool {
 	switch c.Path() {
-	case "/static/*", "/healthz", "/readyz", "/metrics", "/archive.atom":
+	case "/static/*", "/favicon.ico", "/healthz", "/readyz", "/metrics", "/archive.atom":
 		return true
 	}
 	return false

@@ -38,3 +38,14 @@ func (s *Server) staticFile(c echo.Context) error {
 	http.ServeContent(c.Response(), c.Request(), name, time.Time{}, rs)
 	return nil
 }
+
+// favicon answers /favicon.ico, which browsers ask for on every site whatever the page
+// links: the forum's icon (the pages link the SVG one, for sharp rendering).
+func (s *Server) favicon(c echo.Context) error {
+	b, err := fs.ReadFile(s.assets.FS, "icons/favicon.ico")
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=86400")
+	return c.Blob(http.StatusOK, "image/x-icon", b)
+}

@@ -78,6 +78,9 @@ func (s *Server) renderTagPage(c echo.Context, status int, errs map[string]strin
 			d.TagForm = tagForm{Name: tag.Name, Slug: tag.Slug, Description: tag.Description}
 		}
 	}
+	if err := s.markUnread(c, d.Page.Items); err != nil {
+		return err
+	}
 	if c.QueryParam("after") != "" && isFragment(c) {
 		return s.renderPartial(c, http.StatusOK, "thread_page", d.Page)
 	}
@@ -129,7 +132,7 @@ func (s *Server) tagUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, "/tags/"+updated.Slug)
+	return s.redirect(c, withDone("/tags/"+updated.Slug, "tag"))
 }
 
 // tagMerge moves a tag's threads onto another tag (moderators).

@@ -248,12 +248,17 @@ func (s *Server) reply(c echo.Context) error {
 	pv := newPostView(v, t, p)
 	pv.CSRF = csrfToken(c)
 	return s.renderPartial(c, http.StatusOK, "reply_added", replyAdded{Post: pv,
-		Form: replyForm{ThreadID: id, Names: postingNamesOf(v), CSRF: csrfToken(c)}})
+		Form:    replyForm{ThreadID: id, Names: postingNamesOf(v), CSRF: csrfToken(c)},
+		Replies: t.ReplyCount, AfterHelpful: t.HelpfulPostID != nil})
 }
 
+// replyAdded is the answer to a reply sent with htmx: the new post, an empty form, and
+// the thread's heading and count of replies, which the new post changes.
 type replyAdded struct {
-	Post postView
-	Form replyForm
+	Post         postView
+	Form         replyForm
+	Replies      int
+	AfterHelpful bool
 }
 
 // replyRejected shows the reply form again with the member's text and the message:

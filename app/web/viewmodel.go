@@ -26,6 +26,10 @@ type threadItem struct {
 	Locked       bool
 	Hidden       bool
 	Tags         []*model.Tag
+	// NewCount posts in the thread are new to the viewer, the first of them FirstNew: set
+	// per request on lists (markUnread), never in a rendering shared between viewers.
+	NewCount int
+	FirstNew int64
 }
 
 // IsQuestion reports whether the thread is a question (the others are discussions and articles).
@@ -89,6 +93,8 @@ type postView struct {
 	CanModerate    bool
 	CanSeeHistory  bool
 	CSRF           string
+	// Before goes before the post: "new since your last visit", or its slot.
+	Before template.HTML
 }
 
 func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {

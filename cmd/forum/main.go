@@ -9,9 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -223,6 +226,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				"addr", cfg.MetricsAddr)
 		}
 	}
+	if cfg.Dev {
+		// Whoever ran `make run` reads this first: where the forum is, and how to sign in.
+		u := devURL(cfg.BaseURL, ln.Addr())
+		fmt.Fprintf(stdout, "\nKinship is running at %s\nSign in as a demo persona at %s/dev/login\n"+
+			"(development mode: demo personas sign in without a password; press Ctrl+C to stop)\n\n", u, u)
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -234,6 +243,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		g.Go(func() error { return srv.ServeMetrics(gctx, metricsLn) })
 	}
 	return g.Wait()
+}
+
+// devURL is the address to open in a browser: the configured base URL, unless the forum
+// listens on another port than it names (a port chosen by the system, :0).
+func devURL(base *url.URL, addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && base.Port() != strconv.Itoa(tcp.Port) {
+		return "http://" + addr.String()
+	}
+	return strings.TrimSuffix(base.String(), "/")
 }
 
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -296,7 +314,8 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "seeded %d personas, %d tags, %d threads, %d replies\n", res.Users, res.Tags, res.Threads, res.Replies)
+	fmt.Fprintf(stdout, "seeded %d personas, %d tags, %d threads, %d replies, %d related links, %d questions published to the public archive\n",
+		res.Users, res.Tags, res.Threads, res.Replies, res.Links, res.Published)
 	return nil
 }
 

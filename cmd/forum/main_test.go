@@ -342,3 +342,41 @@ func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 		t.Fatalf("serve with a taken metrics address: exit %d %q", code2, stderr)
 	}
 }
+
+// TestServeDevSaysWhereToGo: `make run` ends with `serve --dev`, which says, before any
+// log line, at which address the forum is and where to sign in as a demo persona.
+func TestServeDevSaysWhereToGo(t *testing.T) {
+	vars := map[string]string{"FORUM_DATA_DIR": t.TempDir(), "FORUM_ADDR": "127.0.0.1:0"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, []string{"--dev"}, envOf(vars), &out, io.Discard, ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	said := out.String() // written before the address was sent on ready
+	for _, want := range []string{"Kinship is running at http://" + addr + "\n", "Sign in as a demo persona at http://" + addr + "/dev/login\n"} {
+		if !strings.Contains(said, want) {
+			t.Errorf("serve --dev says %q, want a line %q", said, want)
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/dev/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the address it gives answers %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve after stop: %v", err)
+	}
+}

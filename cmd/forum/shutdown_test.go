@@ -96,10 +96,11 @@ func TestStopWaitsForTheSyncer(t *testing.T) {
 				t.Fatal("serve did not return after the stop")
 			}
 
-			// serve returned: the syncer and the watcher must have returned before it.
+			// serve returned: the syncer, the watcher and the writer of read positions
+			// must have returned before it.
 			stack := make([]byte, 1<<20)
 			stack = stack[:runtime.Stack(stack, true)]
-			for _, fn := range []string{"search.(*Syncer).Run", "web.(*Server).watchChanges"} {
+			for _, fn := range []string{"search.(*Syncer).Run", "web.(*Server).watchChanges", "unread.(*Positions).Run"} {
 				if bytes.Contains(stack, []byte(fn)) {
 					t.Errorf("%s still runs after serve returned", fn)
 				}

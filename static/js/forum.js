@@ -172,3 +172,246 @@
     }
   });
 })();
+
+// ---------------------------------------------------------------------------
+// Feedback for every request: it shows that it is working, and a failure says what
+// happened without touching what the member wrote.
+//
+// - A form that sends (htmx or not) disables its buttons, and the button pressed reads
+//   "Sending…" until the answer comes.
+// - A form the server sends back to be shown (a reply refused with its text and the
+//   reason, status 403 or 422, marked with HX-Retarget) is swapped in even with an error
+//   status: htmx 2 swaps no 4xx/5xx answer by itself.
+// - Any other failure (429, 5xx, offline, no answer in time) is a calm message: in the
+//   form that sent the request (its role="alert" line), beside a field that saves as one
+//   types, or at the bottom of the window. Nothing clears a text field on failure.
+// ---------------------------------------------------------------------------
+(function () {
+  "use strict";
+
+  var sendingLabel = "Sending…";
+  var requestTimeout = 30000; // ms; a slower answer is reported, not waited for forever
+  var buttons = 'button:not([type]), button[type="submit"], input[type="submit"]';
+
+  function submitButtons(form) {
+    return Array.prototype.slice.call(form.querySelectorAll(buttons));
+  }
+
+  // busy shows that form is sending: every submit button is disabled (a second press
+  // sends nothing twice) and the one pressed says so.
+  function busy(form, pressed) {
+    form.setAttribute("aria-busy", "true");
+    submitButtons(form).forEach(function (b) { b.disabled = true; });
+    var b = pressed && form.contains(pressed) ? pressed : submitButtons(form)[0];
+    // A button made of parts (a persona's card) keeps them; it is only disabled.
+    if (b && b.tagName === "BUTTON" && b.children.length === 0 && !b.hasAttribute("data-label")) {
+      b.setAttribute("data-label", b.textContent);
+      b.textContent = sendingLabel;
+    }
+  }
+
+  function idle(form) {
+    form.removeAttribute("aria-busy");
+    submitButtons(form).forEach(function (b) {
+      b.disabled = false;
+      if (b.hasAttribute("data-label")) {
+        b.textContent = b.getAttribute("data-label");
+        b.removeAttribute("data-label");
+      }
+    });
+  }
+
+  // The button that submitted a form, for browsers without SubmitEvent.submitter.
+  var lastPressed = null;
+  document.addEventListener("click", function (event) {
+    var b = event.target.closest && event.target.closest(buttons);
+    lastPressed = b && b.form ? b : null;
+  }, true);
+
+  // Forms that post without htmx: the page is about to change. The buttons are disabled a
+  // moment later, once the browser has read the pressed button's name and value.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.hasAttribute("data-sending")) {
+      if (form.hasAttribute("data-sending")) {
+        event.preventDefault(); // already on its way
+      }
+      return;
+    }
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "post") {
+      return;
+    }
+    var pressed = event.submitter || lastPressed;
+    form.setAttribute("data-sending", "");
+    window.setTimeout(function () { busy(form, pressed); }, 0);
+    // Should the page never change (the browser stopped, the network dropped), the form
+    // is ready again after a while.
+    window.setTimeout(function () {
+      form.removeAttribute("data-sending");
+      idle(form);
+    }, requestTimeout);
+  });
+
+  // Coming back to a page from the history (back button) shows its forms ready again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (form) {
+      form.removeAttribute("data-sending");
+      idle(form);
+    });
+  });
+
+  // sent reports whether an htmx request sends a form the member submitted (not an
+  // autosave, a preview or a search as they type).
+  function sent(detail) {
+    var ev = detail.requestConfig && detail.requestConfig.triggeringEvent;
+    return !!ev && ev.type === "submit";
+  }
+
+  function formOf(elt) {
+    return elt && (elt.tagName === "FORM" ? elt : elt.closest("form"));
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.timeout) {
+      event.detail.timeout = requestTimeout;
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail;
+    var form = formOf(detail.elt);
+    if (form && sent(detail)) {
+      say(form, "");
+      busy(form, event.detail.requestConfig.triggeringEvent.submitter || lastPressed);
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail;
+    var form = formOf(detail.elt);
+    var xhr = detail.xhr;
+    if (xhr && xhr.getResponseHeader && xhr.getResponseHeader("HX-Redirect")) {
+      return; // the page is about to change: the form stays as it is until it does
+    }
+    if (form && sent(detail)) {
+      idle(form);
+    }
+    if (detail.successful && sent(detail)) {
+      toast("");
+    }
+  });
+
+  // A form the server sent back to be shown (it set HX-Retarget: a reply refused, with
+  // the text and the reason) is swapped in whatever its status.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (event.detail.isError && xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("HX-Retarget")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // reason says, in a sentence, why a request failed.
+  function reason(status) {
+    switch (true) {
+      case status === 0: return "The forum could not be reached. Check your connection, then try again.";
+      case status === -1: return "The forum took too long to answer, so the page stopped waiting. Check whether it went through before you try again.";
+      case status === 429: return "That was more requests than the forum takes in a short time. Wait a minute, then try again.";
+      case status === 413: return "That is longer than the forum accepts. Shorten it, or split it in two.";
+      case status === 401 || status === 403: return "The forum refused this: you may have been signed out. Copy your text, reload the page, and try again.";
+      case status === 404: return "This is no longer here; it may have been removed.";
+      case status === 409: return "That was already done, so nothing changed.";
+      case status === 503: return "The forum is busy or restarting. Try again in a moment.";
+      case status >= 500: return "Something went wrong on our side. Try again in a moment.";
+    }
+    return "The forum could not take this (error " + status + ").";
+  }
+
+  // hasText reports whether form holds words the member wrote.
+  function hasText(form) {
+    return Array.prototype.some.call(form.querySelectorAll("textarea, input[type=text], input:not([type])"), function (f) {
+      return f.value.trim() !== "";
+    });
+  }
+
+  // statusLine is the form's role="alert" line for what happened to a request, made on
+  // first use just before the form's buttons.
+  function statusLine(form) {
+    var line = form.querySelector("[data-request-status]");
+    if (!line) {
+      line = document.createElement("p");
+      line.className = "request-status";
+      line.setAttribute("role", "alert");
+      line.setAttribute("data-request-status", "");
+      var actions = form.querySelector(".form-actions");
+      form.insertBefore(line, actions && actions.parentNode === form ? actions : null);
+    }
+    return line;
+  }
+
+  function say(form, text) {
+    var line = form.querySelector("[data-request-status]");
+    if (line || text) {
+      statusLine(form).textContent = text;
+    }
+  }
+
+  // toast shows a message at the bottom of the window (empty: hides it).
+  var toastBox = null;
+  function toast(text) {
+    if (!toastBox) {
+      if (!text) {
+        return;
+      }
+      toastBox = document.createElement("div");
+      toastBox.className = "request-toast";
+      toastBox.hidden = true;
+      var line = document.createElement("p");
+      line.setAttribute("role", "alert");
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "link-button";
+      close.textContent = "Dismiss";
+      close.addEventListener("click", function () { toast(""); });
+      toastBox.appendChild(line);
+      toastBox.appendChild(close);
+      document.body.appendChild(toastBox);
+    }
+    var p = toastBox.querySelector("p");
+    if (!text) {
+      p.textContent = "";
+      toastBox.hidden = true;
+      return;
+    }
+    toastBox.hidden = false;
+    // The words arrive after the box is shown, so that screen readers announce them.
+    window.setTimeout(function () { p.textContent = text; }, 50);
+  }
+
+  function failed(event, status) {
+    var detail = event.detail;
+    var elt = detail.elt;
+    var form = formOf(elt);
+    if (status > 0 && detail.boosted) {
+      // A link followed in place that failed: load the page itself, which says why.
+      window.location.href = detail.pathInfo.requestPath;
+      return;
+    }
+    if (form && sent(detail)) {
+      say(form, (status === -1 ? "" : "Not sent. ") + reason(status) + (hasText(form) ? " Your text is still here." : ""));
+      return;
+    }
+    var target = detail.target;
+    if (form && target && target.hasAttribute("aria-live") && target !== form) {
+      // A request made as the member types (autosave, preview, similar questions).
+      var saving = /\/draft$/.test(detail.pathInfo.requestPath);
+      target.textContent = (saving ? "Draft not saved: " : "") + reason(status);
+      return;
+    }
+    toast(reason(status));
+  }
+
+  document.addEventListener("htmx:responseError", function (event) { failed(event, event.detail.xhr.status); });
+  document.addEventListener("htmx:sendError", function (event) { failed(event, 0); });
+  document.addEventListener("htmx:timeout", function (event) { failed(event, -1); });
+})();
