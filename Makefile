@@ -5,6 +5,7 @@ BIN       := bin/forum
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 HTMX_VERSION := 2.0.11
+AXE_VERSION  := 4.14.1
 
 .PHONY: run build test lint bench docker htmx clean
 
@@ -20,7 +21,7 @@ build:
 
 ## test: every test, with the race detector (PostgreSQL too when FORUM_TEST_POSTGRES_URL is set)
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## lint: formatting, go vet and staticcheck
 lint:
@@ -51,6 +52,15 @@ htmx:
 	@cp .htmx-tmp/package/LICENSE static/vendor/htmx/LICENSE
 	@echo "htmx.org $(HTMX_VERSION) from the npm package htmx.org, dist/htmx.min.js; license: BSD Zero Clause (LICENSE)" > static/vendor/htmx/VERSION
 	rm -rf .htmx-tmp
+
+.PHONY: axe
+## axe: refresh axe-core, which the accessibility browser test injects, from its npm package (version pinned above)
+axe:
+	rm -rf .axe-tmp && mkdir .axe-tmp
+	cd .axe-tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz
+	@cp .axe-tmp/package/axe.min.js .axe-tmp/package/LICENSE .axe-tmp/package/LICENSE-3RD-PARTY.txt app/web/testdata/axe/
+	@echo "axe-core $(AXE_VERSION) from the npm package axe-core (npm pack axe-core@$(AXE_VERSION)), axe.min.js; sha256 $$(sha256sum app/web/testdata/axe/axe.min.js | cut -d' ' -f1); license: MPL-2.0 (LICENSE), notices of the code it bundles in LICENSE-3RD-PARTY.txt; used by the tests only, never served" > app/web/testdata/axe/VERSION
+	rm -rf .axe-tmp
 
 clean:
 	rm -rf bin

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -36,7 +37,28 @@ type Config struct {
 	Dev           bool
 	LogLevel      string
 	OAuth         OAuth
+	Mail          Mail
 }
+
+// Mail is how the forum sends e-mail. Without an SMTP server e-mail is off, except in
+// development, where messages land on the /dev/mail page instead.
+type Mail struct {
+	// SMTP is the server's address (host:port); empty: no SMTP server is configured.
+	SMTP string
+	// ImplicitTLS: smtps://, TLS from the first byte. Otherwise STARTTLS is used when the
+	// server offers it.
+	ImplicitTLS bool
+	// Username and Password authenticate to the server when Username is set. The password
+	// is never logged: use SMTPLabel.
+	Username, Password string
+	// SMTPLabel is FORUM_SMTP_URL without its password, for messages and logs.
+	SMTPLabel string
+	// From is the sender's address (FORUM_MAIL_FROM), e.g. "Kinship <forum@example.org>".
+	From *mail.Address
+}
+
+// On reports whether an SMTP server is configured.
+func (m Mail) On() bool { return m.SMTP != "" }
 
 // OAuth holds the sign-in providers' credentials; a provider is enabled when its
 // client id is set.
@@ -154,6 +176,9 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 		return nil, err
 	}
 	if err := c.setOAuth(getenv); err != nil {
+		return nil, err
+	}
+	if err := c.setMail(strings.TrimSpace(getenv("FORUM_SMTP_URL")), strings.TrimSpace(getenv("FORUM_MAIL_FROM"))); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -388,5 +413,73 @@ func (c *Config) setOAuth(getenv func(string) string) error {
 		o.OIDCName = "single sign-on"
 	}
 	c.OAuth = o
+	return nil
+}
+
+// setMail checks FORUM_SMTP_URL (smtp://user:pass@host:port, or smtps:// for TLS from
+// the first byte) and FORUM_MAIL_FROM. The sender's address is required with a server:
+// a made-up one would send the forum's mail to spam folders. Without a server, the
+// development mailbox uses it, or an address at the forum's own host.
+func (c *Config) setMail(raw, from string) error {
+	const v, fv = "FORUM_SMTP_URL", "FORUM_MAIL_FROM"
+	var m Mail
+	if raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return &Error{v, "is not a valid smtp:// URL: " + redactErr(err, raw)}
+		}
+		switch u.Scheme {
+		case "smtp":
+		case "smtps":
+			m.ImplicitTLS = true
+		default:
+			return &Error{v, fmt.Sprintf("unsupported scheme %q: use smtp://user:password@host:587 (STARTTLS when offered) or smtps://user:password@host:465", u.Scheme)}
+		}
+		if u.Hostname() == "" {
+			return &Error{v, "names no host (expected smtp://user:password@host:587)"}
+		}
+		if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+			return &Error{v, "takes no path or options: smtp://user:password@host:port"}
+		}
+		port := u.Port()
+		switch {
+		case port == "" && m.ImplicitTLS:
+			port = "465"
+		case port == "":
+			port = "587"
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return &Error{v, fmt.Sprintf("port %q is not a number from 1 to 65535", port)}
+		}
+		if u.User != nil {
+			m.Username = u.User.Username()
+			m.Password, _ = u.User.Password()
+			if m.Username == "" && m.Password != "" {
+				return &Error{v, "has a password but no user name"}
+			}
+		}
+		m.SMTP = net.JoinHostPort(u.Hostname(), port)
+		m.SMTPLabel = u.Scheme + "://" + m.SMTP
+		if m.Username != "" {
+			m.SMTPLabel = u.Scheme + "://" + url.User(m.Username).String() + "@" + m.SMTP
+		}
+	}
+	switch {
+	case from != "":
+		a, err := mail.ParseAddress(from)
+		if err != nil || !strings.Contains(a.Address, "@") {
+			return &Error{fv, fmt.Sprintf("%q is not an e-mail address (for example Kinship <forum@example.org>)", from)}
+		}
+		m.From = a
+	case m.On():
+		return &Error{fv, "is unset, but FORUM_SMTP_URL is set: give the address the forum's e-mail comes from"}
+	default:
+		host := c.BaseURL.Hostname()
+		if net.ParseIP(host) != nil {
+			host = "localhost"
+		}
+		m.From = &mail.Address{Address: "forum@" + host}
+	}
+	c.Mail = m
 	return nil
 }

@@ -142,3 +142,70 @@ func TestOIDCDiscoveryURLNeedsHTTPS(t *testing.T) {
 		t.Errorf("http:// discovery URL in development: %v", err)
 	}
 }
+
+func TestMail(t *testing.T) {
+	c, err := load(t, map[string]string{})
+	if err != nil || c.Mail.On() || c.Mail.From == nil || c.Mail.From.Address != "forum@localhost" {
+		t.Fatalf("no SMTP server: mail %+v, %v; want e-mail off with a development sender", c.Mail, err)
+	}
+	cases := []struct {
+		url, from                   string
+		addr, user, password, label string
+		tls                         bool
+	}{
+		{"smtp://forum:s3cr%2Ft@mail.example.org:2525", "Kinship <forum@example.org>",
+			"mail.example.org:2525", "forum", "s3cr/t", "smtp://forum@mail.example.org:2525", false},
+		{"smtp://mail.example.org", "forum@example.org", "mail.example.org:587", "", "", "smtp://mail.example.org:587", false},
+		{"smtps://apikey:xyz@smtp.example.net", "forum@example.org", "smtp.example.net:465", "apikey", "xyz", "smtps://apikey@smtp.example.net:465", true},
+		{" smtp://127.0.0.1:1025/ ", "forum@example.org", "127.0.0.1:1025", "", "", "smtp://127.0.0.1:1025", false},
+	}
+	for _, tc := range cases {
+		c, err := load(t, map[string]string{"FORUM_SMTP_URL": tc.url, "FORUM_MAIL_FROM": tc.from})
+		if err != nil {
+			t.Errorf("%s: %v", tc.url, err)
+			continue
+		}
+		m := c.Mail
+		if !m.On() || m.SMTP != tc.addr || m.Username != tc.user || m.Password != tc.password || m.ImplicitTLS != tc.tls || m.SMTPLabel != tc.label {
+			t.Errorf("%s: %+v", tc.url, m)
+		}
+		if tc.password != "" && strings.Contains(m.SMTPLabel, tc.password) {
+			t.Errorf("%s: the label %q shows the password", tc.url, m.SMTPLabel)
+		}
+	}
+	c, err = load(t, map[string]string{"FORUM_SMTP_URL": "smtp://h:25", "FORUM_MAIL_FROM": "Kinship <forum@example.org>"})
+	if err != nil || c.Mail.From.Name != "Kinship" || c.Mail.From.Address != "forum@example.org" {
+		t.Fatalf("FORUM_MAIL_FROM with a name: %+v %v", c.Mail.From, err)
+	}
+
+	bad := []struct {
+		vars    map[string]string
+		varName string
+	}{
+		{map[string]string{"FORUM_SMTP_URL": "http://mail.example.org", "FORUM_MAIL_FROM": "a@b.org"}, "FORUM_SMTP_URL"},
+		{map[string]string{"FORUM_SMTP_URL": "mail.example.org:25", "FORUM_MAIL_FROM": "a@b.org"}, "FORUM_SMTP_URL"},
+		{map[string]string{"FORUM_SMTP_URL": "smtp://:25", "FORUM_MAIL_FROM": "a@b.org"}, "FORUM_SMTP_URL"},
+		{map[string]string{"FORUM_SMTP_URL": "smtp://h:99999", "FORUM_MAIL_FROM": "a@b.org"}, "FORUM_SMTP_URL"},
+		{map[string]string{"FORUM_SMTP_URL": "smtp://h:25/inbox", "FORUM_MAIL_FROM": "a@b.org"}, "FORUM_SMTP_URL"},
+		{map[string]string{"FORUM_SMTP_URL": "smtp://:hunter2@h:25", "FORUM_MAIL_FROM": "a@b.org"}, "FORUM_SMTP_URL"},
+		{map[string]string{"FORUM_SMTP_URL": "smtp://u:hunter2@h:25"}, "FORUM_MAIL_FROM"},
+		{map[string]string{"FORUM_MAIL_FROM": "not an address"}, "FORUM_MAIL_FROM"},
+		{map[string]string{"FORUM_SMTP_URL": "smtp://u:hunter2@h:25", "FORUM_MAIL_FROM": "forum"}, "FORUM_MAIL_FROM"},
+	}
+	for _, b := range bad {
+		_, err := load(t, b.vars)
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Var != b.varName || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: error %v, want one line naming %s", b.vars, err, b.varName)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%v: the error %q shows the password", b.vars, err)
+		}
+	}
+	// A URL that does not parse must not echo its password either.
+	_, err = load(t, map[string]string{"FORUM_SMTP_URL": "smtp://u:hunter2@h:port%zz", "FORUM_MAIL_FROM": "a@b.org"})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("unparsable URL: %v", err)
+	}
+}

@@ -19,12 +19,13 @@ var ErrNotYetErased = errors.New("the account is deleted, but its old text stays
 // then empties the SQLite write-ahead log so that the deleted text leaves the files.
 //
 // Whatever the choice, these go: sign-in identities, sessions (with their browser and
-// address), drafts, read positions and the list of the threads they wrote in, e-mail,
-// name from the provider, pseudonym, bio, what they said brings them here, credential, the
-// notes on invites they created, the free-text notes of audit rows written by them or
-// about them (the rows stay, naming a former member), what they follow, the notifications
-// they received and their e-mail choices, and the reasons they gave as a moderator in
-// others' notifications (which stay, naming a former member).
+// address), drafts, read positions and the list of the threads they wrote in, e-mail
+// address, the records of e-mail sent to them (and their messages in the development
+// mailbox), name from the provider, pseudonym, bio, what they said brings them here,
+// credential, the notes on invites they created, the free-text notes of audit rows
+// written by them or about them (the rows stay, naming a former member), what they follow,
+// the notifications they received and their e-mail choices, and the reasons they gave as
+// a moderator in others' notifications (which stay, naming a former member).
 //
 // With removePosts, the text of every post they wrote is emptied and the post marked
 // deleted, the earlier versions of their posts are removed, the titles of threads they
@@ -43,7 +44,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 			return nil
 		}
 		for _, erase := range []func(context.Context, int64) error{
-			tx.DeleteSessions, tx.DeleteIdentities, tx.DeleteDrafts, tx.ClearInviteNotes,
+			tx.DeleteSessions, tx.DeleteIdentities, tx.DeleteDrafts, tx.ClearInviteNotes, tx.DeleteMail,
 			tx.DeleteFollows, tx.DeleteNotificationsOf, tx.DeleteNotificationPrefs, tx.ScrubNotifyReasons,
 		} {
 			if err := erase(ctx, u.ID); err != nil {

@@ -144,7 +144,16 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 	must(err)
 	reply(d.admin, linked, "Ironquill is a good start.")
 
+	// E-mail sent to the member: its record (with what the SMTP server said) and, in
+	// development, the message itself.
+	storetest.Exec(t, st, "INSERT INTO mail_sent (mail_key, user_id, message_id, answer, sent_at) VALUES (?, ?, ?, ?, ?)",
+		"n:1", d.member.ID, "<n1.1@forum.example.org>", "250 2.0.0 queued as Mailsnipe", now)
+	storetest.Exec(t, st, `INSERT INTO dev_mail (user_id, message_id, to_addr, subject, text_body, html_body, list_unsubscribe, raw, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.member.ID, "<n1.1@forum.example.org>", d.member.Email,
+		"Kinship: an expert answered your question: Devlantern", "Devlantern", "<p>Devlantern</p>", "https://x/unsubscribe/t", "Devlantern", now)
+
 	d.words = map[string][]string{
+		"mail":       {"Mailsnipe", "Devlantern"},
 		"posts":      {"Marrowglint", "Fennelwick", "Duskwhistle", "Wintergrist", "Sallowvent", "Tamberlune", "Ironquill"},
 		"titles":     {"Quibblethorn", "Brackenmoor", "Sorrelgate"},
 		"drafts":     {"Glimmerfen", "Harrowdune"},
@@ -249,6 +258,7 @@ var traceClasses = []struct {
 	{"audit", []string{"audit_log"}},
 	{"links", []string{"related_links"}},
 	{"invites", []string{"invites"}},
+	{"mail", []string{"mail_sent", "dev_mail"}},
 }
 
 // hits counts the threads a search for word finds.

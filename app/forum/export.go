@@ -149,7 +149,7 @@ func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error
 func (s *Service) exportNotifications(ctx context.Context, u *model.User) (ExportNotifications, error) {
 	out := ExportNotifications{Email: map[string]string{}, EmailTitles: u.EmailTitles}
 	for _, k := range notify.Kinds() {
-		out.Email[string(k)] = string(notify.DefaultDelivery(k))
+		out.Email[string(k)] = string(model.DefaultDelivery(k))
 	}
 	prefs, err := s.store.NotificationPrefsOf(ctx, []int64{u.ID})
 	if err != nil {

@@ -307,7 +307,7 @@ func (s *Service) enqueueMail(ctx context.Context, tx *store.Tx, ns []*model.Not
 	for _, n := range ns {
 		d, ok := chosen[key{n.UserID, n.Kind}]
 		if !ok {
-			d = DefaultDelivery(n.Kind)
+			d = model.DefaultDelivery(n.Kind)
 		}
 		if d != model.DeliveryNow {
 			continue

@@ -15,17 +15,6 @@ func Kinds() []model.NotifyKind {
 		model.NotifyNewQuestion, model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored}
 }
 
-// DefaultDelivery is how a notification of kind is e-mailed to a member who made no
-// choice: at once for an answer to their question and for their approval, never for
-// anything else (DESIGN section 12).
-func DefaultDelivery(kind model.NotifyKind) model.Delivery {
-	switch kind {
-	case model.NotifyAnswer, model.NotifyApproved:
-		return model.DeliveryNow
-	}
-	return model.DeliveryNever
-}
-
 // Preferences are a member's choices of e-mail.
 type Preferences struct {
 	// Email is the delivery of each kind (every kind of Kinds).
@@ -38,7 +27,7 @@ type Preferences struct {
 func (s *Service) Preferences(ctx context.Context, v *model.User) (Preferences, error) {
 	p := Preferences{Email: map[model.NotifyKind]model.Delivery{}, EmailTitles: v.EmailTitles}
 	for _, k := range Kinds() {
-		p.Email[k] = DefaultDelivery(k)
+		p.Email[k] = model.DefaultDelivery(k)
 	}
 	prefs, err := s.store.NotificationPrefsOf(ctx, []int64{v.ID})
 	if err != nil {
@@ -67,14 +56,14 @@ func (s *Service) SetPreferences(ctx context.Context, v *model.User, p Preferenc
 	for _, k := range Kinds() {
 		d, ok := p.Email[k]
 		if !ok {
-			d = DefaultDelivery(k)
+			d = model.DefaultDelivery(k)
 		}
 		switch d {
 		case model.DeliveryNow, model.DeliveryDigest, model.DeliveryNever:
 		default:
 			return model.Invalid("email_"+string(k), "Choose at once, in a daily digest, or never.")
 		}
-		if d != DefaultDelivery(k) {
+		if d != model.DefaultDelivery(k) {
 			rows = append(rows, model.NotificationPref{Kind: k, Delivery: d})
 		}
 	}

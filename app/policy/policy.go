@@ -243,3 +243,36 @@ func IsNewTo(v *model.User, p *model.Post, readUpTo int64) bool {
 	return IsMember(v) && p != nil && readUpTo > 0 && p.ID > readUpTo && p.AuthorID != v.ID &&
 		p.DeletedAt == nil && p.HiddenAt == nil
 }
+
+// CanEmail reports whether recipient may be e-mailed a notification of kind about thread t
+// and post p (nil when the kind concerns neither, or when they are gone), as things are
+// when the message is about to leave: an active account with an address, who may read the
+// thread now, about a post neither deleted nor hidden from them. The notice that a
+// moderator hid the recipient's own post is the exception: it is about a hidden post, and
+// tells none of its words.
+func CanEmail(recipient *model.User, kind model.NotifyKind, t *model.Thread, p *model.Post) bool {
+	if !Active(recipient) || recipient.Email == "" {
+		return false
+	}
+	if kind == model.NotifyApproved {
+		return IsMember(recipient)
+	}
+	if !CanView(recipient, t) {
+		return false
+	}
+	if p == nil {
+		// A post the notification named is gone; a new question is about its thread.
+		return kind == model.NotifyNewQuestion
+	}
+	switch {
+	case p.ThreadID != t.ID || p.DeletedAt != nil:
+		return false
+	case kind == model.NotifyPostHidden:
+		return p.HiddenAt != nil && p.AuthorID == recipient.ID
+	case kind == model.NotifyPostRestored:
+		return p.HiddenAt == nil && p.AuthorID == recipient.ID
+	case p.HiddenAt != nil:
+		return CanReadHiddenPost(recipient)
+	}
+	return true
+}

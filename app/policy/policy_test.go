@@ -400,3 +400,63 @@ func TestAudienceSharesOnlyWhatIsTheSame(t *testing.T) {
 		t.Error("a moderator shares a member's rendering")
 	}
 }
+
+// TestCanEmail walks who may be e-mailed a notification, as things stand when it leaves.
+func TestCanEmail(t *testing.T) {
+	withEmail := func(u *model.User) *model.User { u.Email = fmt.Sprintf("u%d@example.org", u.ID); return u }
+	member := withEmail(user(2, model.RoleMember, model.StatusActive))
+	moderator := withEmail(user(4, model.RoleModerator, model.StatusActive))
+	noAddress := user(5, model.RoleMember, model.StatusActive)
+	suspended := withEmail(user(6, model.RoleMember, model.StatusSuspended))
+	deleted := withEmail(user(7, model.RoleMember, model.StatusDeleted))
+	pending := withEmail(user(8, model.RolePending, model.StatusActive))
+
+	at := time.Now()
+	thread := &model.Thread{ID: 10, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers}
+	hiddenThread := &model.Thread{ID: 11, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers, Hidden: true}
+	answer := &model.Post{ID: 20, ThreadID: 10, AuthorID: 3}
+	hiddenAnswer := &model.Post{ID: 21, ThreadID: 10, AuthorID: 3, HiddenAt: &at}
+	deletedAnswer := &model.Post{ID: 22, ThreadID: 10, AuthorID: 3, DeletedAt: &at}
+	ownHidden := &model.Post{ID: 23, ThreadID: 10, AuthorID: 2, HiddenAt: &at}
+	ownRestored := &model.Post{ID: 24, ThreadID: 10, AuthorID: 2}
+	inHidden := &model.Post{ID: 25, ThreadID: 11, AuthorID: 3}
+	elsewhere := &model.Post{ID: 26, ThreadID: 99, AuthorID: 3}
+
+	cases := []struct {
+		name string
+		to   *model.User
+		kind model.NotifyKind
+		t    *model.Thread
+		p    *model.Post
+		want bool
+	}{
+		{"an answer to a member", member, model.NotifyAnswer, thread, answer, true},
+		{"an answer hidden since", member, model.NotifyAnswer, thread, hiddenAnswer, false},
+		{"an answer deleted since", member, model.NotifyAnswer, thread, deletedAnswer, false},
+		{"an answer in a thread hidden since", member, model.NotifyAnswer, hiddenThread, inHidden, false},
+		{"a thread gone", member, model.NotifyReply, nil, nil, false},
+		{"a post gone", member, model.NotifyReply, thread, nil, false},
+		{"a post of another thread", member, model.NotifyReply, thread, elsewhere, false},
+		{"a new question", member, model.NotifyNewQuestion, thread, nil, true},
+		{"a new question hidden since", member, model.NotifyNewQuestion, hiddenThread, nil, false},
+		{"a hidden reply to a moderator", moderator, model.NotifyReply, thread, hiddenAnswer, true},
+		{"a hidden thread to a moderator", moderator, model.NotifyReply, hiddenThread, inHidden, true},
+		{"no address", noAddress, model.NotifyAnswer, thread, answer, false},
+		{"a suspended member", suspended, model.NotifyAnswer, thread, answer, false},
+		{"a deleted account", deleted, model.NotifyAnswer, thread, answer, false},
+		{"a pending account", pending, model.NotifyReply, thread, answer, false},
+		{"approval", member, model.NotifyApproved, nil, nil, true},
+		{"approval of someone suspended since", suspended, model.NotifyApproved, nil, nil, false},
+		{"approval of someone still pending", pending, model.NotifyApproved, nil, nil, false},
+		{"my post hidden", member, model.NotifyPostHidden, thread, ownHidden, true},
+		{"my post hidden, restored since", member, model.NotifyPostHidden, thread, ownRestored, false},
+		{"someone else's post hidden", member, model.NotifyPostHidden, thread, hiddenAnswer, false},
+		{"my post restored", member, model.NotifyPostRestored, thread, ownRestored, true},
+		{"my post restored, hidden again since", member, model.NotifyPostRestored, thread, ownHidden, false},
+	}
+	for _, c := range cases {
+		if got := policy.CanEmail(c.to, c.kind, c.t, c.p); got != c.want {
+			t.Errorf("%s: CanEmail = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -121,35 +121,44 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	}
 	m := migrate.NewMigrator(s.db, ms, migrate.WithMarkAppliedOnSuccess(true))
 
-	if s.driver == config.DriverPostgres {
-		// Nodes starting together take turns: the advisory lock waits, bun's lock table would fail.
-		conn, err := s.db.Conn(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer conn.Close()
-		const lockID = 7_246_150_011
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", lockID); err != nil {
-			return nil, fmt.Errorf("lock migrations: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", lockID) //nolint:errcheck
-	}
-	if err := m.Init(ctx); err != nil {
-		return nil, fmt.Errorf("prepare migration tables: %w", err)
-	}
-	group, err := m.Migrate(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("apply migrations: %w", err)
-	}
 	var names []string
-	for _, mig := range group.Migrations {
-		names = append(names, mig.Name+"_"+mig.Comment)
+	err = s.WithMigrationLock(ctx, func(ctx context.Context) error {
+		if err := m.Init(ctx); err != nil {
+			return fmt.Errorf("prepare migration tables: %w", err)
+		}
+		group, err := m.Migrate(ctx)
+		if err != nil {
+			return fmt.Errorf("apply migrations: %w", err)
+		}
+		for _, mig := range group.Migrations {
+			names = append(names, mig.Name+"_"+mig.Comment)
+		}
+		// Columns derived in Go are filled here, still under the lock on PostgreSQL.
+		_, err = s.fillPseudonymSkeletons(ctx)
+		return err
+	})
+	return names, err
+}
+
+// WithMigrationLock runs fn while this process alone migrates the database: on PostgreSQL,
+// nodes starting together take turns on an advisory lock (it waits, where bun's lock table
+// would fail). Migrations other than the forum's (the job queue's) run under it too.
+// SQLite serves one node, and takes no lock.
+func (s *Store) WithMigrationLock(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.driver != config.DriverPostgres {
+		return fn(ctx)
 	}
-	// Columns derived in Go are filled here, still under the lock on PostgreSQL.
-	if _, err := s.fillPseudonymSkeletons(ctx); err != nil {
-		return names, err
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
 	}
-	return names, nil
+	defer conn.Close()
+	const lockID = 7_246_150_011
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", lockID); err != nil {
+		return fmt.Errorf("lock migrations: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", lockID) //nolint:errcheck
+	return fn(ctx)
 }
 
 // oneLine joins a driver error's lines into one readable line.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -21,6 +22,7 @@ type Tx struct {
 	queries
 
 	store *Store
+	sql   *sql.Tx // the transaction under bun's, for the job queue (SQLTx)
 	// shown records a write that may change what a page shows: after the commit the
 	// generation advances, so that caches drop what they hold. Sessions, drafts, invites
 	// and sign-in states change no cached page, and leave it unset.
@@ -50,6 +52,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 		tx := &Tx{store: s}
 		err = s.db.RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
 			tx.queries = queries{db: btx}
+			tx.sql = btx.Tx
 			return fn(tx)
 		})
 		if err == nil {

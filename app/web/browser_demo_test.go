@@ -109,6 +109,7 @@ func TestBrowserDemoBoard(t *testing.T) {
 		t.Errorf("the moderator's count reads %q", got)
 	}
 	do(mod, "opens the members",
+		chromedp.Click(chromedp.CSS("body > header details.site-menu > summary")), // the header menu
 		chromedp.Click(chromedp.Search(`//nav//a[contains(., "Moderation")]`)),
 		chromedp.WaitVisible(chromedp.Search(`//li[contains(., "hopeful_gran")]//div[contains(@class,"join-reason")]`)),
 	)

@@ -111,6 +111,20 @@ func TestBrowserExpertAnswerNotifies(t *testing.T) {
 		t.Fatalf("the parent's header says %q, want 1", badge)
 	}
 	shot(ctx, "header")
+	do(ctx, "the same header on a phone",
+		chromedp.EmulateViewport(390, 844, viewportOptions(true)...),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(".page-home")),
+	)
+	if got := run(t, ctx, chromedp.Evaluate[string](unreadShown)); got != "1" {
+		t.Errorf("on a phone the header says %q", got)
+	}
+	shot(ctx, "header-phone")
+	do(ctx, "back to a wide screen",
+		chromedp.EmulateViewport(1100, 900, viewportOptions(false)...),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(".page-home")),
+	)
 	do(ctx, "parent opens the notifications",
 		chromedp.Click(chromedp.CSS("a.notices-link")),
 		chromedp.WaitVisible(chromedp.CSS(".page-notifications")),

@@ -64,7 +64,7 @@ func TestNotificationsPageAndHeaderCount(t *testing.T) {
 		}
 		body := rec.Body.String()
 		mustContain(t, body, "An expert answered your question", "quiet_harbor replied", e.answered.Title, e.resolved.Title,
-			`aria-current="page">Notifications`, "Mark all as read")
+			`href="/notifications" aria-current="page"`, "Mark all as read")
 		// Grouped by thread, the thread of the newest first: the resolved question's answer.
 		if i, j := strings.Index(body, e.resolved.Title), strings.Index(body, e.answered.Title); i < 0 || j < 0 || i > j {
 			t.Errorf("the groups are not newest first")

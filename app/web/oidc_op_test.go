@@ -456,10 +456,10 @@ func TestOPReturnTo(t *testing.T) {
 			t.Fatalf("visitor GET thread = %d", resp.StatusCode)
 		}
 		loginLink := "/login?next=" + url.QueryEscape(target)
-		mustContain(t, page, `<a class="button" href="`+loginLink+`"`, `<a href="`+loginLink+`" class="button button-small"`)
+		mustContain(t, page, `<a class="button" href="`+loginLink+`"`, `<a class="button header-signin" href="`+loginLink+`"`)
 		// The cached header of another visitor's page carries that page, not this one.
 		_, other := fetch(t, browserClient(t), http.MethodGet, o.base+"/search?q=craft", nil)
-		mustContain(t, other, `<a href="/login?next=`+url.QueryEscape("/search?q=craft")+`" class="button button-small"`)
+		mustContain(t, other, `<a class="button header-signin" href="/login?next=`+url.QueryEscape("/search?q=craft")+`"`)
 		mustNotContain(t, other, url.QueryEscape(target))
 		_, page = fetch(t, c, http.MethodGet, o.base+loginLink, nil)
 		mustContain(t, page, `href="/auth/oidc?next=`+url.QueryEscape(target)+`"`)

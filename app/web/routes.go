@@ -83,10 +83,16 @@ func (s *Server) routes() {
 	e.POST("/join/:code", s.join)                             // anyone; policy.CanJoinWithInvite
 	e.GET("/dev/login", s.devLoginPage)                       // --dev only
 	e.POST("/dev/login", s.devLogin, signIn)                  // --dev only
+	e.GET("/dev/mail", s.devMail)                             // --dev only: what would have been e-mailed
 	e.GET("/welcome", s.welcome)                              // pending
 	e.POST("/welcome/reason", s.welcomeReason)                // policy.CanSayWhyJoining
 	e.GET("/welcome/name", s.chooseNameForm)                  // signed in
 	e.POST("/welcome/name", s.chooseName)                     // signed in
+
+	// E-mail: the links in every message. The signed token decides, not a session: mail
+	// clients post without one (RFC 8058), so the POST takes no CSRF token either.
+	e.GET("/unsubscribe/:token", s.unsubscribePage) // anyone: shows what the token stops, changes nothing
+	e.POST("/unsubscribe/:token", s.unsubscribe)    // anyone holding a valid token
 
 	// The member's own account.
 	e.GET("/account", s.account)                                   // signed in

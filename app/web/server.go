@@ -21,6 +21,7 @@ import (
 	"forum/app/background"
 	"forum/app/config"
 	"forum/app/forum"
+	"forum/app/mail"
 	"forum/app/notify"
 	"forum/app/policy"
 	"forum/app/store"
@@ -71,6 +72,7 @@ type Server struct {
 	search       *search.Index
 	syncer       *search.Syncer
 	similarCache *search.SimilarCache
+	unsubscriber *mail.Unsubscriber
 	threads      *threadCache
 	layouts      layoutCache
 	reads        *unread.Positions
@@ -109,6 +111,7 @@ func New(o Options) (*Server, error) {
 		s.providers = &auth.Providers{}
 	}
 	s.threads = newThreadCache(o.Store, s.cfg.Dev)
+	s.unsubscriber = mail.NewUnsubscriber(o.Store, s.cfg.SessionSecret)
 	s.reads = unread.New(o.Store, s.log)
 	if s.search != nil {
 		s.similarCache = search.NewSimilarCache(s.search, 5*time.Minute, 20000)
@@ -213,6 +216,7 @@ func (s *Server) funcs() template.FuncMap {
 		"canManageRoles":        policy.CanManageRoles,
 		"canReadNotices":        policy.CanReadNotices,
 		"noticesBadge":          noticesBadge,
+		"canAsk":                policy.CanAsk,
 		"roleLabel":             roleLabel,
 		"browserName":           browserName,
 	}

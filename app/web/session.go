@@ -92,6 +92,9 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
+		if oneClickUnsubscribe(c) {
+			return next(c)
+		}
 		if c.Request().Header.Get("Sec-Fetch-Site") == "cross-site" {
 			return echo.NewHTTPError(http.StatusForbidden, "cross-site request refused")
 		}
@@ -104,6 +107,14 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// oneClickUnsubscribe reports whether a request is the POST of an unsubscribe link, the
+// one state change without a CSRF token: mail clients send it on their own, from
+// anywhere, without cookies (RFC 8058). The signed token in its address is its authority,
+// and all it can do is stop one kind of e-mail to the member it names.
+func oneClickUnsubscribe(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && c.Path() == "/unsubscribe/:token"
 }
 
 // mac returns the HMAC under the session secret of a purpose and a value, so that a value
@@ -200,7 +211,7 @@ func (s *Server) needsPseudonym(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		p := c.Request().URL.Path
-		for _, allowed := range []string{"/welcome/name", "/logout", "/static/", "/auth/", "/dev/", "/crisis", "/healthz", "/readyz", "/metrics", "/account/export", "/account/delete"} {
+		for _, allowed := range []string{"/welcome/name", "/logout", "/static/", "/unsubscribe/", "/auth/", "/dev/", "/crisis", "/healthz", "/readyz", "/metrics", "/account/export", "/account/delete"} {
 			if p == allowed || strings.HasPrefix(p, allowed) && strings.HasSuffix(allowed, "/") {
 				return next(c)
 			}

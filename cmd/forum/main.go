@@ -26,6 +26,7 @@ import (
 	"forum/app/config"
 	"forum/app/demo"
 	"forum/app/forum"
+	"forum/app/mail"
 	"forum/app/markdown"
 	"forum/app/notify"
 	"forum/app/store"
@@ -52,9 +53,9 @@ Commands:
 
 Every command reads the same configuration from environment variables
 (FORUM_ADDR, FORUM_DATA_DIR, FORUM_DATABASE_URL, FORUM_BASE_URL,
-FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, FORUM_METRICS_ADDR, and the
-FORUM_GITHUB_*, FORUM_GOOGLE_* and FORUM_OIDC_* sign-in settings); flags
-override them.
+FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, FORUM_METRICS_ADDR, FORUM_SMTP_URL,
+FORUM_MAIL_FROM, and the FORUM_GITHUB_*, FORUM_GOOGLE_* and FORUM_OIDC_*
+sign-in settings); flags override them.
 Run "forum COMMAND --help" for a command's flags.
 `
 
@@ -149,7 +150,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 	if err != nil {
 		return nil, err
 	}
-	applied, err := st.Migrate(ctx)
+	applied, err := migrate(ctx, cfg, st)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -158,6 +159,39 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 		log.Info("migrations applied", "migrations", applied)
 	}
 	return st, nil
+}
+
+// migrate applies the forum's migrations, then the e-mail queue's (River's own tables).
+func migrate(ctx context.Context, cfg *config.Config, st *store.Store) ([]string, error) {
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return applied, err
+	}
+	queue, err := mail.Migrate(ctx, st, cfg.Driver, cfg.DatabaseDSN)
+	return append(applied, queue...), err
+}
+
+// newMailer returns what sends the forum's e-mail: through the SMTP server when one is
+// configured, into the development mailbox (/dev/mail) in development without one, and
+// nothing otherwise, which serve says in one line.
+func newMailer(cfg *config.Config, st *store.Store, log *slog.Logger) (*mail.Mailer, error) {
+	var sender mail.Sender
+	switch {
+	case cfg.Mail.On():
+		smtp, err := mail.NewSMTP(cfg.Mail)
+		if err != nil {
+			return nil, err
+		}
+		sender = smtp
+		log.Info("e-mail is on", "smtp", cfg.Mail.SMTPLabel, "from", cfg.Mail.From.Address)
+	case cfg.Dev:
+		sender = mail.NewDevMailbox(st, cfg.Mail.From)
+		log.Info("e-mail lands in the development mailbox", "url", cfg.BaseURL.String()+"/dev/mail")
+	default:
+		log.Warn("e-mail is off: FORUM_SMTP_URL is unset, so members get no e-mail of answers or approvals")
+		return nil, nil
+	}
+	return mail.New(mail.Options{Store: st, Config: cfg, Sender: sender, SiteName: web.SiteName, Logger: log})
 }
 
 // serve runs the web server until ctx is cancelled. ready, when not nil, receives the
@@ -191,17 +225,33 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer index.Close()
-	// Every background goroutine (the search syncer, the change watcher) runs in one group,
-	// which stops with the server: deferred after the index and the database, it is
-	// stopped and waited for before they close, so that none closes under a batch.
+	mailer, err := newMailer(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	if mailer != nil {
+		defer mailer.Close()
+	}
+	// Every background goroutine (the search syncer, the change watcher, the e-mail queue)
+	// runs in one group, which stops with the server: deferred after the index, the
+	// database and the mailer, it is stopped and waited for before they close, so that
+	// none closes under a batch or a message being sent.
 	bg := background.New(ctx, log)
 	defer bg.Stop()
 	syncer := search.NewSyncer(st, index, log)
 	bg.Go("search syncer", syncer.Run)
+	if mailer != nil {
+		bg.Go("e-mail queue", mailer.Run)
+	}
 
 	// Operations wake the notification fan-out, which the server runs in bg, after each
-	// commit that wrote an event. Without a mailer configured, no e-mail is queued.
-	notifier := notify.New(st, notify.Options{Logger: log})
+	// commit that wrote an event; it queues the e-mail members want at once in the same
+	// transaction. Without a mailer (e-mail off), no e-mail is queued.
+	notifyOptions := notify.Options{Logger: log}
+	if mailer != nil {
+		notifyOptions.Mailer = mailer
+	}
+	notifier := notify.New(st, notifyOptions)
 	svc := forum.New(st, markdown.New())
 	svc.AfterEvent = notifier.Poke
 	srv, err := web.New(web.Options{
@@ -269,7 +319,7 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer st.Close()
-	applied, err := st.Migrate(ctx)
+	applied, err := migrate(ctx, cfg, st)
 	if err != nil {
 		return err
 	}
