@@ -45,11 +45,12 @@ func TestEmbeddedTemplatesParse(t *testing.T) {
 		"canManageRoles": func(any) bool { return false }, "canReadMembersOnly": func(any) bool { return false }, "canSeeUnansweredQueue": func(any) bool { return false },
 		"canAsk":    func(any) bool { return false },
 		"roleLabel": func(any) string { return "" }, "browserName": func(string) string { return "" },
+		"canReadNotices": func(any) bool { return false }, "noticesBadge": func(int, bool) template.HTML { return "" },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, page := range []string{"home", "thread", "ask", "login", "account", "error"} {
+	for _, page := range []string{"home", "thread", "ask", "login", "account", "error", "notifications", "following"} {
 		if _, ok := set.Page(page); !ok {
 			t.Errorf("page %s missing", page)
 		}

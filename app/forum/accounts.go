@@ -258,7 +258,7 @@ func (s *Service) DecideMembership(ctx context.Context, actor *model.User, userI
 		return model.Invalid("note", "Keep the note under 500 characters.")
 	}
 	now := s.now()
-	return s.store.Tx(ctx, func(tx *store.Tx) error {
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
 			return err
@@ -281,8 +281,22 @@ func (s *Service) DecideMembership(ctx context.Context, actor *model.User, userI
 		if err := tx.UpdateUser(ctx, u, "role", "status", "approved_at", "updated_at"); err != nil {
 			return err
 		}
+		if decision == DecisionApprove {
+			e := event(model.NotifyApproved, actor, nil, nil, now)
+			e.UserID = &u.ID
+			if err := tx.InsertNotifyEvent(ctx, e); err != nil {
+				return err
+			}
+		}
 		return s.audit(ctx, tx, actor, decision+"_member", "user", u.ID, note, now)
 	})
+	if err != nil {
+		return err
+	}
+	if decision == DecisionApprove {
+		s.eventWritten()
+	}
+	return nil
 }
 
 // SetRole gives a user a role; an expert's credential line is set with it.

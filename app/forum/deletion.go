@@ -22,8 +22,10 @@ var ErrNotYetErased = errors.New("the account is deleted, but its old text stays
 // address), drafts, read positions and the list of the threads they wrote in, e-mail
 // address, the records of e-mail sent to them (and their messages in the development
 // mailbox), name from the provider, pseudonym, bio, what they said brings them here,
-// credential, the notes on invites they created, and the free-text notes of audit rows
-// written by them or about them (the rows stay, naming a former member).
+// credential, the notes on invites they created, the free-text notes of audit rows
+// written by them or about them (the rows stay, naming a former member), what they follow,
+// the notifications they received and their e-mail choices, and the reasons they gave as
+// a moderator in others' notifications (which stay, naming a former member).
 //
 // With removePosts, the text of every post they wrote is emptied and the post marked
 // deleted, the earlier versions of their posts are removed, the titles of threads they
@@ -43,6 +45,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 		}
 		for _, erase := range []func(context.Context, int64) error{
 			tx.DeleteSessions, tx.DeleteIdentities, tx.DeleteDrafts, tx.ClearInviteNotes, tx.DeleteMail,
+			tx.DeleteFollows, tx.DeleteNotificationsOf, tx.DeleteNotificationPrefs, tx.ScrubNotifyReasons,
 		} {
 			if err := erase(ctx, u.ID); err != nil {
 				return err
@@ -54,9 +57,10 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 		// A name no member can choose (it has spaces), so that nobody can take it first.
 		gone.Pseudonym = fmt.Sprintf("former member #%d", u.ID)
 		gone.Email, gone.RealName, gone.Bio, gone.Credential, gone.JoinReason = "", "", "", "", ""
+		gone.EmailTitles = false
 		gone.Status, gone.DeletedAt, gone.UpdatedAt = model.StatusDeleted, &now, now
 		if err := tx.UpdateUser(ctx, gone, "pseudonym", "pseudonym_lower", "email", "real_name", "bio",
-			"credential", "join_reason", "status", "deleted_at", "updated_at"); err != nil {
+			"credential", "join_reason", "email_titles", "status", "deleted_at", "updated_at"); err != nil {
 			return err
 		}
 		// After the account is marked deleted, so that read positions being written now

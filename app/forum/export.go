@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"forum/app/model"
+	"forum/app/notify"
 )
 
 // Export is everything the forum holds about a member, as the member downloads it.
@@ -15,6 +16,37 @@ type Export struct {
 	Sessions   []ExportSession  `json:"sessions"`
 	Threads    []ExportThread   `json:"threads_started"`
 	Posts      []ExportPost     `json:"posts"`
+	// Notifications: what the member follows, what they were told and how they want e-mail.
+	Notifications ExportNotifications `json:"notifications"`
+}
+
+// ExportNotifications is the following and notifications part of an Export.
+type ExportNotifications struct {
+	// Email is the delivery chosen (or the default) of each kind: now, digest or never.
+	Email       map[string]string    `json:"email_delivery"`
+	EmailTitles bool                 `json:"email_includes_thread_titles"`
+	Following   []ExportFollow       `json:"following"`
+	Received    []ExportNotification `json:"received"`
+}
+
+// ExportFollow is a thread or topic the member follows.
+type ExportFollow struct {
+	ThreadID *int64    `json:"thread_id,omitempty"`
+	TopicID  *int64    `json:"topic_id,omitempty"`
+	Level    string    `json:"level"`
+	Auto     bool      `json:"automatic"`
+	Since    time.Time `json:"since"`
+}
+
+// ExportNotification is a notification the member received. Who caused it is left out:
+// it may be the author of an anonymous post.
+type ExportNotification struct {
+	Kind      string     `json:"kind"`
+	ThreadID  *int64     `json:"thread_id,omitempty"`
+	PostID    *int64     `json:"post_id,omitempty"`
+	Reason    string     `json:"moderator_reason,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at,omitempty"`
 }
 
 // ExportAccount is the account part of an Export.
@@ -106,5 +138,39 @@ func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error
 	for _, p := range posts {
 		e.Posts = append(e.Posts, ExportPost{p.ID, p.ThreadID, p.Opening, p.Anonymous, p.BodySource, p.ContentNote, p.CreatedAt, p.EditedAt, p.DeletedAt})
 	}
+	if e.Notifications, err = s.exportNotifications(ctx, u); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// exportNotifications gathers what u follows, the notifications u received and u's
+// choices of e-mail.
+func (s *Service) exportNotifications(ctx context.Context, u *model.User) (ExportNotifications, error) {
+	out := ExportNotifications{Email: map[string]string{}, EmailTitles: u.EmailTitles}
+	for _, k := range notify.Kinds() {
+		out.Email[string(k)] = string(model.DefaultDelivery(k))
+	}
+	prefs, err := s.store.NotificationPrefsOf(ctx, []int64{u.ID})
+	if err != nil {
+		return out, err
+	}
+	for _, p := range prefs {
+		out.Email[string(p.Kind)] = string(p.Delivery)
+	}
+	follows, err := s.store.FollowsOf(ctx, u.ID)
+	if err != nil {
+		return out, err
+	}
+	for _, f := range follows {
+		out.Following = append(out.Following, ExportFollow{f.ThreadID, f.TagID, string(f.Level), f.Auto, f.CreatedAt})
+	}
+	received, err := s.store.NotificationsOf(ctx, u.ID, 0, 0)
+	if err != nil {
+		return out, err
+	}
+	for _, n := range received {
+		out.Received = append(out.Received, ExportNotification{string(n.Kind), n.ThreadID, n.PostID, n.Reason, n.CreatedAt, n.ReadAt})
+	}
+	return out, nil
 }

@@ -33,6 +33,9 @@ type Service struct {
 	md    *markdown.Renderer
 	// Now is the clock; the demo seeder sets it to write a board with a past.
 	Now func() time.Time
+	// AfterEvent, when set, is called after the commit of every change that wrote a notify
+	// event (app/notify's Poke), so that its notifications are written at once.
+	AfterEvent func()
 }
 
 // New returns a Service.
@@ -41,6 +44,28 @@ func New(st *store.Store, md *markdown.Renderer) *Service {
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+// eventWritten tells the fan-out that a committed change wrote a notify event.
+func (s *Service) eventWritten() {
+	if s.AfterEvent != nil {
+		s.AfterEvent()
+	}
+}
+
+// event is a notify event of kind by actor about post p of thread t.
+func event(kind model.NotifyKind, actor *model.User, t *model.Thread, p *model.Post, at time.Time) *model.NotifyEvent {
+	e := &model.NotifyEvent{Kind: kind, CreatedAt: at}
+	if actor != nil && actor.ID != 0 {
+		e.ActorID = &actor.ID
+	}
+	if t != nil {
+		e.ThreadID = &t.ID
+	}
+	if p != nil {
+		e.PostID = &p.ID
+	}
+	return e
+}
 
 // AskInput is a new thread as submitted.
 type AskInput struct {
@@ -128,11 +153,19 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 		if err := tx.DeleteDraft(ctx, author.ID, DraftKeyAsk()); err != nil {
 			return err
 		}
+		// The asker hears of every reply; watchers of its topics hear of the new thread.
+		if err := tx.AutoFollowThread(ctx, author.ID, t.ID, model.LevelWatching, now); err != nil {
+			return err
+		}
+		if err := tx.InsertNotifyEvent(ctx, event(model.NotifyNewQuestion, author, t, p, now)); err != nil {
+			return err
+		}
 		return tx.AddChange(ctx, "thread", t.ID, t.ID, "create", now)
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.eventWritten()
 	return t, nil
 }
 
@@ -185,18 +218,30 @@ func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64,
 		if err := tx.DeleteDraft(ctx, author.ID, DraftKeyReply(t.ID)); err != nil {
 			return err
 		}
+		// One event, whatever the number of watchers: the fan-out finds them after the commit.
+		if err := tx.AutoFollowThread(ctx, author.ID, t.ID, model.LevelNormal, now); err != nil {
+			return err
+		}
+		kind := model.NotifyReply
+		if policy.ShowsAsExpertAnswer(p) && t.Kind == model.KindQuestion {
+			kind = model.NotifyAnswer
+		}
+		if err := tx.InsertNotifyEvent(ctx, event(kind, author, t, p, now)); err != nil {
+			return err
+		}
 		return tx.AddChange(ctx, "post", p.ID, t.ID, "create", now)
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.eventWritten()
 	return p, nil
 }
 
 // MarkHelpful marks a reply as the one that helped the asker; the question becomes resolved.
 func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, postID int64) error {
 	now := s.now()
-	return s.store.Tx(ctx, func(tx *store.Tx) error {
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		t, err := s.threadFor(ctx, tx, actor, threadID, policy.CanMarkHelpful)
 		if err != nil {
 			return err
@@ -214,8 +259,18 @@ func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, 
 		if err := tx.UpdateThread(ctx, t, "helpful_post_id", "state", "updated_at"); err != nil {
 			return err
 		}
+		e := event(model.NotifyHelpful, actor, t, p, now)
+		e.UserID = &p.AuthorID
+		if err := tx.InsertNotifyEvent(ctx, e); err != nil {
+			return err
+		}
 		return tx.AddChange(ctx, "thread", t.ID, t.ID, "update", now)
 	})
+	if err != nil {
+		return err
+	}
+	s.eventWritten()
+	return nil
 }
 
 // threadFor loads a thread for a change by actor: not found when the actor may not read

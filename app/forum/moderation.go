@@ -59,10 +59,18 @@ func (s *Service) ModerateThread(ctx context.Context, actor *model.User, threadI
 	return thread, err
 }
 
-// ModeratePost hides or restores a post, with an audit entry.
+// MaxModerationNote bounds a moderator's note (the reason the author of a post is told).
+const MaxModerationNote = 300
+
+// ModeratePost hides or restores a post, with an audit entry; its author is told, with
+// the moderator's note as the reason.
 func (s *Service) ModeratePost(ctx context.Context, actor *model.User, postID int64, action, note string) (*model.Thread, error) {
 	if !policy.CanModerate(actor) {
 		return nil, model.ErrForbidden
+	}
+	note = strings.TrimSpace(note)
+	if utf8.RuneCountInString(note) > MaxModerationNote {
+		return nil, model.Invalid("note", fmt.Sprintf("Keep the reason under %d characters.", MaxModerationNote))
 	}
 	now := s.now()
 	var thread *model.Thread
@@ -88,10 +96,24 @@ func (s *Service) ModeratePost(ctx context.Context, actor *model.User, postID in
 		if err := tx.AddChange(ctx, "post", p.ID, t.ID, "update", now); err != nil {
 			return err
 		}
+		// The author is told, with the moderator's reason.
+		kind := model.NotifyPostHidden
+		if action == ActionRestore {
+			kind = model.NotifyPostRestored
+		}
+		e := event(kind, actor, t, p, now)
+		e.UserID, e.Reason = &p.AuthorID, note
+		if err := tx.InsertNotifyEvent(ctx, e); err != nil {
+			return err
+		}
 		thread = t
-		return s.audit(ctx, tx, actor, action+"_post", "post", p.ID, strings.TrimSpace(note), now)
+		return s.audit(ctx, tx, actor, action+"_post", "post", p.ID, note, now)
 	})
-	return thread, err
+	if err != nil {
+		return nil, err
+	}
+	s.eventWritten()
+	return thread, nil
 }
 
 // LinkThreads links two threads as related, with an optional note shown on both.

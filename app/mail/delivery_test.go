@@ -51,8 +51,11 @@ func TestSMTPDownOrRefusingLosesNothing(t *testing.T) {
 			srv.Refuse(2)
 			srv.Wait("the message", 30*time.Second, func(s *smtpServer) bool { return len(s.accepted) == 1 })
 			waitFor(t, "the job completed", 30*time.Second, func() bool { return jobs(t, b.st, "completed") == 1 })
-			if n := attempts(); n < 5 {
-				t.Errorf("the message went in %d attempts; two down and two refused make at least five", n)
+			// The first attempt failed while the server was down (the second had begun), the
+			// server then refused twice and took the third it answered: at least four. The
+			// second may have reached the server once it was up, so no more is certain.
+			if n := attempts(); n < 4 {
+				t.Errorf("the message went in %d attempts; one down, two refused and one taken make at least four", n)
 			}
 			time.Sleep(300 * time.Millisecond)
 			if n := srv.Count(); n != 1 || sentCount(t, b.st) != 1 {

@@ -13,6 +13,13 @@ func user(id int64, role model.Role, status model.Status) *model.User {
 	return &model.User{ID: id, Role: role, Status: status}
 }
 
+func idOf(v *model.User) int64 {
+	if v == nil {
+		return -1
+	}
+	return v.ID
+}
+
 func TestMatrix(t *testing.T) {
 	people := map[string]*model.User{
 		"visitor":   nil,
@@ -145,6 +152,48 @@ func TestMatrix(t *testing.T) {
 		{"hide or restore a post", func(v *model.User) bool { return policy.CanModeratePost(v, reply) },
 			row{"moderator": true, "admin": true}},
 		{"hide a post its author deleted", func(v *model.User) bool { return policy.CanModeratePost(v, deletedReply) }, row{}},
+
+		// Following and notifications.
+		{"follow a members thread", func(v *model.User) bool { return policy.CanFollowThread(v, members) },
+			row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"follow a public thread", func(v *model.User) bool { return policy.CanFollowThread(v, public) },
+			row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"follow a hidden thread", func(v *model.User) bool { return policy.CanFollowThread(v, hidden) },
+			row{"moderator": true, "admin": true}},
+		{"follow topics", policy.CanFollowTopic, row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"read notifications", policy.CanReadNotices, row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"complete names in a mention", policy.CanCompleteNames, row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"be told of a reply in a members thread", func(v *model.User) bool { return policy.MayNotify(v, model.NotifyReply, members, reply) },
+			row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"be told of a reply in a public thread", func(v *model.User) bool {
+			return policy.MayNotify(v, model.NotifyReply, public, &model.Post{ID: 30, ThreadID: 11})
+		},
+			row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"be told of a reply in a hidden thread", func(v *model.User) bool {
+			return policy.MayNotify(v, model.NotifyReply, hidden, &model.Post{ID: 31, ThreadID: 12})
+		},
+			row{"moderator": true, "admin": true}},
+		{"be told of a hidden reply", func(v *model.User) bool { return policy.MayNotify(v, model.NotifyAnswer, members, hiddenReply) }, row{}},
+		{"be told of a deleted reply", func(v *model.User) bool { return policy.MayNotify(v, model.NotifyMention, members, deletedReply) }, row{}},
+		{"be told of a post of another thread", func(v *model.User) bool { return policy.MayNotify(v, model.NotifyReply, members, elsewhere) }, row{}},
+		{"be told of an approval", func(v *model.User) bool { return policy.MayNotify(v, model.NotifyApproved, nil, nil) },
+			row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"be told a moderator hid one's own post", func(v *model.User) bool {
+			return policy.MayNotify(v, model.NotifyPostHidden, members, &model.Post{ID: 32, ThreadID: 10, AuthorID: idOf(v), HiddenAt: &at})
+		}, row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"be told a moderator hid someone else's post", func(v *model.User) bool { return policy.MayNotify(v, model.NotifyPostHidden, members, hiddenReply) },
+			row{"expert": true}},
+		{"read a notice of a reply", func(v *model.User) bool { return policy.CanReadNotice(v, model.NotifyReply, members, reply) },
+			row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"read a notice of a reply hidden since", func(v *model.User) bool { return policy.CanReadNotice(v, model.NotifyReply, members, hiddenReply) }, row{}},
+		{"read a notice of a thread hidden since", func(v *model.User) bool {
+			return policy.CanReadNotice(v, model.NotifyReply, hidden, &model.Post{ID: 31, ThreadID: 12})
+		},
+			row{"moderator": true, "admin": true}},
+		{"read a notice of one's own post hidden", func(v *model.User) bool {
+			return policy.CanReadNotice(v, model.NotifyPostHidden, hidden, &model.Post{ID: 32, ThreadID: 12, AuthorID: idOf(v), HiddenAt: &at})
+		}, row{"member": true, "expert": true, "moderator": true, "admin": true}},
+
 		// Joining: who says what brings them, and who reads it.
 		{"say what brings them", policy.CanSayWhyJoining, row{"pending": true}},
 		{"read what brings people", policy.CanSeeWhyJoining, row{"moderator": true, "admin": true}},
@@ -324,6 +373,10 @@ func TestAudienceSharesOnlyWhatIsTheSame(t *testing.T) {
 				policy.CanDeletePost(v, t, post), policy.CanViewHistory(v, t, post), policy.CanSetPublishConsent(v, t), policy.CanPublish(v, t),
 				policy.CanUnpublish(v, t), policy.CanMarkReplyHelpful(v, t, post), policy.CanUnmarkHelpful(v, t), policy.CanQuote(v, t, post))
 		}
+		for _, t := range threads {
+			out = append(out, policy.CanFollowThread(v, t), policy.MayNotify(v, model.NotifyReply, t, post), policy.CanReadNotice(v, model.NotifyAnswer, t, post))
+		}
+		out = append(out, policy.CanFollowTopic(v), policy.CanReadNotices(v), policy.CanCompleteNames(v))
 		return append(out, policy.CanLinkThreads(v), policy.CanModerate(v), policy.IsMember(v), policy.CanSeeAnonymousAuthor(v),
 			policy.CanModeratePost(v, post), policy.CanReadHiddenPost(v), policy.CanSeeUnansweredQueue(v), policy.CanManageRoles(v))
 	}

@@ -265,8 +265,10 @@ func TestMemberThreads(t *testing.T) {
 		replied := b.ask(other, "A question I replied to by name")
 		b.reply(me, replied, false)
 		follow := func(th *model.Thread, level model.Level) {
-			storetest.Exec(t, st, "INSERT INTO follows (user_id, thread_id, level, auto, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-				me.ID, th.ID, level, false, b.now, b.now)
+			// Asking and replying followed some already: the level chosen replaces theirs.
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.SetThreadFollow(ctx, me.ID, th.ID, level, b.now) }); err != nil {
+				t.Fatal(err)
+			}
 		}
 		follow(followed, model.LevelWatching)
 		follow(muted, model.LevelMuted)

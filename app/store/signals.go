@@ -220,7 +220,10 @@ func (s *Store) listenOnce(ctx context.Context, l Listeners) (bool, error) {
 				l.Changed()
 			}
 		case s.channels.notified:
-			if ids := parseIDs(rest); len(ids) > 0 && l.UsersNotified != nil {
+			ids := parseIDs(rest)
+			// What this node remembers of their counts is out of date.
+			s.members.drop(ids)
+			if len(ids) > 0 && l.UsersNotified != nil {
 				l.UsersNotified(ids)
 			}
 		}

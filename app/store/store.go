@@ -44,6 +44,8 @@ type Store struct {
 	node     string   // names this Store as the sender of its signals (see signals.go)
 	channels channels // PostgreSQL's channels for them
 	signals  signals
+	// members remembers, for a few seconds, each member's unread count and follow levels.
+	members memberCache
 }
 
 // newStore returns a Store reading and writing through db.

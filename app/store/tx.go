@@ -33,6 +33,9 @@ type Tx struct {
 	// lastChange is the id of the newest one written.
 	changes    bool
 	lastChange int64
+	// members lists the members whose follows or notifications the transaction changed:
+	// what is remembered of them (memberCache) is dropped after the commit.
+	members []int64
 }
 
 // write returns the transaction for a write that may change what a page shows.
@@ -68,6 +71,9 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			// generation, so its entry is dropped.
 			if tx.drafts {
 				s.drafts.gen.Add(1)
+			}
+			if len(tx.members) > 0 {
+				s.members.drop(tx.members)
 			}
 			if tx.shown {
 				s.Changed()

@@ -13,6 +13,7 @@ import (
 	"forum/app/auth"
 	"forum/app/forum"
 	"forum/app/model"
+	"forum/app/notify"
 	"forum/app/policy"
 )
 
@@ -23,6 +24,42 @@ type accountData struct {
 	Bio           string
 	BioError      string
 	Delete        deleteForm
+	Email         emailForm
+}
+
+// emailForm is the account page's choice of e-mail for each kind of notification.
+type emailForm struct {
+	Choices []emailChoice
+	Titles  bool
+	Error   string
+}
+
+// emailChoice is the delivery of one kind of notification.
+type emailChoice struct {
+	Kind     model.NotifyKind
+	Label    string
+	Delivery model.Delivery
+}
+
+// emailLabels say what each kind of notification tells, on the account page.
+var emailLabels = map[model.NotifyKind]string{
+	model.NotifyAnswer:       "An expert answers your question",
+	model.NotifyReply:        "A reply in a thread you watch",
+	model.NotifyMention:      "Someone mentions or quotes you",
+	model.NotifyHelpful:      "Your reply is marked helpful",
+	model.NotifyNewQuestion:  "A new question in a topic you watch",
+	model.NotifyApproved:     "Your membership is approved",
+	model.NotifyPostHidden:   "A moderator hides one of your posts",
+	model.NotifyPostRestored: "A moderator restores one of your posts",
+}
+
+// newEmailForm is the form of the member's choices.
+func newEmailForm(p notify.Preferences) emailForm {
+	f := emailForm{Titles: p.EmailTitles}
+	for _, k := range notify.Kinds() {
+		f.Choices = append(f.Choices, emailChoice{Kind: k, Label: emailLabels[k], Delivery: p.Email[k]})
+	}
+	return f
 }
 
 // deleteForm is the account deletion form as the member filled it in.
@@ -64,6 +101,11 @@ func (s *Server) accountData(c echo.Context, v *model.User) (accountData, error)
 	if err != nil {
 		return d, err
 	}
+	prefs, err := s.notify.Preferences(c.Request().Context(), v)
+	if err != nil {
+		return d, err
+	}
+	d.Email = newEmailForm(prefs)
 	cur := currentSession(c)
 	for _, x := range sessions {
 		d.Sessions = append(d.Sessions, sessionView{ID: x.ID, Current: cur != nil && cur.ID == x.ID,
@@ -127,6 +169,36 @@ func (s *Server) accountBio(c echo.Context) error {
 		return err
 	}
 	return s.redirect(c, withDone("/account", "bio"))
+}
+
+// accountNotifications saves the member's choices of e-mail.
+func (s *Server) accountNotifications(c echo.Context) error {
+	v, err := requireViewer(c)
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "unreadable form")
+	}
+	p := notify.Preferences{Email: map[model.NotifyKind]model.Delivery{}, EmailTitles: form.Get("email_titles") == "on"}
+	for _, k := range notify.Kinds() {
+		if d := form.Get("email_" + string(k)); d != "" {
+			p.Email[k] = model.Delivery(d)
+		}
+	}
+	err = s.notify.SetPreferences(c.Request().Context(), v, p)
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		return s.accountRejected(c, v, func(d *accountData) {
+			d.Email = newEmailForm(p)
+			d.Email.Error = invalidMessage(inv)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, withDone("/account", "email")+"#email-h")
 }
 
 // accountRejected shows the account page again, status 422, with what set adds: the

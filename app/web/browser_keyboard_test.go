@@ -136,8 +136,8 @@ func TestBrowserKeyboard(t *testing.T) {
 		mobile        bool
 		header        []string
 	}{
-		{"phone", 390, 844, true, []string{"Kinship", "Search", "Ask", "Get help now", "menu"}},
-		{"desktop", 1280, 800, false, []string{"Kinship", "Home", "Topics", "My threads", "Search the forum", "Search", "Ask a question", "Get help now", "maple_mom menu"}},
+		{"phone", 390, 844, true, []string{"Kinship", "Search", "Ask", "Get help now", "Notifications", "menu"}},
+		{"desktop", 1280, 800, false, []string{"Kinship", "Home", "Topics", "My threads", "Search the forum", "Search", "Ask a question", "Get help now", "Notifications", "maple_mom menu"}},
 	} {
 		do(size.name+": open a thread",
 			chromedp.EmulateViewport(size.width, size.height, viewportOptions(size.mobile)...),
@@ -178,7 +178,7 @@ func TestBrowserKeyboard(t *testing.T) {
 			mustSee(f, size.name+": menu")
 			menu = append(menu, f.Text)
 		}
-		wantMenu := "Your account | Sign out"
+		wantMenu := "What you follow | Your account | Sign out"
 		if size.mobile {
 			wantMenu = "Home | Topics | My threads | " + wantMenu
 		}

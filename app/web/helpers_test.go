@@ -18,6 +18,7 @@ import (
 	"forum/app/forum"
 	"forum/app/markdown"
 	"forum/app/model"
+	"forum/app/notify"
 	"forum/app/store"
 	"forum/app/store/storetest"
 	"forum/app/web"
@@ -33,6 +34,7 @@ type env struct {
 	logBuf *strings.Builder
 	logMu  *sync.Mutex
 	syncer *search.Syncer
+	notify *notify.Service
 
 	parent, spouse, coach, moderator *model.User
 	question, answered, resolved     *model.Thread
@@ -51,6 +53,8 @@ type envOptions struct {
 	configure func(*config.Config) // e.g. sign-in providers
 	// noRateLimits lets a test sign in more often than a person could.
 	noRateLimits bool
+	// mailer receives the notifications to e-mail at once; nil: none.
+	mailer notify.Mailer
 }
 
 func newEnvWith(t testing.TB, st *store.Store, o envOptions) *env {
@@ -79,12 +83,14 @@ func newEnvWith(t testing.TB, st *store.Store, o envOptions) *env {
 	}
 	t.Cleanup(func() { ix.Close() })
 	syncer := search.NewSyncer(st, ix, log)
+	notifier := notify.New(st, notify.Options{Logger: log, Mailer: o.mailer})
+	svc.AfterEvent = notifier.Poke
 	srv, err := web.New(web.Options{Config: cfg, Store: st, Forum: svc, Logger: log, Version: "test", Providers: providers,
-		Search: ix, Syncer: syncer, NoRateLimits: o.noRateLimits})
+		Search: ix, Syncer: syncer, NoRateLimits: o.noRateLimits, Notify: notifier})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
-	e := &env{t: t, st: st, forum: svc, srv: srv, logBuf: logBuf, logMu: &sw.mu, syncer: syncer}
+	e := &env{t: t, st: st, forum: svc, srv: srv, logBuf: logBuf, logMu: &sw.mu, syncer: syncer, notify: notifier}
 	if o.fixtures {
 		e.fixtures()
 	}
@@ -202,6 +208,15 @@ func each(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// fanOut writes the notifications of every event written so far, as the server's
+// background fan-out does after each commit.
+func (e *env) fanOut() {
+	e.t.Helper()
+	if _, err := e.notify.FanOut(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
 
 // sync brings the search index up to date with the database.
 func (e *env) sync() {

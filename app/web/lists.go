@@ -36,6 +36,8 @@ type listData struct {
 	TagErrors   map[string]string
 	TagForm     tagForm
 	CurrentPath string
+	// Follow is the topic's follow form, for members on a topic's page.
+	Follow *followForm
 	// Filter, when set, offers to narrow the list to one topic (the experts' queue).
 	Filter *topicFilter
 }

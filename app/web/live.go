@@ -366,19 +366,17 @@ func (ls *liveSource) Count(ctx context.Context, userID int64, unread int, strea
 		ls.s.liveError(ctx, "check readers", err)
 		return
 	}
-	h, err := ls.s.renderBlock("thread", "notices_count", noticesCount{Count: unread, OOB: true})
-	if err != nil {
-		ls.s.liveError(ctx, "render the count", err)
-		return
-	}
-	for st := range viewers {
-		st.Send(live.Event{Name: eventCount, Data: h})
+	h := string(noticesBadge(unread, true))
+	for st, v := range viewers {
+		if policy.CanReadNotices(v) {
+			st.Send(live.Event{Name: eventCount, Data: h})
+		}
 	}
 }
 
 // sendCount sends a new stream of member v their count of unread notifications.
 func (ls *liveSource) sendCount(ctx context.Context, st *live.Stream, v *model.User) {
-	if !policy.IsMember(v) {
+	if !policy.CanReadNotices(v) {
 		return
 	}
 	n, ok, err := ls.s.live.CountFor(ctx, v.ID)
@@ -388,26 +386,7 @@ func (ls *liveSource) sendCount(ctx context.Context, st *live.Stream, v *model.U
 	if !ok {
 		return
 	}
-	h, err := ls.s.renderBlock("thread", "notices_count", noticesCount{Count: n, OOB: true})
-	if err != nil {
-		ls.s.liveError(ctx, "render the count", err)
-		return
-	}
-	st.Send(live.Event{Name: eventCount, Data: h})
-}
-
-// noticesCount is the header's count of unread notifications (views/partials/live.html).
-type noticesCount struct {
-	Count int
-	OOB   bool
-}
-
-// Shown is the count as the header shows it.
-func (n noticesCount) Shown() string {
-	if n.Count > 99 {
-		return "99+"
-	}
-	return strconv.Itoa(n.Count)
+	st.Send(live.Event{Name: eventCount, Data: string(noticesBadge(n, true))})
 }
 
 func (s *Server) liveError(ctx context.Context, what string, err error) {

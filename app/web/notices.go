@@ -31,6 +31,8 @@ var doneNotices = map[string]string{
 	"signed-out": "That browser is signed out.",
 	"tag":        "The topic is saved.",
 	"invite":     "The invite link is revoked: it no longer lets anyone in.",
+	"email":      "Your e-mail choices are saved.",
+	"follow":     "Your choice of notifications is saved.",
 }
 
 // noticeKey holds, in the echo context, a notice a handler set for the page it renders.
@@ -56,10 +58,12 @@ type noticesData struct {
 }
 
 // viewerExtras fills what a whole page shows its viewer beside the page's own content:
-// the moderator's count of accounts awaiting approval after the moderation link, and the
-// notices at the top of the content (for a page that answers 200 to a GET).
+// the member's unread count after the notifications link, the moderator's count of
+// accounts awaiting approval after the moderation link, and the notices at the top of the
+// content (for a page that answers 200 to a GET).
 func (s *Server) viewerExtras(c echo.Context, status int, t *template.Template, p *page) error {
 	v := p.Viewer
+	p.NoticeBadge = s.noticeBadge(c, v)
 	if policy.CanApproveMembers(v) {
 		// Without the count the page still serves (an error page among them, when the
 		// database is what failed): the link shows no number.

@@ -92,6 +92,11 @@ type threadData struct {
 	CanReply    bool
 	CanLink     bool
 	CanModerate bool
+	// CanFollow shows the follow form: Follow, or in content cached for many viewers
+	// FollowHTML, which stands in for each viewer's own.
+	CanFollow  bool
+	Follow     followForm
+	FollowHTML template.HTML
 	// CanUnmarkHelpful offers to take back the helpful mark.
 	CanUnmarkHelpful bool
 	// Public archive: the asker's consent, and publishing by experts and moderators.
@@ -190,9 +195,18 @@ func (s *Server) thread(c echo.Context) error {
 			return err
 		}
 	}
+	var follow string
+	if policy.CanFollowThread(v, t) {
+		if follow, err = s.threadFollowHTML(c, t, csrfSlot); err != nil {
+			return err
+		}
+	}
+	followHTML := splitSlots(follow)
 	pp := &prepared{title: t.Title, content: content}
 	pp.fill = func(w *bytes.Buffer, k slot, arg int64) {
 		switch k {
+		case slotFollow:
+			followHTML.write(w, pp.fill)
 		case slotCSRF:
 			w.WriteString(csrf)
 		case slotReply:
@@ -247,7 +261,17 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	ctx := c.Request().Context()
 	v, t, posts := viewer(c), snap.thread, snap.posts
 	d := threadData{Thread: newThreadItem(v, t), CanReply: policy.CanReply(v, t), CanLink: policy.CanLinkThreads(v),
-		CanModerate: policy.CanModerate(v), CSRF: csrf}
+		CanModerate: policy.CanModerate(v), CanFollow: policy.CanFollowThread(v, t), CSRF: csrf}
+	switch {
+	case d.CanFollow && csrf == csrfSlot:
+		d.FollowHTML = template.HTML(followSlot) //nolint:gosec // a constant
+	case d.CanFollow:
+		level, err := s.notify.ThreadLevel(ctx, v, t)
+		if err != nil {
+			return threadData{}, err
+		}
+		d.Follow = threadFollowForm(v, t, level, threadURL(t), csrf)
+	}
 	d.Opening, d.Helpful, d.Replies = postViews(v, t, posts, d.CSRF)
 	d.CanUnmarkHelpful = d.Helpful != nil && policy.CanUnmarkHelpful(v, t)
 	for _, l := range snap.links {

@@ -36,6 +36,9 @@ type page struct {
 	Title string
 	// prepared, when set, is the page's title and content from a cache (the thread page).
 	prepared *prepared
+	// NoticeBadge is the viewer's unread count in the header (noticesBadge), filled for a
+	// whole page only: never part of a rendering cached for many viewers.
+	NoticeBadge template.HTML
 	// ModBadge follows the moderation link: how many accounts await approval (see notices.go).
 	ModBadge template.HTML
 	// lead goes before the content of a whole page: the notices for this viewer.
@@ -201,6 +204,7 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		if lp.Live != "" {
 			lp.Live = liveSlot
 		}
+		lp.NoticeBadge = template.HTML(noticesSlot) //nolint:gosec // a constant
 		if policy.CanApproveMembers(lp.Viewer) {
 			lp.ModBadge = template.HTML(badgeSlot) //nolint:gosec // a constant
 		}
@@ -228,6 +232,8 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			w.WriteString(template.HTMLEscapeString(p.LoginHref))
 		case s == slotLive:
 			w.WriteString(liveAttr(p.Live))
+		case s == slotNotices:
+			w.WriteString(string(p.NoticeBadge))
 		case s == slotBadge:
 			w.WriteString(string(p.ModBadge))
 		case s == slotContent && err == nil:
@@ -255,9 +261,11 @@ const (
 	slotTitle
 	slotContent
 	slotLogin
-	slotName  // the viewer's name, as members see it
-	slotLive  // the address of the page's live updates
-	slotBadge // the moderator's count of accounts awaiting approval
+	slotName    // the viewer's name, as members see it
+	slotLive    // the address of the page's live updates
+	slotBadge   // the moderator's count of accounts awaiting approval
+	slotNotices // the viewer's unread count of notifications in the header
+	slotFollow  // the viewer's follow control on the thread page
 	// slotUnread is the line at the top of a thread page that links to the first post new
 	// to the member; slotBeforePost is before each post, where "new since your last visit"
 	// goes before the first new one (its argument: the post's id).
@@ -274,11 +282,13 @@ var (
 	nameSlot               = newSlot("name")
 	liveSlot               = newSlot("live")
 	badgeSlot              = newSlot("badge")
+	noticesSlot            = newSlot("notices")
+	followSlot             = newSlot("follow")
 	unreadSlot             = newSlot("unread")
 	beforePostSlot         = newSlot("before-post")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot, slotName: nameSlot, slotLive: liveSlot, slotBadge: badgeSlot, slotUnread: unreadSlot,
-		slotBeforePost: beforePostSlot}
+		slotLogin: loginSlot, slotName: nameSlot, slotLive: liveSlot, slotBadge: badgeSlot, slotNotices: noticesSlot,
+		slotFollow: followSlot, slotUnread: unreadSlot, slotBeforePost: beforePostSlot}
 )
 
 // beforePostMark marks the place before post id: the slot's mark, then ":id;".

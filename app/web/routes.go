@@ -60,6 +60,15 @@ func (s *Server) routes() {
 	e.POST("/tags/:slug", s.tagUpdate)          // policy.CanManageTags
 	e.POST("/tags/:slug/merge", s.tagMerge)     // policy.CanManageTags
 
+	// Following and notifications.
+	e.GET("/notifications", s.notifications)                                                         // policy.CanReadNotices
+	e.POST("/notifications/read", s.notificationsReadAll)                                            // policy.CanReadNotices
+	e.POST("/notifications/:id/read", s.notificationRead)                                            // policy.CanReadNotices; own only
+	e.GET("/following", s.following)                                                                 // policy.CanFollowTopic
+	e.POST("/t/:id/follow", s.threadFollow)                                                          // policy.CanFollowThread
+	e.POST("/tags/:slug/follow", s.tagFollow)                                                        // policy.CanFollowTopic
+	e.GET("/members/complete", s.membersComplete, s.rateLimit(rate.Every(200*time.Millisecond), 30)) // policy.CanCompleteNames
+
 	// Autosave and preview. The forms save a draft every 1.5 to 2 seconds of typing and ask
 	// for a preview half a second after typing stops (views/pages/ask.html,
 	// views/partials/reply.html): people typing, even a few behind one address, stay far
@@ -95,6 +104,7 @@ func (s *Server) routes() {
 	e.GET("/account", s.account)                                   // signed in
 	e.POST("/account/pseudonym", s.accountPseudonym)               // signed in
 	e.POST("/account/bio", s.accountBio)                           // signed in
+	e.POST("/account/notifications", s.accountNotifications)       // policy.CanChooseEmail
 	e.POST("/account/sessions/:id/revoke", s.accountRevokeSession) // signed in, own sessions
 	e.GET("/account/export", s.accountExport)                      // signed in
 	e.POST("/account/delete", s.accountDelete)                     // signed in

@@ -25,6 +25,7 @@ import (
 	"forum/app/forum"
 	"forum/app/live"
 	"forum/app/mail"
+	"forum/app/notify"
 	"forum/app/policy"
 	"forum/app/store"
 	"forum/app/unread"
@@ -51,12 +52,14 @@ type Options struct {
 	// NoRateLimits turns the per-client rate limits off; only the load benchmark does,
 	// since all of its requests come from one address.
 	NoRateLimits bool
-	// Background owns the server's own background work (the change watcher), which Serve
-	// starts in it; nil: Serve runs that work itself and waits for it before it returns.
+	// Background owns the server's own background work (the change watcher, the
+	// notification fan-out), which Serve starts in it; nil: Serve runs that work itself and
+	// waits for it before it returns.
 	Background *background.Group
-	// Notifications counts a member's unread notifications for the header count of live
-	// updates; nil: the count is not pushed.
-	Notifications live.Counter
+	// Notify follows, fans out and reads notifications; nil: one without e-mail. Serve
+	// runs its fan-out; Forum.AfterEvent should be its Poke. The live updates push the
+	// header count of the members it notifies.
+	Notify *notify.Service
 }
 
 // Server serves the forum over HTTP.
@@ -69,6 +72,7 @@ type Server struct {
 
 	sessions     *auth.Sessions
 	providers    *auth.Providers
+	notify       *notify.Service
 	search       *search.Index
 	syncer       *search.Syncer
 	similarCache *search.SimilarCache
@@ -114,7 +118,10 @@ func New(o Options) (*Server, error) {
 		ReadTimeout:     60 * time.Second,
 		WriteTimeout:    120 * time.Second,
 		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
-		noRateLimits: o.NoRateLimits, background: o.Background,
+		noRateLimits: o.NoRateLimits, background: o.Background, notify: o.Notify,
+	}
+	if s.notify == nil {
+		s.notify = notify.New(o.Store, notify.Options{Logger: o.Logger})
 	}
 	if s.providers == nil {
 		s.providers = &auth.Providers{}
@@ -130,8 +137,11 @@ func New(o Options) (*Server, error) {
 	}
 	s.wake = make(chan struct{}, 1)
 	s.liveSource = &liveSource{s: s}
-	s.live = live.NewBroker(s.liveSource, o.Notifications, live.Options{
+	// The header count is the store's unread count; the fan-out's new notifications are
+	// announced to every node, whose live updates push the count to the member's pages.
+	s.live = live.NewBroker(s.liveSource, live.CounterFunc(o.Store.UnreadNotificationCount), live.Options{
 		Total: s.cfg.LiveStreams, PerMember: s.cfg.LiveStreamsPerMember, Log: s.log})
+	s.notify.OnNotified(s.UsersNotified)
 	var err error
 	if s.cfg.Dev && dirExists("static") {
 		s.assets, err = static.LoadFS(os.DirFS("static"))
@@ -210,6 +220,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	drained := make(chan struct{})
 	defer close(drained)
 	bg.Go("read positions", func(ctx context.Context) { s.reads.Run(ctx, drained, s.ShutdownTimeout+5*time.Second) })
+	bg.Go("notification fan-out", s.notify.Run)
 	// Requests are taken once what live updates need runs: a stream opened sooner would
 	// be taken for one nothing pushes to.
 	errc := make(chan error, 1)
@@ -249,6 +260,8 @@ func (s *Server) funcs() template.FuncMap {
 		"canSeeUnansweredQueue": policy.CanSeeUnansweredQueue,
 		"canApproveMembers":     policy.CanApproveMembers,
 		"canManageRoles":        policy.CanManageRoles,
+		"canReadNotices":        policy.CanReadNotices,
+		"noticesBadge":          noticesBadge,
 		"canAsk":                policy.CanAsk,
 		"roleLabel":             roleLabel,
 		"browserName":           browserName,

@@ -85,6 +85,14 @@ func (s *Server) renderTagPage(c echo.Context, status int, errs map[string]strin
 		return s.renderPartial(c, http.StatusOK, "thread_page", d.Page)
 	}
 	d.CurrentPath = c.Request().URL.Path
+	if v := viewer(c); policy.CanFollowTopic(v) {
+		levels, err := s.notify.TopicLevels(ctx, v)
+		if err != nil {
+			return err
+		}
+		f := topicFollowForm(tag, levels[tag.ID], d.CurrentPath, csrfToken(c))
+		d.Follow = &f
+	}
 	return s.render(c, status, "list", "tags", d)
 }
 

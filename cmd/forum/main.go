@@ -28,6 +28,7 @@ import (
 	"forum/app/forum"
 	"forum/app/mail"
 	"forum/app/markdown"
+	"forum/app/notify"
 	"forum/app/store"
 	"forum/app/web"
 	"forum/search"
@@ -244,9 +245,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		bg.Go("e-mail queue", mailer.Run)
 	}
 
+	// Operations wake the notification fan-out, which the server runs in bg, after each
+	// commit that wrote an event; it queues the e-mail members want at once in the same
+	// transaction. Without a mailer (e-mail off), no e-mail is queued.
+	notifyOptions := notify.Options{Logger: log}
+	if mailer != nil {
+		notifyOptions.Mailer = mailer
+	}
+	notifier := notify.New(st, notifyOptions)
+	svc := forum.New(st, markdown.New())
+	svc.AfterEvent = notifier.Poke
 	srv, err := web.New(web.Options{
-		Config: cfg, Store: st, Forum: forum.New(st, markdown.New()), Logger: log, Version: version,
-		Providers: providers, Search: index, Syncer: syncer, Background: bg,
+		Config: cfg, Store: st, Forum: svc, Logger: log, Version: version,
+		Providers: providers, Search: index, Syncer: syncer, Background: bg, Notify: notifier,
 	})
 	if err != nil {
 		return err

@@ -380,3 +380,58 @@ func TestServeDevSaysWhereToGo(t *testing.T) {
 		t.Fatalf("serve after stop: %v", err)
 	}
 }
+
+// TestServeNotifiesAndMails: serve fans out the events the seeded board's operations
+// wrote into notifications, and hands the answers' to the e-mail queue, which in
+// development leaves them in the development mailbox.
+func TestServeNotifiesAndMails(t *testing.T) {
+	vars := map[string]string{"FORUM_DATA_DIR": t.TempDir(), "FORUM_ADDR": "127.0.0.1:0"}
+	if code, out, stderr := runCmd(t, vars, "seed"); code != 0 {
+		t.Fatalf("seed: exit %d, %q %q", code, out, stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, []string{"--dev"}, envOf(vars), io.Discard, io.Discard, ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	cfg, err := config.Load(envOf(vars), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), cfg.Driver, cfg.DatabaseDSN, cfg.DatabaseLabel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	parent, err := st.UserByPseudonym(ctx, "maple_mom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mails []*model.DevMail
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if mails, err = st.DevMails(ctx, 100); err != nil {
+			t.Fatal(err)
+		}
+		if len(mails) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	n, err := st.UnreadNotificationCount(ctx, parent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || len(mails) == 0 {
+		t.Fatalf("after serving the seeded board: %d notifications of the parent, %d e-mails in the development mailbox", n, len(mails))
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve after stop: %v", err)
+	}
+}

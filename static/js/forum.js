@@ -77,6 +77,141 @@
       }
     });
   });
+
+  // Mentions: typing "@ma" in a question or a reply offers up to eight members whose names
+  // start so (GET /members/complete, names only). Arrow keys move through them, Enter or
+  // Tab takes one, Escape closes the list; a click takes one too. Without this script
+  // "@name" is typed by hand and mentions just the same.
+  var mention = { list: null, field: null, at: -1, names: [], active: -1, timer: 0, asked: 0 };
+  var mentionBefore = /(^|[^\p{L}\p{N}_.@\/-])@([\p{L}\p{N}][\p{L}\p{N}_.-]{0,29})$/u;
+
+  function closeMentions() {
+    if (mention.list) {
+      mention.list.remove();
+    }
+    if (mention.field) {
+      mention.field.removeAttribute("aria-activedescendant");
+      mention.field.setAttribute("aria-expanded", "false");
+    }
+    mention.list = null;
+    mention.names = [];
+    mention.active = -1;
+  }
+
+  function showMentions(field, names) {
+    closeMentions();
+    if (names.length === 0) {
+      return;
+    }
+    var list = document.createElement("ul");
+    list.id = field.id + "-mentions";
+    list.className = "mention-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Members to mention");
+    names.forEach(function (name, i) {
+      var item = document.createElement("li");
+      item.id = list.id + "-" + i;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", "false");
+      item.textContent = "@" + name;
+      item.addEventListener("mousedown", function (event) {
+        event.preventDefault(); // keep the focus in the text
+        takeMention(i);
+      });
+      list.appendChild(item);
+    });
+    field.insertAdjacentElement("afterend", list);
+    field.setAttribute("aria-controls", list.id);
+    field.setAttribute("aria-autocomplete", "list");
+    field.setAttribute("aria-expanded", "true");
+    mention.list = list;
+    mention.field = field;
+    mention.names = names;
+    moveMention(0);
+  }
+
+  function moveMention(i) {
+    if (!mention.list || mention.names.length === 0) {
+      return;
+    }
+    mention.active = (i + mention.names.length) % mention.names.length;
+    Array.prototype.forEach.call(mention.list.children, function (item, j) {
+      item.setAttribute("aria-selected", j === mention.active ? "true" : "false");
+    });
+    mention.field.setAttribute("aria-activedescendant", mention.list.id + "-" + mention.active);
+  }
+
+  function takeMention(i) {
+    var field = mention.field, name = mention.names[i];
+    if (!field || name === undefined || mention.at < 0) {
+      return;
+    }
+    var caret = field.selectionStart;
+    var text = field.value.slice(0, mention.at + 1) + name + " ";
+    field.value = text + field.value.slice(caret);
+    field.setSelectionRange(text.length, text.length);
+    closeMentions();
+    field.focus();
+    // The draft is saved as after any typing.
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.matches || !field.matches("textarea[data-mentions]")) {
+      return;
+    }
+    window.clearTimeout(mention.timer);
+    var match = mentionBefore.exec(field.value.slice(0, field.selectionStart));
+    if (!match) {
+      closeMentions();
+      return;
+    }
+    var prefix = match[2];
+    mention.at = field.selectionStart - prefix.length - 1;
+    mention.timer = window.setTimeout(function () {
+      var asked = ++mention.asked;
+      fetch("/members/complete?q=" + encodeURIComponent(prefix), {
+        credentials: "same-origin", headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        return response.ok ? response.json() : [];
+      }).then(function (names) {
+        if (asked === mention.asked && document.activeElement === field) {
+          showMentions(field, Array.isArray(names) ? names : []);
+        }
+      }).catch(function () {});
+    }, 150);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!mention.list || event.target !== mention.field) {
+      return;
+    }
+    switch (event.key) {
+      case "ArrowDown":
+        moveMention(mention.active + 1);
+        break;
+      case "ArrowUp":
+        moveMention(mention.active - 1);
+        break;
+      case "Enter":
+      case "Tab":
+        takeMention(mention.active);
+        break;
+      case "Escape":
+        closeMentions();
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (event.target === mention.field) {
+      closeMentions();
+    }
+  });
 })();
 
 // ---------------------------------------------------------------------------
