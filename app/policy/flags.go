@@ -146,3 +146,12 @@ func ReasonProblem(reason string) string {
 	}
 	return ""
 }
+
+// HearsOfKind reports whether v may be told of notifications of kind at all, so that
+// their e-mail choices offer it: reports that someone may be in danger reach moderators only.
+func HearsOfKind(v *model.User, kind model.NotifyKind) bool {
+	if kind == model.NotifyFlagDanger {
+		return CanHandleFlags(v)
+	}
+	return true
+}
