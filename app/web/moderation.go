@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -162,11 +163,51 @@ func (s *Server) modSuspend(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	done := "suspend"
+	note, untilText := c.FormValue("note"), c.FormValue("until")
+	var until *time.Time
+	untilProblem := ""
+	if untilText != "" {
+		day, perr := time.Parse("2006-01-02", untilText)
+		if perr != nil {
+			untilProblem = "Choose a day, or leave it empty to suspend until a moderator lifts it."
+		} else {
+			until = &day
+		}
+	}
 	if c.FormValue("action") == "unsuspend" {
 		done = "unsuspend"
-		err = s.forum.Unsuspend(ctx, v, id, c.FormValue("note"))
+	}
+	if policy.CanApproveMembers(v) {
+		problem := policy.ReasonProblem(note)
+		if problem != "" || untilProblem != "" || (done == "suspend" && !confirmed(c)) {
+			u, err := s.store.UserByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			d := confirmData{Title: "Suspend " + u.Pseudonym + "?", Message: "They are signed out everywhere and cannot sign in until the day you choose, or until a moderator reinstates them.",
+				Action: c.Request().URL.Path, Fields: formFields(c, "note", "until"), Button: "Suspend", Cancel: "/mod/members",
+				AskReason: true, Reason: note, MaxReason: policy.MaxReason, ReasonError: problem, AskUntil: done == "suspend",
+				Until: untilText, UntilError: untilProblem}
+			if done == "unsuspend" {
+				d.Title, d.Message, d.Button = "Reinstate "+u.Pseudonym+"?", "They may sign in again.", "Reinstate"
+			}
+			return s.confirmStep(c, d)
+		}
+	}
+	if done == "unsuspend" {
+		err = s.forum.Unsuspend(ctx, v, id, note)
 	} else {
-		err = s.forum.Suspend(ctx, v, id, c.FormValue("note"))
+		err = s.forum.SuspendUntil(ctx, v, id, until, note)
+	}
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		u, uerr := s.store.UserByID(ctx, id)
+		if uerr != nil {
+			return uerr
+		}
+		return s.confirmStep(c, confirmData{Title: "Suspend " + u.Pseudonym + "?", Action: c.Request().URL.Path,
+			Fields: formFields(c, "note", "until"), Button: "Suspend", Cancel: "/mod/members", AskReason: true, Reason: note,
+			MaxReason: policy.MaxReason, ReasonError: inv.Fields["note"], AskUntil: done == "suspend", Until: untilText, UntilError: inv.Fields["until"]})
 	}
 	if err != nil {
 		return err
