@@ -215,64 +215,6 @@ func (s *Server) modSuspend(c echo.Context) error {
 	return s.redirect(c, "/mod/members?"+url.Values{done: {strconv.FormatInt(id, 10)}}.Encode())
 }
 
-type auditRow struct {
-	Entry *model.AuditEntry
-	Actor string
-}
-
-type auditData struct {
-	Rows []auditRow
-	// Next is the address of the next (older) page, if any; Later says this is not the first.
-	Next  string
-	Later bool
-}
-
-// modAudit shows the latest moderation and administration actions.
-func (s *Server) modAudit(c echo.Context) error {
-	v := viewer(c)
-	if !policy.CanSeeAuditLog(v) {
-		return model.ErrForbidden
-	}
-	ctx := c.Request().Context()
-	q := store.AuditQuery{Limit: accountsPerPage + 1}
-	if at, id, ok := parseKeyset(c.QueryParam("after")); ok {
-		q.After = &store.CreatedCursor{CreatedAt: at, ID: id}
-	}
-	entries, err := s.store.AuditLog(ctx, q)
-	if err != nil {
-		return err
-	}
-	d := auditData{Later: q.After != nil}
-	if len(entries) > accountsPerPage {
-		entries = entries[:accountsPerPage]
-		last := entries[len(entries)-1]
-		d.Next = nextPage("/mod/audit", "after", keyset(last.CreatedAt, last.ID))
-	}
-	actors, err := s.store.UsersByIDs(ctx, actorIDs(entries))
-	if err != nil {
-		return err
-	}
-	d.Rows = make([]auditRow, len(entries))
-	for i, e := range entries {
-		d.Rows[i] = auditRow{Entry: e, Actor: "the command line"}
-		if e.ActorID != nil {
-			// Moderators see who acted; someone who deleted their account is a former member.
-			d.Rows[i].Actor = policy.ShowAuthor(v, actors[*e.ActorID], false).Name
-		}
-	}
-	return s.render(c, http.StatusOK, "mod_audit", "mod", d)
-}
-
-func actorIDs(entries []*model.AuditEntry) []int64 {
-	var ids []int64
-	for _, e := range entries {
-		if e.ActorID != nil {
-			ids = append(ids, *e.ActorID)
-		}
-	}
-	return ids
-}
-
 type invitesData struct {
 	Invites []*model.Invite
 	NewURL  string
