@@ -261,7 +261,7 @@ func TestRoleMatrixThreadActions(t *testing.T) {
 			_, _, err := e.forum.EditPost(ctx, e.spouse, p.ID, forum.EditInput{Body: "Start with what you have seen."})
 			must(err)
 			if hidden {
-				_, err = e.forum.ModeratePost(ctx, e.moderator, p.ID, forum.ActionHide, "")
+				_, err = e.forum.ModeratePost(ctx, e.moderator, p.ID, forum.ActionHide, "a moderator's reason")
 				must(err)
 			}
 			return p
@@ -394,7 +394,7 @@ func TestHistoryLinkOnlyWhereHistoryOpens(t *testing.T) {
 			}
 			posts[name] = p
 		}
-		if _, err := e.forum.ModeratePost(ctx, e.moderator, posts["hidden"].ID, forum.ActionHide, ""); err != nil {
+		if _, err := e.forum.ModeratePost(ctx, e.moderator, posts["hidden"].ID, forum.ActionHide, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.forum.DeletePost(ctx, e.spouse, posts["deleted"].ID); err != nil {

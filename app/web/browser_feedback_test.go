@@ -203,7 +203,7 @@ func TestBrowserReplyFeedback(t *testing.T) {
 	// Refused by the server: a moderator locked the thread while the member wrote.
 	const third = "Thank you all, truly."
 	write(third)
-	if _, err := e.forum.ModerateThread(context.Background(), e.moderator, e.question.ID, forum.ActionLock, ""); err != nil {
+	if _, err := e.forum.ModerateThread(context.Background(), e.moderator, e.question.ID, forum.ActionLock, "a moderator's reason"); err != nil {
 		t.Fatal(err)
 	}
 	do("send to a locked thread", chromedp.Click(chromedp.CSS(button)),
