@@ -366,12 +366,6 @@ func (s *Service) setSuspendedUntil(ctx context.Context, actor *model.User, user
 	if !policy.CanModerate(actor) {
 		return model.ErrForbidden
 	}
-	if msg := policy.ReasonProblem(note); msg != "" {
-		return model.Invalid("note", msg)
-	}
-	if until != nil && !until.After(now) {
-		return model.Invalid("until", "Choose a day after today.")
-	}
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
@@ -396,6 +390,16 @@ func (s *Service) suspendIn(ctx context.Context, tx *store.Tx, actor, u *model.U
 			return fmt.Errorf("%w: account #%d is already %s", model.ErrConflict, u.ID, u.Status)
 		}
 		return model.ErrForbidden
+	}
+	inv := &model.InvalidError{}
+	if msg := policy.ReasonProblem(note); msg != "" {
+		inv.Add("note", msg)
+	}
+	if suspend && until != nil && !until.After(now) {
+		inv.Add("until", "Choose a day after today.")
+	}
+	if err := inv.Err(); err != nil {
+		return err
 	}
 	action := "unsuspend"
 	if suspend {

@@ -178,12 +178,14 @@ func (s *Server) modSuspend(c echo.Context) error {
 		done = "unsuspend"
 	}
 	if policy.CanApproveMembers(v) {
+		u, err := s.store.UserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		// What may not be done is refused by the operation, without asking for a reason.
+		allowed := (done == "suspend" && policy.CanSuspend(v, u)) || (done == "unsuspend" && policy.CanReinstate(v, u))
 		problem := policy.ReasonProblem(note)
-		if problem != "" || untilProblem != "" || (done == "suspend" && !confirmed(c)) {
-			u, err := s.store.UserByID(ctx, id)
-			if err != nil {
-				return err
-			}
+		if allowed && (problem != "" || untilProblem != "" || (done == "suspend" && !confirmed(c))) {
 			d := confirmData{Title: "Suspend " + u.Pseudonym + "?", Message: "They are signed out everywhere and cannot sign in until the day you choose, or until a moderator reinstates them.",
 				Action: c.Request().URL.Path, Fields: formFields(c, "note", "until"), Button: "Suspend", Cancel: "/mod/members",
 				AskReason: true, Reason: note, MaxReason: policy.MaxReason, ReasonError: problem, AskUntil: done == "suspend",

@@ -386,8 +386,8 @@ func TestModeratorsReasonReachesTheAuthor(t *testing.T) {
 		reply := posts[1] // the spouse's
 		mod := e.as(e.moderator)
 		body := mod.get(threadPath(e.resolved)).Body.String()
-		mustContain(t, body, `name="note" maxlength="300" placeholder="Reason, told to the author (optional)"`)
-		if rec := mod.post("/p/"+itoa(reply.ID)+"/moderate", url.Values{"action": {"hide"}, "note": {"Please leave out names."}}); rec.Code != http.StatusSeeOther {
+		mustContain(t, body, `name="note" maxlength="300" required placeholder="Reason (required), told to the author"`)
+		if rec := mod.post("/p/"+itoa(reply.ID)+"/moderate", url.Values{"action": {"hide"}, "note": {"Please leave out names."}, "confirmed": {"yes"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("hide = %d", rec.Code)
 		}
 		e.fanOut()

@@ -500,6 +500,9 @@ func (s *Server) postModerate(c echo.Context) error {
 			if err != nil {
 				return err
 			}
+			if !policy.CanModeratePost(v, p) {
+				return model.ErrForbidden
+			}
 			author, err := s.store.UserByID(c.Request().Context(), p.AuthorID)
 			if err != nil && !errors.Is(err, model.ErrNotFound) {
 				return err
