@@ -1,5 +1,5 @@
 // Confirmation before a destructive action (app/web/confirm.go). A form with
-// data-confirm="question" asks in a dialog before it is sent; the answer "yes" sends it
+// data-confirm="question" (or a button of it with one) asks in a dialog before it is sent; the answer "yes" sends it
 // with confirmed=yes, so that the server does it at once. Without this script the form
 // arrives unconfirmed and the server answers with a page that asks the same question.
 (function () {
@@ -45,7 +45,10 @@
   // Capture: the question comes before htmx or the page's other handlers see the submit.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.matches || !form.matches("form[data-confirm]")) {
+    var submitter = event.submitter || null;
+    // The question is the form's, or that of the button that sent it (one of several).
+    var asker = submitter && submitter.hasAttribute && submitter.hasAttribute("data-confirm") ? submitter : form;
+    if (!form.matches || !asker.hasAttribute("data-confirm")) {
       return;
     }
     if (form.hasAttribute("data-confirmed")) {
@@ -57,10 +60,9 @@
     if (!dialog) {
       build();
     }
-    var submitter = event.submitter || null;
-    dialog.querySelector("#confirm-dialog-text").textContent = form.getAttribute("data-confirm");
+    dialog.querySelector("#confirm-dialog-text").textContent = asker.getAttribute("data-confirm");
     var yes = dialog.querySelector("[data-confirm-yes]");
-    yes.textContent = form.getAttribute("data-confirm-button") || "Yes";
+    yes.textContent = asker.getAttribute("data-confirm-button") || "Yes";
     var fresh = yes.cloneNode(true); // one listener per question
     yes.parentNode.replaceChild(fresh, yes);
     fresh.addEventListener("click", function () {
