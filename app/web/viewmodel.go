@@ -83,21 +83,21 @@ type postView struct {
 	ContentNote       string
 	Removed           string
 
-	ThreadID       int64
-	Opening        bool
-	Hidden         bool // hidden by a moderator; only moderators see its text
+	ThreadID int64
+	Opening  bool
+	Hidden   bool // hidden by a moderator; only moderators see its text
 	// FlagHidden: members' reports hid it until a moderator decides (moderators see it).
 	FlagHidden bool
 	// DeletedByAuthor: its author deleted it after a moderator hid it; moderators still read it.
 	DeletedByAuthor bool
 	CanFlag         bool
-	CanEdit        bool
-	CanDelete      bool
-	CanMarkHelpful bool
-	CanQuote       bool
-	CanModerate    bool
-	CanSeeHistory  bool
-	CSRF           string
+	CanEdit         bool
+	CanDelete       bool
+	CanMarkHelpful  bool
+	CanQuote        bool
+	CanModerate     bool
+	CanSeeHistory   bool
+	CSRF            string
 	// Before goes before the post: "new since your last visit", or its slot.
 	Before template.HTML
 }
