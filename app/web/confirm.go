@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"sort"
 
 	"github.com/labstack/echo/v4"
 )
@@ -53,12 +54,16 @@ func formFields(c echo.Context, asked ...string) []hiddenField {
 	for _, a := range asked {
 		skip[a] = true
 	}
-	var out []hiddenField
-	for name, values := range form {
-		if skip[name] {
-			continue
+	names := make([]string, 0, len(form))
+	for name := range form {
+		if !skip[name] {
+			names = append(names, name)
 		}
-		for _, v := range values {
+	}
+	sort.Strings(names)
+	var out []hiddenField
+	for _, name := range names {
+		for _, v := range form[name] {
 			out = append(out, hiddenField{Name: name, Value: v})
 		}
 	}
