@@ -27,7 +27,7 @@ func TestReportAPost(t *testing.T) {
 		flagPath := "/p/" + itoa(answer.ID) + "/flag"
 		spouse := e.as(e.spouse)
 		page := spouse.get(threadPath(e.answered)).Body.String()
-		mustContain(t, page, `href="`+flagPath+`"`, `hx-get="`+flagPath+`"`, `id="flag-slot-`+itoa(answer.ID)+`"`)
+		mustContain(t, page, `href="`+flagPath+`"`, `hx-get="`+flagPath+`"`, `id="flag-here-`+itoa(answer.ID)+`"`)
 		// Nobody reports their own post.
 		mustNotContain(t, e.as(e.coach).get(threadPath(e.answered)).Body.String(), `href="`+flagPath+`"`)
 		if rec := e.as(e.coach).get(flagPath); rec.Code != http.StatusForbidden {
