@@ -299,7 +299,7 @@ func TestDestructiveActionsAreConfirmed(t *testing.T) {
 		}
 		// The moderator still sees the question resolved, with its kept mark.
 		page = mod.get(threadPath(e.resolved)).Body.String()
-		mustContain(t, page, "The answer that helped", "Hidden by a moderator")
+		mustContain(t, page, "The answer that helped", "Hidden by a moderator", "1 reply, and 1 hidden", "state-resolved")
 		th, _ := e.st.ThreadByID(ctx, e.resolved.ID)
 		if policy.ShownState(e.moderator, th) != model.StateResolved {
 			t.Fatalf("the moderator sees the question %s", policy.ShownState(e.moderator, th))

@@ -30,6 +30,9 @@ type threadItem struct {
 	// per request on lists (markUnread), never in a rendering shared between viewers.
 	NewCount int
 	FirstNew int64
+	// HiddenReplies counts, for moderators on the thread page, the replies a moderator hid:
+	// the count of replies leaves them out.
+	HiddenReplies int
 }
 
 // IsQuestion reports whether the thread is a question (the others are discussions and articles).
@@ -212,4 +215,19 @@ func browserName(ua string) string {
 		return "A browser"
 	}
 	return "Another browser"
+}
+
+// hiddenReplies counts the replies of posts that v reads though a moderator hid them (0
+// for anyone who does not read hidden posts).
+func hiddenReplies(v *model.User, posts []*model.Post) int {
+	if !policy.CanReadHiddenPost(v) {
+		return 0
+	}
+	n := 0
+	for _, p := range posts {
+		if !p.Opening && p.HiddenAt != nil && p.DeletedAt == nil {
+			n++
+		}
+	}
+	return n
 }
