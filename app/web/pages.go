@@ -148,7 +148,7 @@ func (s *Server) thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.threads.disable {
+	if s.cfg.Dev {
 		d, err := s.threadView(c, snap, replyForm{}, csrfToken(c))
 		if err != nil {
 			return err

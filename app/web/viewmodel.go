@@ -30,6 +30,9 @@ type threadItem struct {
 	// per request on lists (markUnread), never in a rendering shared between viewers.
 	NewCount int
 	FirstNew int64
+	// NewSlot, in a list rendered for many viewers, stands for the "N new" badge that each
+	// member's page view writes there (see sharedPage).
+	NewSlot template.HTML
 }
 
 // IsQuestion reports whether the thread is a question (the others are discussions and articles).
