@@ -44,7 +44,7 @@ const (
 )
 
 func threadKey(id int64) string { return "thread:" + strconv.FormatInt(id, 10) }
-func topicKey(id int64) string  { return "topic:" + strconv.FormatInt(id, 10) }
+func topicKey(slug string) string { return "topic:" + slug }
 
 // authorKey names what a member wrote, as their profile shows it.
 func authorKey(id int64) string { return "author:" + strconv.FormatInt(id, 10) }
@@ -274,7 +274,8 @@ func (s *Server) invalidate(ctx context.Context, changes []model.Change, members
 	for _, ch := range changes {
 		switch {
 		case ch.Entity == "tag":
-			keys[topicKey(ch.EntityID)], keys[topicsKey] = true, true
+			// A topic's own writes (a new name, a merge) drop every page (the generation).
+			keys[topicsKey] = true
 		case ch.ThreadID > 0:
 			threads[ch.ThreadID] = true
 			keys[threadKey(ch.ThreadID)] = true
@@ -300,7 +301,7 @@ func (s *Server) invalidate(ctx context.Context, changes []model.Change, members
 		keys[latestKey], keys[topicsKey] = true, true
 		keys[authorKey(t.AuthorID)], keys[memberKey(t.AuthorID)] = true, true
 		for _, tag := range t.Tags {
-			keys[topicKey(tag.ID)] = true
+			keys[topicKey(tag.Slug)] = true
 		}
 		if t.Kind == model.KindQuestion {
 			keys[unansweredKey] = true
