@@ -266,10 +266,10 @@ func (s *Server) unanswered(c echo.Context) error {
 	view := func(v *model.User, l loadedList, val any) (*listData, error) {
 		x := val.(*extra)
 		d := &listData{
-			Heading: "Unanswered questions",
-			Lede:    "Questions that no expert has answered yet, most recent activity first.",
-			Empty:   "Every question has an expert's answer. Thank you.",
-			Filter:  &topicFilter{Action: "/unanswered", Tags: x.tags},
+			Heading:     "Unanswered questions",
+			Lede:        "Questions that no expert has answered yet, most recent activity first.",
+			Empty:       "Every question has an expert's answer. Thank you.",
+			Filter:      &topicFilter{Action: "/unanswered", Tags: x.tags},
 			CurrentPath: "/unanswered",
 		}
 		if x.tag != nil {

@@ -85,7 +85,7 @@ type Server struct {
 	// for again.
 	pages *pagecache.Cache
 	own   ownChanges
-	reads        *unread.Positions
+	reads *unread.Positions
 
 	noRateLimits bool
 	background   *background.Group

@@ -43,7 +43,7 @@ const (
 	topicsKey     = "topics"     // the topics and their counts
 )
 
-func threadKey(id int64) string { return "thread:" + strconv.FormatInt(id, 10) }
+func threadKey(id int64) string   { return "thread:" + strconv.FormatInt(id, 10) }
 func topicKey(slug string) string { return "topic:" + slug }
 
 // authorKey names what a member wrote, as their profile shows it.
@@ -87,6 +87,8 @@ type sharedPage struct {
 	name, nav, block string
 	// load reads what the page shows, the same for every viewer who may see it.
 	load func(ctx context.Context) (loadedPage, error)
+	// check, when set, refuses the viewer what they may not see of what load read.
+	check func(v *model.User, value any) error
 	// view builds the template's data for viewer v (whose kind of viewer the rendering is
 	// shared with) from what load read; per-viewer parts are slots.
 	view func(v *model.User, value any) (any, error)
@@ -143,6 +145,11 @@ func (s *Server) serveShared(c echo.Context, sp sharedPage) error {
 		return err
 	}
 	sv := e.Value.(*sharedValue)
+	if sp.check != nil {
+		if err := sp.check(v, sv.value); err != nil {
+			return err
+		}
+	}
 	block := sp.block
 	if block == "" {
 		block = "content"
