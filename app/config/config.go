@@ -187,7 +187,7 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 	if c.LiveStreamsPerMember, err = positive(getenv, "FORUM_LIVE_STREAMS_PER_MEMBER", 4); err != nil {
 		return nil, err
 	}
-	mb, err := positive(getenv, "FORUM_PAGE_CACHE_MB", 64)
+	mb, err := positive(getenv, "FORUM_PAGE_CACHE_MB", DefaultPageCacheBytes>>20)
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +213,9 @@ func positive(getenv func(string) string, env string, def int) (int, error) {
 	}
 	return n, nil
 }
+
+// DefaultPageCacheBytes is the page cache's ceiling when FORUM_PAGE_CACHE_MB is not set.
+const DefaultPageCacheBytes = 64 << 20
 
 // Loopback reports whether the listen address is on the loopback interface only.
 func (c *Config) Loopback() bool { return loopback(c.Addr) }

@@ -169,6 +169,13 @@ func (c *Cache) Get(ctx context.Context, key string, keys []string, ttl time.Dur
 	return v.(*Entry), nil
 }
 
+// Put keeps value under key for at most ttl, depending on the keys of st (taken before
+// value was loaded): for values loaded together by one query.
+func (c *Cache) Put(key string, value any, size int, st Stamp, ttl time.Duration) {
+	c.store(&Entry{Value: value, cache: c, key: key, deps: st.deps, vers: st.vers, gen: st.gen, loaded: st.at, ttl: ttl,
+		size: int64(size) + int64(len(key)) + overhead})
+}
+
 // Peek returns the entry of key while it holds, or nil.
 func (c *Cache) Peek(key string) *Entry { return c.lookup(key) }
 

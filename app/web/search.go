@@ -102,8 +102,9 @@ func (s *Server) searchPage(c echo.Context) error {
 		members bool
 	}
 	// Members and visitors search different indexes' worth (the visibility filter is part
-	// of the query): each has pages of their own.
-	key := "search:" + strconv.FormatBool(member) + ":" + strconv.Itoa(page) + ":" + strconv.FormatBool(d.Newest) + ":" +
+	// of the query): each has pages of their own. A page holds while the index applied
+	// nothing new (its version) and its threads are unchanged.
+	key := "search:" + strconv.FormatUint(s.search.Version(), 10) + ":" + strconv.FormatBool(member) + ":" + strconv.Itoa(page) + ":" + strconv.FormatBool(d.Newest) + ":" +
 		strings.Join(q.Tags, ",") + ":" + raw
 	return s.serveShared(c, sharedPage{key: key, ttl: searchTTL, name: "search", nav: "search",
 		load: func(ctx context.Context) (loadedPage, error) {

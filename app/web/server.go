@@ -133,6 +133,9 @@ func New(o Options) (*Server, error) {
 		s.providers = &auth.Providers{}
 	}
 	limit := s.cfg.PageCacheBytes
+	if limit <= 0 {
+		limit = config.DefaultPageCacheBytes
+	}
 	if s.cfg.Dev {
 		limit = 0 // development: templates change on disk
 	}

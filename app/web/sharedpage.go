@@ -31,9 +31,9 @@ import (
 // and writes that reach this node in no other way (another node's profile change).
 const pageTTL = 5 * time.Second
 
-// searchTTL bounds how long a search page is kept: the search index applies a write a
-// moment after it is committed, and a page does not know which searches it changes.
-const searchTTL = 2 * time.Second
+// searchTTL bounds how long a search page is kept; it is also dropped as soon as the search
+// index applies a change (its version is part of the page's key).
+const searchTTL = 5 * time.Second
 
 // Keys that cached pages depend on.
 const (
@@ -211,30 +211,82 @@ func (s *Server) serveShared(c echo.Context, sp sharedPage) error {
 }
 
 // unreadBadges returns the "N new" badge of each listed thread with something new to the
-// viewer: one query for the whole page.
+// viewer (policy.IsNewTo): the member's positions are one query; the posts of each
+// thread that count are kept in the page cache until the thread changes.
 func (s *Server) unreadBadges(c echo.Context, r *sharedRendering) (map[int64]string, error) {
 	v := viewer(c)
 	if !policy.IsMember(v) || len(r.urls) == 0 {
 		return nil, nil
 	}
+	ctx := c.Request().Context()
 	ids := make([]int64, 0, len(r.urls))
 	for id := range r.urls {
 		ids = append(ids, id)
 	}
-	counts, err := s.reads.Counts(c.Request().Context(), v.ID, ids)
+	positions, err := s.reads.Positions(ctx, v.ID, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]string, len(counts))
-	for id, u := range counts {
-		if u.Count == 0 {
+	marks, err := s.postMarks(ctx, positions)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(positions))
+	for id, pos := range positions {
+		n, first := 0, int64(0)
+		for _, m := range marks[id] {
+			if policy.IsNewTo(v, &model.Post{ID: m.ID, AuthorID: m.AuthorID}, pos) {
+				if n++; first == 0 {
+					first = m.ID
+				}
+			}
+		}
+		if n == 0 {
 			continue
 		}
-		h, err := s.renderBlock("home", "new_badge", threadItem{URL: r.urls[id], NewCount: u.Count, FirstNew: u.First})
+		h, err := s.renderBlock("home", "new_badge", threadItem{URL: r.urls[id], NewCount: n, FirstNew: first})
 		if err != nil {
 			return nil, err
 		}
 		out[id] = h
+	}
+	return out, nil
+}
+
+// postMarksTTL bounds how long the posts of a thread are kept for counting what is new.
+const postMarksTTL = time.Minute
+
+// postMarks returns the visible posts of each thread in threads, from the page cache or,
+// for those it does not hold, from one query.
+func (s *Server) postMarks(ctx context.Context, threads map[int64]int64) (map[int64][]store.PostMark, error) {
+	out := make(map[int64][]store.PostMark, len(threads))
+	var missing, keys []string
+	var missingIDs []int64
+	for id := range threads {
+		k := "marks:" + strconv.FormatInt(id, 10)
+		if e := s.pages.Peek(k); e != nil {
+			out[id] = e.Value.([]store.PostMark)
+			continue
+		}
+		missing, missingIDs, keys = append(missing, k), append(missingIDs, id), append(keys, threadKey(id))
+	}
+	if len(missingIDs) == 0 {
+		return out, nil
+	}
+	// Each thread's versions before the query: a reply committed meanwhile leaves its
+	// posts already stale.
+	stamps := make([]pagecache.Stamp, len(keys))
+	for i, k := range keys {
+		stamps[i] = s.pages.Stamp(k)
+	}
+	loaded, err := s.store.VisiblePostMarks(ctx, missingIDs)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range missingIDs {
+		ms := loaded[id]
+		out[id] = ms
+		s.pages.Put(missing[i], ms, 24*len(ms), stamps[i], postMarksTTL)
 	}
 	return out, nil
 }
