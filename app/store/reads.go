@@ -116,9 +116,9 @@ func (q queries) VisiblePostMarks(ctx context.Context, threadIDs []int64) (map[i
 		return out, nil
 	}
 	var rows []PostMark
-	err := q.db.NewSelect().TableExpr("posts").Column("thread_id", "id", "author_id").
-		Where("thread_id IN (?) AND deleted_at IS NULL AND hidden_at IS NULL", bun.List(threadIDs)).
-		Order("thread_id", "id").Scan(ctx, &rows)
+	err := q.db.NewSelect().TableExpr("posts AS p").ColumnExpr("p.thread_id, p.id, p.author_id").
+		Where("p.thread_id IN (?) AND p.deleted_at IS NULL AND p.hidden_at IS NULL", bun.List(threadIDs)).
+		OrderExpr("p.thread_id, p.id").Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("posts of %d threads: %w", len(threadIDs), err)
 	}

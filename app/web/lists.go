@@ -279,7 +279,7 @@ func (s *Server) unanswered(c echo.Context) error {
 		}
 		return d, nil
 	}
-	err := s.serveList(c, listKey(c, "unanswered:"+slug), []string{unansweredKey, topicsKey}, "unanswered", load, view, nil)
+	err := s.serveList(c, listKey(c, "unanswered:"+slug), []string{unansweredKey}, "unanswered", load, view, nil)
 	return redirected(c, err)
 }
 

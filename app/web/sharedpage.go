@@ -40,7 +40,7 @@ const (
 	latestKey     = "latest"     // the home page's lists
 	unansweredKey = "unanswered" // the experts' queue
 	publicKey     = "public"     // what visitors see listed: the public home, topic pages, the feed
-	topicsKey     = "topics"     // the topics and their counts
+	topicsKey     = "topics"     // the topics' counts of threads
 )
 
 func threadKey(id int64) string   { return "thread:" + strconv.FormatInt(id, 10) }
@@ -331,6 +331,10 @@ func (s *Server) invalidate(ctx context.Context, changes []model.Change, members
 	keys := map[string]bool{}
 	threads := map[int64]bool{}
 	for _, ch := range changes {
+		if ch.Entity == "thread" {
+			// A new, moved or hidden thread changes the topics' counts; a reply does not.
+			keys[topicsKey] = true
+		}
 		switch {
 		case ch.Entity == "tag":
 			// A topic's own writes (a new name, a merge) drop every page (the generation).
@@ -357,7 +361,7 @@ func (s *Server) invalidate(ctx context.Context, changes []model.Change, members
 			s.store.Changed()
 			continue
 		}
-		keys[latestKey], keys[topicsKey] = true, true
+		keys[latestKey] = true
 		keys[authorKey(t.AuthorID)], keys[memberKey(t.AuthorID)] = true, true
 		for _, tag := range t.Tags {
 			keys[topicKey(tag.Slug)] = true

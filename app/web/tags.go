@@ -110,7 +110,7 @@ func (s *Server) tagPage(c echo.Context) error {
 		tag = t
 	}
 	key := listKey(c, "topic:"+slug+":"+strconv.FormatBool(member))
-	keys := []string{topicKey(slug), topicsKey}
+	keys := []string{topicKey(slug)}
 	if !member {
 		keys = append(keys, publicKey)
 	}
