@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -159,4 +160,78 @@ func TestListQueryCountsAreBounded(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkPages serves every page that goes through the page cache, as a member with
+// unread state and as a visitor, through the whole server on SQLite; "after-reply" posts a
+// reply to another thread before each view, as a living board does, which must not make
+// the page cost what an empty cache does.
+func BenchmarkPages(b *testing.B) {
+	e := newEnvWith(b, storetest.Open(b, "sqlite"), envOptions{fixtures: true, noRateLimits: true})
+	ctx := context.Background()
+	member := e.as(e.parent)
+	member.get(threadPath(e.answered))
+	e.addReplies(e.answered.ID, 12)
+	e.fanOut()
+	e.sync()
+	if err := e.forum.SetPublishConsent(ctx, e.parent, e.resolved.ID, true); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.forum.Publish(ctx, e.coach, e.resolved.ID, true); err != nil {
+		b.Fatal(err)
+	}
+	other, err := e.forum.Ask(ctx, e.spouse, forum.AskInput{Title: "Where do we find a meeting on weekends?", Body: "Saturdays are long.", Tags: []string{"boundaries"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pages := []struct {
+		name, path string
+		visitor    bool
+	}{
+		{"home", "/", true}, {"topic", "/tags/craft", true}, {"unanswered", "/unanswered", false}, {"mine", "/mine", false},
+		{"profile", "/u/coach_dana", false}, {"notifications", "/notifications", false}, {"thread", threadPath(e.resolved), true},
+		{"search", "/search?q=calm", true}, {"feed", "/archive.atom", true},
+	}
+	for _, p := range pages {
+		for _, who := range []string{"member", "visitor"} {
+			if who == "visitor" && !p.visitor {
+				continue
+			}
+			c := member
+			if who == "visitor" {
+				c = e.as(nil)
+			}
+			for _, writes := range []bool{false, true} {
+				name := p.name + "/" + who
+				if writes {
+					name += "/after-reply"
+				}
+				b.Run(name, func(b *testing.B) {
+					if rec := c.get(p.path); rec.Code != http.StatusOK {
+						b.Fatalf("%s = %d", p.path, rec.Code)
+					}
+					b.ReportAllocs()
+					b.ResetTimer()
+					for b.Loop() {
+						if writes {
+							b.StopTimer()
+							if _, err := e.forum.Reply(ctx, e.coach, other.ID, forum.ReplyInput{Body: "One more weekend idea."}); err != nil {
+								b.Fatal(err)
+							}
+							b.StartTimer()
+						}
+						req := httptest.NewRequest(http.MethodGet, p.path, nil)
+						for k, v := range c.cookies {
+							req.AddCookie(&http.Cookie{Name: k, Value: v})
+						}
+						rec := httptest.NewRecorder()
+						e.srv.Handler().ServeHTTP(rec, req)
+						if rec.Code != http.StatusOK {
+							b.Fatalf("%s = %d", p.path, rec.Code)
+						}
+					}
+				})
+			}
+		}
+	}
 }
