@@ -392,7 +392,16 @@ func csrfToken(c echo.Context) string {
 
 // renderBlock renders one named block of a page's template set into a string.
 func (s *Server) renderBlock(pageName, block string, data any) (string, error) {
-	t, ok := s.views.Page(pageName)
+	set := s.views
+	if s.cfg.Dev && dirExists("views") {
+		// Development: templates reload from disk, for pages rendered in parts too.
+		fresh, err := views.Parse(os.DirFS("views"), s.funcs())
+		if err != nil {
+			return "", fmt.Errorf("reload templates: %w", err)
+		}
+		set = fresh
+	}
+	t, ok := set.Page(pageName)
 	if !ok {
 		return "", fmt.Errorf("no page template %q", pageName)
 	}
