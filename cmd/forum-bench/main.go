@@ -374,7 +374,12 @@ func (b *bench) prepare(ctx context.Context, svc *forum.Service, queries []strin
 		return nil, err
 	}
 	var reads []model.ThreadRead
+	seen := map[int64]bool{}
 	for _, t := range append(latest, mine...) {
+		if seen[t.ID] {
+			continue
+		}
+		seen[t.ID] = true
 		posts, err := st.PostsByThread(ctx, t.ID)
 		if err != nil || len(posts) == 0 {
 			continue
