@@ -8,7 +8,7 @@ HTMX_VERSION := 2.0.11
 HTMX_SSE_VERSION := 2.2.4
 AXE_VERSION := 4.14.1
 
-.PHONY: run build test lint bench docker htmx htmx-sse clean
+.PHONY: run build test lint bench soak docker htmx htmx-sse clean
 
 ## run: build, migrate, seed the demo board when the database is empty, serve on 127.0.0.1:8080 in development mode
 run: build
@@ -33,13 +33,22 @@ lint:
 BENCH_THREADS ?= 20000
 BENCH_POSTS   ?= 200000
 BENCH_SEED    ?= 1
+BENCH_DURATION ?= 10s
+SOAK_DURATION  ?= 10m
 
 ## bench: Go benchmarks, then the forum at a chosen size (BENCH_THREADS, BENCH_POSTS): index build,
-## search latency, index lag, and page load with wrk (installed from Debian if missing)
+## search latency, index lag, and every page with wrk (installed from Debian if missing) as a member
+## and as a visitor at 0, 1 and 10 replies/s; on PostgreSQL when BENCH_DATABASE_URL is set
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./app/... ./search/...
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
-	$(GO) run ./cmd/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED)
+	$(GO) run ./cmd/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED) --duration $(BENCH_DURATION)
+
+## soak: a mixed load of every page at 64 connections with 10 replies/s for SOAK_DURATION,
+## reporting the process's memory over time (BENCH_DATABASE_URL for PostgreSQL)
+soak:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(GO) run ./cmd/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED) --soak $(SOAK_DURATION)
 
 ## docker: build the container image (needs a Docker engine)
 docker:

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -71,7 +72,14 @@ type Index struct {
 	pairs  analysis.Analyzer
 	text   analysis.Analyzer
 	topics topicSets
+	// version counts the batches applied, so that a cache of search results can tell
+	// that the index changed (Version).
+	version atomic.Uint64
 }
+
+// Version counts the batches the index applied since it was opened: a search whose
+// results were cached at another version may find more, or less, now.
+func (ix *Index) Version() uint64 { return ix.version.Load() }
 
 // meta is the shard that keeps the index's own records (last change, mapping version).
 func (ix *Index) meta() bleve.Index { return ix.shards[0] }
@@ -264,6 +272,8 @@ func (ix *Index) Apply(docs []Document, deletions []int64, lastChange int64) err
 			g.Go(func() error { return ix.shards[i].Batch(b) })
 		}
 	}
+	// Whatever the outcome, the documents may have changed.
+	defer ix.version.Add(1)
 	if err := g.Wait(); err != nil {
 		return err
 	}

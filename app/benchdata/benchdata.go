@@ -32,43 +32,20 @@ type Summary struct {
 	Duration              time.Duration
 }
 
-var vocabulary = strings.Fields(`family son daughter husband wife brother sister parent worried relapse recovery treatment
-detox rehab counselor therapist doctor medication buprenorphine methadone naltrexone naloxone overdose boundaries money
-rent court probation officer judge drug test meeting group support sober sobriety drinking alcohol opioids fentanyl pills
-cannabis vaping school college job shift sleep anxiety depression trust lies anger hope love patience conversation listen
-calm safety plan weekend holiday dinner phone call text night morning week month year craving trigger stress coping skills
-validation motivation change ready program insurance waitlist intake assessment outpatient residential coach sponsor
-CRAFT DBT MAT IOP SUD PO BALM harm reduction twelve step Al-Anon Nar-Anon SMART`)
-
 var titleStarts = []string{"How do I", "Should we", "What helps when", "Is it normal that", "Advice on", "Our", "My", "When"}
 
-func sentence(r *rand.Rand, n int) string {
-	w := make([]string, n)
-	for i := range w {
-		w[i] = vocabulary[r.IntN(len(vocabulary))]
-	}
-	s := strings.Join(w, " ")
-	return strings.ToUpper(s[:1]) + s[1:] + "."
-}
-
-func paragraph(r *rand.Rand) string {
-	var b strings.Builder
-	for i, n := 0, 2+r.IntN(4); i < n; i++ {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(sentence(r, 6+r.IntN(12)))
-	}
-	return b.String()
-}
+// maxThreadPosts is the longest thread's number of posts.
+const maxThreadPosts = 200
 
 // Generate writes the board. It needs the demo topics (it seeds them when missing).
 func Generate(ctx context.Context, st *store.Store, o Options, progress io.Writer) (Summary, error) {
 	start := time.Now()
-	if o.Threads <= 0 || o.Posts < o.Threads {
-		return Summary{}, fmt.Errorf("need at least one thread and at least as many posts as threads")
+	if o.Threads <= 0 || o.Posts < o.Threads || o.Posts > o.Threads*maxThreadPosts {
+		return Summary{}, fmt.Errorf("need at least one thread, and from 1 to %d posts per thread", maxThreadPosts)
 	}
 	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	words := newText()
+	lengths := threadLengths(r, o.Threads, o.Posts, maxThreadPosts)
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var sum Summary
 
@@ -102,7 +79,22 @@ func Generate(ctx context.Context, st *store.Store, o Options, progress io.Write
 		tagIDs = append(tagIDs, tag.ID)
 	}
 
-	replies := o.Posts - o.Threads
+	// Topics are not equally popular: relapse and boundaries come up far more than BALM.
+	tagWeight := make([]float64, len(tagIDs))
+	var tagSum float64
+	for i := range tagWeight {
+		tagSum += 1 / float64(i+1)
+		tagWeight[i] = tagSum
+	}
+	pickTag := func() int {
+		u := r.Float64() * tagSum
+		for i, w := range tagWeight {
+			if u <= w {
+				return i
+			}
+		}
+		return len(tagWeight) - 1
+	}
 	const chunk = 500
 	for done := 0; done < o.Threads; done += chunk {
 		n := min(chunk, o.Threads-done)
@@ -111,14 +103,24 @@ func Generate(ctx context.Context, st *store.Store, o Options, progress io.Write
 		for i := range threads {
 			author := users[r.IntN(nUsers)]
 			at := base.Add(time.Duration(done+i) * time.Minute)
-			words := strings.TrimSuffix(sentence(r, 5+r.IntN(6)), ".")
-			title := titleStarts[r.IntN(len(titleStarts))] + " " + strings.ToLower(words[:1]) + words[1:] + "?"
-			threads[i] = &model.Thread{Kind: model.KindQuestion, Title: title, Slug: forum.Slugify(title), AuthorID: author.ID,
+			w := strings.TrimSuffix(words.sentence(r, 4+r.IntN(6)), ".")
+			kind := model.KindQuestion
+			title := titleStarts[r.IntN(len(titleStarts))] + " " + strings.ToLower(w[:1]) + w[1:] + "?"
+			switch x := r.IntN(20); {
+			case x == 0:
+				kind, title = model.KindArticle, w
+			case x <= 3:
+				kind, title = model.KindDiscussion, w
+			}
+			threads[i] = &model.Thread{Kind: kind, Title: title, Slug: forum.Slugify(title), AuthorID: author.ID, Anonymous: r.IntN(10) == 0,
 				Visibility: model.VisibilityMembers, State: model.StateOpen, CreatedAt: at, UpdatedAt: at, LastActivityAt: at}
 			if r.IntN(4) == 0 {
 				threads[i].Visibility, threads[i].PublishConsent = model.VisibilityPublic, true
 			}
-			opening[i] = []string{paragraph(r), paragraph(r)}
+			if done+i < 3 {
+				threads[i].Pinned = true
+			}
+			opening[i] = []string{words.paragraph(r), words.paragraph(r)}
 		}
 		written := 0
 		err := st.Tx(ctx, func(tx *store.Tx) error {
@@ -129,25 +131,29 @@ func Generate(ctx context.Context, st *store.Store, o Options, progress io.Write
 			var links []model.ThreadTag
 			var changes []model.Change
 			for i, t := range threads {
-				k := 1 + r.IntN(3)
-				for _, j := range r.Perm(len(tagIDs))[:k] {
-					links = append(links, model.ThreadTag{ThreadID: t.ID, TagID: tagIDs[j]})
+				picked := map[int]bool{}
+				for k := 1 + r.IntN(3); len(picked) < k; {
+					picked[pickTag()] = true
 				}
-				posts = append(posts, post(t.ID, t.AuthorID, true, false, opening[i], t.CreatedAt))
-				// Spread the replies evenly: the first replies%Threads threads get one more.
-				per := replies / o.Threads
-				if done+i < replies%o.Threads {
-					per++
+				for j := range tagIDs {
+					if picked[j] {
+						links = append(links, model.ThreadTag{ThreadID: t.ID, TagID: tagIDs[j]})
+					}
 				}
+				posts = append(posts, post(t.ID, t.AuthorID, true, false, t.Anonymous, opening[i], t.CreatedAt))
+				per := lengths[done+i] - 1
 				expert := false
 				for j := 0; j < per; j++ {
 					u := users[r.IntN(nUsers)]
-					isExpert := u.Role == model.RoleExpert
+					anonymous := r.IntN(10) == 0
+					isExpert := u.Role == model.RoleExpert && !anonymous
 					expert = expert || isExpert
-					posts = append(posts, post(t.ID, u.ID, false, isExpert, []string{paragraph(r)}, t.CreatedAt.Add(time.Duration(j+1)*time.Hour)))
+					last := t.CreatedAt.Add(time.Duration(j+1) * time.Hour)
+					posts = append(posts, post(t.ID, u.ID, false, isExpert, anonymous, []string{words.paragraph(r)}, last))
+					t.LastActivityAt = last
 				}
 				t.ReplyCount = per
-				if expert {
+				if expert && t.Kind == model.KindQuestion {
 					t.State = model.StateAnswered
 				}
 				changes = append(changes, model.Change{Entity: "thread", EntityID: t.ID, ThreadID: t.ID, Op: "create", CreatedAt: t.CreatedAt})
@@ -158,8 +164,19 @@ func Generate(ctx context.Context, st *store.Store, o Options, progress io.Write
 			if err := tx.InsertThreadTags(ctx, links); err != nil {
 				return err
 			}
+			// One answered question in four is resolved: the asker marked the first expert
+			// answer helpful.
+			helpful := map[int64]int64{}
+			for _, p := range posts {
+				if p.Expert && helpful[p.ThreadID] == 0 {
+					helpful[p.ThreadID] = p.ID
+				}
+			}
 			for _, t := range threads {
-				if err := tx.UpdateThread(ctx, t, "reply_count", "state"); err != nil {
+				if id := helpful[t.ID]; id != 0 && t.State == model.StateAnswered && t.ID%4 == 0 {
+					t.State, t.HelpfulPostID = model.StateResolved, &id
+				}
+				if err := tx.UpdateThread(ctx, t, "reply_count", "state", "last_activity_at", "helpful_post_id"); err != nil {
 					return err
 				}
 			}
@@ -185,7 +202,7 @@ func Generate(ctx context.Context, st *store.Store, o Options, progress io.Write
 	return sum, nil
 }
 
-func post(threadID, authorID int64, opening, expert bool, paras []string, at time.Time) *model.Post {
+func post(threadID, authorID int64, opening, expert, anonymous bool, paras []string, at time.Time) *model.Post {
 	var src, out strings.Builder
 	for i, p := range paras {
 		if i > 0 {
@@ -194,6 +211,6 @@ func post(threadID, authorID int64, opening, expert bool, paras []string, at tim
 		src.WriteString(p)
 		out.WriteString("<p>" + html.EscapeString(p) + "</p>\n")
 	}
-	return &model.Post{ThreadID: threadID, AuthorID: authorID, Opening: opening, Expert: expert,
+	return &model.Post{ThreadID: threadID, AuthorID: authorID, Opening: opening, Expert: expert && !anonymous, Anonymous: anonymous,
 		BodySource: src.String(), BodyHTML: out.String(), CreatedAt: at, UpdatedAt: at}
 }

@@ -41,6 +41,9 @@ type Config struct {
 	// LiveStreams bounds the live-update streams one node serves at once (FORUM_LIVE_STREAMS);
 	// LiveStreamsPerMember the streams of one member (FORUM_LIVE_STREAMS_PER_MEMBER).
 	LiveStreams, LiveStreamsPerMember int
+	// PageCacheBytes is the ceiling of the cache of loaded and rendered pages, in bytes
+	// (FORUM_PAGE_CACHE_MB, in mebibytes).
+	PageCacheBytes int64
 }
 
 // Mail is how the forum sends e-mail. Without an SMTP server e-mail is off, except in
@@ -184,6 +187,11 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 	if c.LiveStreamsPerMember, err = positive(getenv, "FORUM_LIVE_STREAMS_PER_MEMBER", 4); err != nil {
 		return nil, err
 	}
+	mb, err := positive(getenv, "FORUM_PAGE_CACHE_MB", DefaultPageCacheBytes>>20)
+	if err != nil {
+		return nil, err
+	}
+	c.PageCacheBytes = int64(mb) << 20
 	if err := c.setOAuth(getenv); err != nil {
 		return nil, err
 	}
@@ -205,6 +213,9 @@ func positive(getenv func(string) string, env string, def int) (int, error) {
 	}
 	return n, nil
 }
+
+// DefaultPageCacheBytes is the page cache's ceiling when FORUM_PAGE_CACHE_MB is not set.
+const DefaultPageCacheBytes = 64 << 20
 
 // Loopback reports whether the listen address is on the loopback interface only.
 func (c *Config) Loopback() bool { return loopback(c.Addr) }

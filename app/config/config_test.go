@@ -34,6 +34,12 @@ func TestDefaults(t *testing.T) {
 	if c.LiveStreams != 1000 || c.LiveStreamsPerMember != 4 {
 		t.Errorf("live streams bounded at %d, %d per member; want 1000, 4", c.LiveStreams, c.LiveStreamsPerMember)
 	}
+	if c.PageCacheBytes != 64<<20 {
+		t.Errorf("page cache bounded at %d bytes; want 64 MiB", c.PageCacheBytes)
+	}
+	if c, err := load(t, map[string]string{"FORUM_PAGE_CACHE_MB": "16"}); err != nil || c.PageCacheBytes != 16<<20 {
+		t.Errorf("FORUM_PAGE_CACHE_MB=16: %v, %v", c, err)
+	}
 	if c, err := load(t, map[string]string{"FORUM_LIVE_STREAMS": "20000", "FORUM_LIVE_STREAMS_PER_MEMBER": "2"}); err != nil || c.LiveStreams != 20000 || c.LiveStreamsPerMember != 2 {
 		t.Errorf("live stream bounds not read: %v", err)
 	}
@@ -72,6 +78,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"FORUM_OIDC_DISCOVERY_URL":      {"FORUM_OIDC_CLIENT_ID": "abc", "FORUM_OIDC_CLIENT_SECRET": "def"},
 		"FORUM_DEV":                     {"FORUM_DEV": "maybe"},
 		"FORUM_LIVE_STREAMS":            {"FORUM_LIVE_STREAMS": "0"},
+		"FORUM_PAGE_CACHE_MB":           {"FORUM_PAGE_CACHE_MB": "-3"},
 		"FORUM_LIVE_STREAMS_PER_MEMBER": {"FORUM_LIVE_STREAMS_PER_MEMBER": "many"},
 	}
 	for variable, vars := range cases {

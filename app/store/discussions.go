@@ -135,7 +135,7 @@ func (tx *Tx) DeleteDraft(ctx context.Context, userID int64, key string) error {
 
 // UpdatePost writes the named columns of p.
 func (tx *Tx) UpdatePost(ctx context.Context, p *model.Post, columns ...string) error {
-	if _, err := tx.write().NewUpdate().Model(p).Column(columns...).WherePK().Exec(ctx); err != nil {
+	if _, err := tx.writeContent().NewUpdate().Model(p).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update post %d: %w", p.ID, err)
 	}
 	return nil
@@ -143,7 +143,7 @@ func (tx *Tx) UpdatePost(ctx context.Context, p *model.Post, columns ...string) 
 
 // InsertRevision keeps the earlier version of an edited post.
 func (tx *Tx) InsertRevision(ctx context.Context, r *model.PostRevision) error {
-	if _, err := tx.write().NewInsert().Model(r).Exec(ctx); err != nil {
+	if _, err := tx.writeContent().NewInsert().Model(r).Exec(ctx); err != nil {
 		return fmt.Errorf("insert revision: %w", err)
 	}
 	return nil
@@ -219,7 +219,7 @@ func (tx *Tx) InsertRelatedLink(ctx context.Context, l *model.RelatedLink) error
 	if l.ThreadID > l.OtherID {
 		l.ThreadID, l.OtherID = l.OtherID, l.ThreadID
 	}
-	if _, err := tx.write().NewInsert().Model(l).Returning("id").Exec(ctx); err != nil {
+	if _, err := tx.writeContent().NewInsert().Model(l).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("link threads: %w", mapError(err))
 	}
 	return nil
@@ -230,7 +230,7 @@ func (tx *Tx) DeleteRelatedLink(ctx context.Context, a, b int64) (bool, error) {
 	if a > b {
 		a, b = b, a
 	}
-	res, err := tx.write().NewDelete().Model((*model.RelatedLink)(nil)).Where("thread_id = ? AND other_id = ?", a, b).Exec(ctx)
+	res, err := tx.writeContent().NewDelete().Model((*model.RelatedLink)(nil)).Where("thread_id = ? AND other_id = ?", a, b).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("unlink threads: %w", err)
 	}

@@ -82,6 +82,52 @@ func (q queries) ReadPosition(ctx context.Context, userID, threadID int64) (int6
 	return pos, nil
 }
 
+// ReadPositions returns the stored read positions of a user in threads, by thread; a
+// thread never opened is left out.
+func (q queries) ReadPositions(ctx context.Context, userID int64, threadIDs []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(threadIDs) == 0 {
+		return out, nil
+	}
+	var rows []model.ThreadRead
+	err := q.db.NewSelect().Model(&rows).Column("thread_id", "last_read_post_id").
+		Where("user_id = ? AND thread_id IN (?)", userID, bun.List(threadIDs)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read positions of user %d: %w", userID, err)
+	}
+	for _, r := range rows {
+		out[r.ThreadID] = r.LastReadPostID
+	}
+	return out, nil
+}
+
+// PostMark is a post as counted among what is new to a reader: its id and author.
+type PostMark struct {
+	ThreadID int64 `bun:"thread_id"`
+	ID       int64 `bun:"id"`
+	AuthorID int64 `bun:"author_id"`
+}
+
+// VisiblePostMarks returns the posts of threads that are neither deleted nor hidden, by
+// thread, oldest first: what a list counts as new to each reader (policy.IsNewTo).
+func (q queries) VisiblePostMarks(ctx context.Context, threadIDs []int64) (map[int64][]PostMark, error) {
+	out := map[int64][]PostMark{}
+	if len(threadIDs) == 0 {
+		return out, nil
+	}
+	var rows []PostMark
+	err := q.db.NewSelect().TableExpr("posts AS p").ColumnExpr("p.thread_id, p.id, p.author_id").
+		Where("p.thread_id IN (?) AND p.deleted_at IS NULL AND p.hidden_at IS NULL", bun.List(threadIDs)).
+		OrderExpr("p.thread_id, p.id").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("posts of %d threads: %w", len(threadIDs), err)
+	}
+	for _, r := range rows {
+		out[r.ThreadID] = append(out[r.ThreadID], r)
+	}
+	return out, nil
+}
+
 // DeleteReadPositions removes every read position of a user and the list of the threads
 // they wrote in (an account deletion).
 func (tx *Tx) DeleteReadPositions(ctx context.Context, userID int64) error {

@@ -46,6 +46,8 @@ type Store struct {
 	signals  signals
 	// members remembers, for a few seconds, each member's unread count and follow levels.
 	members memberCache
+	// commits are told of each commit (OnCommit).
+	commits commitHooks
 }
 
 // newStore returns a Store reading and writing through db.

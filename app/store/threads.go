@@ -161,7 +161,7 @@ func (q queries) ThreadCount(ctx context.Context) (int, error) {
 
 // InsertThread writes a new thread and links its tags.
 func (tx *Tx) InsertThread(ctx context.Context, t *model.Thread, tagIDs []int64) error {
-	if _, err := tx.write().NewInsert().Model(t).Returning("id").Exec(ctx); err != nil {
+	if _, err := tx.writeContent().NewInsert().Model(t).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert thread: %w", mapError(err))
 	}
 	if len(tagIDs) == 0 {
@@ -171,10 +171,10 @@ func (tx *Tx) InsertThread(ctx context.Context, t *model.Thread, tagIDs []int64)
 	for i, id := range tagIDs {
 		links[i] = model.ThreadTag{ThreadID: t.ID, TagID: id}
 	}
-	if _, err := tx.write().NewInsert().Model(&links).Exec(ctx); err != nil {
+	if _, err := tx.writeContent().NewInsert().Model(&links).Exec(ctx); err != nil {
 		return fmt.Errorf("tag thread %d: %w", t.ID, mapError(err))
 	}
-	if _, err := tx.write().NewUpdate().Model((*model.Tag)(nil)).
+	if _, err := tx.writeContent().NewUpdate().Model((*model.Tag)(nil)).
 		Set("thread_count = thread_count + 1").
 		Where("id IN (?)", bun.List(tagIDs)).
 		Exec(ctx); err != nil {
@@ -185,7 +185,7 @@ func (tx *Tx) InsertThread(ctx context.Context, t *model.Thread, tagIDs []int64)
 
 // UpdateThread writes the named columns of t.
 func (tx *Tx) UpdateThread(ctx context.Context, t *model.Thread, columns ...string) error {
-	if _, err := tx.write().NewUpdate().Model(t).Column(columns...).WherePK().Exec(ctx); err != nil {
+	if _, err := tx.writeContent().NewUpdate().Model(t).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update thread %d: %w", t.ID, mapError(err))
 	}
 	return nil
@@ -193,7 +193,7 @@ func (tx *Tx) UpdateThread(ctx context.Context, t *model.Thread, columns ...stri
 
 // InsertPost writes a new post.
 func (tx *Tx) InsertPost(ctx context.Context, p *model.Post) error {
-	if _, err := tx.write().NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
+	if _, err := tx.writeContent().NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert post: %w", mapError(err))
 	}
 	return nil
@@ -218,10 +218,11 @@ func (q queries) ExpertReplied(ctx context.Context, threadID int64) (bool, error
 // AddChange writes a change-log row; call it in the transaction that changed the content.
 func (tx *Tx) AddChange(ctx context.Context, entity string, entityID, threadID int64, op string, at time.Time) error {
 	c := &model.Change{Entity: entity, EntityID: entityID, ThreadID: threadID, Op: op, CreatedAt: at}
-	if _, err := tx.write().NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
+	if _, err := tx.writeContent().NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("write change log: %w", err)
 	}
 	tx.changes, tx.lastChange = true, max(tx.lastChange, c.ID)
+	tx.changed = append(tx.changed, *c)
 	return nil
 }
 

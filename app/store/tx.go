@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"forum/app/model"
 )
 
 // queries holds the reads. Store embeds it on the pool of connections and Tx on its
@@ -23,10 +25,17 @@ type Tx struct {
 
 	store *Store
 	sql   *sql.Tx // the transaction under bun's, for the job queue (SQLTx)
-	// shown records a write that may change what a page shows: after the commit the
-	// generation advances, so that caches drop what they hold. Sessions, drafts, invites
-	// and sign-in states change no cached page, and leave it unset.
+	// shown records a write that may change what a page shows and that no change-log row
+	// describes (an account, a topic): after the commit the generation advances, so that
+	// caches drop what they hold. Sessions, drafts, invites and sign-in states change no
+	// cached page, and leave it unset.
 	shown bool
+	// content records a write to threads or posts, which the transaction's change-log rows
+	// describe: after the commit the caches drop what those rows name (see Committed).
+	// Without a row, the generation advances instead.
+	content bool
+	// changed are the change-log rows the transaction wrote.
+	changed []model.Change
 	// drafts records a write to drafts: remembered draft lookups are dropped after the commit.
 	drafts bool
 	// changes records a change-log row: after the commit, listeners hear of it (see Hear);
@@ -38,9 +47,17 @@ type Tx struct {
 	members []int64
 }
 
-// write returns the transaction for a write that may change what a page shows.
+// write returns the transaction for a write that may change what a page shows, in a way
+// no change-log row names.
 func (tx *Tx) write() bun.IDB {
 	tx.shown = true
+	return tx.db
+}
+
+// writeContent returns the transaction for a write to a thread or a post: the change-log
+// row the operation writes with it names what changed.
+func (tx *Tx) writeContent() bun.IDB {
+	tx.content = true
 	return tx.db
 }
 
@@ -75,8 +92,11 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			if len(tx.members) > 0 {
 				s.members.drop(tx.members)
 			}
-			if tx.shown {
+			if tx.shown || (tx.content && len(tx.changed) == 0) {
 				s.Changed()
+			}
+			if len(tx.changed) > 0 || len(tx.members) > 0 {
+				s.commits.tell(ctx, Committed{Changes: tx.changed, Members: tx.members})
 			}
 			if tx.changes {
 				s.signals.changed()

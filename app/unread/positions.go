@@ -149,6 +149,21 @@ func (p *Positions) Counts(ctx context.Context, userID int64, threadIDs []int64)
 	return p.store.UnreadCounts(ctx, userID, threadIDs, p.buffered(userID, threadIDs))
 }
 
+// Positions returns how far the member has seen each of threads: what this node recorded,
+// over what is stored (one query). A thread never opened is left out.
+func (p *Positions) Positions(ctx context.Context, userID int64, threadIDs []int64) (map[int64]int64, error) {
+	out, err := p.store.ReadPositions(ctx, userID, threadIDs)
+	if err != nil {
+		return nil, err
+	}
+	for t, pos := range p.buffered(userID, threadIDs) {
+		if pos > out[t] {
+			out[t] = pos
+		}
+	}
+	return out, nil
+}
+
 // Flush writes the recorded positions in one transaction. When it fails they are kept,
 // to be written by the next flush.
 func (p *Positions) Flush(ctx context.Context) error {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"forum/app/model"
 	"forum/app/notify"
 	"forum/app/policy"
+	"forum/app/store"
 )
 
 type accountData struct {
@@ -338,36 +340,59 @@ const profileAnswers = 10
 // profile shows a member's public face: pseudonym, role, credential, bio, and an expert's
 // latest answers.
 func (s *Server) profile(c echo.Context) error {
-	ctx := c.Request().Context()
-	u, err := s.store.UserByPseudonym(ctx, c.Param("name"))
-	if err != nil {
-		return err
+	name := c.Param("name")
+	type loaded struct {
+		user                      *model.User
+		answers                   []store.AuthorAnswer
+		answerCount, helpfulCount int
 	}
-	v := viewer(c)
-	if !policy.CanViewProfile(v, u) {
-		if v == nil {
-			return errSignInRequired
-		}
-		return model.ErrNotFound
-	}
-	who := policy.ShowAuthor(v, u, false)
-	d := profileData{User: u, Expert: who.Expert, Credential: who.Credential, Own: v != nil && v.ID == u.ID}
-	if who.Expert {
-		answers, err := s.store.ExpertAnswersByAuthor(ctx, u.ID, profileAnswers)
-		if err != nil {
-			return err
-		}
-		for _, a := range answers {
-			if !policy.CanView(v, a.Thread) {
-				continue
+	sp := sharedPage{key: "profile:" + strings.ToLower(name), ttl: pageTTL, name: "profile",
+		load: func(ctx context.Context) (loadedPage, error) {
+			u, err := s.store.UserByPseudonym(ctx, name)
+			if err != nil {
+				return loadedPage{}, err
 			}
-			d.Answers = append(d.Answers, answerView{Item: newThreadItem(v, a.Thread),
-				URL: threadURL(a.Thread) + "#post-" + strconv.FormatInt(a.Post.ID, 10), At: a.Post.CreatedAt,
-				Helpful: a.Thread.HelpfulPostID != nil && *a.Thread.HelpfulPostID == a.Post.ID})
-		}
-		if d.AnswerCount, d.HelpfulCount, err = s.store.ExpertAnswerCounts(ctx, u.ID); err != nil {
-			return err
-		}
-	}
-	return s.render(c, http.StatusOK, "profile", "", d)
+			l := &loaded{user: u}
+			lp := loadedPage{value: l, size: 1000 + len(u.Bio), authors: []int64{u.ID}, keys: []string{authorKey(u.ID)}}
+			// What the viewer is shown of them is decided per kind of viewer (view).
+			if l.answers, err = s.store.ExpertAnswersByAuthor(ctx, u.ID, profileAnswers); err != nil {
+				return loadedPage{}, err
+			}
+			if l.answerCount, l.helpfulCount, err = s.store.ExpertAnswerCounts(ctx, u.ID); err != nil {
+				return loadedPage{}, err
+			}
+			for _, a := range l.answers {
+				lp.size += threadsSize(a.Thread) + 200
+				lp.keys = append(lp.keys, threadKey(a.Thread.ID))
+			}
+			return lp, nil
+		},
+		check: func(v *model.User, val any) error {
+			if !policy.CanViewProfile(v, val.(*loaded).user) {
+				if v == nil {
+					return errSignInRequired
+				}
+				return model.ErrNotFound
+			}
+			return nil
+		},
+		view: func(v *model.User, val any) (any, error) {
+			l := val.(*loaded)
+			u := l.user
+			who := policy.ShowAuthor(v, u, false)
+			d := profileData{User: u, Expert: who.Expert, Credential: who.Credential, Own: v != nil && v.ID == u.ID}
+			if who.Expert {
+				for _, a := range l.answers {
+					if !policy.CanView(v, a.Thread) {
+						continue
+					}
+					d.Answers = append(d.Answers, answerView{Item: newThreadItem(v, a.Thread),
+						URL: threadURL(a.Thread) + "#post-" + strconv.FormatInt(a.Post.ID, 10), At: a.Post.CreatedAt,
+						Helpful: a.Thread.HelpfulPostID != nil && *a.Thread.HelpfulPostID == a.Post.ID})
+				}
+				d.AnswerCount, d.HelpfulCount = l.answerCount, l.helpfulCount
+			}
+			return d, nil
+		}}
+	return s.serveShared(c, sp)
 }

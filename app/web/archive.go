@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"forum/app/model"
+	"forum/app/pagecache"
 	"forum/app/policy"
 	"forum/app/store"
 )
@@ -107,10 +109,27 @@ var feedStates = map[model.State]string{model.StateAnswered: "Answered by an exp
 // archiveFeed serves the latest published threads as Atom. Only public threads are read,
 // and no member is named.
 func (s *Server) archiveFeed(c echo.Context) error {
-	threads, err := s.store.Threads(c.Request().Context(), store.ThreadQuery{Limit: 30, PublicOnly: true})
+	// The same for everyone: kept in the page cache until a published thread changes.
+	e, err := s.pages.Get(c.Request().Context(), "feed", []string{publicKey}, pageTTL, func(ctx context.Context) (pagecache.Loaded, error) {
+		threads, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 30, PublicOnly: true})
+		if err != nil {
+			return pagecache.Loaded{}, err
+		}
+		b, err := s.atom(threads)
+		if err != nil {
+			return pagecache.Loaded{}, err
+		}
+		return pagecache.Loaded{Value: b, Size: len(b), Keys: threadKeys(threads...)}, nil
+	})
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/atom+xml; charset=utf-8", e.Value.([]byte))
+}
+
+// atom writes the feed of threads.
+func (s *Server) atom(threads []*model.Thread) ([]byte, error) {
 	base := s.cfg.BaseURL.String()
 	f := atomFeed{Title: SiteName + ": the public archive", ID: base + "/archive.atom",
 		Updated: time.Now().UTC().Format(time.RFC3339),
@@ -126,8 +145,7 @@ func (s *Server) archiveFeed(c echo.Context) error {
 	}
 	b, err := xml.MarshalIndent(f, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
-	return c.Blob(http.StatusOK, "application/atom+xml; charset=utf-8", append([]byte(xml.Header), b...))
+	return append([]byte(xml.Header), b...), nil
 }

@@ -1,7 +1,11 @@
 package web
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,8 +40,10 @@ type listData struct {
 	TagErrors   map[string]string
 	TagForm     tagForm
 	CurrentPath string
-	// Follow is the topic's follow form, for members on a topic's page.
-	Follow *followForm
+	// Follow is the topic's follow form, for members on a topic's page; FollowHTML stands
+	// in for each member's own in a rendering shared by many.
+	Follow     *followForm
+	FollowHTML template.HTML
 	// Filter, when set, offers to narrow the list to one topic (the experts' queue).
 	Filter *topicFilter
 }
@@ -120,6 +126,98 @@ func (s *Server) renderList(c echo.Context, page string, nav string, d listData)
 	return s.render(c, http.StatusOK, page, nav, d)
 }
 
+// loadedList is a page of a list as loaded: its threads, and the address of the next page.
+type loadedList struct {
+	threads []*model.Thread
+	next    string
+}
+
+// listOf cuts up to pageSize+1 threads read from a cursor to a page, with the address of
+// the next page (at path, which may carry parameters of its own) when there is one.
+func listOf(path string, threads []*model.Thread) loadedList {
+	l := loadedList{threads: threads}
+	if len(threads) > pageSize {
+		l.threads = threads[:pageSize]
+		last := l.threads[len(l.threads)-1]
+		l.next = nextPage(path, "after", keyset(last.LastActivityAt, last.ID))
+	}
+	return l
+}
+
+// loaded returns what a page load read of lists of threads: their size, their authors,
+// and the keys of the threads (a list depends on each thread it shows).
+func loadedThreads(value any, lists ...[]*model.Thread) loadedPage {
+	l := loadedPage{value: value}
+	for _, ts := range lists {
+		l.size += threadsSize(ts...)
+		l.keys = append(l.keys, threadKeys(ts...)...)
+		for _, t := range ts {
+			l.authors = append(l.authors, t.AuthorID)
+		}
+	}
+	return l
+}
+
+// listKey names one page of a list for the page cache: its address and whether only its
+// next items are asked for.
+func listKey(c echo.Context, name string) string {
+	k := name + ":" + c.QueryParam("after")
+	if c.QueryParam("after") != "" && isFragment(c) {
+		k += ":more"
+	}
+	return k
+}
+
+// serveList answers one page of a list of threads (the experts' queue, a member's
+// threads, a topic) through the page cache: an htmx "load more" request gets only the
+// next items. view builds the page around the list.
+func (s *Server) serveList(c echo.Context, key string, keys []string, nav string,
+	load func(ctx context.Context) (loadedList, any, error), view func(v *model.User, l loadedList, extra any) (*listData, error), fill func(w *bytes.Buffer, k slot, arg int64)) error {
+	type value struct {
+		list  loadedList
+		extra any
+	}
+	more := c.QueryParam("after") != "" && isFragment(c)
+	sp := sharedPage{key: key, keys: keys, ttl: pageTTL, name: "list", nav: nav, fill: fill,
+		load: func(ctx context.Context) (loadedPage, error) {
+			l, extra, err := load(ctx)
+			if err != nil {
+				return loadedPage{}, err
+			}
+			return loadedThreads(&value{l, extra}, l.threads), nil
+		},
+		view: func(v *model.User, val any) (any, error) {
+			lv := val.(*value)
+			d, err := view(v, lv.list, lv.extra)
+			if err != nil {
+				return nil, err
+			}
+			d.Page = threadPage{Items: threadItems(v, lv.list.threads), Next: lv.list.next}
+			if more {
+				return &d.Page, nil
+			}
+			return d, nil
+		}}
+	if more {
+		sp.name, sp.block = "home", "thread_page"
+	}
+	return s.serveShared(c, sp)
+}
+
+// redirectError asks for a redirect found while a page was loaded (a merged topic).
+type redirectError struct{ to string }
+
+func (r redirectError) Error() string { return "moved to " + r.to }
+
+// redirected answers a redirectError with its redirect; other errors are returned.
+func redirected(c echo.Context, err error) error {
+	var r redirectError
+	if errors.As(err, &r) {
+		return c.Redirect(http.StatusMovedPermanently, r.to)
+	}
+	return err
+}
+
 // unanswered lists questions that no expert has answered yet: the experts' queue. It can
 // be narrowed to one topic (?tag=slug); its next pages keep the topic.
 func (s *Server) unanswered(c echo.Context) error {
@@ -127,41 +225,62 @@ func (s *Server) unanswered(c echo.Context) error {
 	if !policy.IsMember(v) {
 		return s.membersOnly(c, v)
 	}
-	ctx := c.Request().Context()
-	tags, err := s.store.Tags(ctx)
-	if err != nil {
-		return err
+	slug := c.QueryParam("tag")
+	type extra struct {
+		tags []*model.Tag
+		tag  *model.Tag
 	}
-	q := store.ThreadQuery{States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}}
-	d := listData{
-		Heading: "Unanswered questions",
-		Lede:    "Questions that no expert has answered yet, most recent activity first.",
-		Empty:   "Every question has an expert's answer. Thank you.",
-		Filter:  &topicFilter{Action: "/unanswered", Tags: tags},
-	}
-	if slug := c.QueryParam("tag"); slug != "" {
-		tag, err := s.store.TagBySlug(ctx, slug)
-		if err != nil {
-			return err // a topic that does not exist: 404
+	load := func(ctx context.Context) (loadedList, any, error) {
+		x := &extra{}
+		var err error
+		if x.tags, err = s.store.Tags(ctx); err != nil {
+			return loadedList{}, nil, err
 		}
-		if tag.MergedInto != nil {
-			into, err := s.store.TagByID(ctx, *tag.MergedInto)
+		q := store.ThreadQuery{States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}, Limit: pageSize + 1,
+			After: parseCursor(c)}
+		path := "/unanswered"
+		if slug != "" {
+			tag, err := s.store.TagBySlug(ctx, slug)
 			if err != nil {
-				return err
+				return loadedList{}, nil, err // a topic that does not exist: 404
 			}
-			return c.Redirect(http.StatusMovedPermanently, "/unanswered?"+url.Values{"tag": {into.Slug}}.Encode())
+			if tag.MergedInto != nil {
+				into, err := s.store.TagByID(ctx, *tag.MergedInto)
+				if err != nil {
+					return loadedList{}, nil, err
+				}
+				return loadedList{}, nil, redirectError{"/unanswered?" + url.Values{"tag": {into.Slug}}.Encode()}
+			}
+			q.TagID, x.tag = tag.ID, tag
 		}
-		q.TagID, d.Filter.Current = tag.ID, tag.Slug
-		d.Heading = "Unanswered questions on " + tag.Name
-		d.Empty = "Every question on " + tag.Name + " has an expert's answer. Thank you."
+		threads, err := s.store.Threads(ctx, q)
+		if err != nil {
+			return loadedList{}, nil, err
+		}
+		l := listOf(path, threads)
+		if l.next != "" && x.tag != nil {
+			l.next += "&" + url.Values{"tag": {x.tag.Slug}}.Encode()
+		}
+		return l, x, nil
 	}
-	if d.Page, err = s.listPage(c, q); err != nil {
-		return err
+	view := func(v *model.User, l loadedList, val any) (*listData, error) {
+		x := val.(*extra)
+		d := &listData{
+			Heading:     "Unanswered questions",
+			Lede:        "Questions that no expert has answered yet, most recent activity first.",
+			Empty:       "Every question has an expert's answer. Thank you.",
+			Filter:      &topicFilter{Action: "/unanswered", Tags: x.tags},
+			CurrentPath: "/unanswered",
+		}
+		if x.tag != nil {
+			d.Filter.Current = x.tag.Slug
+			d.Heading = "Unanswered questions on " + x.tag.Name
+			d.Empty = "Every question on " + x.tag.Name + " has an expert's answer. Thank you."
+		}
+		return d, nil
 	}
-	if d.Page.Next != "" && d.Filter.Current != "" {
-		d.Page.Next += "&" + url.Values{"tag": {d.Filter.Current}}.Encode()
-	}
-	return s.renderList(c, "list", "unanswered", d)
+	err := s.serveList(c, listKey(c, "unanswered:"+slug), []string{unansweredKey}, "unanswered", load, view, nil)
+	return redirected(c, err)
 }
 
 // mine lists the threads the member started, replied to or follows, newest activity first.
@@ -170,14 +289,21 @@ func (s *Server) mine(c echo.Context) error {
 	if !policy.IsMember(v) {
 		return s.membersOnly(c, v)
 	}
-	threads, err := s.store.MemberThreads(c.Request().Context(), v.ID, parseCursor(c), pageSize+1)
-	if err != nil {
-		return err
+	load := func(ctx context.Context) (loadedList, any, error) {
+		threads, err := s.store.MemberThreads(ctx, v.ID, parseCursor(c), pageSize+1)
+		if err != nil {
+			return loadedList{}, nil, err
+		}
+		return listOf("/mine", threads), nil, nil
 	}
-	return s.renderList(c, "list", "mine", listData{
-		Heading: "My threads",
-		Lede: "Threads you started, replied to or follow, most recent activity first, including those where you " +
-			"posted anonymously (only you see them here).",
-		Page: pageOf(c, threads), Empty: "You have not started, replied to or followed a thread yet.",
-	})
+	view := func(*model.User, loadedList, any) (*listData, error) {
+		return &listData{
+			Heading: "My threads",
+			Lede: "Threads you started, replied to or follow, most recent activity first, including those where you " +
+				"posted anonymously (only you see them here).",
+			Empty: "You have not started, replied to or followed a thread yet.", CurrentPath: "/mine",
+		}, nil
+	}
+	// The member's own list: kept for them alone.
+	return s.serveList(c, listKey(c, "mine:"+strconv.FormatInt(v.ID, 10)), []string{memberKey(v.ID)}, "mine", load, view, nil)
 }

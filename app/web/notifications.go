@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -77,15 +78,26 @@ func (s *Server) notifications(c echo.Context) error {
 		return s.membersOnly(c, v)
 	}
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	page, err := s.notify.Notices(c.Request().Context(), v, max(before, 0))
-	if err != nil {
-		return err
-	}
-	d := notificationsData{Unread: page.Unread, CSRF: csrfToken(c), Groups: groupNotices(page.Notices, csrfToken(c))}
-	if page.NextBefore > 0 {
-		d.Next = nextPage("/notifications", "before", strconv.FormatInt(page.NextBefore, 10))
-	}
-	return s.render(c, http.StatusOK, "notifications", "notifications", d)
+	before = max(before, 0)
+	// The member's own page, kept for them alone until their notifications change
+	// (memberKey: a new one, one marked read).
+	return s.serveShared(c, sharedPage{key: "notifications:" + strconv.FormatInt(v.ID, 10) + ":" + strconv.FormatInt(before, 10),
+		keys: []string{memberKey(v.ID)}, ttl: pageTTL, name: "notifications", nav: "notifications",
+		load: func(ctx context.Context) (loadedPage, error) {
+			page, err := s.notify.Notices(ctx, v, before)
+			if err != nil {
+				return loadedPage{}, err
+			}
+			return loadedPage{value: page, size: 500 * (len(page.Notices) + 1)}, nil
+		},
+		view: func(_ *model.User, val any) (any, error) {
+			page := val.(notify.Notices)
+			d := notificationsData{Unread: page.Unread, CSRF: csrfSlot, Groups: groupNotices(page.Notices, csrfSlot)}
+			if page.NextBefore > 0 {
+				d.Next = nextPage("/notifications", "before", strconv.FormatInt(page.NextBefore, 10))
+			}
+			return d, nil
+		}})
 }
 
 // groupNotices groups notices by thread, in the order of each group's newest notice.

@@ -26,54 +26,74 @@ type homeData struct {
 }
 
 // home lists pinned threads, the latest activity (with "load more"), unanswered
-// questions for experts, and the topics.
+// questions for experts, and the topics. Visitors see the latest published threads.
 func (s *Server) home(c echo.Context) error {
 	v := viewer(c)
 	if !policy.IsMember(v) {
 		if policy.IsPending(v) {
 			return s.redirect(c, "/welcome")
 		}
-		public, err := s.store.Threads(c.Request().Context(), store.ThreadQuery{Limit: 10, PublicOnly: true})
-		if err != nil {
-			return err
-		}
-		return s.render(c, http.StatusOK, "home_visitor", "home", threadItems(v, public))
+		return s.serveShared(c, sharedPage{key: "home:visitor", keys: []string{publicKey}, ttl: pageTTL, name: "home_visitor", nav: "home",
+			load: func(ctx context.Context) (loadedPage, error) {
+				public, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 10, PublicOnly: true})
+				if err != nil {
+					return loadedPage{}, err
+				}
+				return loadedThreads(public, public), nil
+			},
+			view: func(v *model.User, val any) (any, error) { return threadItems(v, val.([]*model.Thread)), nil }})
 	}
-	ctx := c.Request().Context()
-	notPinned := false
-	page, err := s.listPage(c, store.ThreadQuery{Pinned: &notPinned})
-	if err != nil {
-		return err
+	type loaded struct {
+		page               loadedList
+		pinned, unanswered []*model.Thread
+		tags               []*model.Tag
 	}
-	if c.QueryParam("after") != "" && isFragment(c) {
-		if err := s.markUnread(c, page.Items); err != nil {
-			return err
-		}
-		return s.renderPartial(c, http.StatusOK, "thread_page", page)
-	}
-	d := homeData{Page: page, CanAsk: policy.CanAsk(v)}
-	if c.QueryParam("after") == "" {
-		pinned := true
-		p, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, Pinned: &pinned})
-		if err != nil {
-			return err
-		}
-		d.Pinned = threadItems(v, p)
-		if policy.CanSeeUnansweredQueue(v) {
-			u, err := s.store.Threads(ctx, store.ThreadQuery{Limit: 5, States: []model.State{model.StateOpen}, Kinds: []model.Kind{model.KindQuestion}})
+	more := c.QueryParam("after") != "" && isFragment(c)
+	sp := sharedPage{key: listKey(c, "home"), keys: []string{latestKey, unansweredKey, topicsKey}, ttl: pageTTL, name: "home", nav: "home",
+		load: func(ctx context.Context) (loadedPage, error) {
+			var l loaded
+			notPinned := false
+			threads, err := s.store.Threads(ctx, store.ThreadQuery{Pinned: &notPinned, Limit: pageSize + 1, After: parseCursor(c)})
 			if err != nil {
-				return err
+				return loadedPage{}, err
 			}
-			d.Unanswered = threadItems(v, u)
-		}
+			l.page = listOf("/", threads)
+			if !more && c.QueryParam("after") == "" {
+				pinned := true
+				if l.pinned, err = s.store.Threads(ctx, store.ThreadQuery{Limit: 5, Pinned: &pinned}); err != nil {
+					return loadedPage{}, err
+				}
+				// Read for every member; shown to those who answer (CanSeeUnansweredQueue).
+				if l.unanswered, err = s.store.Threads(ctx, store.ThreadQuery{Limit: 5, States: []model.State{model.StateOpen},
+					Kinds: []model.Kind{model.KindQuestion}}); err != nil {
+					return loadedPage{}, err
+				}
+			}
+			if !more {
+				if l.tags, err = s.store.Tags(ctx); err != nil {
+					return loadedPage{}, err
+				}
+			}
+			lp := loadedThreads(&l, l.page.threads, l.pinned, l.unanswered)
+			lp.size += 200 * len(l.tags)
+			return lp, nil
+		},
+		view: func(v *model.User, val any) (any, error) {
+			l := val.(*loaded)
+			page := threadPage{Items: threadItems(v, l.page.threads), Next: l.page.next}
+			if more {
+				return &page, nil
+			}
+			d := &homeData{Page: page, CanAsk: policy.CanAsk(v), Pinned: threadItems(v, l.pinned), Tags: l.tags}
+			if policy.CanSeeUnansweredQueue(v) {
+				d.Unanswered = threadItems(v, l.unanswered)
+			}
+			return d, nil
+		}}
+	if more {
+		sp.block = "thread_page"
 	}
-	if d.Tags, err = s.store.Tags(ctx); err != nil {
-		return err
-	}
-	if err := s.markUnread(c, d.Page.Items, d.Pinned, d.Unanswered); err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, "home", "home", d)
+	return s.serveShared(c, sp)
 }
 
 type threadData struct {
@@ -148,7 +168,7 @@ func (s *Server) thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.threads.disable {
+	if s.cfg.Dev {
 		d, err := s.threadView(c, snap, replyForm{}, csrfToken(c))
 		if err != nil {
 			return err

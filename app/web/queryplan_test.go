@@ -104,7 +104,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		checked := 0
 		// The member's own overlay and list: what is new to them, the threads they wrote
 		// in and those they follow.
-		overlays := []string{"FROM thread_reads AS r", "FROM thread_participants AS tp", "FROM follows AS f"}
+		overlays := []string{`FROM "thread_reads" AS "thread_read"`, "FROM posts AS p", "FROM thread_participants AS tp", "FROM follows AS f"}
 		seen := map[string]bool{}
 		for _, p := range pages {
 			rec.Take()

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -11,10 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"forum/app/model"
+	"forum/app/pagecache"
 	"forum/app/policy"
 	"forum/views"
 )
@@ -165,36 +168,23 @@ func (s *Server) send(c echo.Context, status int, buf *bytes.Buffer) error {
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// layoutCache keeps the layout (head, navigation, footer) rendered once per viewer and
-// navigation entry, with slots for the page's title, CSRF token and content: the layout
-// depends on nothing else, so it is never stale.
+// layoutCache keeps, in the page cache, the layout (head, navigation, footer) rendered
+// once per viewer and navigation entry, with slots for the page's title, CSRF token and
+// content: the layout depends on nothing else.
 type layoutCache struct {
-	mu sync.Mutex
-	m  map[layoutKey]slotted
+	pages *pagecache.Cache
 }
 
-type layoutKey struct {
-	viewer     int64
-	pseudonym  string
-	role       model.Role
-	status     model.Status
-	nav        string
-	signedCSRF bool
-	live       bool
-}
-
-const layoutCacheSize = 10_000
+// layoutTTL is how long a rendered layout is kept while the page cache has room.
+const layoutTTL = time.Hour
 
 // render writes page p of template set t: the cached layout around its title and content.
 func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) error {
-	k := layoutKey{nav: p.Nav, signedCSRF: p.CSRF != "", live: p.Live != ""}
+	key := "layout:" + p.Nav + ":" + strconv.FormatBool(p.CSRF != "") + ":" + strconv.FormatBool(p.Live != "")
 	if v := p.Viewer; v != nil {
-		k.viewer, k.pseudonym, k.role, k.status = v.ID, v.Pseudonym, v.Role, v.Status
+		key += ":" + strconv.FormatInt(v.ID, 10) + ":" + string(v.Role) + ":" + string(v.Status) + ":" + v.Pseudonym
 	}
-	lc.mu.Lock()
-	layout, ok := lc.m[k]
-	lc.mu.Unlock()
-	if !ok {
+	e, err := lc.pages.Get(context.Background(), key, nil, layoutTTL, func(context.Context) (pagecache.Loaded, error) {
 		lp := p
 		lp.Content, lp.Title, lp.Data, lp.prepared = template.HTML(contentSlot), titleSlot, nil, nil //nolint:gosec // a constant
 		if lp.CSRF != "" {
@@ -210,20 +200,18 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		}
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
-			return err
+			return pagecache.Loaded{}, err
 		}
-		layout = splitSlots(b.String())
+		layout := splitSlots(b.String())
 		if !layout.has(slotContent) {
-			return fmt.Errorf("the layout shows no content")
+			return pagecache.Loaded{}, fmt.Errorf("the layout shows no content")
 		}
-		lc.mu.Lock()
-		if lc.m == nil || len(lc.m) >= layoutCacheSize {
-			lc.m = map[layoutKey]slotted{}
-		}
-		lc.m[k] = layout
-		lc.mu.Unlock()
+		return pagecache.Loaded{Value: layout, Size: b.Len()}, nil
+	})
+	if err != nil {
+		return err
 	}
-	var err error
+	layout := e.Value.(slotted)
 	layout.write(w, func(w *bytes.Buffer, s slot, _ int64) {
 		switch {
 		case s == slotCSRF:
@@ -271,6 +259,8 @@ const (
 	// goes before the first new one (its argument: the post's id).
 	slotUnread
 	slotBeforePost
+	// slotNew is the "N new" badge of a listed thread (its argument: the thread's id).
+	slotNew
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -286,13 +276,18 @@ var (
 	followSlot             = newSlot("follow")
 	unreadSlot             = newSlot("unread")
 	beforePostSlot         = newSlot("before-post")
+	newBadgeSlot           = newSlot("new")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
 		slotLogin: loginSlot, slotName: nameSlot, slotLive: liveSlot, slotBadge: badgeSlot, slotNotices: noticesSlot,
-		slotFollow: followSlot, slotUnread: unreadSlot, slotBeforePost: beforePostSlot}
+		slotFollow: followSlot, slotUnread: unreadSlot, slotBeforePost: beforePostSlot,
+		slotNew: newBadgeSlot}
 )
 
 // beforePostMark marks the place before post id: the slot's mark, then ":id;".
 func beforePostMark(id int64) string { return beforePostSlot + ":" + strconv.FormatInt(id, 10) + ";" }
+
+// newMark marks the place of the unread badge of thread id.
+func newMark(id int64) string { return newBadgeSlot + ":" + strconv.FormatInt(id, 10) + ";" }
 
 // slotArg reads the ":id;" after the mark of a slot with an argument, and returns it and
 // its length; 0, 0 when h does not start with one.
@@ -343,7 +338,7 @@ func splitSlots(h string) slotted {
 		s.slots = append(s.slots, which)
 		h = h[at+len(slotMarks[which]):]
 		var arg int64
-		if which == slotBeforePost {
+		if which == slotBeforePost || which == slotNew {
 			var n int
 			arg, n = slotArg(h)
 			h = h[n:]
@@ -397,7 +392,16 @@ func csrfToken(c echo.Context) string {
 
 // renderBlock renders one named block of a page's template set into a string.
 func (s *Server) renderBlock(pageName, block string, data any) (string, error) {
-	t, ok := s.views.Page(pageName)
+	set := s.views
+	if s.cfg.Dev && dirExists("views") {
+		// Development: templates reload from disk, for pages rendered in parts too.
+		fresh, err := views.Parse(os.DirFS("views"), s.funcs())
+		if err != nil {
+			return "", fmt.Errorf("reload templates: %w", err)
+		}
+		set = fresh
+	}
+	t, ok := set.Page(pageName)
 	if !ok {
 		return "", fmt.Errorf("no page template %q", pageName)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -92,73 +93,88 @@ func (s *Server) searchPage(c echo.Context) error {
 		}
 	}
 	d.Notes = q.Notes
-	if !q.Empty() {
-		d.Searched = true
-		ctx := c.Request().Context()
-		res, err := s.search.Search(ctx, search.Request{Query: q, PublicOnly: !member, Newest: d.Newest,
-			From: (page - 1) * searchPageSize, Size: searchPageSize})
-		if err != nil {
-			return err
-		}
-		d.Total = res.Total
-		ids := make([]int64, len(res.Hits))
-		for i, h := range res.Hits {
-			ids[i] = h.ThreadID
-		}
-		threads, err := s.store.ThreadsByIDs(ctx, ids)
-		if err != nil {
-			return err
-		}
-		byID := map[int64]*model.Thread{}
-		for _, t := range threads {
-			byID[t.ID] = t
-		}
-		for _, h := range res.Hits {
-			t, ok := byID[h.ThreadID]
-			if !ok || !policy.CanView(v, t) {
-				continue
-			}
-			title := h.Title
-			if title == "" {
-				title = template.HTML(template.HTMLEscapeString(t.Title))
-			}
-			d.Results = append(d.Results, searchResult{Item: newThreadItem(v, t), Title: title, Snippet: h.Snippet})
-		}
-		items := make([]threadItem, len(d.Results))
-		for i, r := range d.Results {
-			items[i] = r.Item
-		}
-		if err := s.markUnread(c, items); err != nil {
-			return err
-		}
-		for i := range d.Results {
-			d.Results[i].Item = items[i]
-		}
-		if err := s.searchFacets(c, &d, res.Tags); err != nil {
-			return err
-		}
-		if !member {
-			if d.MembersOnly, err = s.search.MembersOnlyMatch(ctx, q); err != nil {
-				return err
-			}
-		}
-		if uint64(page*searchPageSize) < res.Total {
-			d.Next = searchURL(d.Q, d.Tags, d.Newest, page+1)
-		}
-		if page > 1 {
-			d.Prev = searchURL(d.Q, d.Tags, d.Newest, page-1)
-		}
-	}
 	d.NewestURL, d.RelevURL = searchURL(d.Q, d.Tags, true, 1), searchURL(d.Q, d.Tags, false, 1)
 	d.JoinHref = withNext("/login", searchURL(d.Q, d.Tags, d.Newest, page))
-	return s.render(c, http.StatusOK, "search", "search", d)
+	type loaded struct {
+		res     *search.Result
+		threads map[int64]*model.Thread
+		tags    []*model.Tag
+		members bool
+	}
+	// Members and visitors search different indexes' worth (the visibility filter is part
+	// of the query): each has pages of their own. A page holds while the index applied
+	// nothing new (its version) and its threads are unchanged.
+	key := "search:" + strconv.FormatUint(s.search.Version(), 10) + ":" + strconv.FormatBool(member) + ":" + strconv.Itoa(page) + ":" + strconv.FormatBool(d.Newest) + ":" +
+		strings.Join(q.Tags, ",") + ":" + raw
+	return s.serveShared(c, sharedPage{key: key, ttl: searchTTL, name: "search", nav: "search",
+		load: func(ctx context.Context) (loadedPage, error) {
+			l := &loaded{threads: map[int64]*model.Thread{}}
+			if q.Empty() {
+				return loadedPage{value: l}, nil
+			}
+			res, err := s.search.Search(ctx, search.Request{Query: q, PublicOnly: !member, Newest: d.Newest,
+				From: (page - 1) * searchPageSize, Size: searchPageSize})
+			if err != nil {
+				return loadedPage{}, err
+			}
+			l.res = res
+			ids := make([]int64, len(res.Hits))
+			for i, h := range res.Hits {
+				ids[i] = h.ThreadID
+			}
+			threads, err := s.store.ThreadsByIDs(ctx, ids)
+			if err != nil {
+				return loadedPage{}, err
+			}
+			for _, t := range threads {
+				l.threads[t.ID] = t
+			}
+			if l.tags, err = s.store.Tags(ctx); err != nil {
+				return loadedPage{}, err
+			}
+			if !member {
+				if l.members, err = s.search.MembersOnlyMatch(ctx, q); err != nil {
+					return loadedPage{}, err
+				}
+			}
+			lp := loadedThreads(l, threads)
+			for _, h := range res.Hits {
+				lp.size += len(h.Title) + len(h.Snippet)
+			}
+			return lp, nil
+		},
+		view: func(v *model.User, val any) (any, error) {
+			l := val.(*loaded)
+			d := d
+			if l.res == nil {
+				return &d, nil
+			}
+			d.Searched, d.Total, d.MembersOnly = true, l.res.Total, l.members
+			for _, h := range l.res.Hits {
+				t, ok := l.threads[h.ThreadID]
+				if !ok || !policy.CanView(v, t) {
+					continue
+				}
+				title := h.Title
+				if title == "" {
+					title = template.HTML(template.HTMLEscapeString(t.Title))
+				}
+				d.Results = append(d.Results, searchResult{Item: newThreadItem(v, t), Title: title, Snippet: h.Snippet})
+			}
+			searchFacets(&d, l.tags, l.res.Tags)
+			if uint64(page*searchPageSize) < l.res.Total {
+				d.Next = searchURL(d.Q, d.Tags, d.Newest, page+1)
+			}
+			if page > 1 {
+				d.Prev = searchURL(d.Q, d.Tags, d.Newest, page-1)
+			}
+			return &d, nil
+		}})
 }
 
-func (s *Server) searchFacets(c echo.Context, d *searchData, counts []search.TagCount) error {
-	tags, err := s.store.Tags(c.Request().Context())
-	if err != nil {
-		return err
-	}
+// searchFacets lists the topics of the matches, each with its count and the address
+// that adds it to the search or takes it away.
+func searchFacets(d *searchData, tags []*model.Tag, counts []search.TagCount) {
 	names := map[string]string{}
 	for _, t := range tags {
 		names[t.Slug] = t.Name
@@ -187,7 +203,6 @@ func (s *Server) searchFacets(c echo.Context, d *searchData, counts []search.Tag
 		f.URL = searchURL(d.Q, next, d.Newest, 1)
 		d.Facets = append(d.Facets, f)
 	}
-	return nil
 }
 
 func searchURL(q string, tags []string, newest bool, page int) string {

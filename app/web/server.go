@@ -26,6 +26,7 @@ import (
 	"forum/app/live"
 	"forum/app/mail"
 	"forum/app/notify"
+	"forum/app/pagecache"
 	"forum/app/policy"
 	"forum/app/store"
 	"forum/app/unread"
@@ -79,7 +80,12 @@ type Server struct {
 	unsubscriber *mail.Unsubscriber
 	threads      *threadCache
 	layouts      layoutCache
-	reads        *unread.Positions
+	// pages is the one cache of loaded and rendered pages (sharedPage); own are the
+	// change-log rows this node committed, which the change watcher does not invalidate
+	// for again.
+	pages *pagecache.Cache
+	own   ownChanges
+	reads *unread.Positions
 
 	noRateLimits bool
 	background   *background.Group
@@ -126,7 +132,18 @@ func New(o Options) (*Server, error) {
 	if s.providers == nil {
 		s.providers = &auth.Providers{}
 	}
-	s.threads = newThreadCache(o.Store, s.cfg.Dev)
+	limit := s.cfg.PageCacheBytes
+	if limit <= 0 {
+		limit = config.DefaultPageCacheBytes
+	}
+	if s.cfg.Dev {
+		limit = 0 // development: templates change on disk
+	}
+	s.pages = pagecache.New(limit, o.Store.Generation)
+	s.layouts.pages = s.pages
+	s.threads = newThreadCache(o.Store, s.pages)
+	// What a commit on this node changed is dropped before the writer's next page.
+	o.Store.OnCommit(s.pageCommitted)
 	s.unsubscriber = mail.NewUnsubscriber(o.Store, s.cfg.SessionSecret)
 	s.reads = unread.New(o.Store, s.log)
 	if s.search != nil {
@@ -161,6 +178,18 @@ func New(o Options) (*Server, error) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "forum", Subsystem: "db", Name: "busy_retries_total",
 			Help: "Transactions retried after the database reported it was busy."},
 			func() float64 { return float64(o.Store.BusyRetries()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "forum", Subsystem: "pagecache", Name: "bytes",
+			Help: "Bytes held by the cache of pages (at most FORUM_PAGE_CACHE_MB)."},
+			func() float64 { return float64(s.pages.Stats().Bytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "forum", Subsystem: "pagecache", Name: "hits_total",
+			Help: "Pages found in the page cache."},
+			func() float64 { return float64(s.pages.Stats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "forum", Subsystem: "pagecache", Name: "misses_total",
+			Help: "Pages loaded because the page cache did not hold them."},
+			func() float64 { return float64(s.pages.Stats().Misses) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "forum", Subsystem: "pagecache", Name: "evictions_total",
+			Help: "Pages dropped from the page cache to stay under its ceiling."},
+			func() float64 { return float64(s.pages.Stats().Evictions) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "forum", Subsystem: "live", Name: "streams",
 			Help: "Live-update streams open on this node."},
 			func() float64 { return float64(s.live.Open()) }),

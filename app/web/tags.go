@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"strconv"
 
@@ -42,12 +45,91 @@ func (s *Server) renderTags(c echo.Context, status int, d tagsData) error {
 	return s.render(c, status, "tags", "tags", d)
 }
 
-// tagPage lists a tag's threads; moderators rename, describe and merge it here.
+// tagPage lists a tag's threads; moderators rename, describe and merge it here. Members
+// see every thread of the topic, visitors its published ones.
 func (s *Server) tagPage(c echo.Context) error {
-	if policy.IsPending(viewer(c)) {
+	v := viewer(c)
+	if policy.IsPending(v) {
 		return s.redirect(c, "/welcome")
 	}
-	return s.renderTagPage(c, http.StatusOK, nil, tagForm{})
+	slug := c.Param("slug")
+	member := policy.IsMember(v)
+	path := c.Request().URL.Path
+	type extra struct {
+		tag     *model.Tag
+		allTags []*model.Tag
+	}
+	load := func(ctx context.Context) (loadedList, any, error) {
+		tag, err := s.store.TagBySlug(ctx, slug)
+		if err != nil {
+			return loadedList{}, nil, err
+		}
+		if tag.MergedInto != nil {
+			into, err := s.store.TagByID(ctx, *tag.MergedInto)
+			if err != nil {
+				return loadedList{}, nil, err
+			}
+			return loadedList{}, nil, redirectError{"/tags/" + into.Slug}
+		}
+		threads, err := s.store.Threads(ctx, store.ThreadQuery{TagID: tag.ID, PublicOnly: !member, Limit: pageSize + 1, After: parseCursor(c)})
+		if err != nil {
+			return loadedList{}, nil, err
+		}
+		// For moderators' merge form.
+		all, err := s.store.Tags(ctx)
+		if err != nil {
+			return loadedList{}, nil, err
+		}
+		return listOf(path, threads), &extra{tag: tag, allTags: all}, nil
+	}
+	view := func(v *model.User, l loadedList, val any) (*listData, error) {
+		x := val.(*extra)
+		tag := x.tag
+		d := &listData{Heading: tag.Name, Lede: tag.Description, Tag: tag, Empty: "No threads with this tag yet.",
+			CanManage: policy.CanManageTags(v), CurrentPath: path}
+		if d.CanManage {
+			d.AllTags, d.TagForm = x.allTags, tagForm{Name: tag.Name, Slug: tag.Slug, Description: tag.Description}
+		}
+		if policy.CanFollowTopic(v) {
+			d.FollowHTML = template.HTML(followSlot) //nolint:gosec // a constant
+		}
+		return d, nil
+	}
+	var tag *model.Tag
+	fill := func(w *bytes.Buffer, k slot, _ int64) {
+		if k == slotFollow && tag != nil {
+			w.WriteString(s.topicFollowHTML(c, tag, path))
+		}
+	}
+	// The member's follow level goes into the shared rendering: read it first.
+	if policy.CanFollowTopic(v) {
+		t, err := s.store.TagBySlug(c.Request().Context(), slug)
+		if err != nil {
+			return err
+		}
+		tag = t
+	}
+	key := listKey(c, "topic:"+slug+":"+strconv.FormatBool(member))
+	keys := []string{topicKey(slug)}
+	if !member {
+		keys = append(keys, publicKey)
+	}
+	return redirected(c, s.serveList(c, key, keys, "tags", load, view, fill))
+}
+
+// topicFollowHTML renders the viewer's follow form of a topic; empty when it cannot be read.
+func (s *Server) topicFollowHTML(c echo.Context, tag *model.Tag, ret string) string {
+	levels, err := s.notify.TopicLevels(c.Request().Context(), viewer(c))
+	if err != nil {
+		s.log.Warn("read topic follows", "id", requestID(c), "err", err)
+		return ""
+	}
+	h, err := s.renderBlock("list", "follow_form", topicFollowForm(tag, levels[tag.ID], ret, csrfToken(c)))
+	if err != nil {
+		s.log.Warn("render a topic's follow form", "id", requestID(c), "err", err)
+		return ""
+	}
+	return h
 }
 
 func (s *Server) renderTagPage(c echo.Context, status int, errs map[string]string, form tagForm) error {

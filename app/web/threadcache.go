@@ -7,133 +7,113 @@ import (
 
 	"forum/app/changelog"
 	"forum/app/model"
+	"forum/app/pagecache"
 	"forum/app/policy"
 	"forum/app/store"
 )
 
-// threadCache keeps, for a few seconds, what the thread page reads and renders of a thread:
-// the thread, its posts, its linked and related threads, and the page's content as each
-// kind of viewer sees it. A page view then costs the policy checks, the reply form and the
-// layout, not a dozen queries and a template over every post.
+// threadCache keeps, in the page cache, what the thread page reads and renders of a
+// thread: the thread, its posts, its linked and related threads, and the page's content
+// as each kind of viewer sees it. A page view then costs the policy checks, the reply form
+// and the layout, not a dozen queries and a template over every post.
 //
-// An entry holds only while no write was committed since it was filled (store.Generation:
-// a reply, an edit, a helpful mark, a new role or pseudonym all drop every entry), and for at
-// most threadCacheTTL. Writes by another node reach the generation through watchChanges
-// as they commit (PostgreSQL's NOTIFY), or within changePollInterval (SQLite); the TTL bounds the rest (profile changes made elsewhere) and
-// the "2 hours ago" times. Entries are shared between requests: nothing in them is
-// modified after it is filled, except the maps behind their mutex.
+// A snapshot holds while its thread is unchanged (threadKey: a reply, an edit, a helpful
+// mark in the thread drop it, a write elsewhere on the board does not), while no write
+// that no change-log row names was committed (the store's generation: a new role or
+// pseudonym), and for at most pageTTL, which bounds the "2 hours ago" times and what
+// reaches this node in no other way. Snapshots are shared between requests: nothing in
+// them is modified after it is filled; renderings are variants of the snapshot's entry.
 //
 // The content is rendered once per audience (policy.AudienceOf): every name and button on
 // the page is decided by app/policy from the viewer's audience.
 type threadCache struct {
-	store   *store.Store
-	now     func() time.Time
-	disable bool // development: templates change on disk
-
-	mu      sync.Mutex
-	entries map[int64]*threadSnapshot
+	store *store.Store
+	pages *pagecache.Cache
 }
 
 const (
-	threadCacheTTL     = 5 * time.Second
-	threadCacheSize    = 2000
 	changePollInterval = 250 * time.Millisecond
 	// changeFallbackInterval is how often the change log is polled where NOTIFY wakes the
 	// watcher (PostgreSQL): only a lost notification waits for it.
 	changeFallbackInterval = 5 * time.Second
-	variantsPerThread      = 16
 )
 
-// threadSnapshot is one thread as the database had it at generation gen.
+// threadSnapshot is one thread as the database had it.
 type threadSnapshot struct {
-	gen     uint64
-	loaded  time.Time
 	thread  *model.Thread
 	posts   []*model.Post
 	links   []store.RelatedThread
 	authors map[int64]bool // of the thread, its posts and its linked threads
-
-	mu      sync.Mutex
-	related map[bool][]*model.Thread // by publicOnly
-	content map[policy.Audience]slotted
-	// replyForm is the empty reply form, with a slot for the CSRF token.
-	replyForm    slotted
-	hasReplyForm bool
+	// entry holds the snapshot in the page cache, with its renderings as variants.
+	entry *pagecache.Entry
 }
 
-func newThreadCache(st *store.Store, disable bool) *threadCache {
-	return &threadCache{store: st, now: time.Now, disable: disable, entries: map[int64]*threadSnapshot{}}
+// Attach keeps the snapshot's entry (pagecache.Attacher).
+func (snap *threadSnapshot) Attach(e *pagecache.Entry) { snap.entry = e }
+
+// The variants of a snapshot's entry.
+type (
+	relatedVariant struct{ publicOnly bool }
+	contentVariant struct{ audience policy.Audience }
+	replyVariant   struct{}
+)
+
+func newThreadCache(st *store.Store, pages *pagecache.Cache) *threadCache {
+	return &threadCache{store: st, pages: pages}
 }
 
 // get returns the snapshot of thread id, from the cache or freshly loaded.
 func (tc *threadCache) get(ctx context.Context, id int64) (*threadSnapshot, error) {
-	gen, now := tc.store.Generation(), tc.now()
-	if !tc.disable {
-		tc.mu.Lock()
-		snap := tc.entries[id]
-		tc.mu.Unlock()
-		if snap != nil && snap.gen == gen && now.Sub(snap.loaded) < threadCacheTTL && !now.Before(snap.loaded) {
-			return snap, nil
+	e, err := tc.pages.Get(ctx, threadKey(id), []string{threadKey(id)}, pageTTL, func(ctx context.Context) (pagecache.Loaded, error) {
+		t, err := tc.store.ThreadByID(ctx, id)
+		if err != nil {
+			return pagecache.Loaded{}, err
 		}
-	}
-	// The generation was read before the queries, so a write committed while they run
-	// leaves this snapshot already stale, never wrongly fresh.
-	t, err := tc.store.ThreadByID(ctx, id)
+		posts, err := tc.store.PostsByThread(ctx, id)
+		if err != nil {
+			return pagecache.Loaded{}, err
+		}
+		links, err := tc.store.RelatedLinks(ctx, id)
+		if err != nil {
+			return pagecache.Loaded{}, err
+		}
+		snap := &threadSnapshot{thread: t, posts: posts, links: links, authors: map[int64]bool{t.AuthorID: true}}
+		size := threadsSize(t)
+		for _, p := range posts {
+			snap.authors[p.AuthorID] = true
+			size += 300 + len(p.BodyHTML) + len(p.BodySource) + len(p.ContentNote)
+		}
+		var keys []string
+		for _, l := range links {
+			snap.authors[l.Thread.AuthorID] = true
+			size += threadsSize(l.Thread) + len(l.Note)
+			// A linked thread's title and state show on this page.
+			keys = append(keys, threadKey(l.Thread.ID))
+		}
+		return pagecache.Loaded{Value: snap, Size: size, Keys: keys}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	posts, err := tc.store.PostsByThread(ctx, id)
-	if err != nil {
-		return nil, err
+	snap := e.Value.(*threadSnapshot)
+	if snap.entry == nil {
+		// Not kept (larger than the cache): a snapshot of its own for this request.
+		snap.entry = e
 	}
-	links, err := tc.store.RelatedLinks(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	snap := &threadSnapshot{gen: gen, loaded: now, thread: t, posts: posts, links: links,
-		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[policy.Audience]slotted{}}
-	for _, p := range posts {
-		snap.authors[p.AuthorID] = true
-	}
-	for _, l := range links {
-		snap.authors[l.Thread.AuthorID] = true
-	}
-	if tc.disable {
-		return snap, nil
-	}
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if len(tc.entries) >= threadCacheSize {
-		for k, old := range tc.entries {
-			if old.gen != gen || now.Sub(old.loaded) >= threadCacheTTL {
-				delete(tc.entries, k)
-			}
-		}
-		if len(tc.entries) >= threadCacheSize {
-			clear(tc.entries)
-		}
-	}
-	tc.entries[id] = snap
 	return snap, nil
 }
 
 // relatedThreads returns the automatically found related threads of the snapshot, for
 // members or (publicOnly) for visitors, computing them once.
 func (snap *threadSnapshot) relatedThreads(publicOnly bool, compute func() ([]*model.Thread, error)) ([]*model.Thread, error) {
-	snap.mu.Lock()
-	r, ok := snap.related[publicOnly]
-	snap.mu.Unlock()
-	if ok {
-		return r, nil
-	}
-	r, err := compute()
+	r, err := snap.entry.Variant(relatedVariant{publicOnly}, func() (any, int, error) {
+		r, err := compute()
+		return r, threadsSize(r...), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	snap.mu.Lock()
-	snap.related[publicOnly] = r
-	snap.mu.Unlock()
-	return r, nil
+	return r.([]*model.Thread), nil
 }
 
 // audience returns the kind of viewer v is on the snapshot's page, to whom related is
@@ -158,43 +138,64 @@ func (snap *threadSnapshot) audience(v *model.User, related []*model.Thread) pol
 // cachedContent returns the content rendered for audience k, rendering it once. The cached
 // HTML has slots where each viewer's own CSRF token and reply form (with their draft) go.
 func (snap *threadSnapshot) cachedContent(k policy.Audience, render func() (string, error)) (slotted, error) {
-	snap.mu.Lock()
-	h, ok := snap.content[k]
-	snap.mu.Unlock()
-	if ok {
-		return h, nil
-	}
-	html, err := render()
-	if err != nil {
-		return slotted{}, err
-	}
-	h = splitSlots(html)
-	snap.mu.Lock()
-	if len(snap.content) < variantsPerThread {
-		snap.content[k] = h
-	}
-	snap.mu.Unlock()
-	return h, nil
+	return snap.slotted(contentVariant{k}, render)
 }
 
 // emptyReplyForm returns the reply form with nothing in it (no draft, no quote), the
 // same for every member who may reply, rendering it once.
 func (snap *threadSnapshot) emptyReplyForm(render func() (string, error)) (slotted, error) {
-	snap.mu.Lock()
-	f, ok := snap.replyForm, snap.hasReplyForm
-	snap.mu.Unlock()
-	if ok {
-		return f, nil
-	}
-	html, err := render()
+	return snap.slotted(replyVariant{}, render)
+}
+
+func (snap *threadSnapshot) slotted(k any, render func() (string, error)) (slotted, error) {
+	v, err := snap.entry.Variant(k, func() (any, int, error) {
+		html, err := render()
+		if err != nil {
+			return nil, 0, err
+		}
+		return splitSlots(html), len(html), nil
+	})
 	if err != nil {
 		return slotted{}, err
 	}
-	f = splitSlots(html)
-	snap.mu.Lock()
-	snap.replyForm, snap.hasReplyForm = f, true
-	snap.mu.Unlock()
-	return f, nil
+	return v.(slotted), nil
+}
+
+// ownChanges are the change-log rows this node committed and has already invalidated
+// for: the change watcher skips them when it reads them back.
+type ownChanges struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+// ownChangesMax bounds the rows remembered: past it (a watcher that stopped reading),
+// they are forgotten, and read back as another node's, which only invalidates again.
+const ownChangesMax = 100_000
+
+func (o *ownChanges) add(cs []model.Change) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ids == nil || len(o.ids)+len(cs) > ownChangesMax {
+		o.ids = map[int64]bool{}
+	}
+	for _, c := range cs {
+		o.ids[c.ID] = true
+	}
+}
+
+// others returns the rows of cs this node did not commit, forgetting those it did.
+func (o *ownChanges) others(cs []model.Change) []model.Change {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := cs[:0:0]
+	for _, c := range cs {
+		if o.ids[c.ID] {
+			delete(o.ids, c.ID)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // changeListeners wake the change watcher as soon as a change is committed, by this node
@@ -207,16 +208,25 @@ func (s *Server) changeListeners() store.Listeners {
 			default:
 			}
 		},
-		UsersNotified: s.live.UsersNotified,
+		UsersNotified: func(ids []int64) {
+			// Their notifications page and header count changed (on another node, or here).
+			keys := make([]string, len(ids))
+			for i, id := range ids {
+				keys[i] = memberKey(id)
+			}
+			s.pages.Invalidate(keys...)
+			s.live.UsersNotified(ids)
+		},
 		Trouble: func(err error) {
 			s.log.Warn("not hearing other nodes' changes; polling for them meanwhile", "every", changeFallbackInterval, "err", err)
 		},
 	}
 }
 
-// watchChanges reads the change log as it grows: it advances the store's generation, so
-// that writes made by another node (or a command-line tool) on the shared database reach
-// this node's caches, and it hands each change to the live updates. It is woken as changes
+// watchChanges reads the change log as it grows: it drops from the page cache what writes
+// made by another node (or a command-line tool) on the shared database changed, and it
+// hands each change to the live updates. This node's own writes were invalidated as they
+// committed (pageCommitted) and are not invalidated again. It is woken as changes
 // are committed (changeListeners) and polls besides: every changePollInterval on SQLite,
 // where another process's writes are heard of in no other way, and every
 // changeFallbackInterval on PostgreSQL, in case a NOTIFY was lost with its connection.
@@ -237,7 +247,9 @@ func (s *Server) watchChanges(ctx context.Context, reader *changelog.Reader) {
 			// Live updates follow the log from now on: a page catches up when it connects.
 			reader, _ = changelog.NewReader(ctx, s.store)
 		} else if changes, err := reader.Next(ctx); len(changes) > 0 {
-			s.store.Changed()
+			if others := s.own.others(changes); len(others) > 0 {
+				s.invalidate(ctx, others, nil)
+			}
 			s.live.Changed(changes)
 		} else if err != nil && ctx.Err() == nil {
 			s.log.Debug("read the change log", "err", err) // the next tick tries again; readyz reports a database that is down

@@ -33,6 +33,9 @@ type threadItem struct {
 	// HiddenReplies counts, for moderators on the thread page, the replies a moderator hid:
 	// the count of replies leaves them out.
 	HiddenReplies int
+	// NewSlot, in a list rendered for many viewers, stands for the "N new" badge that each
+	// member's page view writes there (see sharedPage).
+	NewSlot template.HTML
 }
 
 // IsQuestion reports whether the thread is a question (the others are discussions and articles).

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"forum/app/live"
+	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
 )
@@ -34,4 +35,19 @@ func TestWatcherSeesWritesFromBeforeItStarted(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOwnChangesAreInvalidatedOnce: the rows this node committed (and invalidated for at
+// the commit) are skipped when the watcher reads them back; other nodes' rows are not.
+func TestOwnChangesAreInvalidatedOnce(t *testing.T) {
+	var own ownChanges
+	own.add([]model.Change{{ID: 4}, {ID: 5}})
+	got := own.others([]model.Change{{ID: 3}, {ID: 4}, {ID: 5}, {ID: 6}})
+	if len(got) != 2 || got[0].ID != 3 || got[1].ID != 6 {
+		t.Fatalf("others = %+v, want rows 3 and 6", got)
+	}
+	// Read back once: a row seen again (a re-read window) is another node's to this one.
+	if again := own.others([]model.Change{{ID: 4}}); len(again) != 1 {
+		t.Fatalf("a row read back twice was skipped twice: %+v", again)
+	}
 }

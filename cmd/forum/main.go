@@ -54,7 +54,8 @@ Commands:
 Every command reads the same configuration from environment variables
 (FORUM_ADDR, FORUM_DATA_DIR, FORUM_DATABASE_URL, FORUM_BASE_URL,
 FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, FORUM_METRICS_ADDR, FORUM_SMTP_URL,
-FORUM_MAIL_FROM, FORUM_LIVE_STREAMS, FORUM_LIVE_STREAMS_PER_MEMBER, and the
+FORUM_MAIL_FROM, FORUM_LIVE_STREAMS, FORUM_LIVE_STREAMS_PER_MEMBER,
+FORUM_PAGE_CACHE_MB, and the
 FORUM_GITHUB_*, FORUM_GOOGLE_* and FORUM_OIDC_* sign-in settings); flags
 override them.
 Run "forum COMMAND --help" for a command's flags.
@@ -402,6 +403,12 @@ func reindexCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer st.Close()
+	return rebuildIndex(ctx, cfg, st, stdout, stderr)
+}
+
+// rebuildIndex replaces the search index in the data directory with one built from the
+// database, unless a running server holds it.
+func rebuildIndex(ctx context.Context, cfg *config.Config, st *store.Store, stdout, stderr io.Writer) error {
 	// Opening first tells whether a server holds the index, before anything is removed.
 	old, err := search.Open(cfg.DataDir)
 	if errors.Is(err, search.ErrInUse) {
@@ -429,11 +436,12 @@ func reindexCmd(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 func benchDataCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench-data", "Write a deterministic synthetic board (bulk inserts) for benchmarks.\nThe same --seed always writes the same board. Use an empty database.", stderr)
+	fs := newFlags("bench-data", "Write a deterministic synthetic board (bulk inserts) for benchmarks, then build its search index\n(the bulk writes leave no change-log rows for a server's syncer to follow).\nThe same --seed always writes the same board. Use an empty database.", stderr)
 	flags := config.Register(fs, false)
 	threads := fs.Int("threads", 1000, "number of threads")
-	posts := fs.Int("posts", 10000, "number of posts, opening posts included")
+	posts := fs.Int("posts", 10000, "number of posts, opening posts included (1 to 200 per thread)")
 	seed := fs.Uint64("seed", 1, "random seed")
+	noIndex := fs.Bool("no-index", false, "leave the search index alone (run forum reindex before serving)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -451,5 +459,9 @@ func benchDataCmd(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d users, %d threads, %d posts in %s\n", sum.Users, sum.Threads, sum.Posts, sum.Duration.Round(time.Millisecond))
-	return nil
+	if *noIndex {
+		fmt.Fprintln(stdout, "the search index was left alone: run forum reindex before serving, or searches find nothing of this board")
+		return nil
+	}
+	return rebuildIndex(ctx, cfg, st, stdout, stderr)
 }
