@@ -82,6 +82,8 @@ type User struct {
 	ApprovalSeenAt *time.Time `bun:"approval_seen_at"`
 	// EmailTitles: the member opted in to thread titles in e-mail (discreet by default).
 	EmailTitles bool `bun:"email_titles,notnull"`
+	// DiscreetTitles: every page's title (the browser tab) is only the forum's name.
+	DiscreetTitles bool `bun:"discreet_titles,notnull"`
 }
 
 // IsExpert reports whether the user carries the expert badge.
@@ -197,6 +199,8 @@ type Thread struct {
 	LastActivityAt time.Time  `bun:"last_activity_at,notnull"`
 	PublishedAt    *time.Time `bun:"published_at"`
 	PublishedBy    *int64     `bun:"published_by"`
+	// MergedInto is the thread a duplicate was merged into: its address leads there.
+	MergedInto *int64 `bun:"merged_into"`
 
 	Author *User  `bun:"rel:belongs-to,join:author_id=id"`
 	Tags   []*Tag `bun:"m2m:thread_tags,join:Thread=Tag"`
