@@ -200,9 +200,17 @@ func (s *Service) notificationsOf(ctx context.Context, tx *store.Tx, ev *model.N
 		if f == nil || f.Level != model.LevelMuted {
 			add(*ev.UserID, ev.Kind)
 		}
-	case model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored:
+	case model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyPostApproved, model.NotifyPostDeclined:
 		if ev.UserID != nil {
 			add(*ev.UserID, ev.Kind)
+		}
+	case model.NotifyDanger:
+		mods, err := tx.ActiveModeratorIDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range mods {
+			add(id, ev.Kind)
 		}
 	}
 	if ev.ActorID != nil {
@@ -227,7 +235,7 @@ func (s *Service) notificationsOf(ctx context.Context, tx *store.Tx, ev *model.N
 			}
 			n := &model.Notification{UserID: id, Kind: kind, ThreadID: ev.ThreadID, PostID: ev.PostID, ActorID: ev.ActorID,
 				CreatedAt: ev.CreatedAt}
-			if policy.IsModerationNotice(kind) {
+			if policy.IsModerationNotice(kind) || kind == model.NotifyPostDeclined {
 				n.Reason = ev.Reason
 			}
 			out = append(out, n)

@@ -165,3 +165,16 @@ func (tx *Tx) DeleteHeldPosts(ctx context.Context, authorID int64) error {
 	}
 	return nil
 }
+
+// ActiveModeratorIDs returns the ids of every active moderator and admin, to be told what
+// needs a moderator at once.
+func (q queries) ActiveModeratorIDs(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	err := q.db.NewSelect().Model((*model.User)(nil)).Column("id").
+		Where("role IN (?) AND status = ?", bun.In([]model.Role{model.RoleModerator, model.RoleAdmin}), model.StatusActive).
+		Order("id").Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("moderators: %w", err)
+	}
+	return ids, nil
+}

@@ -40,6 +40,8 @@ type listData struct {
 	Follow *followForm
 	// Filter, when set, offers to narrow the list to one topic (the experts' queue).
 	Filter *topicFilter
+	// Held is how many of the member's posts wait for review (on their own list).
+	Held int
 }
 
 // topicFilter is the form that narrows a list to one topic: a GET form, so that it works
@@ -174,10 +176,22 @@ func (s *Server) mine(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderList(c, "list", "mine", listData{
+	d := listData{
 		Heading: "My threads",
 		Lede: "Threads you started, replied to or follow, most recent activity first, including those where you " +
 			"posted anonymously (only you see them here).",
 		Page: pageOf(c, threads), Empty: "You have not started, replied to or followed a thread yet.",
-	})
+	}
+	if c.QueryParam("after") == "" {
+		held, err := s.forum.MyHeldPosts(c.Request().Context(), v, 50)
+		if err != nil {
+			return err
+		}
+		for _, h := range held {
+			if h.Waiting() {
+				d.Held++
+			}
+		}
+	}
+	return s.renderList(c, "list", "mine", d)
 }

@@ -41,6 +41,8 @@ type page struct {
 	NoticeBadge template.HTML
 	// ModBadge follows the moderation link: how many accounts await approval (see notices.go).
 	ModBadge template.HTML
+	// QueueBadge follows the review queue's link: how many posts wait for review.
+	QueueBadge template.HTML
 	// lead goes before the content of a whole page: the notices for this viewer.
 	lead template.HTML
 }
@@ -181,6 +183,7 @@ type layoutKey struct {
 	nav        string
 	signedCSRF bool
 	live       bool
+	discreet   bool
 }
 
 const layoutCacheSize = 10_000
@@ -189,7 +192,7 @@ const layoutCacheSize = 10_000
 func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) error {
 	k := layoutKey{nav: p.Nav, signedCSRF: p.CSRF != "", live: p.Live != ""}
 	if v := p.Viewer; v != nil {
-		k.viewer, k.pseudonym, k.role, k.status = v.ID, v.Pseudonym, v.Role, v.Status
+		k.viewer, k.pseudonym, k.role, k.status, k.discreet = v.ID, v.Pseudonym, v.Role, v.Status, policy.DiscreetTitle(v)
 	}
 	lc.mu.Lock()
 	layout, ok := lc.m[k]
@@ -207,6 +210,9 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		lp.NoticeBadge = template.HTML(noticesSlot) //nolint:gosec // a constant
 		if policy.CanApproveMembers(lp.Viewer) {
 			lp.ModBadge = template.HTML(badgeSlot) //nolint:gosec // a constant
+		}
+		if policy.CanReviewPosts(lp.Viewer) {
+			lp.QueueBadge = template.HTML(queueSlot) //nolint:gosec // a constant
 		}
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
@@ -236,6 +242,8 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			w.WriteString(string(p.NoticeBadge))
 		case s == slotBadge:
 			w.WriteString(string(p.ModBadge))
+		case s == slotQueue:
+			w.WriteString(string(p.QueueBadge))
 		case s == slotContent && err == nil:
 			w.WriteString(string(p.lead))
 			if p.prepared != nil {
@@ -271,6 +279,7 @@ const (
 	// goes before the first new one (its argument: the post's id).
 	slotUnread
 	slotBeforePost
+	slotQueue // the moderator's count of posts waiting for review
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -286,9 +295,10 @@ var (
 	followSlot             = newSlot("follow")
 	unreadSlot             = newSlot("unread")
 	beforePostSlot         = newSlot("before-post")
+	queueSlot              = newSlot("queue")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
 		slotLogin: loginSlot, slotName: nameSlot, slotLive: liveSlot, slotBadge: badgeSlot, slotNotices: noticesSlot,
-		slotFollow: followSlot, slotUnread: unreadSlot, slotBeforePost: beforePostSlot}
+		slotFollow: followSlot, slotUnread: unreadSlot, slotBeforePost: beforePostSlot, slotQueue: queueSlot}
 )
 
 // beforePostMark marks the place before post id: the slot's mark, then ":id;".

@@ -56,6 +56,8 @@ func (s *Server) routes() {
 	e.GET("/p/:id/history", s.postHistory)      // policy.CanViewHistory
 	e.POST("/p/:id/delete", s.postDelete)       // policy.CanDeletePost
 	e.POST("/p/:id/moderate", s.postModerate)   // policy.CanModerate
+	e.GET("/p/:id", s.postLink)                 // policy.CanView
+	e.GET("/held", s.heldPage)                  // members: their own posts held for review
 	e.POST("/tags", s.tagCreate)                // policy.CanManageTags
 	e.POST("/tags/:slug", s.tagUpdate)          // policy.CanManageTags
 	e.POST("/tags/:slug/merge", s.tagMerge)     // policy.CanManageTags
@@ -78,6 +80,7 @@ func (s *Server) routes() {
 	e.POST("/ask/draft", s.askDraft, drafting)           // members
 	e.POST("/t/:id/reply/draft", s.replyDraft, drafting) // policy.CanReply
 	e.POST("/preview", s.preview, previewing)            // members
+	e.POST("/danger", s.dangerCheck, previewing)         // members: the crisis box as words are typed
 
 	// Signing in and out.
 	signIn := s.rateLimit(rate.Every(3*time.Second), 10)
@@ -115,6 +118,8 @@ func (s *Server) routes() {
 	e.POST("/mod/members/:id/decide", s.modDecide)           // policy.CanApproveMembers
 	e.POST("/mod/members/:id/suspend", s.modSuspend)         // policy.CanSuspend (and reinstate)
 	e.GET("/mod/audit", s.modAudit)                          // policy.CanSeeAuditLog
+	e.GET("/mod/queue", s.modQueue)                          // policy.CanReviewPosts
+	e.POST("/mod/queue/:id", s.modQueueDecide)               // policy.CanReviewPosts, CanDecideHeldPost
 	e.GET("/admin/invites", s.adminInvites)                  // policy.CanManageInvites
 	e.POST("/admin/invites", s.adminCreateInvite)            // policy.CanManageInvites
 	e.POST("/admin/invites/:id/revoke", s.adminRevokeInvite) // policy.CanManageInvites

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"forum/app/changelog"
+	"forum/app/danger"
 	"forum/app/model"
 	"forum/app/policy"
 	"forum/app/store"
@@ -52,6 +53,11 @@ type threadSnapshot struct {
 	posts   []*model.Post
 	links   []store.RelatedThread
 	authors map[int64]bool // of the thread, its posts and its linked threads
+	// held are the replies waiting for review, each shown to its author alone.
+	held []*model.HeldPost
+	// danger: the words of a post readers see suggest someone may be in immediate danger,
+	// and the page shows the crisis box (app/danger).
+	danger bool
 
 	mu      sync.Mutex
 	related map[bool][]*model.Thread // by publicOnly
@@ -90,10 +96,18 @@ func (tc *threadCache) get(ctx context.Context, id int64) (*threadSnapshot, erro
 	if err != nil {
 		return nil, err
 	}
-	snap := &threadSnapshot{gen: gen, loaded: now, thread: t, posts: posts, links: links,
-		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[policy.Audience]slotted{}}
+	held, err := tc.store.WaitingHeldReplies(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	snap := &threadSnapshot{gen: gen, loaded: now, thread: t, posts: posts, links: links, held: held,
+		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[policy.Audience]slotted{},
+		danger: danger.Match(t.Title)}
 	for _, p := range posts {
 		snap.authors[p.AuthorID] = true
+		if !snap.danger && p.DeletedAt == nil && p.HiddenAt == nil {
+			snap.danger = danger.Match(p.BodySource, p.ContentNote)
+		}
 	}
 	for _, l := range links {
 		snap.authors[l.Thread.AuthorID] = true
@@ -249,4 +263,19 @@ func (s *Server) watchChanges(ctx context.Context, reader *changelog.Reader) {
 		case <-tick.C:
 		}
 	}
+}
+
+// heldOf returns the replies of the snapshot's thread that wait for review and that v
+// wrote: only their author sees them on the page.
+func (snap *threadSnapshot) heldOf(v *model.User) []*model.HeldPost {
+	if v == nil {
+		return nil
+	}
+	var out []*model.HeldPost
+	for _, h := range snap.held {
+		if h.AuthorID == v.ID && policy.CanSeeHeldPost(v, h) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
