@@ -171,6 +171,18 @@ func (s *Server) accountBio(c echo.Context) error {
 	return s.redirect(c, withDone("/account", "bio"))
 }
 
+// accountDiscreet saves whether page titles show only the forum's name.
+func (s *Server) accountDiscreet(c echo.Context) error {
+	v, err := requireViewer(c)
+	if err != nil {
+		return err
+	}
+	if err := s.forum.SetDiscreetTitles(c.Request().Context(), v, c.FormValue("discreet_titles") == "on"); err != nil {
+		return err
+	}
+	return s.redirect(c, withDone("/account", "discreet"))
+}
+
 // accountNotifications saves the member's choices of e-mail.
 func (s *Server) accountNotifications(c echo.Context) error {
 	v, err := requireViewer(c)

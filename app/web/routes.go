@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	e.GET("/account", s.account)                                   // signed in
 	e.POST("/account/pseudonym", s.accountPseudonym)               // signed in
 	e.POST("/account/bio", s.accountBio)                           // signed in
+	e.POST("/account/discreet", s.accountDiscreet)                 // signed in
 	e.POST("/account/notifications", s.accountNotifications)       // policy.CanChooseEmail
 	e.POST("/account/sessions/:id/revoke", s.accountRevokeSession) // signed in, own sessions
 	e.GET("/account/export", s.accountExport)                      // signed in
