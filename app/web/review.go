@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"forum/app/config"
 	"forum/app/danger"
 	"forum/app/model"
 	"forum/app/policy"
@@ -241,4 +242,12 @@ func (s *Server) dangerCheck(c echo.Context) error {
 		return c.HTML(http.StatusOK, "")
 	}
 	return s.renderPartial(c, http.StatusOK, "crisis_box", true)
+}
+
+// quickExitURL is where the quick exit leaves for (FORUM_QUICK_EXIT_URL).
+func (s *Server) quickExitURL() string {
+	if s.cfg.QuickExitURL == "" {
+		return config.DefaultQuickExitURL
+	}
+	return s.cfg.QuickExitURL
 }

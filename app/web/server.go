@@ -261,7 +261,7 @@ func (s *Server) funcs() template.FuncMap {
 		"canApproveMembers":     policy.CanApproveMembers,
 		"canReviewPosts":        policy.CanReviewPosts,
 		"discreetTitle":         policy.DiscreetTitle,
-		"quickExitURL":          func() string { return s.cfg.QuickExitURL },
+		"quickExitURL":          s.quickExitURL,
 		"canManageRoles":        policy.CanManageRoles,
 		"canReadNotices":        policy.CanReadNotices,
 		"noticesBadge":          noticesBadge,
