@@ -115,6 +115,8 @@ type threadData struct {
 	AwaitingApproval bool
 	// Danger shows the crisis box: a post's words suggest someone may be in danger.
 	Danger bool
+	// Move offers moderators the thread's topics and a merge into another thread.
+	Move *moveForm
 	// Held are the viewer's replies waiting for review (shown to them alone), outside
 	// content cached for many viewers, where they go in the reply form's slot.
 	Held []heldView
@@ -136,6 +138,11 @@ func (s *Server) thread(c echo.Context) error {
 	snap, err := s.threads.get(c.Request().Context(), id)
 	if err != nil && !errors.Is(err, model.ErrNotFound) {
 		return err
+	}
+	if snap != nil && snap.thread.MergedInto != nil && c.Request().Method == http.MethodGet {
+		// A duplicate merged into another thread: its address leads there, for whoever may
+		// read that one.
+		return s.mergedRedirect(c, v, *snap.thread.MergedInto)
 	}
 	if snap == nil || !policy.CanView(v, snap.thread) {
 		if !policy.IsMember(v) {
@@ -318,6 +325,16 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	d.CanUnpublish = d.Published && policy.CanUnpublish(v, t)
 	d.AskerWaits = policy.IsAskerAwaitingAnswer(v, t)
 	d.Danger = snap.danger
+	if policy.CanMoveThread(v, t) {
+		all, err := s.store.Tags(ctx)
+		if err != nil {
+			return threadData{}, err
+		}
+		d.Move = &moveForm{AllTags: all}
+		for _, tag := range t.Tags {
+			d.Move.Tags = append(d.Move.Tags, tag.Slug)
+		}
+	}
 	if csrf != csrfSlot {
 		for _, h := range snap.heldOf(v) {
 			d.Held = append(d.Held, newHeldView(v, h, nil, csrf))

@@ -51,6 +51,8 @@ func (s *Server) routes() {
 	e.POST("/t/:id/publish", s.threadPublish)   // policy.CanPublish, CanUnpublish
 	e.GET("/ask/similar", s.similar)            // members
 	e.POST("/t/:id/moderate", s.threadModerate) // policy.CanModerate
+	e.POST("/t/:id/topics", s.threadTopics)     // policy.CanMoveThread
+	e.POST("/t/:id/merge", s.threadMerge)       // policy.CanMergeThread
 	e.GET("/p/:id/edit", s.postEditForm)        // policy.CanEditPost
 	e.POST("/p/:id/edit", s.postEdit, posting)  // policy.CanEditPost
 	e.GET("/p/:id/history", s.postHistory)      // policy.CanViewHistory
