@@ -15,6 +15,7 @@ import (
 	"forum/app/model"
 	"forum/app/notify"
 	"forum/app/policy"
+	"forum/app/store"
 )
 
 type accountData struct {
@@ -329,6 +330,13 @@ type profileData struct {
 	// HelpfulCount count all of them, and those the asker marked helpful.
 	Answers                   []answerView
 	AnswerCount, HelpfulCount int
+	// Topics are those the expert answered most, with how many threads of each.
+	Topics []store.TopicCount
+	// Started and Replies are the person's latest threads and replies under their name,
+	// for members (policy.CanSeeMemberActivity): never an anonymous post.
+	ShowActivity bool
+	Started      []answerView
+	Replies      []answerView
 }
 
 // answerView is an expert answer as a profile lists it: the question, and the answer's place.
@@ -374,6 +382,32 @@ func (s *Server) profile(c echo.Context) error {
 		}
 		if d.AnswerCount, d.HelpfulCount, err = s.store.ExpertAnswerCounts(ctx, u.ID); err != nil {
 			return err
+		}
+		if d.Topics, err = s.store.ExpertAnswerTopics(ctx, u.ID, 5); err != nil {
+			return err
+		}
+	}
+	if d.ShowActivity = policy.CanSeeMemberActivity(v, u); d.ShowActivity {
+		lists := []*[]answerView{&d.Started}
+		if !who.Expert {
+			lists = append(lists, &d.Replies) // an expert's replies are their answers, above
+		}
+		for i, list := range lists {
+			posts, err := s.store.NamedPostsByAuthor(ctx, u.ID, i == 0, profileAnswers)
+			if err != nil {
+				return err
+			}
+			for _, a := range posts {
+				if !policy.CanView(v, a.Thread) || a.Post.Anonymous {
+					continue
+				}
+				url := threadURL(a.Thread)
+				if !a.Post.Opening {
+					url += "#post-" + strconv.FormatInt(a.Post.ID, 10)
+				}
+				*list = append(*list, answerView{Item: newThreadItem(v, a.Thread), URL: url, At: a.Post.CreatedAt,
+					Helpful: a.Thread.HelpfulPostID != nil && *a.Thread.HelpfulPostID == a.Post.ID})
+			}
 		}
 	}
 	return s.render(c, http.StatusOK, "profile", "", d)
