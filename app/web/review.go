@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -44,7 +45,7 @@ type heldView struct {
 }
 
 func newHeldView(v *model.User, h *model.HeldPost, thread *model.Thread, csrf string) heldView {
-	hv := heldView{ID: h.ID, Reply: h.IsReply(), Kind: kindLabels[h.Kind], Title: h.Title, Tags: h.Tags,
+	hv := heldView{ID: h.ID, Reply: h.IsReply(), Kind: strings.ToLower(kindLabels[h.Kind]), Title: h.Title, Tags: h.Tags,
 		Body: template.HTML(h.BodyHTML), Source: h.BodySource, ContentNote: h.ContentNote, Anonymous: h.Anonymous, //nolint:gosec // sanitized when written
 		CreatedAt: h.CreatedAt, Waiting: h.Waiting(), Declined: h.Declined, Reason: h.Reason,
 		Danger: danger.Match(h.Title, h.BodySource, h.ContentNote), CSRF: csrf}
