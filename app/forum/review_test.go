@@ -18,11 +18,11 @@ import (
 
 // reviewBoard is a forum with first-post review on (two posts) and its people.
 type reviewBoard struct {
-	st                                  *store.Store
-	svc                                 *forum.Service
-	notify                              *notify.Service
+	st                                   *store.Store
+	svc                                  *forum.Service
+	notify                               *notify.Service
 	newcomer, member, expert, mod, admin *model.User
-	clock                               time.Time
+	clock                                time.Time
 }
 
 func newReviewBoard(t *testing.T, st *store.Store) *reviewBoard {

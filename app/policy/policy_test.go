@@ -502,3 +502,27 @@ func TestCanEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestCountsForCrisisBox(t *testing.T) {
+	at := time.Now()
+	by := func(role model.Role) *model.User { return user(1, role, model.StatusActive) }
+	cases := []struct {
+		name string
+		p    *model.Post
+		want bool
+	}{
+		{"a member's post", &model.Post{Author: by(model.RoleMember)}, true},
+		{"an expert's answer", &model.Post{Author: by(model.RoleExpert), Expert: true}, false},
+		{"a moderator's post", &model.Post{Author: by(model.RoleModerator)}, false},
+		{"an expert's anonymous post", &model.Post{Author: by(model.RoleExpert), Anonymous: true}, true},
+		{"a former member's post", &model.Post{}, true},
+		{"a hidden post", &model.Post{Author: by(model.RoleMember), HiddenAt: &at}, false},
+		{"a deleted post", &model.Post{Author: by(model.RoleMember), DeletedAt: &at}, false},
+		{"no post", nil, false},
+	}
+	for _, c := range cases {
+		if got := policy.CountsForCrisisBox(c.p); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -73,3 +73,15 @@ func DiscreetTitle(v *model.User) bool { return v != nil && v.DiscreetTitles }
 func CanSeeMemberActivity(v, target *model.User) bool {
 	return IsMember(v) && CanViewProfile(v, target)
 }
+
+// CountsForCrisisBox reports whether the words of post p (with its Author loaded) decide
+// whether its thread shows readers the crisis box: a post readers see, written anonymously
+// or by a family member. Experts, moderators and admins who list the signs of an overdose
+// teach; they tell of no one. (An anonymous post always counts, so that the box never
+// tells readers whether its author is staff.)
+func CountsForCrisisBox(p *model.Post) bool {
+	if p == nil || p.DeletedAt != nil || p.HiddenAt != nil {
+		return false
+	}
+	return p.Anonymous || p.Author == nil || !p.Author.Role.AtLeast(model.RoleExpert)
+}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"forum/app/forum"
 	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
@@ -144,6 +146,12 @@ func TestCrisisBoxInComposerAndThread(t *testing.T) {
 		}
 
 		mustNotContain(t, member.get(threadPath(e.question)).Body.String(), "crisis-box")
+		// An expert listing the signs of an overdose teaches; the thread shows no alarm.
+		if _, err := e.forum.Reply(context.Background(), e.coach, e.answered.ID, forum.ReplyInput{
+			Body: "The signs of an overdose: not waking up, slow or no breathing, blue lips. Call 911."}); err != nil {
+			t.Fatal(err)
+		}
+		mustNotContain(t, member.get(threadPath(e.answered)).Body.String(), "crisis-box")
 		rec = member.post("/ask", url.Values{"title": {"He will not wake up tonight"}, "body": {"His lips are turning blue, what do I do"}, "tags": {"craft"}})
 		if rec.Code != http.StatusSeeOther {
 			t.Fatalf("posting with danger words: %d; it must never be blocked", rec.Code)

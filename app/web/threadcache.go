@@ -55,8 +55,9 @@ type threadSnapshot struct {
 	authors map[int64]bool // of the thread, its posts and its linked threads
 	// held are the replies waiting for review, each shown to its author alone.
 	held []*model.HeldPost
-	// danger: the words of a post readers see suggest someone may be in immediate danger,
-	// and the page shows the crisis box (app/danger).
+	// danger: the words of a family's post readers see (policy.CountsForCrisisBox), or of
+	// the title it opens, suggest someone may be in immediate danger, and the page shows
+	// the crisis box (app/danger).
 	danger bool
 
 	mu      sync.Mutex
@@ -101,12 +102,15 @@ func (tc *threadCache) get(ctx context.Context, id int64) (*threadSnapshot, erro
 		return nil, err
 	}
 	snap := &threadSnapshot{gen: gen, loaded: now, thread: t, posts: posts, links: links, held: held,
-		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[policy.Audience]slotted{},
-		danger: danger.Match(t.Title)}
+		authors: map[int64]bool{t.AuthorID: true}, related: map[bool][]*model.Thread{}, content: map[policy.Audience]slotted{}}
 	for _, p := range posts {
 		snap.authors[p.AuthorID] = true
-		if !snap.danger && p.DeletedAt == nil && p.HiddenAt == nil {
-			snap.danger = danger.Match(p.BodySource, p.ContentNote)
+		if !snap.danger && policy.CountsForCrisisBox(p) {
+			title := ""
+			if p.Opening {
+				title = t.Title
+			}
+			snap.danger = danger.Match(title, p.BodySource, p.ContentNote)
 		}
 	}
 	for _, l := range links {
