@@ -10,6 +10,9 @@
 // prevention training", "Narcan training", "suicide prevention month") are removed first
 // (safe, below), so that an event announcement raises no alarm.
 //
+// Titles and post texts are matched, never content notes ("mentions overdose"), which
+// describe a post for readers who would rather not read it.
+//
 // A match never blocks or delays a post: the composer shows the crisis box while the words
 // are typed, the posted thread shows it to readers, and the moderators are told.
 // danger_test.go holds the phrasings that must and must not match; add to both tables

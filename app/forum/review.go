@@ -43,7 +43,7 @@ func (s *Service) holdIfNew(ctx context.Context, tx *store.Tx, author *model.Use
 	if err := tx.DeleteDraft(ctx, author.ID, draft); err != nil {
 		return nil, err
 	}
-	if danger.Match(w.Title, w.Body, w.ContentNote) {
+	if danger.Match(w.Title, w.Body) {
 		// About the queue, where every moderator may read the post: no post to name yet.
 		e := event(model.NotifyDanger, author, t, nil, now)
 		if err := tx.InsertNotifyEvent(ctx, e); err != nil {
@@ -57,7 +57,7 @@ func (s *Service) holdIfNew(ctx context.Context, tx *store.Tx, author *model.Use
 // tellDanger tells every moderator when the words of post p of t suggest immediate danger.
 func (s *Service) tellDanger(ctx context.Context, tx *store.Tx, author *model.User, t *model.Thread, p *model.Post,
 	w writing, now time.Time) error {
-	if !danger.Match(w.Title, w.Body, w.ContentNote) {
+	if !danger.Match(w.Title, w.Body) {
 		return nil
 	}
 	return tx.InsertNotifyEvent(ctx, event(model.NotifyDanger, author, t, p, now))

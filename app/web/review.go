@@ -48,7 +48,7 @@ func newHeldView(v *model.User, h *model.HeldPost, thread *model.Thread, csrf st
 	hv := heldView{ID: h.ID, Reply: h.IsReply(), Kind: strings.ToLower(kindLabels[h.Kind]), Title: h.Title, Tags: h.Tags,
 		Body: template.HTML(h.BodyHTML), Source: h.BodySource, ContentNote: h.ContentNote, Anonymous: h.Anonymous, //nolint:gosec // sanitized when written
 		CreatedAt: h.CreatedAt, Waiting: h.Waiting(), Declined: h.Declined, Reason: h.Reason,
-		Danger: danger.Match(h.Title, h.BodySource, h.ContentNote), CSRF: csrf}
+		Danger: danger.Match(h.Title, h.BodySource), CSRF: csrf}
 	if thread != nil && policy.CanView(v, thread) {
 		item := newThreadItem(v, thread)
 		hv.Thread = &item
@@ -239,7 +239,7 @@ func (s *Server) dangerCheck(c echo.Context) error {
 	if !policy.IsMember(viewer(c)) {
 		return model.ErrForbidden
 	}
-	if !danger.Match(c.FormValue("title"), c.FormValue("body"), c.FormValue("content_note")) {
+	if !danger.Match(c.FormValue("title"), c.FormValue("body")) {
 		return c.HTML(http.StatusOK, "")
 	}
 	return s.renderPartial(c, http.StatusOK, "crisis_box", true)

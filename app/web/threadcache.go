@@ -110,7 +110,7 @@ func (tc *threadCache) get(ctx context.Context, id int64) (*threadSnapshot, erro
 			if p.Opening {
 				title = t.Title
 			}
-			snap.danger = danger.Match(title, p.BodySource, p.ContentNote)
+			snap.danger = danger.Match(title, p.BodySource)
 		}
 	}
 	for _, l := range links {
