@@ -43,8 +43,9 @@ func TestEmbeddedTemplatesParse(t *testing.T) {
 		"asset": func(string) string { return "" }, "ago": func(any) string { return "" }, "iso": func(any) string { return "" },
 		"longdate": func(any) string { return "" }, "monthyear": func(any) string { return "" }, "canApproveMembers": func(any) bool { return false },
 		"canManageRoles": func(any) bool { return false }, "canReadMembersOnly": func(any) bool { return false }, "canSeeUnansweredQueue": func(any) bool { return false },
-		"canAsk":    func(any) bool { return false },
-		"roleLabel": func(any) string { return "" }, "browserName": func(string) string { return "" },
+		"canAsk": func(any) bool { return false }, "canReviewPosts": func(any) bool { return false }, "discreetTitle": func(any) bool { return false },
+		"quickExitURL": func() string { return "" },
+		"roleLabel":    func(any) string { return "" }, "browserName": func(string) string { return "" },
 		"canReadNotices": func(any) bool { return false }, "noticesBadge": func(int, bool) template.HTML { return "" },
 	})
 	if err != nil {

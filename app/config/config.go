@@ -44,6 +44,12 @@ type Config struct {
 	// PageCacheBytes is the ceiling of the cache of loaded and rendered pages, in bytes
 	// (FORUM_PAGE_CACHE_MB, in mebibytes).
 	PageCacheBytes int64
+	// ReviewFirstPosts is how many of a new member's first posts wait for a moderator
+	// (FORUM_REVIEW_FIRST_POSTS, default 2; 0 publishes every post at once).
+	ReviewFirstPosts int
+	// QuickExitURL is where the quick-exit control leaves for (FORUM_QUICK_EXIT_URL): a
+	// neutral site, replacing the forum in the browser's history.
+	QuickExitURL string
 }
 
 // Mail is how the forum sends e-mail. Without an SMTP server e-mail is off, except in
@@ -192,6 +198,12 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 		return nil, err
 	}
 	c.PageCacheBytes = int64(mb) << 20
+	if c.ReviewFirstPosts, err = notNegative(getenv, "FORUM_REVIEW_FIRST_POSTS", 2); err != nil {
+		return nil, err
+	}
+	if c.QuickExitURL, err = quickExit(strings.TrimSpace(getenv("FORUM_QUICK_EXIT_URL"))); err != nil {
+		return nil, err
+	}
 	if err := c.setOAuth(getenv); err != nil {
 		return nil, err
 	}
@@ -216,6 +228,35 @@ func positive(getenv func(string) string, env string, def int) (int, error) {
 
 // DefaultPageCacheBytes is the page cache's ceiling when FORUM_PAGE_CACHE_MB is not set.
 const DefaultPageCacheBytes = 64 << 20
+
+// notNegative reads a whole number from 0 up from env, or def when it is unset.
+func notNegative(getenv func(string) string, env string, def int) (int, error) {
+	v := strings.TrimSpace(getenv(env))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 1000 {
+		return 0, &Error{env, fmt.Sprintf("%q is not a whole number from 0 to 1000", v)}
+	}
+	return n, nil
+}
+
+// DefaultQuickExitURL is where the quick-exit control leaves for unless configured: a
+// page anyone might have open.
+const DefaultQuickExitURL = "https://www.google.com/search?q=weather"
+
+// quickExit checks FORUM_QUICK_EXIT_URL: an absolute https:// (or http://) address.
+func quickExit(v string) (string, error) {
+	if v == "" {
+		return DefaultQuickExitURL, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", &Error{"FORUM_QUICK_EXIT_URL", fmt.Sprintf("%q is not an absolute https:// address", v)}
+	}
+	return u.String(), nil
+}
 
 // Loopback reports whether the listen address is on the loopback interface only.
 func (c *Config) Loopback() bool { return loopback(c.Addr) }

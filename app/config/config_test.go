@@ -43,6 +43,13 @@ func TestDefaults(t *testing.T) {
 	if c, err := load(t, map[string]string{"FORUM_LIVE_STREAMS": "20000", "FORUM_LIVE_STREAMS_PER_MEMBER": "2"}); err != nil || c.LiveStreams != 20000 || c.LiveStreamsPerMember != 2 {
 		t.Errorf("live stream bounds not read: %v", err)
 	}
+	if c.ReviewFirstPosts != 2 || c.QuickExitURL != config.DefaultQuickExitURL {
+		t.Errorf("review %d first posts, quick exit to %q; want 2 and %q", c.ReviewFirstPosts, c.QuickExitURL, config.DefaultQuickExitURL)
+	}
+	if c, err := load(t, map[string]string{"FORUM_REVIEW_FIRST_POSTS": "0", "FORUM_QUICK_EXIT_URL": "https://news.example.org/"}); err != nil ||
+		c.ReviewFirstPosts != 0 || c.QuickExitURL != "https://news.example.org/" {
+		t.Errorf("review and quick exit not read: %+v, %v", c, err)
+	}
 	// The session secret is generated once and kept.
 	again, err := load(t, map[string]string{"FORUM_DATA_DIR": c.DataDir})
 	if err != nil || string(again.SessionSecret) != string(c.SessionSecret) || len(c.SessionSecret) < 32 {
@@ -80,6 +87,8 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"FORUM_LIVE_STREAMS":            {"FORUM_LIVE_STREAMS": "0"},
 		"FORUM_PAGE_CACHE_MB":           {"FORUM_PAGE_CACHE_MB": "-3"},
 		"FORUM_LIVE_STREAMS_PER_MEMBER": {"FORUM_LIVE_STREAMS_PER_MEMBER": "many"},
+		"FORUM_REVIEW_FIRST_POSTS":      {"FORUM_REVIEW_FIRST_POSTS": "-1"},
+		"FORUM_QUICK_EXIT_URL":          {"FORUM_QUICK_EXIT_URL": "javascript:alert(1)"},
 	}
 	for variable, vars := range cases {
 		_, err := load(t, vars)

@@ -25,7 +25,8 @@ var ErrNotYetErased = errors.New("the account is deleted, but its old text stays
 // credential, the notes on invites they created, the free-text notes of audit rows
 // written by them or about them (the rows stay, naming a former member), what they follow,
 // the notifications they received and their e-mail choices, and the reasons they gave as
-// a moderator in others' notifications (which stay, naming a former member).
+// a moderator in others' notifications (which stay, naming a former member), and their
+// posts held for review that were never published.
 //
 // With removePosts, the text of every post they wrote is emptied and the post marked
 // deleted, the earlier versions of their posts are removed, the titles of threads they
@@ -45,7 +46,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *model.User, removePosts 
 		}
 		for _, erase := range []func(context.Context, int64) error{
 			tx.DeleteSessions, tx.DeleteIdentities, tx.DeleteDrafts, tx.ClearInviteNotes, tx.DeleteMail,
-			tx.DeleteFollows, tx.DeleteNotificationsOf, tx.DeleteNotificationPrefs, tx.ScrubNotifyReasons,
+			tx.DeleteFollows, tx.DeleteNotificationsOf, tx.DeleteNotificationPrefs, tx.ScrubNotifyReasons, tx.DeleteHeldPosts,
 		} {
 			if err := erase(ctx, u.ID); err != nil {
 				return err

@@ -16,6 +16,8 @@ type Export struct {
 	Sessions   []ExportSession  `json:"sessions"`
 	Threads    []ExportThread   `json:"threads_started"`
 	Posts      []ExportPost     `json:"posts"`
+	// Held: posts that waited for a moderator's review, with what became of them.
+	Held []ExportHeldPost `json:"posts_held_for_review,omitempty"`
 	// Notifications: what the member follows, what they were told and how they want e-mail.
 	Notifications ExportNotifications `json:"notifications"`
 }
@@ -103,6 +105,20 @@ type ExportPost struct {
 	DeletedAt   *time.Time `json:"deleted_at,omitempty"`
 }
 
+// ExportHeldPost is a post the member wrote that was held for review.
+type ExportHeldPost struct {
+	ThreadID    *int64     `json:"reply_to_thread_id,omitempty"`
+	Title       string     `json:"title,omitempty"`
+	Anonymous   bool       `json:"anonymous"`
+	Body        string     `json:"body_markdown"`
+	ContentNote string     `json:"content_note,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	Declined    bool       `json:"declined"`
+	Reason      string     `json:"moderator_reason,omitempty"`
+	PostID      *int64     `json:"published_as_post_id,omitempty"`
+}
+
 // ExportData gathers everything the forum holds about u.
 func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error) {
 	now := s.now()
@@ -137,6 +153,14 @@ func (s *Service) ExportData(ctx context.Context, u *model.User) (*Export, error
 	}
 	for _, p := range posts {
 		e.Posts = append(e.Posts, ExportPost{p.ID, p.ThreadID, p.Opening, p.Anonymous, p.BodySource, p.ContentNote, p.CreatedAt, p.EditedAt, p.DeletedAt})
+	}
+	held, err := s.store.HeldPostsByAuthor(ctx, u.ID, 1000)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range held {
+		e.Held = append(e.Held, ExportHeldPost{h.ThreadID, h.Title, h.Anonymous, h.BodySource, h.ContentNote, h.CreatedAt,
+			h.DecidedAt, h.Declined, h.Reason, h.PostID})
 	}
 	if e.Notifications, err = s.exportNotifications(ctx, u); err != nil {
 		return nil, err

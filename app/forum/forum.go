@@ -36,6 +36,9 @@ type Service struct {
 	// AfterEvent, when set, is called after the commit of every change that wrote a notify
 	// event (app/notify's Poke), so that its notifications are written at once.
 	AfterEvent func()
+	// ReviewFirstPosts is how many of a new member's first posts wait for a moderator's
+	// review (FORUM_REVIEW_FIRST_POSTS); 0 publishes every post at once.
+	ReviewFirstPosts int
 }
 
 // New returns a Service.
@@ -79,22 +82,38 @@ type AskInput struct {
 	PublishConsent bool
 }
 
-// Ask starts a thread: a question, a discussion or (experts) an article.
+// Ask starts a thread: a question, a discussion or (experts) an article. A new member's
+// thread waits for review (AskPost) and Ask then returns a nil thread.
 func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*model.Thread, error) {
+	p, err := s.AskPost(ctx, author, in)
+	return p.Thread, err
+}
+
+// Posted is what became of a post: published (Thread, and Post) or held for a moderator's
+// review (Held), which nobody but its author and the moderators sees.
+type Posted struct {
+	Thread *model.Thread
+	Post   *model.Post
+	Held   *model.HeldPost
+}
+
+// AskPost starts a thread, or holds it for review when its author is a new member
+// (policy.NeedsReview).
+func (s *Service) AskPost(ctx context.Context, author *model.User, in AskInput) (Posted, error) {
 	if in.Kind == "" {
 		in.Kind = model.KindQuestion
 	}
 	switch in.Kind {
 	case model.KindQuestion, model.KindDiscussion:
 		if !policy.CanAsk(author) {
-			return nil, model.ErrForbidden
+			return Posted{}, model.ErrForbidden
 		}
 	case model.KindArticle:
 		if !policy.CanWriteArticle(author) {
-			return nil, model.ErrForbidden
+			return Posted{}, model.ErrForbidden
 		}
 	default:
-		return nil, model.Invalid("kind", "Choose a question, a discussion or an article.")
+		return Posted{}, model.Invalid("kind", "Choose a question, a discussion or an article.")
 	}
 	in.Title = strings.TrimSpace(in.Title)
 	in.ContentNote = strings.TrimSpace(in.ContentNote)
@@ -110,20 +129,19 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 		inv.Add("tags", fmt.Sprintf("Choose at most %d tags.", MaxTags))
 	}
 	if err := inv.Err(); err != nil {
-		return nil, err
+		return Posted{}, err
 	}
 	html, err := s.render(in.Body)
 	if err != nil {
-		return nil, err
+		return Posted{}, err
 	}
+	w := writing{Kind: in.Kind, Title: in.Title, Body: in.Body, HTML: html, ContentNote: in.ContentNote,
+		Anonymous: in.Anonymous, PublishConsent: in.PublishConsent}
 
 	now := s.now()
-	t := &model.Thread{
-		Kind: in.Kind, Title: in.Title, Slug: Slugify(in.Title), AuthorID: author.ID,
-		Anonymous: in.Anonymous, Visibility: model.VisibilityMembers, State: model.StateOpen, PublishConsent: in.PublishConsent,
-		CreatedAt: now, UpdatedAt: now, LastActivityAt: now,
-	}
+	var out Posted
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		out = Posted{}
 		tags, err := tx.TagsBySlugs(ctx, slugs)
 		if err != nil {
 			return err
@@ -135,38 +153,69 @@ func (s *Service) Ask(ctx context.Context, author *model.User, in AskInput) (*mo
 		for i, tag := range tags {
 			ids[i] = tag.ID
 		}
-		if err := tx.InsertThread(ctx, t, ids); err != nil {
+		if out.Held, err = s.holdIfNew(ctx, tx, author, nil, w, ids, now); err != nil || out.Held != nil {
 			return err
 		}
-		p := &model.Post{
-			ThreadID: t.ID, AuthorID: author.ID, Anonymous: in.Anonymous, Opening: true,
-			BodySource: in.Body, BodyHTML: html, ContentNote: in.ContentNote,
-			CreatedAt: now, UpdatedAt: now,
-		}
-		if err := tx.InsertPost(ctx, p); err != nil {
-			return err
-		}
-		// The asker has read their own question: an answer to it shows as new to them.
-		if err := tx.SaveReadPositions(ctx, []model.ThreadRead{{UserID: author.ID, ThreadID: t.ID, LastReadPostID: p.ID, ReadAt: now}}); err != nil {
-			return err
-		}
-		if err := tx.DeleteDraft(ctx, author.ID, DraftKeyAsk()); err != nil {
-			return err
-		}
-		// The asker hears of every reply; watchers of its topics hear of the new thread.
-		if err := tx.AutoFollowThread(ctx, author.ID, t.ID, model.LevelWatching, now); err != nil {
-			return err
-		}
-		if err := tx.InsertNotifyEvent(ctx, event(model.NotifyNewQuestion, author, t, p, now)); err != nil {
-			return err
-		}
-		return tx.AddChange(ctx, "thread", t.ID, t.ID, "create", now)
+		out.Thread, out.Post, err = s.publishThread(ctx, tx, author, w, ids, now, now, true)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return Posted{}, err
 	}
 	s.eventWritten()
-	return t, nil
+	return out, nil
+}
+
+// writing is what a member wrote, validated and rendered, to be published or held.
+type writing struct {
+	Kind                      model.Kind
+	Title, Body, HTML         string
+	ContentNote               string
+	Anonymous, PublishConsent bool
+}
+
+// publishThread writes a new thread of author, written at at (its original time, for a
+// post that waited for review), with its opening post, the asker's follow, the events
+// that tell watchers and, when tellDanger and its words suggest immediate danger, the
+// moderators.
+func (s *Service) publishThread(ctx context.Context, tx *store.Tx, author *model.User, w writing, tagIDs []int64,
+	at, now time.Time, tellDanger bool) (*model.Thread, *model.Post, error) {
+	t := &model.Thread{
+		Kind: w.Kind, Title: w.Title, Slug: Slugify(w.Title), AuthorID: author.ID,
+		Anonymous: w.Anonymous, Visibility: model.VisibilityMembers, State: model.StateOpen, PublishConsent: w.PublishConsent,
+		CreatedAt: at, UpdatedAt: now, LastActivityAt: at,
+	}
+	if err := tx.InsertThread(ctx, t, tagIDs); err != nil {
+		return nil, nil, err
+	}
+	p := &model.Post{
+		ThreadID: t.ID, AuthorID: author.ID, Anonymous: w.Anonymous, Opening: true,
+		BodySource: w.Body, BodyHTML: w.HTML, ContentNote: w.ContentNote,
+		CreatedAt: at, UpdatedAt: now,
+	}
+	if err := tx.InsertPost(ctx, p); err != nil {
+		return nil, nil, err
+	}
+	// The asker has read their own question: an answer to it shows as new to them.
+	if err := tx.SaveReadPositions(ctx, []model.ThreadRead{{UserID: author.ID, ThreadID: t.ID, LastReadPostID: p.ID, ReadAt: now}}); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.DeleteDraft(ctx, author.ID, DraftKeyAsk()); err != nil {
+		return nil, nil, err
+	}
+	// The asker hears of every reply; watchers of its topics hear of the new thread.
+	if err := tx.AutoFollowThread(ctx, author.ID, t.ID, model.LevelWatching, now); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.InsertNotifyEvent(ctx, event(model.NotifyNewQuestion, author, t, p, now)); err != nil {
+		return nil, nil, err
+	}
+	if tellDanger {
+		if err := s.tellDanger(ctx, tx, author, t, p, w, now); err != nil {
+			return nil, nil, err
+		}
+	}
+	return t, p, tx.AddChange(ctx, "thread", t.ID, t.ID, "create", now)
 }
 
 // ReplyInput is a reply as submitted.
@@ -177,65 +226,95 @@ type ReplyInput struct {
 }
 
 // Reply adds a reply to a thread. A reply by an expert, not posted anonymously, marks an
-// open question answered.
+// open question answered. A new member's reply waits for review (ReplyPost) and Reply
+// then returns a nil post.
 func (s *Service) Reply(ctx context.Context, author *model.User, threadID int64, in ReplyInput) (*model.Post, error) {
+	p, err := s.ReplyPost(ctx, author, threadID, in)
+	return p.Post, err
+}
+
+// ReplyPost adds a reply to a thread, or holds it for review when its author is a new
+// member (policy.NeedsReview).
+func (s *Service) ReplyPost(ctx context.Context, author *model.User, threadID int64, in ReplyInput) (Posted, error) {
 	in.ContentNote = strings.TrimSpace(in.ContentNote)
 	inv := &model.InvalidError{}
 	validateBody(inv, in.Body)
 	validateNote(inv, in.ContentNote)
 	if err := inv.Err(); err != nil {
-		return nil, err
+		return Posted{}, err
 	}
 	html, err := s.render(in.Body)
 	if err != nil {
-		return nil, err
+		return Posted{}, err
 	}
+	w := writing{Body: in.Body, HTML: html, ContentNote: in.ContentNote, Anonymous: in.Anonymous}
 	now := s.now()
-	var p *model.Post
+	var out Posted
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		out = Posted{}
 		t, err := s.threadFor(ctx, tx, author, threadID, policy.CanReply)
 		if err != nil {
 			return err
 		}
-		p = &model.Post{
-			ThreadID: t.ID, AuthorID: author.ID, Anonymous: in.Anonymous,
-			Expert:     policy.IsExpertAnswer(author, in.Anonymous),
-			BodySource: in.Body, BodyHTML: html, ContentNote: in.ContentNote,
-			CreatedAt: now, UpdatedAt: now,
-		}
-		if err := tx.InsertPost(ctx, p); err != nil {
+		out.Thread = t
+		if out.Held, err = s.holdIfNew(ctx, tx, author, t, w, nil, now); err != nil || out.Held != nil {
 			return err
 		}
-		t.ReplyCount++
-		t.LastActivityAt = now
-		t.UpdatedAt = now
-		if p.Expert && t.State == model.StateOpen {
-			t.State = model.StateAnswered
-		}
-		if err := tx.UpdateThread(ctx, t, "reply_count", "last_activity_at", "updated_at", "state"); err != nil {
-			return err
-		}
-		if err := tx.DeleteDraft(ctx, author.ID, DraftKeyReply(t.ID)); err != nil {
-			return err
-		}
-		// One event, whatever the number of watchers: the fan-out finds them after the commit.
-		if err := tx.AutoFollowThread(ctx, author.ID, t.ID, model.LevelNormal, now); err != nil {
-			return err
-		}
-		kind := model.NotifyReply
-		if policy.ShowsAsExpertAnswer(p) && t.Kind == model.KindQuestion {
-			kind = model.NotifyAnswer
-		}
-		if err := tx.InsertNotifyEvent(ctx, event(kind, author, t, p, now)); err != nil {
-			return err
-		}
-		return tx.AddChange(ctx, "post", p.ID, t.ID, "create", now)
+		out.Post, err = s.publishReply(ctx, tx, author, t, w, now, now, true)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return Posted{}, err
 	}
 	s.eventWritten()
-	return p, nil
+	return out, nil
+}
+
+// publishReply writes author's reply to t, written at at (its original time, for a post
+// that waited for review), with the events that tell the thread's followers and, when
+// tellDanger and its words suggest immediate danger, the moderators.
+func (s *Service) publishReply(ctx context.Context, tx *store.Tx, author *model.User, t *model.Thread, w writing,
+	at, now time.Time, tellDanger bool) (*model.Post, error) {
+	p := &model.Post{
+		ThreadID: t.ID, AuthorID: author.ID, Anonymous: w.Anonymous,
+		Expert:     policy.IsExpertAnswer(author, w.Anonymous),
+		BodySource: w.Body, BodyHTML: w.HTML, ContentNote: w.ContentNote,
+		CreatedAt: at, UpdatedAt: now,
+	}
+	if err := tx.InsertPost(ctx, p); err != nil {
+		return nil, err
+	}
+	t.ReplyCount++
+	if at.After(t.LastActivityAt) {
+		t.LastActivityAt = at
+	}
+	t.UpdatedAt = now
+	if p.Expert && t.State == model.StateOpen {
+		t.State = model.StateAnswered
+	}
+	if err := tx.UpdateThread(ctx, t, "reply_count", "last_activity_at", "updated_at", "state"); err != nil {
+		return nil, err
+	}
+	if err := tx.DeleteDraft(ctx, author.ID, DraftKeyReply(t.ID)); err != nil {
+		return nil, err
+	}
+	// One event, whatever the number of watchers: the fan-out finds them after the commit.
+	if err := tx.AutoFollowThread(ctx, author.ID, t.ID, model.LevelNormal, now); err != nil {
+		return nil, err
+	}
+	kind := model.NotifyReply
+	if policy.ShowsAsExpertAnswer(p) && t.Kind == model.KindQuestion {
+		kind = model.NotifyAnswer
+	}
+	if err := tx.InsertNotifyEvent(ctx, event(kind, author, t, p, now)); err != nil {
+		return nil, err
+	}
+	if tellDanger {
+		if err := s.tellDanger(ctx, tx, author, t, p, w, now); err != nil {
+			return nil, err
+		}
+	}
+	return p, tx.AddChange(ctx, "post", p.ID, t.ID, "create", now)
 }
 
 // MarkHelpful marks a reply as the one that helped the asker; the question becomes resolved.

@@ -84,6 +84,8 @@ type User struct {
 	ApprovalSeenAt *time.Time `bun:"approval_seen_at"`
 	// EmailTitles: the member opted in to thread titles in e-mail (discreet by default).
 	EmailTitles bool `bun:"email_titles,notnull"`
+	// DiscreetTitles: every page's title (the browser tab) is only the forum's name.
+	DiscreetTitles bool `bun:"discreet_titles,notnull"`
 }
 
 // IsExpert reports whether the user carries the expert badge.
@@ -205,6 +207,8 @@ type Thread struct {
 	// ArchiveWithheld: the thread was published, and is out of the public archive while
 	// one of its answers is hidden.
 	ArchiveWithheld bool `bun:"archive_withheld,notnull"`
+	// MergedInto is the thread a duplicate was merged into: its address leads there.
+	MergedInto *int64 `bun:"merged_into"`
 
 	Author *User  `bun:"rel:belongs-to,join:author_id=id"`
 	Tags   []*Tag `bun:"m2m:thread_tags,join:Thread=Tag"`

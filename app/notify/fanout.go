@@ -200,11 +200,12 @@ func (s *Service) notificationsOf(ctx context.Context, tx *store.Tx, ev *model.N
 		if f == nil || f.Level != model.LevelMuted {
 			add(*ev.UserID, ev.Kind)
 		}
-	case model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyFlagHandled:
+	case model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyFlagHandled,
+		model.NotifyPostApproved, model.NotifyPostDeclined:
 		if ev.UserID != nil {
 			add(*ev.UserID, ev.Kind)
 		}
-	case model.NotifyFlagDanger:
+	case model.NotifyFlagDanger, model.NotifyDanger:
 		// Every moderator, at once: someone may be in danger.
 		mods, err := tx.ModeratorIDs(ctx)
 		if err != nil {
@@ -236,7 +237,7 @@ func (s *Service) notificationsOf(ctx context.Context, tx *store.Tx, ev *model.N
 			}
 			n := &model.Notification{UserID: id, Kind: kind, ThreadID: ev.ThreadID, PostID: ev.PostID, ActorID: ev.ActorID,
 				CreatedAt: ev.CreatedAt}
-			if policy.IsModerationNotice(kind) || kind == model.NotifyFlagHandled {
+			if policy.IsModerationNotice(kind) || kind == model.NotifyFlagHandled || kind == model.NotifyPostDeclined {
 				n.Reason = ev.Reason
 			}
 			out = append(out, n)

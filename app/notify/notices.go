@@ -24,6 +24,9 @@ type Notice struct {
 	// the post to go to in it (0: the thread).
 	Thread *model.Thread
 	PostID int64
+	// Href, when set, is where the notice leads instead of the thread (the member's held
+	// posts, the moderators' queue).
+	Href string
 	// Gone: the notice is about something the viewer may no longer read; it says so and
 	// nothing more.
 	Gone      bool
@@ -86,6 +89,15 @@ func Describe(v *model.User, n *model.Notification, t *model.Thread, p *model.Po
 		out.Text = n.Reason
 		if out.Text == "" {
 			out.Text = "A moderator handled a post you reported"
+		}
+	case model.NotifyPostApproved:
+		out.Text = "A moderator published your post: everyone can read it now"
+	case model.NotifyPostDeclined:
+		out.Text, out.Reason, out.Href = "A moderator did not publish your post; your words are kept for you", n.Reason, "/held"
+	case model.NotifyDanger:
+		out.Text = "Words in a post suggest someone may be in danger: please look now"
+		if p == nil {
+			out.Href = "/mod/queue"
 		}
 	default:
 		out.Text = "Something happened"

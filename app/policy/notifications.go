@@ -63,6 +63,13 @@ func MayNotify(recipient *model.User, kind model.NotifyKind, t *model.Thread, p 
 		return CanHandleFlags(recipient) && p != nil
 	case IsModerationNotice(kind):
 		return p != nil && p.AuthorID == recipient.ID && p.DeletedAt == nil
+	case kind == model.NotifyPostDeclined:
+		// About a post never published: only its author is ever named as the recipient.
+		return true
+	case kind == model.NotifyPostApproved:
+		return p != nil && p.AuthorID == recipient.ID && p.DeletedAt == nil
+	case kind == model.NotifyDanger:
+		return CanBeToldOfDanger(recipient, t, p)
 	}
 	return CanView(recipient, t) && (p == nil || (p.ThreadID == t.ID && p.DeletedAt == nil && p.HiddenAt == nil))
 }
@@ -83,6 +90,12 @@ func CanReadNotice(v *model.User, kind model.NotifyKind, t *model.Thread, p *mod
 		return CanHandleFlags(v) && p != nil
 	case IsModerationNotice(kind):
 		return p != nil && p.AuthorID == v.ID
+	case kind == model.NotifyPostDeclined:
+		return true
+	case kind == model.NotifyPostApproved:
+		return p != nil && p.AuthorID == v.ID && p.DeletedAt == nil
+	case kind == model.NotifyDanger:
+		return CanBeToldOfDanger(v, t, p)
 	}
 	return CanView(v, t) && p != nil && p.ThreadID == t.ID && p.DeletedAt == nil && p.HiddenAt == nil
 }

@@ -53,6 +53,10 @@ func TestMatrix(t *testing.T) {
 	unanswered := &model.Thread{ID: 16, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers,
 		State: model.StateOpen, PublishConsent: true}
 	suspendedMember := user(9, model.RoleMember, model.StatusSuspended)
+	heldByMember := &model.HeldPost{ID: 30, AuthorID: 2}
+	decidedHeld := &model.HeldPost{ID: 32, AuthorID: 2, DecidedAt: &at}
+	into := int64(14)
+	mergedThread := &model.Thread{ID: 17, AuthorID: 2, Kind: model.KindQuestion, Visibility: model.VisibilityMembers, MergedInto: &into}
 	declinedApplicant := user(10, model.RolePending, model.StatusDeclined)
 
 	type row map[string]bool
@@ -109,6 +113,44 @@ func TestMatrix(t *testing.T) {
 		{"reinstate a deleted account", func(v *model.User) bool {
 			return policy.CanReinstate(v, user(8, model.RoleMember, model.StatusDeleted))
 		}, row{}},
+
+		// First-post review: a member's first two posts wait; staff never do.
+		{"be held for review with no post published", func(v *model.User) bool { return policy.NeedsReview(v, 0, 2) },
+			row{"member": true}},
+		{"be held for review past the count", func(v *model.User) bool { return policy.NeedsReview(v, 2, 2) }, row{}},
+		{"be held for review with review off", func(v *model.User) bool { return policy.NeedsReview(v, 0, 0) }, row{}},
+		{"review held posts", policy.CanReviewPosts, row{"moderator": true, "admin": true}},
+		{"read a member's held post", func(v *model.User) bool { return policy.CanSeeHeldPost(v, heldByMember) },
+			row{"member": true, "moderator": true, "admin": true}},
+		{"decide on a waiting held post", func(v *model.User) bool { return policy.CanDecideHeldPost(v, heldByMember) },
+			row{"moderator": true, "admin": true}},
+		{"decide on a held post already decided", func(v *model.User) bool { return policy.CanDecideHeldPost(v, decidedHeld) }, row{}},
+		{"publish the held post of a suspended member", func(v *model.User) bool {
+			return policy.CanPublishHeldPost(v, &model.HeldPost{ID: 31, AuthorID: 9}, suspendedMember)
+		}, row{}},
+		{"publish the held post of an active member", func(v *model.User) bool {
+			return policy.CanPublishHeldPost(v, heldByMember, people["member"])
+		}, row{"moderator": true, "admin": true}},
+		{"be told of danger words", func(v *model.User) bool { return policy.CanBeToldOfDanger(v, members, reply) },
+			row{"moderator": true, "admin": true}},
+		{"be told of danger words in a deleted post", func(v *model.User) bool {
+			return policy.CanBeToldOfDanger(v, members, deletedReply)
+		}, row{}},
+		{"be told of danger words in a held post", func(v *model.User) bool { return policy.CanBeToldOfDanger(v, nil, nil) },
+			row{"moderator": true, "admin": true}},
+
+		// Moving and merging threads.
+		{"change a thread's topics", func(v *model.User) bool { return policy.CanMoveThread(v, members) },
+			row{"moderator": true, "admin": true}},
+		{"merge a thread into another", func(v *model.User) bool { return policy.CanMergeThread(v, members, answered) },
+			row{"moderator": true, "admin": true}},
+		{"merge a thread into itself", func(v *model.User) bool { return policy.CanMergeThread(v, members, members) }, row{}},
+		{"merge a thread already merged", func(v *model.User) bool { return policy.CanMergeThread(v, mergedThread, answered) }, row{}},
+
+		// Profiles: a member's named posts, to members.
+		{"see a member's posts on their profile", func(v *model.User) bool {
+			return policy.CanSeeMemberActivity(v, people["member"])
+		}, row{"member": true, "expert": true, "moderator": true, "admin": true}},
 
 		// Publishing to the public archive, and taking back.
 		{"set publish consent on own question", func(v *model.User) bool { return policy.CanSetPublishConsent(v, members) },
@@ -540,6 +582,30 @@ func TestCanEmail(t *testing.T) {
 	for _, c := range cases {
 		if got := policy.CanEmail(c.to, c.kind, c.t, c.p); got != c.want {
 			t.Errorf("%s: CanEmail = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestCountsForCrisisBox(t *testing.T) {
+	at := time.Now()
+	by := func(role model.Role) *model.User { return user(1, role, model.StatusActive) }
+	cases := []struct {
+		name string
+		p    *model.Post
+		want bool
+	}{
+		{"a member's post", &model.Post{Author: by(model.RoleMember)}, true},
+		{"an expert's answer", &model.Post{Author: by(model.RoleExpert), Expert: true}, false},
+		{"a moderator's post", &model.Post{Author: by(model.RoleModerator)}, false},
+		{"an expert's anonymous post", &model.Post{Author: by(model.RoleExpert), Anonymous: true}, true},
+		{"a former member's post", &model.Post{}, true},
+		{"a hidden post", &model.Post{Author: by(model.RoleMember), HiddenAt: &at}, false},
+		{"a deleted post", &model.Post{Author: by(model.RoleMember), DeletedAt: &at}, false},
+		{"no post", nil, false},
+	}
+	for _, c := range cases {
+		if got := policy.CountsForCrisisBox(c.p); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }

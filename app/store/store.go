@@ -96,7 +96,7 @@ func Open(ctx context.Context, driver, dsn, label string) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("unknown database driver %q", driver)
 	}
-	db.RegisterModel((*model.ThreadTag)(nil))
+	db.RegisterModel((*model.ThreadTag)(nil), (*model.HeldPostTag)(nil))
 	s := newStore(db, driver, dsn, label)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -178,6 +178,18 @@ func (s *Server) accountBio(c echo.Context) error {
 	return s.redirect(c, withDone("/account", "bio"))
 }
 
+// accountDiscreet saves whether page titles show only the forum's name.
+func (s *Server) accountDiscreet(c echo.Context) error {
+	v, err := requireViewer(c)
+	if err != nil {
+		return err
+	}
+	if err := s.forum.SetDiscreetTitles(c.Request().Context(), v, c.FormValue("discreet_titles") == "on"); err != nil {
+		return err
+	}
+	return s.redirect(c, withDone("/account", "discreet"))
+}
+
 // accountNotifications saves the member's choices of e-mail.
 func (s *Server) accountNotifications(c echo.Context) error {
 	v, err := requireViewer(c)
@@ -324,6 +336,13 @@ type profileData struct {
 	// HelpfulCount count all of them, and those the asker marked helpful.
 	Answers                   []answerView
 	AnswerCount, HelpfulCount int
+	// Topics are those the expert answered most, with how many threads of each.
+	Topics []store.TopicCount
+	// Started and Replies are the person's latest threads and replies under their name,
+	// for members (policy.CanSeeMemberActivity): never an anonymous post.
+	ShowActivity bool
+	Started      []answerView
+	Replies      []answerView
 }
 
 // answerView is an expert answer as a profile lists it: the question, and the answer's place.
@@ -345,6 +364,8 @@ func (s *Server) profile(c echo.Context) error {
 		user                      *model.User
 		answers                   []store.AuthorAnswer
 		answerCount, helpfulCount int
+		topics                    []store.TopicCount
+		started, replies          []store.AuthorAnswer
 	}
 	sp := sharedPage{key: "profile:" + strings.ToLower(name), ttl: pageTTL, name: "profile",
 		load: func(ctx context.Context) (loadedPage, error) {
@@ -361,10 +382,23 @@ func (s *Server) profile(c echo.Context) error {
 			if l.answerCount, l.helpfulCount, err = s.store.ExpertAnswerCounts(ctx, u.ID); err != nil {
 				return loadedPage{}, err
 			}
-			for _, a := range l.answers {
-				lp.size += threadsSize(a.Thread) + 200
-				lp.keys = append(lp.keys, threadKey(a.Thread.ID))
+			if l.topics, err = s.store.ExpertAnswerTopics(ctx, u.ID, 5); err != nil {
+				return loadedPage{}, err
 			}
+			// Threads started and replies under their name, shown to members only (view).
+			if l.started, err = s.store.NamedPostsByAuthor(ctx, u.ID, true, profileAnswers); err != nil {
+				return loadedPage{}, err
+			}
+			if l.replies, err = s.store.NamedPostsByAuthor(ctx, u.ID, false, profileAnswers); err != nil {
+				return loadedPage{}, err
+			}
+			for _, list := range [][]store.AuthorAnswer{l.answers, l.started, l.replies} {
+				for _, a := range list {
+					lp.size += threadsSize(a.Thread) + 200
+					lp.keys = append(lp.keys, threadKey(a.Thread.ID))
+				}
+			}
+			lp.size += 100 * len(l.topics)
 			return lp, nil
 		},
 		check: func(v *model.User, val any) error {
@@ -390,7 +424,26 @@ func (s *Server) profile(c echo.Context) error {
 						URL: threadURL(a.Thread) + "#post-" + strconv.FormatInt(a.Post.ID, 10), At: a.Post.CreatedAt,
 						Helpful: a.Thread.HelpfulPostID != nil && *a.Thread.HelpfulPostID == a.Post.ID})
 				}
-				d.AnswerCount, d.HelpfulCount = l.answerCount, l.helpfulCount
+				d.AnswerCount, d.HelpfulCount, d.Topics = l.answerCount, l.helpfulCount, l.topics
+			}
+			if d.ShowActivity = policy.CanSeeMemberActivity(v, u); d.ShowActivity {
+				lists := map[*[]answerView][]store.AuthorAnswer{&d.Started: l.started}
+				if !who.Expert {
+					lists[&d.Replies] = l.replies // an expert's replies are their answers, above
+				}
+				for list, posts := range lists {
+					for _, a := range posts {
+						if !policy.CanView(v, a.Thread) || a.Post.Anonymous {
+							continue
+						}
+						url := threadURL(a.Thread)
+						if !a.Post.Opening {
+							url += "#post-" + strconv.FormatInt(a.Post.ID, 10)
+						}
+						*list = append(*list, answerView{Item: newThreadItem(v, a.Thread), URL: url, At: a.Post.CreatedAt,
+							Helpful: a.Thread.HelpfulPostID != nil && *a.Thread.HelpfulPostID == a.Post.ID})
+					}
+				}
 			}
 			return d, nil
 		}}

@@ -150,6 +150,10 @@ func TestBrowserKeyboard(t *testing.T) {
 		} else {
 			mustSee(f, size.name+": skip link")
 		}
+		// Then the quick exit, before everything else on every page.
+		if f := tab(); f.Text != "Quick exit" {
+			t.Errorf("%s: the second Tab reaches %s, want the quick exit", size.name, f)
+		}
 		var got []string
 		for i := 0; i < 20; i++ {
 			f := tab()

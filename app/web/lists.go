@@ -46,6 +46,8 @@ type listData struct {
 	FollowHTML template.HTML
 	// Filter, when set, offers to narrow the list to one topic (the experts' queue).
 	Filter *topicFilter
+	// Held is how many of the member's posts wait for review (on their own list).
+	Held int
 }
 
 // topicFilter is the form that narrows a list to one topic: a GET form, so that it works
@@ -294,16 +296,30 @@ func (s *Server) mine(c echo.Context) error {
 		if err != nil {
 			return loadedList{}, nil, err
 		}
-		return listOf("/mine", threads), nil, nil
+		held := 0
+		if c.QueryParam("after") == "" {
+			posts, err := s.forum.MyHeldPosts(ctx, v, 50)
+			if err != nil {
+				return loadedList{}, nil, err
+			}
+			for _, h := range posts {
+				if h.Waiting() {
+					held++
+				}
+			}
+		}
+		return listOf("/mine", threads), held, nil
 	}
-	view := func(*model.User, loadedList, any) (*listData, error) {
+	view := func(_ *model.User, _ loadedList, extra any) (*listData, error) {
 		return &listData{
 			Heading: "My threads",
 			Lede: "Threads you started, replied to or follow, most recent activity first, including those where you " +
 				"posted anonymously (only you see them here).",
 			Empty: "You have not started, replied to or followed a thread yet.", CurrentPath: "/mine",
+			Held: extra.(int),
 		}, nil
 	}
-	// The member's own list: kept for them alone.
+	// The member's own list: kept for them alone. A post of theirs put in or taken out of
+	// the review queue changes every cached page (a write no change-log row names).
 	return s.serveList(c, listKey(c, "mine:"+strconv.FormatInt(v.ID, 10)), []string{memberKey(v.ID)}, "mine", load, view, nil)
 }

@@ -43,6 +43,11 @@ var doneNotices = map[string]string{
 	"flag-warn":     "The warning is given: the member reads it on their next page.",
 	"flag-suspend":  "The member is suspended and signed out everywhere.",
 	"deleted":       "Your post is deleted.",
+	"published":     "The post is published, with the time it was written; its author and the thread's followers are told.",
+	"declined":      "The post is declined. Its author is told your reason and keeps their words.",
+	"discreet":      "Your choice of page titles is saved.",
+	"moved":         "The thread's topics are saved.",
+	"merged":        "The threads are merged: replies, followers and the old address now lead here.",
 }
 
 // noticeKey holds, in the echo context, a notice a handler set for the page it renders.
@@ -87,6 +92,13 @@ func (s *Server) viewerExtras(c echo.Context, status int, t *template.Template, 
 			s.log.Warn("count accounts awaiting approval", "id", requestID(c), "err", err)
 		}
 		p.ModBadge = s.openFlagsBadge(c, v) + awaitingBadge(n)
+	}
+	if policy.CanReviewPosts(v) {
+		n, err := s.store.WaitingHeldCount(c.Request().Context())
+		if err != nil {
+			s.log.Warn("count posts waiting for review", "id", requestID(c), "err", err)
+		}
+		p.QueueBadge = queueBadge(n)
 	}
 	if status != http.StatusOK || c.Request().Method != http.MethodGet {
 		return nil
@@ -135,4 +147,12 @@ func awaitingBadge(n int) template.HTML {
 	}
 	count := strconv.Itoa(n)
 	return template.HTML(` <span class="nav-count">` + count + `<span class="visually-hidden"> awaiting approval</span></span>`) //nolint:gosec // digits
+}
+
+// queueBadge is the count after the review queue's link: nothing when no post waits.
+func queueBadge(n int) template.HTML {
+	if n <= 0 {
+		return ""
+	}
+	return template.HTML(` <span class="nav-count nav-count-queue">` + strconv.Itoa(n) + `<span class="visually-hidden"> waiting for review</span></span>`) //nolint:gosec // digits
 }

@@ -126,7 +126,9 @@ func groupNotices(ns []notify.Notice, csrf string) []noticeGroup {
 
 func newNoticeView(n notify.Notice, csrf string) noticeView {
 	nv := noticeView{Notice: n, CSRF: csrf}
-	if n.Thread != nil {
+	if n.Href != "" {
+		nv.URL = n.Href
+	} else if n.Thread != nil {
 		nv.URL = threadURL(n.Thread)
 		if n.PostID != 0 {
 			nv.URL += "#post-" + strconv.FormatInt(n.PostID, 10)

@@ -133,6 +133,13 @@ type threadData struct {
 	// sign-in that brings them back here. AwaitingApproval: the reader has asked already.
 	JoinHref         string
 	AwaitingApproval bool
+	// Danger shows the crisis box: a post's words suggest someone may be in danger.
+	Danger bool
+	// Move offers moderators the thread's topics and a merge into another thread.
+	Move *moveForm
+	// Held are the viewer's replies waiting for review (shown to them alone), outside
+	// content cached for many viewers, where they go in the reply form's slot.
+	Held []heldView
 }
 
 type relatedView struct {
@@ -151,6 +158,11 @@ func (s *Server) thread(c echo.Context) error {
 	snap, err := s.threads.get(c.Request().Context(), id)
 	if err != nil && !errors.Is(err, model.ErrNotFound) {
 		return err
+	}
+	if snap != nil && snap.thread.MergedInto != nil && c.Request().Method == http.MethodGet {
+		// A duplicate merged into another thread: its address leads there, for whoever may
+		// read that one.
+		return s.mergedRedirect(c, v, *snap.thread.MergedInto)
 	}
 	if snap == nil || !policy.CanView(v, snap.thread) {
 		if !policy.IsMember(v) {
@@ -222,6 +234,10 @@ func (s *Server) thread(c echo.Context) error {
 		}
 	}
 	followHTML := splitSlots(follow)
+	held, err := s.heldHTML(v, snap, csrf)
+	if err != nil {
+		return err
+	}
 	pp := &prepared{title: t.Title, content: content}
 	pp.fill = func(w *bytes.Buffer, k slot, arg int64) {
 		switch k {
@@ -230,6 +246,7 @@ func (s *Server) thread(c echo.Context) error {
 		case slotCSRF:
 			w.WriteString(csrf)
 		case slotReply:
+			w.WriteString(string(held))
 			reply.write(w, pp.fill)
 		case slotName:
 			w.WriteString(template.HTMLEscapeString(policy.PostingAs(v, false)))
@@ -242,6 +259,20 @@ func (s *Server) thread(c echo.Context) error {
 		}
 	}
 	return s.renderPrepared(c, http.StatusOK, "thread", "", pp)
+}
+
+// heldHTML renders v's replies to the thread of snap that wait for review, for v alone.
+func (s *Server) heldHTML(v *model.User, snap *threadSnapshot, csrf string) (template.HTML, error) {
+	held := snap.heldOf(v)
+	if len(held) == 0 {
+		return "", nil
+	}
+	views := make([]heldView, len(held))
+	for i, h := range held {
+		views[i] = newHeldView(v, h, nil, csrf)
+	}
+	h, err := s.renderBlock("thread", "held_replies", views)
+	return template.HTML(h), err //nolint:gosec // rendered by html/template
 }
 
 // liveThreadURL is the address of the live updates of the thread page of snap: it names the
@@ -314,6 +345,22 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	d.CanPublish = !d.Published && policy.CanPublish(v, t)
 	d.CanUnpublish = d.Published && policy.CanUnpublish(v, t)
 	d.AskerWaits = policy.IsAskerAwaitingAnswer(v, t)
+	d.Danger = snap.danger
+	if policy.CanMoveThread(v, t) {
+		all, err := s.store.Tags(ctx)
+		if err != nil {
+			return threadData{}, err
+		}
+		d.Move = &moveForm{AllTags: all}
+		for _, tag := range t.Tags {
+			d.Move.Tags = append(d.Move.Tags, tag.Slug)
+		}
+	}
+	if csrf != csrfSlot {
+		for _, h := range snap.heldOf(v) {
+			d.Held = append(d.Held, newHeldView(v, h, nil, csrf))
+		}
+	}
 	switch {
 	case policy.IsPending(v):
 		d.AwaitingApproval = true

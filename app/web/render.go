@@ -44,6 +44,8 @@ type page struct {
 	NoticeBadge template.HTML
 	// ModBadge follows the moderation link: how many accounts await approval (see notices.go).
 	ModBadge template.HTML
+	// QueueBadge follows the review queue's link: how many posts wait for review.
+	QueueBadge template.HTML
 	// lead goes before the content of a whole page: the notices for this viewer.
 	lead template.HTML
 }
@@ -182,7 +184,8 @@ const layoutTTL = time.Hour
 func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) error {
 	key := "layout:" + p.Nav + ":" + strconv.FormatBool(p.CSRF != "") + ":" + strconv.FormatBool(p.Live != "")
 	if v := p.Viewer; v != nil {
-		key += ":" + strconv.FormatInt(v.ID, 10) + ":" + string(v.Role) + ":" + string(v.Status) + ":" + v.Pseudonym
+		key += ":" + strconv.FormatInt(v.ID, 10) + ":" + string(v.Role) + ":" + string(v.Status) + ":" +
+			strconv.FormatBool(policy.DiscreetTitle(v)) + ":" + v.Pseudonym
 	}
 	e, err := lc.pages.Get(context.Background(), key, nil, layoutTTL, func(context.Context) (pagecache.Loaded, error) {
 		lp := p
@@ -197,6 +200,9 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 		lp.NoticeBadge = template.HTML(noticesSlot) //nolint:gosec // a constant
 		if policy.CanApproveMembers(lp.Viewer) {
 			lp.ModBadge = template.HTML(badgeSlot) //nolint:gosec // a constant
+		}
+		if policy.CanReviewPosts(lp.Viewer) {
+			lp.QueueBadge = template.HTML(queueSlot) //nolint:gosec // a constant
 		}
 		var b strings.Builder
 		if err := t.ExecuteTemplate(&b, "base", lp); err != nil {
@@ -224,6 +230,8 @@ func (lc *layoutCache) render(w *bytes.Buffer, t *template.Template, p page) err
 			w.WriteString(string(p.NoticeBadge))
 		case s == slotBadge:
 			w.WriteString(string(p.ModBadge))
+		case s == slotQueue:
+			w.WriteString(string(p.QueueBadge))
 		case s == slotContent && err == nil:
 			w.WriteString(string(p.lead))
 			if p.prepared != nil {
@@ -261,6 +269,7 @@ const (
 	slotBeforePost
 	// slotNew is the "N new" badge of a listed thread (its argument: the thread's id).
 	slotNew
+	slotQueue // the moderator's count of posts waiting for review
 )
 
 // Slots are marked in cached HTML with random strings, new in each process, so no text a
@@ -277,10 +286,11 @@ var (
 	unreadSlot             = newSlot("unread")
 	beforePostSlot         = newSlot("before-post")
 	newBadgeSlot           = newSlot("new")
+	queueSlot              = newSlot("queue")
 	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
 		slotLogin: loginSlot, slotName: nameSlot, slotLive: liveSlot, slotBadge: badgeSlot, slotNotices: noticesSlot,
 		slotFollow: followSlot, slotUnread: unreadSlot, slotBeforePost: beforePostSlot,
-		slotNew: newBadgeSlot}
+		slotNew: newBadgeSlot, slotQueue: queueSlot}
 )
 
 // beforePostMark marks the place before post id: the slot's mark, then ":id;".

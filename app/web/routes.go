@@ -51,11 +51,15 @@ func (s *Server) routes() {
 	e.POST("/t/:id/publish", s.threadPublish)   // policy.CanPublish, CanUnpublish
 	e.GET("/ask/similar", s.similar)            // members
 	e.POST("/t/:id/moderate", s.threadModerate) // policy.CanModerate
+	e.POST("/t/:id/topics", s.threadTopics)     // policy.CanMoveThread
+	e.POST("/t/:id/merge", s.threadMerge)       // policy.CanMergeThread
 	e.GET("/p/:id/edit", s.postEditForm)        // policy.CanEditPost
 	e.POST("/p/:id/edit", s.postEdit, posting)  // policy.CanEditPost
 	e.GET("/p/:id/history", s.postHistory)      // policy.CanViewHistory
 	e.POST("/p/:id/delete", s.postDelete)       // policy.CanDeletePost
 	e.POST("/p/:id/moderate", s.postModerate)   // policy.CanModerate
+	e.GET("/p/:id", s.postLink)                 // policy.CanView
+	e.GET("/held", s.heldPage)                  // members: their own posts held for review
 	e.POST("/tags", s.tagCreate)                // policy.CanManageTags
 	e.POST("/tags/:slug", s.tagUpdate)          // policy.CanManageTags
 	e.POST("/tags/:slug/merge", s.tagMerge)     // policy.CanManageTags
@@ -78,6 +82,7 @@ func (s *Server) routes() {
 	e.POST("/ask/draft", s.askDraft, drafting)           // members
 	e.POST("/t/:id/reply/draft", s.replyDraft, drafting) // policy.CanReply
 	e.POST("/preview", s.preview, previewing)            // members
+	e.POST("/danger", s.dangerCheck, previewing)         // members: the crisis box as words are typed
 
 	// Signing in and out.
 	signIn := s.rateLimit(rate.Every(3*time.Second), 10)
@@ -104,6 +109,7 @@ func (s *Server) routes() {
 	e.GET("/account", s.account)                                   // signed in
 	e.POST("/account/pseudonym", s.accountPseudonym)               // signed in
 	e.POST("/account/bio", s.accountBio)                           // signed in
+	e.POST("/account/discreet", s.accountDiscreet)                 // signed in
 	e.POST("/account/notifications", s.accountNotifications)       // policy.CanChooseEmail
 	e.POST("/account/sessions/:id/revoke", s.accountRevokeSession) // signed in, own sessions
 	e.GET("/account/export", s.accountExport)                      // signed in
@@ -115,6 +121,8 @@ func (s *Server) routes() {
 	e.POST("/mod/members/:id/decide", s.modDecide)           // policy.CanApproveMembers
 	e.POST("/mod/members/:id/suspend", s.modSuspend)         // policy.CanSuspend (and reinstate)
 	e.GET("/mod/audit", s.modAudit)                          // policy.CanSeeAuditLog; filters by moderator, member, action, dates
+	e.GET("/mod/queue", s.modQueue)                          // policy.CanReviewPosts
+	e.POST("/mod/queue/:id", s.modQueueDecide)               // policy.CanReviewPosts, CanDecideHeldPost
 	e.GET("/admin/invites", s.adminInvites)                  // policy.CanManageInvites
 	e.POST("/admin/invites", s.adminCreateInvite)            // policy.CanManageInvites
 	e.POST("/admin/invites/:id/revoke", s.adminRevokeInvite) // policy.CanManageInvites

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"forum/app/changelog"
+	"forum/app/danger"
 	"forum/app/model"
 	"forum/app/pagecache"
 	"forum/app/policy"
@@ -46,6 +47,12 @@ type threadSnapshot struct {
 	authors map[int64]bool // of the thread, its posts and its linked threads
 	// entry holds the snapshot in the page cache, with its renderings as variants.
 	entry *pagecache.Entry
+	// held are the replies waiting for review, each shown to its author alone.
+	held []*model.HeldPost
+	// danger: the words of a family's post readers see (policy.CountsForCrisisBox), or of
+	// the title it opens, suggest someone may be in immediate danger, and the page shows
+	// the crisis box (app/danger).
+	danger bool
 }
 
 // Attach keeps the snapshot's entry (pagecache.Attacher).
@@ -77,11 +84,25 @@ func (tc *threadCache) get(ctx context.Context, id int64) (*threadSnapshot, erro
 		if err != nil {
 			return pagecache.Loaded{}, err
 		}
-		snap := &threadSnapshot{thread: t, posts: posts, links: links, authors: map[int64]bool{t.AuthorID: true}}
+		held, err := tc.store.WaitingHeldReplies(ctx, id)
+		if err != nil {
+			return pagecache.Loaded{}, err
+		}
+		snap := &threadSnapshot{thread: t, posts: posts, links: links, held: held, authors: map[int64]bool{t.AuthorID: true}}
 		size := threadsSize(t)
 		for _, p := range posts {
 			snap.authors[p.AuthorID] = true
 			size += 300 + len(p.BodyHTML) + len(p.BodySource) + len(p.ContentNote)
+			if !snap.danger && policy.CountsForCrisisBox(p) {
+				title := ""
+				if p.Opening {
+					title = t.Title
+				}
+				snap.danger = danger.Match(title, p.BodySource)
+			}
+		}
+		for _, h := range held {
+			size += 300 + len(h.BodyHTML) + len(h.BodySource) + len(h.ContentNote)
 		}
 		var keys []string
 		for _, l := range links {
@@ -261,4 +282,19 @@ func (s *Server) watchChanges(ctx context.Context, reader *changelog.Reader) {
 		case <-tick.C:
 		}
 	}
+}
+
+// heldOf returns the replies of the snapshot's thread that wait for review and that v
+// wrote: only their author sees them on the page.
+func (snap *threadSnapshot) heldOf(v *model.User) []*model.HeldPost {
+	if v == nil {
+		return nil
+	}
+	var out []*model.HeldPost
+	for _, h := range snap.held {
+		if h.AuthorID == v.ID && policy.CanSeeHeldPost(v, h) {
+			out = append(out, h)
+		}
+	}
+	return out
 }

@@ -131,7 +131,7 @@ func (s *Server) askSubmit(c echo.Context) error {
 		f.Errors = errs
 		return s.renderAsk(c, http.StatusUnprocessableEntity, f)
 	}
-	t, err := s.forum.Ask(c.Request().Context(), v, forum.AskInput{Kind: f.Kind, Title: f.Title, Body: f.Body,
+	posted, err := s.forum.AskPost(c.Request().Context(), v, forum.AskInput{Kind: f.Kind, Title: f.Title, Body: f.Body,
 		ContentNote: f.ContentNote, Tags: f.Tags, Anonymous: f.Anonymous, PublishConsent: f.PublishConsent})
 	var inv *model.InvalidError
 	if errors.As(err, &inv) {
@@ -141,7 +141,10 @@ func (s *Server) askSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, threadURL(t))
+	if posted.Held != nil {
+		return s.redirect(c, "/held?done=held#held-"+strconv.FormatInt(posted.Held.ID, 10))
+	}
+	return s.redirect(c, threadURL(posted.Thread))
 }
 
 // askDraft keeps the new-thread form as the member types (htmx, every few seconds).
@@ -224,7 +227,8 @@ func (s *Server) reply(c echo.Context) error {
 		}
 		// Otherwise the operation says why the reply cannot be taken.
 	}
-	p, err := s.forum.Reply(ctx, v, id, forum.ReplyInput{Body: in.Body, ContentNote: in.ContentNote, Anonymous: in.Anonymous})
+	posted, err := s.forum.ReplyPost(ctx, v, id, forum.ReplyInput{Body: in.Body, ContentNote: in.ContentNote, Anonymous: in.Anonymous})
+	p := posted.Post
 	var inv *model.InvalidError
 	switch {
 	case errors.As(err, &inv):
@@ -236,6 +240,9 @@ func (s *Server) reply(c echo.Context) error {
 		return s.replyRejected(c, http.StatusForbidden, id, in)
 	case err != nil:
 		return err
+	case posted.Held != nil:
+		// Waiting for review: the thread page shows it to its author alone.
+		return s.redirect(c, threadURL(posted.Thread)+"#held-"+strconv.FormatInt(posted.Held.ID, 10))
 	}
 	if !isFragment(c) {
 		t, err := s.store.ThreadByID(ctx, id)

@@ -55,7 +55,7 @@ Every command reads the same configuration from environment variables
 (FORUM_ADDR, FORUM_DATA_DIR, FORUM_DATABASE_URL, FORUM_BASE_URL,
 FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, FORUM_METRICS_ADDR, FORUM_SMTP_URL,
 FORUM_MAIL_FROM, FORUM_LIVE_STREAMS, FORUM_LIVE_STREAMS_PER_MEMBER,
-FORUM_PAGE_CACHE_MB, and the
+FORUM_PAGE_CACHE_MB, FORUM_REVIEW_FIRST_POSTS, FORUM_QUICK_EXIT_URL, and the
 FORUM_GITHUB_*, FORUM_GOOGLE_* and FORUM_OIDC_* sign-in settings); flags
 override them.
 Run "forum COMMAND --help" for a command's flags.
@@ -256,6 +256,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	notifier := notify.New(st, notifyOptions)
 	svc := forum.New(st, markdown.New())
 	svc.AfterEvent = notifier.Poke
+	svc.ReviewFirstPosts = cfg.ReviewFirstPosts
 	srv, err := web.New(web.Options{
 		Config: cfg, Store: st, Forum: svc, Logger: log, Version: version,
 		Providers: providers, Search: index, Syncer: syncer, Background: bg, Notify: notifier,

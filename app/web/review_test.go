@@ -1,0 +1,195 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"forum/app/forum"
+	"forum/app/model"
+	"forum/app/store"
+	"forum/app/store/storetest"
+)
+
+var heldAnchor = regexp.MustCompile(`#held-(\d+)$`)
+
+// TestNewMembersQuestionIsUnseenUntilApproved asks as a brand-new member and looks for the
+// question everywhere others could meet it: lists, topics, search, the thread's address,
+// the notifications of the topic's watchers; then publishes it from the queue.
+func TestNewMembersQuestionIsUnseenUntilApproved(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		e.forum.ReviewFirstPosts = 2
+		newcomer := e.addUser("new_here", model.RoleMember, model.StatusActive)
+		author, other, visitor, mod := e.as(newcomer), e.as(e.parent), e.as(nil), e.as(e.moderator)
+		const title = "Zebrafinch worries about my brother"
+
+		author.get("/ask")
+		rec := author.post("/ask", url.Values{"title": {title}, "body": {"He sleeps all day and lies about money."}, "tags": {"craft"}})
+		loc := rec.Header().Get("Location")
+		m := heldAnchor.FindStringSubmatch(loc)
+		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/held") || m == nil {
+			t.Fatalf("a newcomer's question answered %d, Location %q; want a redirect to their held posts", rec.Code, loc)
+		}
+		heldID := m[1]
+		page := author.get(loc).Body.String()
+		mustContain(t, page, title, "Waiting for review", "Only you and the moderators can see this")
+		mustContain(t, author.get("/mine").Body.String(), "1 post of yours is waiting for review")
+
+		e.sync()
+		e.fanOut()
+		for _, path := range []string{"/", "/mine", "/tags/craft", "/unanswered", "/search?q=zebrafinch", "/held", "/notifications"} {
+			for _, h := range [][]string{nil, {"HX-Request", "true"}} {
+				mustNotContain(t, other.get(path, h...).Body.String(), "Zebrafinch")
+				mustNotContain(t, e.as(e.coach).get(path, h...).Body.String(), "Zebrafinch")
+			}
+		}
+		mustNotContain(t, visitor.get("/search?q=zebrafinch").Body.String(), "Zebrafinch")
+		mustNotContain(t, visitor.get("/archive.atom").Body.String(), "Zebrafinch")
+
+		// The moderators' header counts it; the queue shows it with its author.
+		home := mod.get("/").Body.String()
+		mustContain(t, home, `1<span class="visually-hidden"> waiting for review</span>`, `href="/mod/queue"`)
+		mustNotContain(t, other.get("/").Body.String(), "waiting for review</span>")
+		queue := mod.get("/mod/queue").Body.String()
+		mustContain(t, queue, title, "new_here")
+		if rec := other.get("/mod/queue"); rec.Code != http.StatusForbidden {
+			t.Errorf("a member opened the review queue: %d", rec.Code)
+		}
+		if rec := other.post("/mod/queue/"+heldID, url.Values{"decision": {"approve"}}); rec.Code != http.StatusForbidden {
+			t.Errorf("a member published a held post: %d", rec.Code)
+		}
+
+		// Declining needs a reason: the form comes back with the message.
+		rec = mod.post("/mod/queue/"+heldID, url.Values{"decision": {"decline"}, "reason": {"  "}})
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("decline without a reason: %d", rec.Code)
+		}
+		mustContain(t, rec.Body.String(), "Say why, in a few words", title)
+
+		rec = mod.post("/mod/queue/"+heldID, url.Values{"decision": {"approve"}})
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/mod/queue?done=published" {
+			t.Fatalf("approve: %d %q", rec.Code, rec.Header().Get("Location"))
+		}
+		mustContain(t, mod.get("/mod/queue?done=published").Body.String(), "The post is published", "Nothing is waiting for review")
+		e.sync()
+		mustContain(t, other.get("/search?q=zebrafinch").Body.String(), "<mark>Zebrafinch</mark> worries about my brother")
+		mustContain(t, other.get("/").Body.String(), title)
+		e.fanOut()
+		mustContain(t, author.get("/notifications").Body.String(), "A moderator published your post")
+		mustContain(t, author.get("/held").Body.String(), "Published", "Read it where it was published")
+	})
+}
+
+// TestNewMembersReplyShowsOnlyToItsAuthor holds a newcomer's reply: the thread page shows it
+// to its author marked "waiting for review" and to nobody else; declining it tells the
+// author why and keeps their words.
+func TestNewMembersReplyShowsOnlyToItsAuthor(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		e.forum.ReviewFirstPosts = 2
+		newcomer := e.addUser("new_here", model.RoleMember, model.StatusActive)
+		author, asker, mod := e.as(newcomer), e.as(e.parent), e.as(e.moderator)
+		path := threadPath(e.question)
+		const words = "Quokka advice from a new member"
+		author.get(path)
+		rec := author.post("/t/"+strconv.FormatInt(e.question.ID, 10)+"/reply", url.Values{"body": {words}}, "HX-Request", "true")
+		if rec.Code != http.StatusNoContent || !strings.Contains(rec.Header().Get("HX-Redirect"), path+"#held-") {
+			t.Fatalf("a held reply answered %d, HX-Redirect %q", rec.Code, rec.Header().Get("HX-Redirect"))
+		}
+		heldID := heldAnchor.FindStringSubmatch(rec.Header().Get("HX-Redirect"))[1]
+		for range 2 { // the second view comes from the cache
+			mustContain(t, author.get(path).Body.String(), words, "Waiting for review")
+			mustNotContain(t, asker.get(path).Body.String(), words)
+			mustNotContain(t, mod.get(path).Body.String(), words)
+			mustNotContain(t, e.as(nil).get(path).Body.String(), words)
+		}
+		e.fanOut()
+		mustNotContain(t, asker.get("/notifications").Body.String(), "new_here")
+
+		rec = mod.post("/mod/queue/"+heldID, url.Values{"decision": {"decline"}, "reason": {"Please keep advice kind."}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("decline: %d", rec.Code)
+		}
+		e.fanOut()
+		mustContain(t, author.get("/notifications").Body.String(), "did not publish your post", "Please keep advice kind.", `href="/held"`)
+		held := author.get("/held").Body.String()
+		mustContain(t, held, "Not published", "Please keep advice kind.", words)
+		mustNotContain(t, author.get(path).Body.String(), words)
+	})
+}
+
+// TestCrisisBoxInComposerAndThread asks the composer's endpoint about words as they are
+// typed, and reads a posted thread with and without danger words.
+func TestCrisisBoxInComposerAndThread(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		member := e.as(e.parent)
+		member.get("/ask")
+		mustContain(t, member.get("/ask").Body.String(), `hx-post="/danger"`)
+		mustContain(t, member.get(threadPath(e.question)).Body.String(), `hx-post="/danger"`)
+		rec := member.post("/danger", url.Values{"title": {"Please help"}, "body": {"he took too many pills and isn't breathing"}}, "HX-Request", "true")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("danger check: %d", rec.Code)
+		}
+		mustContain(t, rec.Body.String(), "crisis-box", `href="tel:988"`, `href="tel:911"`, `href="/crisis"`, "You can still post")
+		rec = member.post("/danger", url.Values{"title": {"Overdose prevention training"}, "body": {"Is the library class any good?"}}, "HX-Request", "true")
+		if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != "" {
+			t.Errorf("calm words answered %d %q; want nothing", rec.Code, rec.Body.String())
+		}
+		if rec := e.as(nil).post("/danger", url.Values{"body": {"not breathing"}}); rec.Code == http.StatusOK {
+			t.Errorf("a visitor used the danger check: %d", rec.Code)
+		}
+
+		mustNotContain(t, member.get(threadPath(e.question)).Body.String(), "crisis-box")
+		// An expert listing the signs of an overdose teaches; the thread shows no alarm.
+		if _, err := e.forum.Reply(context.Background(), e.coach, e.answered.ID, forum.ReplyInput{
+			Body: "The signs of an overdose: not waking up, slow or no breathing, blue lips. Call 911."}); err != nil {
+			t.Fatal(err)
+		}
+		mustNotContain(t, member.get(threadPath(e.answered)).Body.String(), "crisis-box")
+		rec = member.post("/ask", url.Values{"title": {"He will not wake up tonight"}, "body": {"His lips are turning blue, what do I do"}, "tags": {"craft"}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("posting with danger words: %d; it must never be blocked", rec.Code)
+		}
+		page := e.as(e.coach).get(rec.Header().Get("Location")).Body.String()
+		mustContain(t, page, "crisis-box", "If someone is in danger right now", `href="tel:988"`)
+	})
+}
+
+// TestQuickExitAndDiscreetTitles finds the quick exit on every kind of page, and the
+// discreet title once a member chooses it.
+func TestQuickExitAndDiscreetTitles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		member := e.as(e.parent)
+		for _, c := range []*client{e.as(nil), member} {
+			for _, path := range []string{"/", "/crisis", "/search", threadPath(e.question)} {
+				mustContain(t, c.get(path).Body.String(), `<a class="quick-exit" id="quick-exit" href="https://www.google.com/search?q=weather" rel="noreferrer" data-quick-exit>`,
+					"press Esc twice")
+			}
+		}
+		path := threadPath(e.question)
+		mustContain(t, member.get(path).Body.String(), "<title>"+e.question.Title+" · Kinship</title>")
+		rec := member.post("/account/discreet", url.Values{"discreet_titles": {"on"}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("discreet titles: %d", rec.Code)
+		}
+		for _, p := range []string{path, "/", "/account", "/notifications"} {
+			body := member.get(p).Body.String()
+			mustContain(t, body, "<title>Kinship</title>")
+			if p == path {
+				mustNotContain(t, body, "<title>"+e.question.Title)
+			}
+		}
+		mustContain(t, member.get("/account").Body.String(), `name="discreet_titles" checked`)
+		// Other people's titles are unchanged.
+		mustContain(t, e.as(e.coach).get(path).Body.String(), "<title>"+e.question.Title+" · Kinship</title>")
+		member.post("/account/discreet", url.Values{})
+		mustContain(t, member.get(path).Body.String(), "<title>"+e.question.Title+" · Kinship</title>")
+	})
+}
