@@ -27,6 +27,7 @@ import (
 	"forum/app/mail"
 	"forum/app/notify"
 	"forum/app/policy"
+	"forum/app/ratelimit"
 	"forum/app/store"
 	"forum/app/unread"
 	"forum/search"
@@ -52,6 +53,9 @@ type Options struct {
 	// NoRateLimits turns the per-client rate limits off; only the load benchmark does,
 	// since all of its requests come from one address.
 	NoRateLimits bool
+	// Limits keeps the per-client budgets of requests; nil: ratelimit.New, shared by every
+	// node on PostgreSQL and in memory on SQLite.
+	Limits ratelimit.Limiter
 	// Background owns the server's own background work (the change watcher, the
 	// notification fan-out), which Serve starts in it; nil: Serve runs that work itself and
 	// waits for it before it returns.
@@ -82,6 +86,7 @@ type Server struct {
 	reads        *unread.Positions
 
 	noRateLimits bool
+	limits       ratelimit.Limiter
 	background   *background.Group
 
 	// live pushes changes to open pages; wake wakes the change watcher; serving says that
@@ -118,7 +123,7 @@ func New(o Options) (*Server, error) {
 		ReadTimeout:     60 * time.Second,
 		WriteTimeout:    120 * time.Second,
 		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
-		noRateLimits: o.NoRateLimits, background: o.Background, notify: o.Notify,
+		noRateLimits: o.NoRateLimits, limits: o.Limits, background: o.Background, notify: o.Notify,
 	}
 	if s.notify == nil {
 		s.notify = notify.New(o.Store, notify.Options{Logger: o.Logger})
@@ -134,6 +139,9 @@ func New(o Options) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.limits == nil {
+		s.limits = ratelimit.New(o.Store, s.log)
 	}
 	s.wake = make(chan struct{}, 1)
 	s.liveSource = &liveSource{s: s}

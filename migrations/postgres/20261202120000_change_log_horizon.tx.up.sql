@@ -15,3 +15,16 @@ CREATE INDEX changes_tx_id ON changes (tx, id);
 ALTER TABLE change_readers ADD COLUMN applied_tx BIGINT NOT NULL DEFAULT 0;
 --bun:split
 ALTER TABLE change_log_pruned ADD COLUMN through_tx BIGINT NOT NULL DEFAULT 0;
+--bun:split
+-- The budgets of requests per client that every node shares (PostgreSQL): one row per rule
+-- and client, holding the theoretical arrival time of its next request in microseconds
+-- since 1970 (the generic cell rate algorithm). A row whose time has passed is a full
+-- budget, and is removed.
+CREATE TABLE rate_limits (
+    rule   TEXT NOT NULL,
+    client TEXT NOT NULL,
+    tat    BIGINT NOT NULL,
+    PRIMARY KEY (rule, client)
+);
+--bun:split
+CREATE INDEX rate_limits_tat ON rate_limits (tat);

@@ -19,3 +19,14 @@ UPDATE change_readers SET applied_tx = applied_id;
 ALTER TABLE change_log_pruned ADD COLUMN through_tx INTEGER NOT NULL DEFAULT 0;
 --bun:split
 UPDATE change_log_pruned SET through_tx = through_id;
+--bun:split
+-- The budgets of requests per client that the nodes share on PostgreSQL. SQLite serves
+-- one node, which keeps its budgets in memory: here the table stays empty.
+CREATE TABLE rate_limits (
+    rule   TEXT NOT NULL,
+    client TEXT NOT NULL,
+    tat    INTEGER NOT NULL,
+    PRIMARY KEY (rule, client)
+);
+--bun:split
+CREATE INDEX rate_limits_tat ON rate_limits (tat);
