@@ -18,7 +18,7 @@ var posting = Rule{Name: "posting", Every: 2 * time.Second, Burst: 3}
 // clock is a time a test moves by hand.
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time           { return c.t }
+func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // allowed counts how many of n requests lim allows at once.
