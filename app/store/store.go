@@ -151,12 +151,18 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	return names, err
 }
 
-// WithMigrationLock runs fn while this process alone migrates the database: on PostgreSQL,
-// nodes starting together take turns on an advisory lock (it waits, where bun's lock table
-// would fail). Migrations other than the forum's (the job queue's) run under it too.
-// SQLite serves one node, and takes no lock.
+// WithMigrationLock runs fn while this process alone migrates the database, so that any
+// number of processes started together on a new database all succeed: on PostgreSQL they
+// take turns on an advisory lock (it waits, where bun's lock table would fail); on SQLite
+// on a lock file beside the database (its name with ".migrate-lock" added). Migrations
+// other than the forum's (the job queue's) run under it too.
 func (s *Store) WithMigrationLock(ctx context.Context, fn func(ctx context.Context) error) error {
 	if s.driver != config.DriverPostgres {
+		unlock, err := lockFile(ctx, sqlitePath(s.dsn)+".migrate-lock")
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		return fn(ctx)
 	}
 	conn, err := s.db.Conn(ctx)
@@ -170,6 +176,12 @@ func (s *Store) WithMigrationLock(ctx context.Context, fn func(ctx context.Conte
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", lockID) //nolint:errcheck
 	return fn(ctx)
+}
+
+// sqlitePath returns the file of a SQLite DSN (config.SQLiteDSN).
+func sqlitePath(dsn string) string {
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	return path
 }
 
 // oneLine joins a driver error's lines into one readable line.
