@@ -180,8 +180,16 @@ func New(o Options) (*Server, error) {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	// Never trust X-Forwarded-For by default: rate limits key on the client address.
+	// Never trust X-Forwarded-For by default: rate limits key on the client address. Behind
+	// the configured proxies (a load balancer before several nodes), the address they name.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(s.cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range s.cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
 	e.HTTPErrorHandler = s.handleError
 	s.echo = e
 	s.routes()
