@@ -29,9 +29,10 @@ const (
 	// batch is how many rows one read takes.
 	batch = 500
 	// firstRetry and lastRetry bound how soon a reader that found rows held back by an open
-	// transaction looks again: soon at first, less often while the transaction stays open.
-	firstRetry = 5 * time.Millisecond
-	lastRetry  = time.Second
+	// transaction looks again: soon at first, less often while the same transaction stays
+	// open and the reader gets nothing.
+	firstRetry = 2 * time.Millisecond
+	lastRetry  = 100 * time.Millisecond
 )
 
 // Reader returns each row of the change log once, in the order of (Tx, ID): the order in
@@ -86,9 +87,10 @@ func (r *Reader) Read(ctx context.Context, limit int) ([]model.Change, error) {
 		r.pos = rows[len(rows)-1].Position()
 	}
 	r.held = held
-	if !held {
-		r.retry = firstRetry
-	} else if w, ok := r.src.(Waker); ok && len(rows) < limit {
+	if !held || len(rows) > 0 {
+		r.retry = firstRetry // nothing waits, or the horizon moved: the next wait is short again
+	}
+	if w, ok := r.src.(Waker); ok && held && len(rows) < limit {
 		w.WakeReadersIn(r.retry)
 		r.retry = min(2*r.retry, lastRetry)
 	}

@@ -274,7 +274,7 @@ func TestReaderAsksToLookAgain(t *testing.T) {
 	if !r.Held() {
 		t.Fatal("Held is false while rows are held")
 	}
-	want := []time.Duration{5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000, 1000}
+	want := []time.Duration{2, 4, 8, 16, 32, 64, 100, 100, 100, 100, 100, 100}
 	for i := range want {
 		want[i] *= time.Millisecond
 	}
@@ -289,7 +289,15 @@ func TestReaderAsksToLookAgain(t *testing.T) {
 	}
 	log.held = true
 	_, _ = r.Next(ctx)
+	_, _ = r.Next(ctx)
+	if !slices.Equal(log.wakes, []time.Duration{firstRetry, 2 * firstRetry}) {
+		t.Fatalf("after a read with nothing held, asked for %v, want %v then %v", log.wakes, firstRetry, 2*firstRetry)
+	}
+	// Rows read while others are held: the horizon moves, the next wait is short again.
+	log.wakes = nil
+	log.rows = append(log.rows, model.Change{ID: 4, Tx: 11})
+	_, _ = r.Next(ctx)
 	if !slices.Equal(log.wakes, []time.Duration{firstRetry}) {
-		t.Fatalf("after a read with nothing held, asked for %v, want %v", log.wakes, firstRetry)
+		t.Fatalf("after a read that got rows, asked for %v, want %v", log.wakes, firstRetry)
 	}
 }
