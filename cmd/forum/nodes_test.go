@@ -323,7 +323,7 @@ func TestTwoNodes(t *testing.T) {
 					ok := poll(func() bool {
 						_, body, _ := v.do("GET", thread, nil, "b", "")
 						return strings.Contains(body, word)
-					}, time.Millisecond, 10*time.Second)
+					}, 2*time.Millisecond, 10*time.Second)
 					if !ok {
 						t.Errorf("reply %s is not on node b's page after 10 s", word)
 						return
