@@ -13,7 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -83,10 +84,16 @@ func Open(ctx context.Context, driver, dsn, label string) (*Store, error) {
 		sqldb.SetConnMaxIdleTime(0)
 		db = bun.NewDB(sqldb, sqlitedialect.New())
 	case config.DriverPostgres:
-		sqldb, err := sql.Open("pgx", dsn)
+		cc, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL database %s: %s", label, oneLine(err))
 		}
+		// bun writes each query's values into its text, so nearly every query is a text of
+		// its own: pgx's default, preparing and keeping every text on every connection (up
+		// to 512 each, on the client and in the server), would only grow the memory of both.
+		// Each query is sent in one round trip instead, prepared for that run only.
+		cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+		sqldb := stdlib.OpenDB(*cc)
 		sqldb.SetMaxOpenConns(20)
 		sqldb.SetMaxIdleConns(10)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
