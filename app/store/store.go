@@ -177,11 +177,12 @@ func (s *Store) WithMigrationLock(ctx context.Context, fn func(ctx context.Conte
 		return err
 	}
 	defer conn.Close()
-	const lockID = 7_246_150_011
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", lockID); err != nil {
+	// One lock per schema: forums in other schemas of the database migrate on their own.
+	const lockClass = 724_615_001
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?, hashtext(current_schema()))", lockClass); err != nil {
 		return fmt.Errorf("lock migrations: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", lockID) //nolint:errcheck
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?, hashtext(current_schema()))", lockClass) //nolint:errcheck
 	return fn(ctx)
 }
 
