@@ -160,12 +160,13 @@ func (s *Syncer) SyncOnce(ctx context.Context) (int, error) {
 	changes, err := s.reader.Read(ctx, batchSize)
 	// Rows committed behind a transaction still open (PostgreSQL) are read as soon as it
 	// ends: such transactions are short, and whoever calls SyncOnce takes 0 for "caught up".
-	for wait := time.Millisecond; err == nil && len(changes) == 0 && s.reader.Held() && wait < heldWait; wait *= 2 {
+	for wait, waited := time.Millisecond, time.Duration(0); err == nil && len(changes) == 0 && s.reader.Held() && waited < heldWait; wait = min(2*wait, 100*time.Millisecond) {
 		select {
 		case <-ctx.Done():
 			return 0, nil
 		case <-time.After(wait):
 		}
+		waited += wait
 		changes, err = s.reader.Read(ctx, batchSize)
 	}
 	if err != nil {
