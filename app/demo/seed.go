@@ -23,8 +23,7 @@ type Result struct {
 
 // Seed writes whatever of the demo board is missing. now anchors the board's dates:
 // threads are dated DaysAgo days before it.
-func Seed(ctx context.Context, st *store.Store, svc *forum.Service, now time.Time) (Result, error) {
-	var res Result
+func Seed(ctx context.Context, st *store.Store, svc *forum.Service, now time.Time) (res Result, err error) {
 	now = now.UTC().Truncate(time.Second)
 	users := map[string]*model.User{}
 	for _, p := range Personas {
@@ -47,6 +46,22 @@ func Seed(ctx context.Context, st *store.Store, svc *forum.Service, now time.Tim
 		}
 	}
 
+	// The board's history is written through the forum's operations, which write the
+	// events the notifications come from. They are history, not news: a newcomer who signs
+	// in as a persona starts with no notifications and an empty mailbox, and the first
+	// notification they see is one their own question earned.
+	settleFrom, err := st.LatestNotifyEventID(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if err == nil {
+			err = st.Tx(ctx, func(tx *store.Tx) error {
+				_, err := tx.SettleNotifyEventsAfter(ctx, settleFrom, now)
+				return err
+			})
+		}
+	}()
 	clock := svc.Now
 	defer func() { svc.Now = clock }()
 	for _, t := range Threads {

@@ -61,6 +61,28 @@ func (tx *Tx) MarkNotifyEventFannedOut(ctx context.Context, id int64, at time.Ti
 	return nil
 }
 
+// SettleNotifyEventsAfter marks every event above id that is not fanned out yet as fanned
+// out, without notifying anybody: what the demo board's seeding wrote is its history, not
+// news. It returns how many it settled.
+func (tx *Tx) SettleNotifyEventsAfter(ctx context.Context, id int64, at time.Time) (int64, error) {
+	res, err := tx.db.NewUpdate().Model((*model.NotifyEvent)(nil)).Set("fanned_out_at = ?", at).
+		Where("id > ? AND fanned_out_at IS NULL", id).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("settle notify events: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// LatestNotifyEventID returns the id of the newest event, 0 when there is none.
+func (q queries) LatestNotifyEventID(ctx context.Context) (int64, error) {
+	var id int64
+	err := q.db.NewSelect().Model((*model.NotifyEvent)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &id)
+	if err != nil {
+		return 0, fmt.Errorf("latest notify event: %w", err)
+	}
+	return id, nil
+}
+
 // InsertNotifications writes the notifications of an event and returns those it wrote: a
 // recipient who has one of the event already keeps it and is left out (the event and the
 // user are unique together), so that writing the same event twice neither notifies nor

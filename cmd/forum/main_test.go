@@ -13,6 +13,8 @@ import (
 
 	"forum/app/config"
 	"forum/app/demo"
+	"forum/app/forum"
+	"forum/app/markdown"
 	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
@@ -381,9 +383,10 @@ func TestServeDevSaysWhereToGo(t *testing.T) {
 	}
 }
 
-// TestServeNotifiesAndMails: serve fans out the events the seeded board's operations
-// wrote into notifications, and hands the answers' to the e-mail queue, which in
-// development leaves them in the development mailbox.
+// TestServeNotifiesAndMails is the promise of the forum as a newcomer meets it after
+// `make run`: the seeded board's history notifies and mails nobody; the parent asks, the
+// coach answers, and the parent then has exactly one notification and one discreet e-mail,
+// without the question's title or words, whose one-click unsubscribe works without signing in.
 func TestServeNotifiesAndMails(t *testing.T) {
 	vars := map[string]string{"FORUM_DATA_DIR": t.TempDir(), "FORUM_ADDR": "127.0.0.1:0"}
 	if code, out, stderr := runCmd(t, vars, "seed"); code != 0 {
@@ -394,8 +397,9 @@ func TestServeNotifiesAndMails(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, []string{"--dev"}, envOf(vars), io.Discard, io.Discard, ready) }()
+	var addr string
 	select {
-	case <-ready:
+	case addr = <-ready:
 	case err := <-done:
 		t.Fatalf("serve: %v", err)
 	case <-time.After(20 * time.Second):
@@ -414,6 +418,31 @@ func TestServeNotifiesAndMails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	coach, err := st.UserByPseudonym(ctx, "coach_dana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The seeded history is not news: after serve has looked at the events, the parent has
+	// nothing unread and the mailbox is empty.
+	time.Sleep(4 * time.Second) // the fan-out looks for events every 3 s, and at start
+	if n, err := st.UnreadNotificationCount(ctx, parent.ID); err != nil || n != 0 {
+		t.Fatalf("after serving the seeded board the parent has %d notifications (%v), want 0", n, err)
+	}
+	if mails, err := st.DevMails(ctx, 100); err != nil || len(mails) != 0 {
+		t.Fatalf("after serving the seeded board the mailbox holds %d messages (%v), want 0", len(mails), err)
+	}
+
+	// The parent asks and the coach answers, on this database (serve hears of the events
+	// as another node's: within its 3 s look).
+	const title, words = "Pills hidden in the bathroom cabinet", "Our son keeps them behind the towels"
+	svc := forum.New(st, markdown.New())
+	th, err := svc.Ask(ctx, parent, forum.AskInput{Title: title, Body: words + ". Should we say something tonight?", Tags: []string{"treatment"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Reply(ctx, coach, th.ID, forum.ReplyInput{Body: "Wait until he is sober, then say what you found, calmly."}); err != nil {
+		t.Fatal(err)
+	}
 	var mails []*model.DevMail
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if mails, err = st.DevMails(ctx, 100); err != nil {
@@ -423,12 +452,41 @@ func TestServeNotifiesAndMails(t *testing.T) {
 			break
 		}
 	}
+	time.Sleep(time.Second) // anything more would come with it
+	if mails, err = st.DevMails(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
 	n, err := st.UnreadNotificationCount(ctx, parent.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n == 0 || len(mails) == 0 {
-		t.Fatalf("after serving the seeded board: %d notifications of the parent, %d e-mails in the development mailbox", n, len(mails))
+	if n != 1 || len(mails) != 1 {
+		t.Fatalf("after the answer: %d notifications of the parent, %d e-mails, want 1 and 1", n, len(mails))
+	}
+	m := mails[0]
+	if m.To != parent.Email {
+		t.Fatalf("the e-mail went to %q, want the parent", m.To)
+	}
+	for _, secret := range []string{title, words, "Pills", "towels", "coach_dana", "maple_mom"} {
+		if strings.Contains(m.Raw, secret) || strings.Contains(m.Subject, secret) {
+			t.Fatalf("the e-mail tells %q:\n%s", secret, m.Raw)
+		}
+	}
+	// The base URL names the configured address, port 0 here: the path is what counts.
+	_, path, ok := strings.Cut(strings.Trim(m.ListUnsubscribe, "<>"), "127.0.0.1:0")
+	if !ok || !strings.HasPrefix(path, "/unsubscribe/") {
+		t.Fatalf("List-Unsubscribe is %q", m.ListUnsubscribe)
+	}
+	resp, err := http.Post("http://"+addr+path, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("one-click unsubscribe = %d", resp.StatusCode)
+	}
+	if d, err := st.MailDelivery(ctx, parent.ID, model.NotifyAnswer); err != nil || d != model.DeliveryNever {
+		t.Fatalf("after unsubscribing, answers are e-mailed %q (%v)", d, err)
 	}
 	cancel()
 	if err := <-done; err != nil {
