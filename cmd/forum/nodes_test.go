@@ -323,7 +323,7 @@ func TestTwoNodes(t *testing.T) {
 					ok := poll(func() bool {
 						_, body, _ := v.do("GET", thread, nil, "b", "")
 						return strings.Contains(body, word)
-					}, 2*time.Millisecond, 10*time.Second)
+					}, 5*time.Millisecond, 10*time.Second)
 					if !ok {
 						t.Errorf("reply %s is not on node b's page after 10 s", word)
 						return
@@ -337,7 +337,7 @@ func TestTwoNodes(t *testing.T) {
 					ok := poll(func() bool {
 						_, body, _ := v.do("GET", "/search?q="+word, nil, "b", nextClient())
 						return strings.Contains(body, thread)
-					}, 2*time.Millisecond, 10*time.Second)
+					}, 5*time.Millisecond, 10*time.Second)
 					if !ok {
 						t.Errorf("reply %s is not in node b's search after 10 s", word)
 						return
