@@ -291,8 +291,8 @@ func TestTwoNodes(t *testing.T) {
 	}
 
 	// The lag: a reply posted on node a, until node b's thread page shows it and node b's
-	// search finds it; four members' worth of replies at a time, 200 in all.
-	const samples, workers = 200, 4
+	// search finds it; ten members' worth of replies at a time, 200 in all (polled every 10 ms).
+	const samples, workers = 200, 10
 	var mu sync.Mutex
 	var pageLag, searchLag []time.Duration
 	var wg sync.WaitGroup
@@ -323,7 +323,7 @@ func TestTwoNodes(t *testing.T) {
 					ok := poll(func() bool {
 						_, body, _ := v.do("GET", thread, nil, "b", "")
 						return strings.Contains(body, word)
-					}, 5*time.Millisecond, 10*time.Second)
+					}, 10*time.Millisecond, 10*time.Second)
 					if !ok {
 						t.Errorf("reply %s is not on node b's page after 10 s", word)
 						return
@@ -337,7 +337,7 @@ func TestTwoNodes(t *testing.T) {
 					ok := poll(func() bool {
 						_, body, _ := v.do("GET", "/search?q="+word, nil, "b", nextClient())
 						return strings.Contains(body, thread)
-					}, 5*time.Millisecond, 10*time.Second)
+					}, 10*time.Millisecond, 10*time.Second)
 					if !ok {
 						t.Errorf("reply %s is not in node b's search after 10 s", word)
 						return
