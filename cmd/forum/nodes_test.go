@@ -275,7 +275,8 @@ func TestTwoNodes(t *testing.T) {
 		}
 		return loc
 	}
-	threads := make([]string, 4)
+	const samples, workers = 200, 10
+	threads := make([]string, workers)
 	for i := range threads {
 		threads[i] = ask("Evenings at home, thread "+marker("thread", i), "a", "b")
 	}
@@ -292,7 +293,6 @@ func TestTwoNodes(t *testing.T) {
 
 	// The lag: a reply posted on node a, until node b's thread page shows it and node b's
 	// search finds it; ten members' worth of replies at a time, 200 in all (polled every 10 ms).
-	const samples, workers = 200, 10
 	var mu sync.Mutex
 	var pageLag, searchLag []time.Duration
 	var wg sync.WaitGroup
