@@ -221,12 +221,15 @@ func TestReaderStartsAtTheHead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rows, err := r.Next(ctx); err != nil || len(rows) != 0 {
+		// On PostgreSQL, rows committed while an older transaction of the server was still
+		// open come after the head too: read again, never skipped.
+		exact := st.Driver() == config.DriverSQLite
+		if rows, err := r.Next(ctx); err != nil || exact && len(rows) != 0 {
 			t.Fatalf("a new reader read %v (%v), want nothing", rows, err)
 		}
 		add(3)
 		rows, err := settledNext(ctx, r)
-		if err != nil || len(rows) != 1 || rows[0].ThreadID != 3 {
+		if err != nil || len(rows) == 0 || rows[len(rows)-1].ThreadID != 3 || exact && len(rows) != 1 {
 			t.Fatalf("read %v (%v), want the change of thread 3", rows, err)
 		}
 		// A reader taken up at a recorded position goes on from there.
