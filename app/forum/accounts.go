@@ -66,6 +66,11 @@ func (s *Service) SignIn(ctx context.Context, ext ExternalAccount, inviteCode st
 			if user, err = tx.UserByID(ctx, id.UserID); err != nil {
 				return err
 			}
+			if policy.SuspensionOver(user, now) {
+				if err := s.endSuspension(ctx, tx, user, now); err != nil {
+					return err
+				}
+			}
 			if inviteID != 0 && policy.CanJoinWithInvite(user) {
 				return s.signInJoin(ctx, tx, user, inviteID, now)
 			}
@@ -346,43 +351,84 @@ func (s *Service) Unsuspend(ctx context.Context, actor *model.User, userID int64
 	return s.setSuspended(ctx, actor, userID, false, note)
 }
 
+// SuspendUntil suspends a member until a time (nil: until a moderator lifts it); a
+// suspension that has ended is lifted when the member next signs in.
+func (s *Service) SuspendUntil(ctx context.Context, actor *model.User, userID int64, until *time.Time, note string) error {
+	return s.setSuspendedUntil(ctx, actor, userID, true, until, note)
+}
+
 func (s *Service) setSuspended(ctx context.Context, actor *model.User, userID int64, suspend bool, note string) error {
+	return s.setSuspendedUntil(ctx, actor, userID, suspend, nil, note)
+}
+
+func (s *Service) setSuspendedUntil(ctx context.Context, actor *model.User, userID int64, suspend bool, until *time.Time, note string) error {
 	now := s.now()
+	if !policy.CanModerate(actor) {
+		return model.ErrForbidden
+	}
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if u.Status == model.StatusDeleted {
-			return fmt.Errorf("%w: account #%d was deleted by its owner and cannot be suspended or brought back", model.ErrForbidden, u.ID)
+		return s.suspendIn(ctx, tx, actor, u, suspend, until, note, now)
+	})
+}
+
+// suspendIn suspends or reinstates u in tx.
+func (s *Service) suspendIn(ctx context.Context, tx *store.Tx, actor, u *model.User, suspend bool, until *time.Time, note string, now time.Time) error {
+	if u.Status == model.StatusDeleted {
+		return fmt.Errorf("%w: account #%d was deleted by its owner and cannot be suspended or brought back", model.ErrForbidden, u.ID)
+	}
+	allowed := policy.CanSuspend
+	if !suspend {
+		allowed = policy.CanReinstate
+	}
+	if !allowed(actor, u) {
+		if policy.CanSuspend(actor, u) || policy.CanReinstate(actor, u) {
+			// Already done (a second click): nothing to change.
+			return fmt.Errorf("%w: account #%d is already %s", model.ErrConflict, u.ID, u.Status)
 		}
-		allowed := policy.CanSuspend
-		if !suspend {
-			allowed = policy.CanReinstate
-		}
-		if !allowed(actor, u) {
-			if policy.CanSuspend(actor, u) || policy.CanReinstate(actor, u) {
-				// Already done (a second click): nothing to change.
-				return fmt.Errorf("%w: account #%d is already %s", model.ErrConflict, u.ID, u.Status)
-			}
-			return model.ErrForbidden
-		}
-		action := "unsuspend"
-		if suspend {
-			action = "suspend"
-			u.Status, u.SuspendedAt = model.StatusSuspended, &now
-			if err := tx.RevokeSessions(ctx, u.ID, now); err != nil {
-				return err
-			}
-		} else {
-			u.Status, u.SuspendedAt = model.StatusActive, nil
-		}
-		u.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, u, "status", "suspended_at", "updated_at"); err != nil {
+		return model.ErrForbidden
+	}
+	inv := &model.InvalidError{}
+	if msg := policy.ReasonProblem(note); msg != "" {
+		inv.Add("note", msg)
+	}
+	if suspend && until != nil && !until.After(now) {
+		inv.Add("until", "Choose a day after today.")
+	}
+	if err := inv.Err(); err != nil {
+		return err
+	}
+	action := "unsuspend"
+	if suspend {
+		action = "suspend"
+		u.Status, u.SuspendedAt, u.SuspendedUntil = model.StatusSuspended, &now, until
+		if err := tx.RevokeSessions(ctx, u.ID, now); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, action, "user", u.ID, strings.TrimSpace(note), now)
-	})
+	} else {
+		u.Status, u.SuspendedAt, u.SuspendedUntil = model.StatusActive, nil, nil
+	}
+	u.UpdatedAt = now
+	if err := tx.UpdateUser(ctx, u, "status", "suspended_at", "suspended_until", "updated_at"); err != nil {
+		return err
+	}
+	note = strings.TrimSpace(note)
+	if until != nil {
+		note += " (until " + until.UTC().Format("2 January 2006") + ")"
+	}
+	return s.audit(ctx, tx, actor, action, "user", u.ID, note, now)
+}
+
+// endSuspension lifts a suspension whose time is up, as the member signs in again.
+func (s *Service) endSuspension(ctx context.Context, tx *store.Tx, u *model.User, now time.Time) error {
+	u.Status, u.SuspendedAt, u.SuspendedUntil, u.UpdatedAt = model.StatusActive, nil, nil, now
+	if err := tx.UpdateUser(ctx, u, "status", "suspended_at", "suspended_until", "updated_at"); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, nil, "suspension_ended", "user", u.ID, "", now)
 }
 
 // CommandLine is the actor of the `forum user` command: the operator of the server, who
@@ -390,10 +436,33 @@ func (s *Service) setSuspended(ctx context.Context, actor *model.User, userID in
 var CommandLine = &model.User{Pseudonym: "the command line", Role: model.RoleAdmin, Status: model.StatusActive}
 
 // audit records an action of actor.
+// The entry names the member the action concerned and the thread it happened in (a
+// post's or a thread's author, or the account acted on), so that the log reads as
+// sentences and filters by member.
 func (s *Service) audit(ctx context.Context, tx *store.Tx, actor *model.User, action, targetType string, targetID int64, note string, at time.Time) error {
 	e := &model.AuditEntry{Action: action, TargetType: targetType, TargetID: targetID, Note: note, CreatedAt: at}
-	if actor != nil && actor != CommandLine {
+	if actor != nil && actor != CommandLine && actor.ID != 0 {
 		e.ActorID = &actor.ID
+	}
+	switch targetType {
+	case "post":
+		p, err := tx.PostByID(ctx, targetID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		if p != nil {
+			e.SubjectID, e.ThreadID = &p.AuthorID, &p.ThreadID
+		}
+	case "thread":
+		t, err := tx.ThreadRow(ctx, targetID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		if t != nil {
+			e.SubjectID, e.ThreadID = &t.AuthorID, &t.ID
+		}
+	case "user":
+		e.SubjectID = &targetID
 	}
 	return tx.InsertAudit(ctx, e)
 }

@@ -101,7 +101,7 @@ func TestInviteMakesMembersOnlyOfNewcomers(t *testing.T) {
 			t.Fatalf("declined person signed in with the invite: %s, %s", u.Role, u.Status)
 		}
 		suspended := signIn("suspended", "")
-		if err := svc.Suspend(ctx, admin, suspended.ID, ""); err != nil {
+		if err := svc.Suspend(ctx, admin, suspended.ID, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		if u := signIn("suspended", code); u.Role != model.RolePending || u.Status != model.StatusSuspended {

@@ -48,8 +48,9 @@ func (s *Service) Publish(ctx context.Context, actor *model.User, threadID int64
 		} else {
 			t.Visibility, t.PublishedAt, t.PublishedBy = model.VisibilityMembers, nil, nil
 		}
-		t.UpdatedAt = now
-		if err := tx.UpdateThread(ctx, t, "visibility", "published_at", "published_by", "updated_at"); err != nil {
+		// Published again or taken out by hand, it no longer waits for a hidden answer's restore.
+		t.UpdatedAt, t.ArchiveWithheld = now, false
+		if err := tx.UpdateThread(ctx, t, "visibility", "published_at", "published_by", "archive_withheld", "updated_at"); err != nil {
 			return err
 		}
 		if err := tx.AddChange(ctx, "thread", t.ID, t.ID, "update", now); err != nil {

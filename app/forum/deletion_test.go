@@ -140,7 +140,7 @@ func newDeparture(t *testing.T, st *store.Store) *departure {
 	p := opening(linked)
 	_, err = svc.ModeratePost(ctx, d.admin, p.ID, forum.ActionHide, "Gravelspire mention")
 	must(err)
-	_, err = svc.ModeratePost(ctx, d.admin, p.ID, forum.ActionRestore, "")
+	_, err = svc.ModeratePost(ctx, d.admin, p.ID, forum.ActionRestore, "a moderator's reason")
 	must(err)
 	reply(d.admin, linked, "Ironquill is a good start.")
 
@@ -472,10 +472,10 @@ func TestDeletedAccountCannotBeRevived(t *testing.T) {
 		if err := d.svc.Unsuspend(ctx, d.admin, d.member.ID, "welcome back"); !errors.Is(err, model.ErrForbidden) {
 			t.Errorf("unsuspending a deleted account = %v, want forbidden", err)
 		}
-		if err := d.svc.Suspend(ctx, d.admin, d.member.ID, ""); !errors.Is(err, model.ErrForbidden) {
+		if err := d.svc.Suspend(ctx, d.admin, d.member.ID, "a moderator's reason"); !errors.Is(err, model.ErrForbidden) {
 			t.Errorf("suspending a deleted account = %v, want forbidden", err)
 		}
-		if err := d.svc.Unsuspend(ctx, forum.CommandLine, d.member.ID, ""); !errors.Is(err, model.ErrForbidden) {
+		if err := d.svc.Unsuspend(ctx, forum.CommandLine, d.member.ID, "a moderator's reason"); !errors.Is(err, model.ErrForbidden) {
 			t.Errorf("unsuspending a deleted account from the command line = %v, want forbidden", err)
 		}
 		u, err := st.UserByID(ctx, d.member.ID)
@@ -486,10 +486,10 @@ func TestDeletedAccountCannotBeRevived(t *testing.T) {
 			t.Errorf("deleted account is now %s", u.Status)
 		}
 		// A suspended member still comes back.
-		if err := d.svc.Suspend(ctx, d.admin, d.other.ID, ""); err != nil {
+		if err := d.svc.Suspend(ctx, d.admin, d.other.ID, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.svc.Unsuspend(ctx, d.admin, d.other.ID, ""); err != nil {
+		if err := d.svc.Unsuspend(ctx, d.admin, d.other.ID, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		if u, _ := st.UserByID(ctx, d.other.ID); u.Status != model.StatusActive {

@@ -72,10 +72,10 @@ func TestReplyDraftNeedsAThreadTheMemberMayReplyTo(t *testing.T) {
 		ctx := context.Background()
 		b := newDraftBoard(t, st)
 		open, locked, hidden := b.ask(t, "An open question here"), b.ask(t, "A locked question here"), b.ask(t, "A hidden question here")
-		if _, err := b.svc.ModerateThread(ctx, b.mod, locked.ID, forum.ActionLock, ""); err != nil {
+		if _, err := b.svc.ModerateThread(ctx, b.mod, locked.ID, forum.ActionLock, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.svc.ModerateThread(ctx, b.mod, hidden.ID, forum.ActionHide, ""); err != nil {
+		if _, err := b.svc.ModerateThread(ctx, b.mod, hidden.ID, forum.ActionHide, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.svc.SaveDraft(ctx, b.member, forum.DraftKeyReply(open.ID), forum.DraftInput{Body: "A reply being written"}); err != nil {

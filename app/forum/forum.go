@@ -253,10 +253,11 @@ func (s *Service) MarkHelpful(ctx context.Context, actor *model.User, threadID, 
 		if !policy.CanMarkReplyHelpful(actor, t, p) {
 			return model.Invalid("post", "Only a reply in this thread can be marked helpful.")
 		}
-		t.HelpfulPostID = &p.ID
+		// A mark kept for a hidden reply gives way to the one chosen now.
+		t.HelpfulPostID, t.HeldHelpfulPostID = &p.ID, nil
 		t.State = model.StateResolved
 		t.UpdatedAt = now
-		if err := tx.UpdateThread(ctx, t, "helpful_post_id", "state", "updated_at"); err != nil {
+		if err := tx.UpdateThread(ctx, t, "helpful_post_id", "held_helpful_post_id", "state", "updated_at"); err != nil {
 			return err
 		}
 		e := event(model.NotifyHelpful, actor, t, p, now)

@@ -83,14 +83,14 @@ func TestEveryContentChangeWritesTheChangeLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect("delete own reply", th.ID)
-		if _, err := svc.ModeratePost(ctx, mod, p.ID, forum.ActionHide, ""); err != nil {
+		if _, err := svc.ModeratePost(ctx, mod, p.ID, forum.ActionHide, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		expect("hide post", th.ID)
 		if th2, _ := st.ThreadByID(ctx, th.ID); th2.State != model.StateOpen || th2.HelpfulPostID != nil || th2.ReplyCount != 0 {
 			t.Fatalf("after hiding the only reply: state %s, helpful %v, %d replies", th2.State, th2.HelpfulPostID, th2.ReplyCount)
 		}
-		if _, err := svc.ModerateThread(ctx, mod, th.ID, forum.ActionHide, ""); err != nil {
+		if _, err := svc.ModerateThread(ctx, mod, th.ID, forum.ActionHide, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		expect("hide thread", th.ID)

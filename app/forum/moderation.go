@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"forum/app/model"
@@ -22,10 +23,15 @@ const (
 	ActionRestore = "restore"
 )
 
-// ModerateThread locks, unlocks, pins, unpins, hides or restores a thread, with an audit entry.
+// ModerateThread locks, unlocks, pins, unpins, hides or restores a thread, with an audit
+// entry and the moderator's reason (required).
 func (s *Service) ModerateThread(ctx context.Context, actor *model.User, threadID int64, action, note string) (*model.Thread, error) {
 	if !policy.CanModerate(actor) {
 		return nil, model.ErrForbidden
+	}
+	note = strings.TrimSpace(note)
+	if msg := policy.ReasonProblem(note); msg != "" {
+		return nil, model.Invalid("note", msg)
 	}
 	now := s.now()
 	var thread *model.Thread
@@ -54,23 +60,28 @@ func (s *Service) ModerateThread(ctx context.Context, actor *model.User, threadI
 			}
 		}
 		thread = t
-		return s.audit(ctx, tx, actor, action+"_thread", "thread", t.ID, strings.TrimSpace(note), now)
+		return s.audit(ctx, tx, actor, action+"_thread", "thread", t.ID, note, now)
 	})
 	return thread, err
 }
 
 // MaxModerationNote bounds a moderator's note (the reason the author of a post is told).
-const MaxModerationNote = 300
+const MaxModerationNote = policy.MaxReason
 
 // ModeratePost hides or restores a post, with an audit entry; its author is told, with
-// the moderator's note as the reason.
+// the moderator's reason (required). Hiding takes the post's helpful mark into keeping and
+// restoring gives it back, so that the thread is as it was; open reports of the post are
+// handled by the decision, and those who reported it told.
 func (s *Service) ModeratePost(ctx context.Context, actor *model.User, postID int64, action, note string) (*model.Thread, error) {
 	if !policy.CanModerate(actor) {
 		return nil, model.ErrForbidden
 	}
 	note = strings.TrimSpace(note)
-	if utf8.RuneCountInString(note) > MaxModerationNote {
-		return nil, model.Invalid("note", fmt.Sprintf("Keep the reason under %d characters.", MaxModerationNote))
+	if msg := policy.ReasonProblem(note); msg != "" {
+		return nil, model.Invalid("note", msg)
+	}
+	if action != ActionHide && action != ActionRestore {
+		return nil, model.Invalid("action", "Choose hide or restore.")
 	}
 	now := s.now()
 	var thread *model.Thread
@@ -79,31 +90,17 @@ func (s *Service) ModeratePost(ctx context.Context, actor *model.User, postID in
 		if err != nil {
 			return err
 		}
-		switch action {
-		case ActionHide:
-			p.HiddenAt = &now
-		case ActionRestore:
-			p.HiddenAt = nil
-		default:
-			return model.Invalid("action", "Choose hide or restore.")
+		if !policy.CanModeratePost(actor, p) {
+			return model.ErrForbidden
 		}
-		if err := tx.UpdatePost(ctx, p, "hidden_at"); err != nil {
+		outcome := FlagDismiss
+		if action == ActionHide {
+			outcome = FlagHide
+		}
+		if err := s.hideOrRestore(ctx, tx, actor, t, p, action == ActionHide, false, note, now); err != nil {
 			return err
 		}
-		if err := s.refreshThread(ctx, tx, t); err != nil {
-			return err
-		}
-		if err := tx.AddChange(ctx, "post", p.ID, t.ID, "update", now); err != nil {
-			return err
-		}
-		// The author is told, with the moderator's reason.
-		kind := model.NotifyPostHidden
-		if action == ActionRestore {
-			kind = model.NotifyPostRestored
-		}
-		e := event(kind, actor, t, p, now)
-		e.UserID, e.Reason = &p.AuthorID, note
-		if err := tx.InsertNotifyEvent(ctx, e); err != nil {
+		if err := s.handleFlags(ctx, tx, actor, t, p, outcome, now); err != nil {
 			return err
 		}
 		thread = t
@@ -114,6 +111,64 @@ func (s *Service) ModeratePost(ctx context.Context, actor *model.User, postID in
 	}
 	s.eventWritten()
 	return thread, nil
+}
+
+// hideOrRestore hides post p of thread t (byFlags: because members reported it) or
+// restores it, and tells its author why. The thread keeps what the hidden post took: the
+// helpful mark is held while its reply is hidden and given back when it is restored, and
+// a published thread leaves the public archive while one of its answers is hidden.
+func (s *Service) hideOrRestore(ctx context.Context, tx *store.Tx, actor *model.User, t *model.Thread, p *model.Post,
+	hide, byFlags bool, reason string, now time.Time) error {
+	if hide {
+		if p.HiddenAt == nil {
+			p.HiddenAt = &now
+		}
+		p.FlagHidden = byFlags
+		if t.HelpfulPostID != nil && *t.HelpfulPostID == p.ID {
+			t.HeldHelpfulPostID, t.HelpfulPostID = &p.ID, nil
+		}
+	} else {
+		p.HiddenAt, p.FlagHidden = nil, false
+		if t.HeldHelpfulPostID != nil && *t.HeldHelpfulPostID == p.ID {
+			if t.HelpfulPostID == nil {
+				t.HelpfulPostID = &p.ID
+			}
+			t.HeldHelpfulPostID = nil
+		}
+	}
+	if err := tx.UpdatePost(ctx, p, "hidden_at", "flag_hidden"); err != nil {
+		return err
+	}
+	if err := s.refreshThread(ctx, tx, t); err != nil {
+		return err
+	}
+	withheld, err := tx.HiddenAnswer(ctx, t.ID, t.HeldHelpfulPostID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case withheld && t.Visibility == model.VisibilityPublic:
+		t.Visibility, t.ArchiveWithheld = model.VisibilityMembers, true
+	case !withheld && t.ArchiveWithheld:
+		t.Visibility, t.ArchiveWithheld = model.VisibilityPublic, false
+	}
+	if err := tx.UpdateThread(ctx, t, "held_helpful_post_id", "visibility", "archive_withheld"); err != nil {
+		return err
+	}
+	if err := tx.AddChange(ctx, "post", p.ID, t.ID, "update", now); err != nil {
+		return err
+	}
+	if err := tx.AddChange(ctx, "thread", t.ID, t.ID, "update", now); err != nil {
+		return err
+	}
+	// The author is told, with the moderator's reason; never who reported the post.
+	kind := model.NotifyPostHidden
+	if !hide {
+		kind = model.NotifyPostRestored
+	}
+	e := event(kind, actor, t, p, now)
+	e.UserID, e.Reason = &p.AuthorID, reason
+	return tx.InsertNotifyEvent(ctx, e)
 }
 
 // LinkThreads links two threads as related, with an optional note shown on both.

@@ -160,8 +160,22 @@ func (s *Service) refreshThread(ctx context.Context, tx *store.Tx, t *model.Thre
 		if err != nil && !errors.Is(err, model.ErrNotFound) {
 			return err
 		}
-		if hp == nil || hp.DeletedAt != nil || hp.HiddenAt != nil {
+		switch {
+		case hp == nil || hp.DeletedAt != nil:
 			t.HelpfulPostID = nil
+		case hp.HiddenAt != nil:
+			// Kept, for the reply's restore (hideOrRestore).
+			t.HelpfulPostID, t.HeldHelpfulPostID = nil, &hp.ID
+		}
+	}
+	if t.HeldHelpfulPostID != nil {
+		// A kept mark goes with its reply once its author deletes it.
+		hp, err := tx.PostByID(ctx, *t.HeldHelpfulPostID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		if hp == nil || hp.DeletedAt != nil {
+			t.HeldHelpfulPostID = nil
 		}
 	}
 	expert, err := tx.ExpertReplied(ctx, t.ID)
@@ -176,7 +190,7 @@ func (s *Service) refreshThread(ctx context.Context, tx *store.Tx, t *model.Thre
 	default:
 		t.State = model.StateOpen
 	}
-	return tx.UpdateThread(ctx, t, "reply_count", "helpful_post_id", "state")
+	return tx.UpdateThread(ctx, t, "reply_count", "helpful_post_id", "held_helpful_post_id", "state")
 }
 
 // UnmarkHelpful takes back the helpful mark of a question.

@@ -87,7 +87,7 @@ func TestTopicListsFollowEveryThreadChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect("hidden", "craft", false, b)
-		if _, err := svc.ModerateThread(ctx, mod, a.ID, forum.ActionRestore, ""); err != nil {
+		if _, err := svc.ModerateThread(ctx, mod, a.ID, forum.ActionRestore, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		expect("restored", "craft", false, a, b)

@@ -83,12 +83,20 @@ var kindWords = map[model.NotifyKind]words{
 		subject: "a moderator restored one of your posts", headline: "A moderator restored one of your posts: everyone can read it again.",
 		linkText: "See it", stop: "e-mail when a moderator restores one of your posts",
 		one: "post of yours restored by a moderator", many: "posts of yours restored by a moderator"},
+	model.NotifyFlagDanger: {
+		subject: "a member reported that someone may be in danger", headline: "A member reported a post because someone may be in danger. Please look at it now.",
+		linkText: "Open the reports", stop: "e-mail when a member reports that someone may be in danger",
+		one: "report that someone may be in danger", many: "reports that someone may be in danger"},
+	model.NotifyFlagHandled: {
+		subject: "a post you reported was handled", headline: "A moderator handled a post you reported. Thank you for telling us.",
+		linkText: "See it", stop: "e-mail when a post you reported is handled",
+		one: "report of yours handled", many: "reports of yours handled"},
 }
 
 // digestKinds is the order of kinds in a digest: what matters most first.
 var digestKinds = []model.NotifyKind{
 	model.NotifyAnswer, model.NotifyHelpful, model.NotifyMention, model.NotifyReply, model.NotifyNewQuestion,
-	model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyApproved,
+	model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyApproved, model.NotifyFlagDanger, model.NotifyFlagHandled,
 }
 
 // digestKind stands for every kind a member gets in a digest, in an unsubscribe token.
@@ -196,6 +204,8 @@ func (c *composer) Notification(it *store.MailItem) (*Message, error) {
 	l := letter{SiteName: c.site, Headline: w.headline, LinkText: w.linkText, StopWhat: w.stop,
 		Title: titleOf(u, it.Thread), SettingsURL: c.link("/account", "")}
 	switch {
+	case n.Kind == model.NotifyFlagDanger:
+		l.Link = c.link("/mod/flags", "")
 	case n.ThreadID != nil && n.PostID != nil:
 		l.Link = c.link("/t/"+strconv.FormatInt(*n.ThreadID, 10), "post-"+strconv.FormatInt(*n.PostID, 10))
 	case n.ThreadID != nil:

@@ -45,8 +45,11 @@ func TestComposeEveryKind(t *testing.T) {
 			t.Errorf("%s: subject %q", kind, msg.Subject)
 		}
 		wantLink := "https://forum.example.org/community/t/41#post-97"
-		if kind == model.NotifyApproved {
+		switch kind {
+		case model.NotifyApproved:
 			wantLink = "https://forum.example.org/community/"
+		case model.NotifyFlagDanger:
+			wantLink = "https://forum.example.org/community/mod/flags"
 		}
 		if !strings.Contains(msg.Text, wantLink) || !strings.Contains(msg.HTML, wantLink) {
 			t.Errorf("%s: no link to %s:\n%s", kind, wantLink, msg.Text)

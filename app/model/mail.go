@@ -7,10 +7,11 @@ import (
 )
 
 // DefaultDelivery is how a member hears of kind by e-mail until they choose: at once for an
-// answer to their own question and for their approval, never for anything else.
+// answer to their own question, for their approval, and (moderators) for a report that
+// someone may be in danger; never for anything else.
 func DefaultDelivery(kind NotifyKind) Delivery {
 	switch kind {
-	case NotifyAnswer, NotifyApproved:
+	case NotifyAnswer, NotifyApproved, NotifyFlagDanger:
 		return DeliveryNow
 	}
 	return DeliveryNever

@@ -68,6 +68,8 @@ type User struct {
 	UpdatedAt      time.Time  `bun:"updated_at,notnull"`
 	ApprovedAt     *time.Time `bun:"approved_at"`
 	SuspendedAt    *time.Time `bun:"suspended_at"`
+	// SuspendedUntil is when a suspension ends by itself; nil: when a moderator lifts it.
+	SuspendedUntil *time.Time `bun:"suspended_until"`
 	DeletedAt      *time.Time `bun:"deleted_at"`
 	// PseudonymChosenAt is nil until the member has picked a pseudonym after first sign-in.
 	PseudonymChosenAt *time.Time `bun:"pseudonym_chosen_at"`
@@ -197,6 +199,12 @@ type Thread struct {
 	LastActivityAt time.Time  `bun:"last_activity_at,notnull"`
 	PublishedAt    *time.Time `bun:"published_at"`
 	PublishedBy    *int64     `bun:"published_by"`
+	// HeldHelpfulPostID keeps the helpful mark while the reply it marks is hidden, so that
+	// restoring the reply brings the mark (and the Resolved state) back.
+	HeldHelpfulPostID *int64 `bun:"held_helpful_post_id"`
+	// ArchiveWithheld: the thread was published, and is out of the public archive while
+	// one of its answers is hidden.
+	ArchiveWithheld bool `bun:"archive_withheld,notnull"`
 
 	Author *User  `bun:"rel:belongs-to,join:author_id=id"`
 	Tags   []*Tag `bun:"m2m:thread_tags,join:Thread=Tag"`
@@ -220,6 +228,9 @@ type Post struct {
 	EditedAt    *time.Time `bun:"edited_at"`
 	HiddenAt    *time.Time `bun:"hidden_at"`
 	DeletedAt   *time.Time `bun:"deleted_at"`
+	// FlagHidden: the post is hidden because several established members flagged it,
+	// until a moderator decides.
+	FlagHidden bool `bun:"flag_hidden,notnull"`
 
 	Author *User `bun:"rel:belongs-to,join:author_id=id"`
 }
@@ -234,6 +245,8 @@ type PostRevision struct {
 	Title      string    `bun:"title,notnull"`
 	BodySource string    `bun:"body_source,notnull"`
 	CreatedAt  time.Time `bun:"created_at,notnull"`
+	// ModeratorOnly: a moderator's edit replaced this version; only moderators read it.
+	ModeratorOnly bool `bun:"moderator_only,notnull"`
 }
 
 // Tag is a curated topic such as CRAFT or harm reduction.
@@ -283,6 +296,10 @@ type AuditEntry struct {
 	TargetID   int64     `bun:"target_id,notnull"`
 	Note       string    `bun:"note,notnull"`
 	CreatedAt  time.Time `bun:"created_at,notnull"`
+	// SubjectID is the member the action concerned (a post's or thread's author, or the
+	// account acted on); ThreadID the thread it happened in. Both nil where none.
+	SubjectID *int64 `bun:"subject_id"`
+	ThreadID  *int64 `bun:"thread_id"`
 }
 
 // Change is one row of the change log that the search index follows. Every write that
@@ -357,6 +374,8 @@ const (
 	NotifyApproved     NotifyKind = "approved"      // my membership was approved
 	NotifyPostHidden   NotifyKind = "post_hidden"   // a moderator hid my post (with the reason)
 	NotifyPostRestored NotifyKind = "post_restored" // a moderator restored my post
+	NotifyFlagDanger   NotifyKind = "flag_danger"   // to moderators: a member reported that someone may be in danger
+	NotifyFlagHandled  NotifyKind = "flag_handled"  // to a flagger: a moderator handled the post I reported
 )
 
 // NotifyEvent is written in the same transaction as the change that causes it; the fan-out

@@ -200,9 +200,18 @@ func (s *Service) notificationsOf(ctx context.Context, tx *store.Tx, ev *model.N
 		if f == nil || f.Level != model.LevelMuted {
 			add(*ev.UserID, ev.Kind)
 		}
-	case model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored:
+	case model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyFlagHandled:
 		if ev.UserID != nil {
 			add(*ev.UserID, ev.Kind)
+		}
+	case model.NotifyFlagDanger:
+		// Every moderator, at once: someone may be in danger.
+		mods, err := tx.ModeratorIDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range mods {
+			add(id, ev.Kind)
 		}
 	}
 	if ev.ActorID != nil {
@@ -227,7 +236,7 @@ func (s *Service) notificationsOf(ctx context.Context, tx *store.Tx, ev *model.N
 			}
 			n := &model.Notification{UserID: id, Kind: kind, ThreadID: ev.ThreadID, PostID: ev.PostID, ActorID: ev.ActorID,
 				CreatedAt: ev.CreatedAt}
-			if policy.IsModerationNotice(kind) {
+			if policy.IsModerationNotice(kind) || kind == model.NotifyFlagHandled {
 				n.Reason = ev.Reason
 			}
 			out = append(out, n)

@@ -79,6 +79,14 @@ func Describe(v *model.User, n *model.Notification, t *model.Thread, p *model.Po
 		out.Text, out.Reason = "A moderator hid your post", n.Reason
 	case model.NotifyPostRestored:
 		out.Text, out.Reason = "A moderator restored your post", n.Reason
+	case model.NotifyFlagDanger:
+		out.Text = "A member reported that someone may be in danger"
+	case model.NotifyFlagHandled:
+		// What was done, never who wrote the post nor its words.
+		out.Text = n.Reason
+		if out.Text == "" {
+			out.Text = "A moderator handled a post you reported"
+		}
 	default:
 		out.Text = "Something happened"
 	}

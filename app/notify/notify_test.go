@@ -352,11 +352,11 @@ func TestNobodyIsToldOfWhatTheyMayNotRead(t *testing.T) {
 		// The thread is hidden between the reply and the fan-out: only moderators may read
 		// it, and only they are told.
 		p := b.reply(b.spouse, th, "Our phone number is in here.", false)
-		_, err := b.forum.ModerateThread(b.ctx, b.moderator, th.ID, forum.ActionHide, "")
+		_, err := b.forum.ModerateThread(b.ctx, b.moderator, th.ID, forum.ActionHide, "a moderator's reason")
 		b.must(err)
 		b.fanOut()
 		expectKinds(t, b.kindsOf(p, b.everyone()...), map[string][]model.NotifyKind{"river_stone": {model.NotifyReply}})
-		_, err = b.forum.ModerateThread(b.ctx, b.moderator, th.ID, forum.ActionRestore, "")
+		_, err = b.forum.ModerateThread(b.ctx, b.moderator, th.ID, forum.ActionRestore, "a moderator's reason")
 		b.must(err)
 
 		// A post hidden before its fan-out tells nobody of it but its author, of the hiding.
@@ -368,7 +368,7 @@ func TestNobodyIsToldOfWhatTheyMayNotRead(t *testing.T) {
 		expectKinds(t, b.kindsOf(p2, b.everyone()...), map[string][]model.NotifyKind{"coach_dana": {model.NotifyPostHidden}})
 
 		// A recipient suspended between the event and the fan-out is told nothing.
-		b.must(b.forum.Suspend(b.ctx, b.moderator, b.watcher.ID, ""))
+		b.must(b.forum.Suspend(b.ctx, b.moderator, b.watcher.ID, "a moderator's reason"))
 		p3 := b.reply(b.spouse, th, "Another reply.", false)
 		b.fanOut()
 		expectKinds(t, b.kindsOf(p3, b.watcher), map[string][]model.NotifyKind{})
@@ -427,7 +427,7 @@ func TestNoticesOfWhatWasHiddenSinceShowNothing(t *testing.T) {
 		if n := page.Notices[0]; n.Gone || n.Thread == nil || n.Text != "quiet_harbor replied" || n.PostID != p.ID || n.Read {
 			t.Fatalf("before: %+v", n)
 		}
-		_, err = b.forum.ModeratePost(b.ctx, b.moderator, p.ID, forum.ActionHide, "")
+		_, err = b.forum.ModeratePost(b.ctx, b.moderator, p.ID, forum.ActionHide, "a moderator's reason")
 		b.must(err)
 		page, err = b.notify.Notices(b.ctx, b.parent, 0)
 		b.must(err)
@@ -547,7 +547,7 @@ func TestFollowingAndPreferences(t *testing.T) {
 		if _, _, err := b.notify.FollowThread(b.ctx, b.pending, th.ID, model.LevelWatching); err == nil {
 			t.Error("a person awaiting approval follows a members thread")
 		}
-		_, err = b.forum.ModerateThread(b.ctx, b.moderator, th.ID, forum.ActionHide, "")
+		_, err = b.forum.ModerateThread(b.ctx, b.moderator, th.ID, forum.ActionHide, "a moderator's reason")
 		b.must(err)
 		if _, _, err := b.notify.FollowThread(b.ctx, b.spouse, th.ID, model.LevelWatching); err == nil {
 			t.Error("a member follows a hidden thread")

@@ -12,7 +12,8 @@ import (
 // Kinds lists every kind of notification, in the order the account page offers them.
 func Kinds() []model.NotifyKind {
 	return []model.NotifyKind{model.NotifyAnswer, model.NotifyReply, model.NotifyMention, model.NotifyHelpful,
-		model.NotifyNewQuestion, model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored}
+		model.NotifyNewQuestion, model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored,
+		model.NotifyFlagHandled, model.NotifyFlagDanger}
 }
 
 // Preferences are a member's choices of e-mail.

@@ -49,15 +49,18 @@ func IsModerationNotice(kind model.NotifyKind) bool {
 // MayNotify reports whether recipient may be told, now, of an event of kind about post p
 // of thread t (both nil for an event about the account, such as its approval). Nobody but
 // an active member is told anything. Of a moderator's action on their post, its author is
-// told while the post is not deleted. Of anything else in a thread, only a reader of the
+// told while the post is not deleted; of a report's handling, the member who reported;
+// of a report that someone may be in danger, every moderator. Of anything else in a thread, only a reader of the
 // thread is told, and never of a post that is deleted or hidden.
 func MayNotify(recipient *model.User, kind model.NotifyKind, t *model.Thread, p *model.Post) bool {
 	if !IsMember(recipient) {
 		return false
 	}
 	switch {
-	case kind == model.NotifyApproved:
+	case kind == model.NotifyApproved, kind == model.NotifyFlagHandled:
 		return true
+	case kind == model.NotifyFlagDanger:
+		return CanHandleFlags(recipient) && p != nil
 	case IsModerationNotice(kind):
 		return p != nil && p.AuthorID == recipient.ID && p.DeletedAt == nil
 	}
@@ -73,8 +76,11 @@ func CanReadNotice(v *model.User, kind model.NotifyKind, t *model.Thread, p *mod
 		return false
 	}
 	switch {
-	case kind == model.NotifyApproved:
+	case kind == model.NotifyApproved, kind == model.NotifyFlagHandled:
+		// A flagger reads what was done, never the post's words.
 		return true
+	case kind == model.NotifyFlagDanger:
+		return CanHandleFlags(v) && p != nil
 	case IsModerationNotice(kind):
 		return p != nil && p.AuthorID == v.ID
 	}

@@ -185,10 +185,10 @@ func CanDeletePost(v *model.User, t *model.Thread, p *model.Post) bool {
 }
 
 // CanViewHistory reports whether v may read the earlier versions of post p of t: every
-// member who can read the thread, so that edits stay honest; never of a deleted post, and
-// of a hidden one only who may read it (CanReadHiddenPost).
+// member who can read the thread, so that edits stay honest; of a hidden one only who may
+// read it (CanReadHiddenPost); of a deleted one only who may still read it (CanReadDeletedPost).
 func CanViewHistory(v *model.User, t *model.Thread, p *model.Post) bool {
-	if !IsMember(v) || !CanView(v, t) || p == nil || p.DeletedAt != nil {
+	if !IsMember(v) || !CanView(v, t) || p == nil || (p.DeletedAt != nil && !CanReadDeletedPost(v, p)) {
 		return false
 	}
 	return p.HiddenAt == nil || CanReadHiddenPost(v)
@@ -254,8 +254,11 @@ func CanEmail(recipient *model.User, kind model.NotifyKind, t *model.Thread, p *
 	if !Active(recipient) || recipient.Email == "" {
 		return false
 	}
-	if kind == model.NotifyApproved {
+	switch kind {
+	case model.NotifyApproved, model.NotifyFlagHandled:
 		return IsMember(recipient)
+	case model.NotifyFlagDanger:
+		return CanHandleFlags(recipient) && p != nil
 	}
 	if !CanView(recipient, t) {
 		return false

@@ -153,6 +153,89 @@ func TestMatrix(t *testing.T) {
 			row{"moderator": true, "admin": true}},
 		{"hide a post its author deleted", func(v *model.User) bool { return policy.CanModeratePost(v, deletedReply) }, row{}},
 
+		// Reports, and what moderators do about them.
+		{"report someone else's reply", func(v *model.User) bool { return policy.CanFlag(v, members, reply) },
+			row{"member": true, "moderator": true, "admin": true}},
+		{"report a reply in a public thread", func(v *model.User) bool {
+			return policy.CanFlag(v, public, &model.Post{ID: 30, ThreadID: 11, AuthorID: 3})
+		}, row{"member": true, "moderator": true, "admin": true}},
+		{"report one's own post", func(v *model.User) bool {
+			return policy.CanFlag(v, members, &model.Post{ID: 33, ThreadID: 10, AuthorID: idOf(v)})
+		}, row{}},
+		{"report a hidden reply", func(v *model.User) bool { return policy.CanFlag(v, members, hiddenReply) },
+			row{"moderator": true, "admin": true}},
+		{"report a deleted reply", func(v *model.User) bool { return policy.CanFlag(v, members, deletedReply) }, row{}},
+		{"report a reply in a hidden thread", func(v *model.User) bool {
+			return policy.CanFlag(v, hidden, &model.Post{ID: 34, ThreadID: 12, AuthorID: 3})
+		}, row{"moderator": true, "admin": true}},
+		{"report a post of another thread", func(v *model.User) bool { return policy.CanFlag(v, members, elsewhere) }, row{}},
+		{"report a 21st post in an hour", func(v *model.User) bool {
+			return policy.CanFlag(v, members, reply) && policy.MayFlagMore(policy.FlagsPerHour)
+		}, row{}},
+		{"report a 20th post in an hour", func(v *model.User) bool {
+			return policy.CanFlag(v, members, reply) && policy.MayFlagMore(policy.FlagsPerHour-1)
+		}, row{"member": true, "moderator": true, "admin": true}},
+		{"count towards hiding a post, approved 14 days ago", func(v *model.User) bool {
+			if v != nil {
+				approved := at.Add(-policy.EstablishedAfter)
+				w := *v
+				w.ApprovedAt = &approved
+				v = &w
+			}
+			return policy.IsEstablished(v, at)
+		}, row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"count towards hiding a post, approved 13 days ago", func(v *model.User) bool {
+			if v != nil {
+				approved := at.Add(-policy.EstablishedAfter + 24*time.Hour)
+				w := *v
+				w.ApprovedAt = &approved
+				v = &w
+			}
+			return policy.IsEstablished(v, at)
+		}, row{}},
+		{"handle reports", policy.CanHandleFlags, row{"moderator": true, "admin": true}},
+		{"edit or redact someone's post", func(v *model.User) bool { return policy.CanModeratorEdit(v, reply) },
+			row{"moderator": true, "admin": true}},
+		{"edit a post its author deleted", func(v *model.User) bool { return policy.CanModeratorEdit(v, deletedReply) }, row{}},
+		{"warn a member", func(v *model.User) bool { return policy.CanWarn(v, people["member"]) },
+			row{"moderator": true, "admin": true}},
+		{"warn a moderator", func(v *model.User) bool { return policy.CanWarn(v, people["moderator"]) }, row{"admin": true}},
+		{"warn a deleted account", func(v *model.User) bool { return policy.CanWarn(v, user(8, model.RoleMember, model.StatusDeleted)) }, row{}},
+		{"read a hidden post its author deleted", func(v *model.User) bool {
+			return policy.CanReadDeletedPost(v, &model.Post{ID: 35, ThreadID: 10, AuthorID: 3, HiddenAt: &at, DeletedAt: &at})
+		}, row{"moderator": true, "admin": true}},
+		{"read a post its author deleted", func(v *model.User) bool { return policy.CanReadDeletedPost(v, deletedReply) }, row{}},
+		{"view history of a hidden post its author deleted", func(v *model.User) bool {
+			return policy.CanViewHistory(v, members, &model.Post{ID: 35, ThreadID: 10, AuthorID: 3, HiddenAt: &at, DeletedAt: &at})
+		}, row{"moderator": true, "admin": true}},
+		{"read a version a moderator's edit replaced", func(v *model.User) bool {
+			return policy.CanViewHistory(v, members, reply) && policy.CanReadRevision(v, &model.PostRevision{ModeratorOnly: true})
+		}, row{"moderator": true, "admin": true}},
+		{"read a version its author replaced", func(v *model.User) bool {
+			return policy.CanViewHistory(v, members, reply) && policy.CanReadRevision(v, &model.PostRevision{})
+		}, row{"member": true, "expert": true, "moderator": true, "admin": true}},
+		{"see a question whose helpful reply is hidden as resolved", func(v *model.User) bool {
+			held := int64(23)
+			return policy.ShownState(v, &model.Thread{ID: 10, Kind: model.KindQuestion, State: model.StateAnswered, HeldHelpfulPostID: &held}) == model.StateResolved
+		}, row{"moderator": true, "admin": true}},
+		{"be told someone may be in danger", func(v *model.User) bool { return policy.MayNotify(v, model.NotifyFlagDanger, members, reply) },
+			row{"moderator": true, "admin": true}},
+		{"be e-mailed that someone may be in danger", func(v *model.User) bool {
+			if v != nil {
+				w := *v
+				w.Email = "someone@example.org"
+				v = &w
+			}
+			return policy.CanEmail(v, model.NotifyFlagDanger, members, reply)
+		}, row{"moderator": true, "admin": true}},
+		{"read a notice that someone may be in danger", func(v *model.User) bool {
+			return policy.CanReadNotice(v, model.NotifyFlagDanger, members, hiddenReply)
+		}, row{"moderator": true, "admin": true}},
+		{"be offered e-mail of reports of danger", func(v *model.User) bool { return policy.HearsOfKind(v, model.NotifyFlagDanger) },
+			row{"moderator": true, "admin": true}},
+		{"be told one's report was handled", func(v *model.User) bool { return policy.MayNotify(v, model.NotifyFlagHandled, members, hiddenReply) },
+			row{"member": true, "expert": true, "moderator": true, "admin": true}},
+
 		// Following and notifications.
 		{"follow a members thread", func(v *model.User) bool { return policy.CanFollowThread(v, members) },
 			row{"member": true, "expert": true, "moderator": true, "admin": true}},

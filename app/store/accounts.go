@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"forum/app/config"
 	"forum/app/model"
 )
@@ -204,6 +206,13 @@ func (tx *Tx) InsertAudit(ctx context.Context, a *model.AuditEntry) error {
 type AuditQuery struct {
 	After *CreatedCursor // continue after this entry (keyset pagination)
 	Limit int
+	// Filters, each ignored when zero: who acted, the member the action concerned, the
+	// actions (any of them), and the span of time [Since, Before).
+	ActorID   int64
+	SubjectID int64
+	Actions   []string
+	Since     time.Time
+	Before    time.Time
 }
 
 // AuditLog returns audit entries, latest first.
@@ -212,6 +221,21 @@ func (q queries) AuditLog(ctx context.Context, aq AuditQuery) ([]*model.AuditEnt
 	sel := q.db.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Limit(int64(aq.Limit))
 	if aq.After != nil {
 		sel.Where("(created_at < ? OR (created_at = ? AND id < ?))", aq.After.CreatedAt, aq.After.CreatedAt, aq.After.ID)
+	}
+	if aq.ActorID != 0 {
+		sel.Where("actor_id = ?", aq.ActorID)
+	}
+	if aq.SubjectID != 0 {
+		sel.Where("subject_id = ?", aq.SubjectID)
+	}
+	if len(aq.Actions) > 0 {
+		sel.Where("action IN (?)", bun.List(aq.Actions))
+	}
+	if !aq.Since.IsZero() {
+		sel.Where("created_at >= ?", aq.Since)
+	}
+	if !aq.Before.IsZero() {
+		sel.Where("created_at < ?", aq.Before)
 	}
 	err := sel.Scan(ctx)
 	if err != nil {

@@ -274,7 +274,7 @@ func TestMemberThreads(t *testing.T) {
 		follow(muted, model.LevelMuted)
 		// Followed and written in: listed once.
 		follow(started, model.LevelNormal)
-		if _, err := b.svc.ModerateThread(ctx, mod, hiddenMine.ID, "hide", ""); err != nil {
+		if _, err := b.svc.ModerateThread(ctx, mod, hiddenMine.ID, "hide", "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		// The oldest thread comes back to the top with a reply.

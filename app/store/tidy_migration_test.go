@@ -10,8 +10,8 @@ import (
 )
 
 // The tidy migration drops what nothing used (threads.view_count, flags, follows) from a
-// database made by an older version, and keeps every thread; the notifications migration
-// then makes follows anew, with levels.
+// database made by an older version, and keeps every thread; the notifications and the
+// reports migrations then make follows and flags anew.
 func TestTidyMigrationDropsUnusedSchema(t *testing.T) {
 	for _, driver := range storetest.Drivers(t) {
 		t.Run(driver, func(t *testing.T) {
@@ -54,14 +54,18 @@ func TestTidyMigrationDropsUnusedSchema(t *testing.T) {
 			if _, err := st.Migrate(ctx); err != nil {
 				t.Fatalf("migrate: %v", err)
 			}
-			for _, tc := range [][2]string{{"threads", "view_count"}, {"flags", ""}} {
+			for _, tc := range [][2]string{{"threads", "view_count"}, {"flags", "user_id"}, {"flags", "resolved_by"}} {
 				if has(tc[0], tc[1]) {
 					t.Errorf("after the migration %s %s is still there", tc[0], tc[1])
 				}
 			}
-			// Following came back later as a feature of its own, with levels.
+			// Following and reports came back later as features of their own, with levels
+			// and with the member who reported.
 			if !has("follows", "level") {
 				t.Errorf("after the migrations follows is not the table of follow levels")
+			}
+			if !has("flags", "flagger_id") {
+				t.Errorf("after the migrations flags is not the table of reports")
 			}
 			th, err := st.ThreadByID(ctx, 1)
 			if err != nil || th.Title != "How do we talk about it" {

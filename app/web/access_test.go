@@ -148,7 +148,7 @@ func TestRoleMatrix(t *testing.T) {
 				want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": see, "admin": see, "suspended": unauth}},
 			{"suspend", func() string {
 				return "/mod/members/" + itoa(e.addUser("target_"+strconv.Itoa(int(time.Now().UnixNano()%1e9)), model.RoleMember, model.StatusActive).ID) + "/suspend"
-			}, url.Values{"action": {"suspend"}},
+			}, url.Values{"action": {"suspend"}, "note": {"Threats"}, "confirmed": {"yes"}},
 				want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": see, "admin": see, "suspended": unauth}},
 			{"set role", func() string {
 				return "/admin/users/" + itoa(e.addUser("role_"+strconv.Itoa(int(time.Now().UnixNano()%1e9)), model.RoleMember, model.StatusActive).ID) + "/role"
@@ -261,7 +261,7 @@ func TestRoleMatrixThreadActions(t *testing.T) {
 			_, _, err := e.forum.EditPost(ctx, e.spouse, p.ID, forum.EditInput{Body: "Start with what you have seen."})
 			must(err)
 			if hidden {
-				_, err = e.forum.ModeratePost(ctx, e.moderator, p.ID, forum.ActionHide, "")
+				_, err = e.forum.ModeratePost(ctx, e.moderator, p.ID, forum.ActionHide, "a moderator's reason")
 				must(err)
 			}
 			return p
@@ -288,11 +288,11 @@ func TestRoleMatrixThreadActions(t *testing.T) {
 				return "/t/" + itoa(th.ID) + "/helpful", url.Values{"unmark": {"1"}}
 			}, want{"visitor": notFound, "pending": notFound, "member": see, "expert": forbidden, "moderator": see, "admin": see, "suspended": notFound}},
 			{"hide a post", func() (string, url.Values) {
-				return "/p/" + itoa(reply(e.spouse, ask(false)).ID) + "/moderate", url.Values{"action": {"hide"}}
+				return "/p/" + itoa(reply(e.spouse, ask(false)).ID) + "/moderate", url.Values{"action": {"hide"}, "note": {"Off topic"}, "confirmed": {"yes"}}
 			}, want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": see, "admin": see, "suspended": unauth}},
 			{"reinstate a suspended member", func() (string, url.Values) {
 				u := e.addUser("paused_"+strconv.Itoa(int(time.Now().UnixNano()%1e9)), model.RoleMember, model.StatusSuspended)
-				return "/mod/members/" + itoa(u.ID) + "/suspend", url.Values{"action": {"unsuspend"}}
+				return "/mod/members/" + itoa(u.ID) + "/suspend", url.Values{"action": {"unsuspend"}, "note": {"Served the time"}}
 			}, want{"visitor": unauth, "pending": forbidden, "member": forbidden, "expert": forbidden, "moderator": see, "admin": see, "suspended": unauth}},
 			{"suspend a suspended member again", func() (string, url.Values) {
 				u := e.addUser("paused_"+strconv.Itoa(int(time.Now().UnixNano()%1e9)), model.RoleMember, model.StatusSuspended)
@@ -394,7 +394,7 @@ func TestHistoryLinkOnlyWhereHistoryOpens(t *testing.T) {
 			}
 			posts[name] = p
 		}
-		if _, err := e.forum.ModeratePost(ctx, e.moderator, posts["hidden"].ID, forum.ActionHide, ""); err != nil {
+		if _, err := e.forum.ModeratePost(ctx, e.moderator, posts["hidden"].ID, forum.ActionHide, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.forum.DeletePost(ctx, e.spouse, posts["deleted"].ID); err != nil {

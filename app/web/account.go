@@ -51,12 +51,17 @@ var emailLabels = map[model.NotifyKind]string{
 	model.NotifyApproved:     "Your membership is approved",
 	model.NotifyPostHidden:   "A moderator hides one of your posts",
 	model.NotifyPostRestored: "A moderator restores one of your posts",
+	model.NotifyFlagHandled:  "A moderator handles a post you reported",
+	model.NotifyFlagDanger:   "A member reports that someone may be in danger",
 }
 
 // newEmailForm is the form of the member's choices.
-func newEmailForm(p notify.Preferences) emailForm {
+func newEmailForm(v *model.User, p notify.Preferences) emailForm {
 	f := emailForm{Titles: p.EmailTitles}
 	for _, k := range notify.Kinds() {
+		if !policy.HearsOfKind(v, k) {
+			continue
+		}
 		f.Choices = append(f.Choices, emailChoice{Kind: k, Label: emailLabels[k], Delivery: p.Email[k]})
 	}
 	return f
@@ -105,7 +110,7 @@ func (s *Server) accountData(c echo.Context, v *model.User) (accountData, error)
 	if err != nil {
 		return d, err
 	}
-	d.Email = newEmailForm(prefs)
+	d.Email = newEmailForm(v, prefs)
 	cur := currentSession(c)
 	for _, x := range sessions {
 		d.Sessions = append(d.Sessions, sessionView{ID: x.ID, Current: cur != nil && cur.ID == x.ID,
@@ -191,7 +196,7 @@ func (s *Server) accountNotifications(c echo.Context) error {
 	var inv *model.InvalidError
 	if errors.As(err, &inv) {
 		return s.accountRejected(c, v, func(d *accountData) {
-			d.Email = newEmailForm(p)
+			d.Email = newEmailForm(v, p)
 			d.Email.Error = invalidMessage(inv)
 		})
 	}

@@ -100,7 +100,7 @@ func TestSuspensionSignsOutEverywhere(t *testing.T) {
 		a, b := e.as(e.spouse), e.as(e.spouse)
 		mod := e.as(e.moderator)
 		mod.get("/mod/members")
-		if rec := mod.post("/mod/members/"+itoa(e.spouse.ID)+"/suspend", url.Values{"action": {"suspend"}}); rec.Code != http.StatusSeeOther {
+		if rec := mod.post("/mod/members/"+itoa(e.spouse.ID)+"/suspend", url.Values{"action": {"suspend"}, "note": {"Threats"}, "confirmed": {"yes"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("suspend = %d", rec.Code)
 		}
 		for _, c := range []*client{a, b} {
@@ -251,7 +251,7 @@ func TestAuditLogNamesAFormerMember(t *testing.T) {
 			t.Fatalf("audit log = %d", rec.Code)
 		}
 		body := rec.Body.String()
-		mustContain(t, body, "A former member", "link_threads thread #"+itoa(e.question.ID), "#"+itoa(e.answered.ID))
+		mustContain(t, body, "A former member linked <a href=\""+threadPath(e.question)+"\"><em>", "#"+itoa(e.answered.ID))
 		mustNotContain(t, body, "coach_dana", "former member #", "Wrenfallow")
 	})
 }

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -178,32 +177,27 @@ func TestBrowserReplyFeedback(t *testing.T) {
 		chromedp.WaitVisible(chromedp.Search(`//div[@id="replies-list"]//article[contains(., "first appointment")]`)),
 	)
 
-	// Deleting a reply asks first; saying no keeps it, saying yes deletes it. The page's
-	// confirm() answers as the member would and remembers what it was asked.
+	// Deleting a reply asks first, in a dialog; saying no keeps it, saying yes deletes it.
 	deleteButton := chromedp.Search(`//article[contains(., "first appointment")]//button[contains(., "Delete")]`)
-	answer := func(yes bool) {
-		run(t, ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(window.asked = [], window.confirm = (m) => { window.asked.push(m); return %v; }, true)`, yes)))
-	}
-	// The post came in place a moment ago: wait until htmx has taken its forms in hand, as
-	// it has long before a person could press anything.
-	run(t, ctx, chromedp.Poll[bool](`(() => { const a = [...document.querySelectorAll("article")].find(a => a.textContent.includes("first appointment"));
-		return !!a && !!a.querySelector("form[hx-post]")["htmx-internal-data"]; })()`, chromedp.WithPollingTimeout(10*time.Second)))
-	answer(false)
-	do("press Delete, then say no", chromedp.Click(deleteButton), chromedp.Sleep(300*time.Millisecond))
-	if asked := run(t, ctx, chromedp.Evaluate[[]string](`window.asked`)); len(asked) != 1 || !strings.Contains(asked[0], "Delete this post?") {
+	do("press Delete, then say no", chromedp.Click(deleteButton),
+		chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")))
+	if asked := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("dialog.confirm-dialog").textContent`)); !strings.Contains(asked, "Delete this post?") {
 		t.Errorf("before deleting, the member is asked %q", asked)
 	}
+	do("say no", chromedp.Click(chromedp.Search(`//dialog[@open]//button[.="Cancel"]`)), chromedp.WaitNotPresent(chromedp.CSS("dialog.confirm-dialog[open]")),
+		chromedp.Sleep(300*time.Millisecond))
 	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".removed").length`)); n != 0 {
 		t.Fatal("a post was deleted though the member said no")
 	}
-	answer(true)
 	do("press Delete, then say yes", chromedp.Click(deleteButton),
+		chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")),
+		chromedp.Click(chromedp.Search(`//dialog[@open]//button[.="Delete"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//p[contains(@class,"removed")][contains(., "deleted by its author")]`)))
 
 	// Refused by the server: a moderator locked the thread while the member wrote.
 	const third = "Thank you all, truly."
 	write(third)
-	if _, err := e.forum.ModerateThread(context.Background(), e.moderator, e.question.ID, forum.ActionLock, ""); err != nil {
+	if _, err := e.forum.ModerateThread(context.Background(), e.moderator, e.question.ID, forum.ActionLock, "a moderator's reason"); err != nil {
 		t.Fatal(err)
 	}
 	do("send to a locked thread", chromedp.Click(chromedp.CSS(button)),

@@ -168,7 +168,7 @@ func TestLockedThreadRefusesReplies(t *testing.T) {
 		mustContain(t, c.get(threadPath(e.question)).Body.String(), "This thread is locked")
 		// Pin, hide, restore; every action in the audit log.
 		for _, a := range []string{"pin", "hide", "restore", "unlock", "unpin"} {
-			if rec := mod.post("/t/"+itoa(e.question.ID)+"/moderate", url.Values{"action": {a}}); rec.Code != http.StatusSeeOther {
+			if rec := mod.post("/t/"+itoa(e.question.ID)+"/moderate", url.Values{"action": {a}, "note": {"a reason"}, "confirmed": {"yes"}}); rec.Code != http.StatusSeeOther {
 				t.Fatalf("%s = %d", a, rec.Code)
 			}
 			if a == "hide" {
@@ -227,7 +227,7 @@ func TestEditHistoryAndDelete(t *testing.T) {
 		}
 
 		// Delete own reply: it stays as a marker; the question is open again.
-		if rec := coach.post("/p/"+itoa(expertReply.ID)+"/delete", nil); rec.Code != http.StatusSeeOther {
+		if rec := coach.post("/p/"+itoa(expertReply.ID)+"/delete", url.Values{"confirmed": {"yes"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("delete = %d", rec.Code)
 		}
 		th, _ = st.ThreadByID(ctx, e.answered.ID)
@@ -354,7 +354,7 @@ func TestTagsAndModeration(t *testing.T) {
 		}
 		// Hide and restore a post.
 		posts, _ := st.PostsByThread(context.Background(), e.resolved.ID)
-		if rec := mod.post("/p/"+itoa(posts[1].ID)+"/moderate", url.Values{"action": {"hide"}}); rec.Code != http.StatusSeeOther {
+		if rec := mod.post("/p/"+itoa(posts[1].ID)+"/moderate", url.Values{"action": {"hide"}, "note": {"Names a clinic"}, "confirmed": {"yes"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("hide post = %d", rec.Code)
 		}
 		mustContain(t, member.get(threadPath(e.resolved)).Body.String(), "hidden by a moderator")

@@ -24,7 +24,7 @@ func TestReplyDraftForAThreadOneMayNotReplyToIsNotFound(t *testing.T) {
 		}
 		mod := e.as(e.moderator)
 		mod.get(threadPath(e.question))
-		if rec := mod.post("/t/"+itoa(e.question.ID)+"/moderate", url.Values{"action": {"lock"}}); rec.Code >= 400 {
+		if rec := mod.post("/t/"+itoa(e.question.ID)+"/moderate", url.Values{"action": {"lock"}, "note": {"Cooling off"}}); rec.Code >= 400 {
 			t.Fatalf("lock = %d", rec.Code)
 		}
 		if rec := c.post("/t/"+itoa(e.question.ID)+"/reply/draft", url.Values{"body": {"Words"}}, "HX-Request", "true"); rec.Code != http.StatusNotFound {

@@ -241,9 +241,9 @@ func TestApprovalIsConfirmedAndTheMemberWelcomedOnce(t *testing.T) {
 		rec = mod.post("/mod/members/"+itoa(other.ID)+"/decide", url.Values{"decision": {"decline"}})
 		mustContain(t, mod.follow(t, rec, "/mod/members?decline="), "The request from not_sure was declined.")
 		// Suspending and reinstating.
-		rec = mod.post("/mod/members/"+itoa(e.spouse.ID)+"/suspend", url.Values{"action": {"suspend"}})
+		rec = mod.post("/mod/members/"+itoa(e.spouse.ID)+"/suspend", url.Values{"action": {"suspend"}, "note": {"Threats"}, "confirmed": {"yes"}})
 		mustContain(t, mod.follow(t, rec, "/mod/members?suspend="), "quiet_harbor is suspended")
-		rec = mod.post("/mod/members/"+itoa(e.spouse.ID)+"/suspend", url.Values{"action": {"unsuspend"}})
+		rec = mod.post("/mod/members/"+itoa(e.spouse.ID)+"/suspend", url.Values{"action": {"unsuspend"}, "note": {"Apologised"}})
 		mustContain(t, mod.follow(t, rec, "/mod/members?unsuspend="), "quiet_harbor is reinstated")
 	})
 }

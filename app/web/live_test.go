@@ -375,7 +375,7 @@ func TestLiveHidesWhatViewersMayNotRead(t *testing.T) {
 		// A hidden thread stops its members' pages; moderators still read it.
 		other, _ := openSSE(t, e.threadStreamURL(base, e.answered), e.sessionCookie(e.spouse))
 		other.mustGet("thread")
-		if _, err := e.forum.ModerateThread(ctx, e.moderator, e.answered.ID, "hide", ""); err != nil {
+		if _, err := e.forum.ModerateThread(ctx, e.moderator, e.answered.ID, "hide", "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		if !other.ended(5 * time.Second) {

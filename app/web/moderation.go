@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -162,74 +163,58 @@ func (s *Server) modSuspend(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	done := "suspend"
+	note, untilText := c.FormValue("note"), c.FormValue("until")
+	var until *time.Time
+	untilProblem := ""
+	if untilText != "" {
+		day, perr := time.Parse("2006-01-02", untilText)
+		if perr != nil {
+			untilProblem = "Choose a day, or leave it empty to suspend until a moderator lifts it."
+		} else {
+			until = &day
+		}
+	}
 	if c.FormValue("action") == "unsuspend" {
 		done = "unsuspend"
-		err = s.forum.Unsuspend(ctx, v, id, c.FormValue("note"))
+	}
+	if policy.CanApproveMembers(v) {
+		u, err := s.store.UserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		// What may not be done is refused by the operation, without asking for a reason.
+		allowed := (done == "suspend" && policy.CanSuspend(v, u)) || (done == "unsuspend" && policy.CanReinstate(v, u))
+		problem := policy.ReasonProblem(note)
+		if allowed && (problem != "" || untilProblem != "" || (done == "suspend" && !confirmed(c))) {
+			d := confirmData{Title: "Suspend " + u.Pseudonym + "?", Message: "They are signed out everywhere and cannot sign in until the day you choose, or until a moderator reinstates them.",
+				Action: c.Request().URL.Path, Fields: formFields(c, "note", "until"), Button: "Suspend", Cancel: "/mod/members",
+				AskReason: true, Reason: note, MaxReason: policy.MaxReason, ReasonError: problem, AskUntil: done == "suspend",
+				Until: untilText, UntilError: untilProblem}
+			if done == "unsuspend" {
+				d.Title, d.Message, d.Button = "Reinstate "+u.Pseudonym+"?", "They may sign in again.", "Reinstate"
+			}
+			return s.confirmStep(c, d)
+		}
+	}
+	if done == "unsuspend" {
+		err = s.forum.Unsuspend(ctx, v, id, note)
 	} else {
-		err = s.forum.Suspend(ctx, v, id, c.FormValue("note"))
+		err = s.forum.SuspendUntil(ctx, v, id, until, note)
+	}
+	var inv *model.InvalidError
+	if errors.As(err, &inv) {
+		u, uerr := s.store.UserByID(ctx, id)
+		if uerr != nil {
+			return uerr
+		}
+		return s.confirmStep(c, confirmData{Title: "Suspend " + u.Pseudonym + "?", Action: c.Request().URL.Path,
+			Fields: formFields(c, "note", "until"), Button: "Suspend", Cancel: "/mod/members", AskReason: true, Reason: note,
+			MaxReason: policy.MaxReason, ReasonError: inv.Fields["note"], AskUntil: done == "suspend", Until: untilText, UntilError: inv.Fields["until"]})
 	}
 	if err != nil {
 		return err
 	}
 	return s.redirect(c, "/mod/members?"+url.Values{done: {strconv.FormatInt(id, 10)}}.Encode())
-}
-
-type auditRow struct {
-	Entry *model.AuditEntry
-	Actor string
-}
-
-type auditData struct {
-	Rows []auditRow
-	// Next is the address of the next (older) page, if any; Later says this is not the first.
-	Next  string
-	Later bool
-}
-
-// modAudit shows the latest moderation and administration actions.
-func (s *Server) modAudit(c echo.Context) error {
-	v := viewer(c)
-	if !policy.CanSeeAuditLog(v) {
-		return model.ErrForbidden
-	}
-	ctx := c.Request().Context()
-	q := store.AuditQuery{Limit: accountsPerPage + 1}
-	if at, id, ok := parseKeyset(c.QueryParam("after")); ok {
-		q.After = &store.CreatedCursor{CreatedAt: at, ID: id}
-	}
-	entries, err := s.store.AuditLog(ctx, q)
-	if err != nil {
-		return err
-	}
-	d := auditData{Later: q.After != nil}
-	if len(entries) > accountsPerPage {
-		entries = entries[:accountsPerPage]
-		last := entries[len(entries)-1]
-		d.Next = nextPage("/mod/audit", "after", keyset(last.CreatedAt, last.ID))
-	}
-	actors, err := s.store.UsersByIDs(ctx, actorIDs(entries))
-	if err != nil {
-		return err
-	}
-	d.Rows = make([]auditRow, len(entries))
-	for i, e := range entries {
-		d.Rows[i] = auditRow{Entry: e, Actor: "the command line"}
-		if e.ActorID != nil {
-			// Moderators see who acted; someone who deleted their account is a former member.
-			d.Rows[i].Actor = policy.ShowAuthor(v, actors[*e.ActorID], false).Name
-		}
-	}
-	return s.render(c, http.StatusOK, "mod_audit", "mod", d)
-}
-
-func actorIDs(entries []*model.AuditEntry) []int64 {
-	var ids []int64
-	for _, e := range entries {
-		if e.ActorID != nil {
-			ids = append(ids, *e.ActorID)
-		}
-	}
-	return ids
 }
 
 type invitesData struct {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"forum/app/model"
 	"forum/app/policy"
 )
 
@@ -33,6 +34,15 @@ var doneNotices = map[string]string{
 	"invite":     "The invite link is revoked: it no longer lets anyone in.",
 	"email":      "Your e-mail choices are saved.",
 	"follow":     "Your choice of notifications is saved.",
+	// Reports and the moderators' decisions on them.
+	"flagged":       "Thank you. The moderators will look at this post; the person who wrote it is not told who reported it.",
+	"flagged-again": "You reported this post already. The moderators will look at it.",
+	"flag-dismiss":  "The reports are dismissed; those who reported the post are told it was looked at.",
+	"flag-hide":     "The post is hidden. Its author is told why; those who reported it are told it was handled.",
+	"flag-edit":     "The post is edited; its earlier version is kept for moderators.",
+	"flag-warn":     "The warning is given: the member reads it on their next page.",
+	"flag-suspend":  "The member is suspended and signed out everywhere.",
+	"deleted":       "Your post is deleted.",
 }
 
 // noticeKey holds, in the echo context, a notice a handler set for the page it renders.
@@ -55,6 +65,11 @@ type noticesData struct {
 	Welcome   bool
 	Pseudonym string
 	Done      string
+	// Warning is a moderator's warning the member has not acknowledged yet.
+	Warning *model.Warning
+	// Here is the page's address, where acknowledging the warning comes back to.
+	Here string
+	CSRF string
 }
 
 // viewerExtras fills what a whole page shows its viewer beside the page's own content:
@@ -71,12 +86,17 @@ func (s *Server) viewerExtras(c echo.Context, status int, t *template.Template, 
 		if err != nil {
 			s.log.Warn("count accounts awaiting approval", "id", requestID(c), "err", err)
 		}
-		p.ModBadge = awaitingBadge(n)
+		p.ModBadge = s.openFlagsBadge(c, v) + awaitingBadge(n)
 	}
 	if status != http.StatusOK || c.Request().Method != http.MethodGet {
 		return nil
 	}
-	d := noticesData{Welcome: policy.OwesWelcome(v)}
+	d := noticesData{Welcome: policy.OwesWelcome(v), Here: localPath(c.Request().URL.RequestURI()), CSRF: csrfToken(c)}
+	w, err := s.openWarning(c.Request().Context(), v)
+	if err != nil {
+		s.log.Warn("read the member's warning", "id", requestID(c), "err", err)
+	}
+	d.Warning = w
 	if d.Welcome {
 		d.Pseudonym = v.Pseudonym
 	}
@@ -85,7 +105,7 @@ func (s *Server) viewerExtras(c echo.Context, status int, t *template.Template, 
 	} else {
 		d.Done = doneNotices[c.QueryParam("done")]
 	}
-	if !d.Welcome && d.Done == "" {
+	if !d.Welcome && d.Done == "" && d.Warning == nil {
 		return nil
 	}
 	var b bytes.Buffer

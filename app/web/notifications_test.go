@@ -161,7 +161,7 @@ func TestNotificationsNeverNameAnAnonymousAuthor(t *testing.T) {
 		mustContain(t, e.as(e.moderator).get("/notifications").Body.String(), "hollow_reed (anonymously) replied")
 		// Hidden since: the notice no longer says who, what or where.
 		ns := e.notices(e.parent)
-		if _, err := e.forum.ModerateThread(ctx, e.moderator, e.answered.ID, forum.ActionHide, ""); err != nil {
+		if _, err := e.forum.ModerateThread(ctx, e.moderator, e.answered.ID, forum.ActionHide, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		body := e.as(e.parent).get("/notifications").Body.String()
@@ -230,7 +230,7 @@ func TestFollowControls(t *testing.T) {
 		if rec := e.as(nil).post("/t/"+itoa(e.answered.ID)+"/follow", url.Values{"level": {"watching"}}); rec.Code != http.StatusUnauthorized {
 			t.Errorf("a visitor follows: %d", rec.Code)
 		}
-		if _, err := e.forum.ModerateThread(context.Background(), e.moderator, e.question.ID, forum.ActionHide, ""); err != nil {
+		if _, err := e.forum.ModerateThread(context.Background(), e.moderator, e.question.ID, forum.ActionHide, "a moderator's reason"); err != nil {
 			t.Fatal(err)
 		}
 		if rec := spouse.post("/t/"+itoa(e.question.ID)+"/follow", url.Values{"level": {"watching"}}); rec.Code != http.StatusNotFound {
@@ -386,8 +386,8 @@ func TestModeratorsReasonReachesTheAuthor(t *testing.T) {
 		reply := posts[1] // the spouse's
 		mod := e.as(e.moderator)
 		body := mod.get(threadPath(e.resolved)).Body.String()
-		mustContain(t, body, `name="note" maxlength="300" placeholder="Reason, told to the author (optional)"`)
-		if rec := mod.post("/p/"+itoa(reply.ID)+"/moderate", url.Values{"action": {"hide"}, "note": {"Please leave out names."}}); rec.Code != http.StatusSeeOther {
+		mustContain(t, body, `name="note" maxlength="300" required placeholder="Reason (required), told to the author"`)
+		if rec := mod.post("/p/"+itoa(reply.ID)+"/moderate", url.Values{"action": {"hide"}, "note": {"Please leave out names."}, "confirmed": {"yes"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("hide = %d", rec.Code)
 		}
 		e.fanOut()

@@ -262,6 +262,7 @@ func (s *Server) threadView(c echo.Context, snap *threadSnapshot, reply replyFor
 	v, t, posts := viewer(c), snap.thread, snap.posts
 	d := threadData{Thread: newThreadItem(v, t), CanReply: policy.CanReply(v, t), CanLink: policy.CanLinkThreads(v),
 		CanModerate: policy.CanModerate(v), CanFollow: policy.CanFollowThread(v, t), CSRF: csrf}
+	d.Thread.HiddenReplies = hiddenReplies(v, posts)
 	switch {
 	case d.CanFollow && csrf == csrfSlot:
 		d.FollowHTML = template.HTML(followSlot) //nolint:gosec // a constant
@@ -369,7 +370,9 @@ func (d threadData) Fragments() threadFragments {
 // swapped out of band.
 func fragmentsOf(v *model.User, snap *threadSnapshot) threadFragments {
 	_, helpful, replies := postViews(v, snap.thread, snap.posts, "")
-	return threadFragments{Thread: newThreadItem(v, snap.thread), Replies: len(replies) > 0, Helpful: helpful != nil,
+	item := newThreadItem(v, snap.thread)
+	item.HiddenReplies = hiddenReplies(v, snap.posts)
+	return threadFragments{Thread: item, Replies: len(replies) > 0, Helpful: helpful != nil,
 		AskerWaits: policy.IsAskerAwaitingAnswer(v, snap.thread), OOB: true}
 }
 

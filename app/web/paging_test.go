@@ -133,6 +133,6 @@ func TestModerationListsPage(t *testing.T) {
 		if len(pages) != 3 {
 			t.Errorf("audit log: %d pages, want 3", len(pages))
 		}
-		once("audit log", count(pages, notes, func(n string) string { return "<td>" + n + "</td>" }))
+		once("audit log", count(pages, notes, func(n string) string { return `<span class="audit-note">` + n + "</span>" }))
 	})
 }

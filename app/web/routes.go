@@ -114,12 +114,21 @@ func (s *Server) routes() {
 	e.GET("/mod/members", s.modMembers)                      // policy.CanApproveMembers
 	e.POST("/mod/members/:id/decide", s.modDecide)           // policy.CanApproveMembers
 	e.POST("/mod/members/:id/suspend", s.modSuspend)         // policy.CanSuspend (and reinstate)
-	e.GET("/mod/audit", s.modAudit)                          // policy.CanSeeAuditLog
+	e.GET("/mod/audit", s.modAudit)                          // policy.CanSeeAuditLog; filters by moderator, member, action, dates
 	e.GET("/admin/invites", s.adminInvites)                  // policy.CanManageInvites
 	e.POST("/admin/invites", s.adminCreateInvite)            // policy.CanManageInvites
 	e.POST("/admin/invites/:id/revoke", s.adminRevokeInvite) // policy.CanManageInvites
 	e.GET("/admin/users", s.adminUsers)                      // policy.CanManageRoles
 	e.POST("/admin/users/:id/role", s.adminSetRole)          // policy.CanSetRole
+
+	// Reports, warnings and confirmations. Reporting is limited per member in the
+	// operation (policy.FlagsPerHour), so that one member cannot flag everything.
+	e.GET("/p/:id/flag", s.flagPage)            // policy.CanFlag; a post the member cannot read is not found
+	e.POST("/p/:id/flag", s.flagSubmit)         // policy.CanFlag, policy.MayFlagMore; a second report changes nothing
+	e.GET("/p/:id/delete", s.postDeleteConfirm) // policy.CanDeletePost: the confirm step without JavaScript
+	e.POST("/warnings/:id/ack", s.warningAck)   // signed in, own warnings only
+	e.GET("/mod/flags", s.modFlags)             // policy.CanHandleFlags
+	e.POST("/mod/flags/:id", s.modFlagAct)      // policy.CanHandleFlags (and CanWarn, CanSuspend, CanModeratorEdit)
 
 	e.RouteNotFound(notFoundRoute, func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) })
 }

@@ -439,47 +439,123 @@ func (s *Server) postHistory(c echo.Context) error {
 	p.Author = author
 	d := historyData{PostID: p.ID, ThreadURL: threadURL(t), Title: t.Title, Current: newPostView(v, t, p)}
 	for _, r := range revs {
+		if !policy.CanReadRevision(v, r) {
+			// A version a moderator's edit replaced is for moderators only.
+			continue
+		}
 		d.Revisions = append(d.Revisions, revisionView{At: r.CreatedAt.UTC().Format("2 January 2006, 15:04 UTC"), Title: r.Title, Source: r.BodySource})
 	}
 	return s.render(c, http.StatusOK, "post_history", "", d)
 }
 
-// postDelete deletes the member's own post.
+// postDeleteConfirm asks the author to confirm that their post goes: the confirm step
+// without JavaScript (the Delete button's dialog does it with).
+func (s *Server) postDeleteConfirm(c echo.Context) error {
+	p, t, err := s.viewablePost(c)
+	if err != nil {
+		return err
+	}
+	v := viewer(c)
+	if !policy.CanDeletePost(v, t, p) {
+		return model.ErrForbidden
+	}
+	p.Author = v
+	pv := newPostView(v, t, p)
+	return s.confirmStep(c, confirmData{Title: "Delete this post?", Message: "It cannot be undone: the post is replaced by a line saying that its author deleted it.",
+		Action: "/p/" + strconv.FormatInt(p.ID, 10) + "/delete", Button: "Yes, delete it", Cancel: threadURL(t) + "#post-" + strconv.FormatInt(p.ID, 10), Post: &pv})
+}
+
+// postDelete deletes the member's own post, once confirmed.
 func (s *Server) postDelete(c echo.Context) error {
 	id, err := paramID(c)
 	if err != nil {
 		return err
+	}
+	if !confirmed(c) {
+		return s.postDeleteConfirm(c)
 	}
 	t, err := s.forum.DeletePost(c.Request().Context(), viewer(c), id)
 	if err != nil {
 		return err
 	}
 	if t.Hidden {
-		return s.redirect(c, "/")
+		return s.redirect(c, withDone("/", "deleted"))
 	}
-	return s.redirect(c, threadURL(t))
+	return s.redirect(c, withDone(threadURL(t), "deleted"))
 }
 
-// postModerate hides or restores a post (moderators).
+// postModerate hides or restores a post (moderators) with a reason, told to its author.
+// A hide is confirmed first; a missing or overlong reason is asked for again.
 func (s *Server) postModerate(c echo.Context) error {
 	id, err := paramID(c)
 	if err != nil {
 		return err
 	}
-	t, err := s.forum.ModeratePost(c.Request().Context(), viewer(c), id, c.FormValue("action"), c.FormValue("note"))
+	v := viewer(c)
+	action, note := c.FormValue("action"), c.FormValue("note")
+	if policy.CanModerate(v) {
+		problem := policy.ReasonProblem(note)
+		if problem != "" || (action == forum.ActionHide && !confirmed(c)) {
+			p, t, err := s.viewablePost(c)
+			if err != nil {
+				return err
+			}
+			if !policy.CanModeratePost(v, p) {
+				return model.ErrForbidden
+			}
+			author, err := s.store.UserByID(c.Request().Context(), p.AuthorID)
+			if err != nil && !errors.Is(err, model.ErrNotFound) {
+				return err
+			}
+			p.Author = author
+			pv := newPostView(v, t, p)
+			pv.CanModerate, pv.CanEdit, pv.CanDelete, pv.CanQuote, pv.CanMarkHelpful, pv.CanFlag = false, false, false, false, false, false
+			d := confirmData{Title: "Hide this post?", Message: "Its author is told your reason; members no longer see it. You can restore it later.",
+				Action: c.Request().URL.Path, Fields: formFields(c, "note"), Button: "Hide the post", Cancel: threadURL(t) + "#post-" + strconv.FormatInt(id, 10),
+				AskReason: true, Reason: note, ReasonLabel: "Reason (required), told to the author", MaxReason: policy.MaxReason, Post: &pv}
+			if action != forum.ActionHide && action != forum.ActionRestore {
+				return model.Invalid("action", "Choose hide or restore.")
+			}
+			if action == forum.ActionRestore {
+				d.Title, d.Message, d.Button = "Restore this post?", "Members see it again; its author is told your reason.", "Restore the post"
+			}
+			d.ReasonError = problem
+			return s.confirmStep(c, d)
+		}
+	}
+	t, err := s.forum.ModeratePost(c.Request().Context(), v, id, action, note)
 	if err != nil {
 		return err
 	}
 	return s.redirect(c, threadURL(t)+"#post-"+strconv.FormatInt(id, 10))
 }
 
-// threadModerate locks, pins, hides or restores a thread (moderators).
+// threadModerate locks, pins, hides or restores a thread (moderators) with a reason. A
+// hide is confirmed first; a missing or overlong reason is asked for again.
 func (s *Server) threadModerate(c echo.Context) error {
 	id, err := paramID(c)
 	if err != nil {
 		return err
 	}
-	t, err := s.forum.ModerateThread(c.Request().Context(), viewer(c), id, c.FormValue("action"), c.FormValue("note"))
+	v := viewer(c)
+	action, note := c.FormValue("action"), c.FormValue("note")
+	if policy.CanModerate(v) {
+		problem := policy.ReasonProblem(note)
+		if problem != "" || (action == forum.ActionHide && !confirmed(c)) {
+			t, err := s.store.ThreadByID(c.Request().Context(), id)
+			if err != nil {
+				return err
+			}
+			d := confirmData{Title: "Hide this thread?", Message: "Members no longer see it, nor find it; you can restore it later.",
+				Action: c.Request().URL.Path, Fields: formFields(c, "note"), Button: "Hide the thread", Cancel: threadURL(t),
+				AskReason: true, Reason: note, ReasonLabel: "Reason (required), for the audit log", MaxReason: policy.MaxReason, ReasonError: problem}
+			if action != forum.ActionHide {
+				d.Title, d.Message, d.Button = "Why "+action+" this thread?", "The reason goes in the audit log.", "Yes, "+action+" it"
+			}
+			return s.confirmStep(c, d)
+		}
+	}
+	t, err := s.forum.ModerateThread(c.Request().Context(), v, id, action, note)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,9 @@ type threadItem struct {
 	// per request on lists (markUnread), never in a rendering shared between viewers.
 	NewCount int
 	FirstNew int64
+	// HiddenReplies counts, for moderators on the thread page, the replies a moderator hid:
+	// the count of replies leaves them out.
+	HiddenReplies int
 }
 
 // IsQuestion reports whether the thread is a question (the others are discussions and articles).
@@ -49,7 +52,7 @@ var kindLabels = map[model.Kind]string{model.KindQuestion: "Question", model.Kin
 func newThreadItem(v *model.User, t *model.Thread) threadItem {
 	label := kindLabels[t.Kind]
 	return threadItem{
-		ID: t.ID, URL: threadURL(t), Title: t.Title, Kind: t.Kind, KindLabel: label, State: t.State,
+		ID: t.ID, URL: threadURL(t), Title: t.Title, Kind: t.Kind, KindLabel: label, State: policy.ShownState(v, t),
 		Author:  policy.ShowAuthor(v, t.Author, t.Anonymous).Name,
 		Replies: t.ReplyCount, LastActivity: t.LastActivityAt, Pinned: t.Pinned, Locked: t.Locked, Hidden: t.Hidden, Tags: t.Tags,
 	}
@@ -83,16 +86,21 @@ type postView struct {
 	ContentNote       string
 	Removed           string
 
-	ThreadID       int64
-	Opening        bool
-	Hidden         bool // hidden by a moderator; only moderators see its text
-	CanEdit        bool
-	CanDelete      bool
-	CanMarkHelpful bool
-	CanQuote       bool
-	CanModerate    bool
-	CanSeeHistory  bool
-	CSRF           string
+	ThreadID int64
+	Opening  bool
+	Hidden   bool // hidden by a moderator; only moderators see its text
+	// FlagHidden: members' reports hid it until a moderator decides (moderators see it).
+	FlagHidden bool
+	// DeletedByAuthor: its author deleted it after a moderator hid it; moderators still read it.
+	DeletedByAuthor bool
+	CanFlag         bool
+	CanEdit         bool
+	CanDelete       bool
+	CanMarkHelpful  bool
+	CanQuote        bool
+	CanModerate     bool
+	CanSeeHistory   bool
+	CSRF            string
 	// Before goes before the post: "new since your last visit", or its slot.
 	Before template.HTML
 }
@@ -103,7 +111,9 @@ func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
 		ID: p.ID, Author: who.Name, Expert: who.Expert, Credential: who.Credential,
 		ExpertAnswer:         policy.ShowsAsExpertAnswer(p),
 		AnonymousToModerator: who.Anonymous, AnonymousByViewer: who.Yours,
-		Helpful:   t.HelpfulPostID != nil && *t.HelpfulPostID == p.ID,
+		Helpful: (t.HelpfulPostID != nil && *t.HelpfulPostID == p.ID) ||
+			// Moderators see the kept mark of a hidden reply.
+			(t.HeldHelpfulPostID != nil && *t.HeldHelpfulPostID == p.ID && policy.CanReadHiddenPost(v)),
 		Edited:    p.EditedAt != nil,
 		CreatedAt: p.CreatedAt, ContentNote: p.ContentNote,
 		// BodyHTML was sanitized by app/markdown when the post was written.
@@ -118,13 +128,16 @@ func newPostView(v *model.User, t *model.Thread, p *model.Post) postView {
 	pv.CanModerate = policy.CanModeratePost(v, p)
 	pv.CanSeeHistory = pv.Edited && policy.CanViewHistory(v, t, p)
 	pv.CanQuote = policy.CanQuote(v, t, p)
+	pv.CanFlag = policy.CanFlag(v, t, p)
 	// The reply already marked is not offered again.
 	pv.CanMarkHelpful = !pv.Helpful && policy.CanMarkReplyHelpful(v, t, p)
 	switch {
+	case p.DeletedAt != nil && policy.CanReadDeletedPost(v, p):
+		pv.Hidden, pv.DeletedByAuthor = true, true
 	case p.DeletedAt != nil:
 		pv.Removed, pv.Body = "This post was deleted by its author.", ""
 	case p.HiddenAt != nil && policy.CanReadHiddenPost(v):
-		pv.Hidden = true
+		pv.Hidden, pv.FlagHidden = true, p.FlagHidden
 	case p.HiddenAt != nil:
 		pv.Removed, pv.Body = "This post was hidden by a moderator.", ""
 	}
@@ -202,4 +215,19 @@ func browserName(ua string) string {
 		return "A browser"
 	}
 	return "Another browser"
+}
+
+// hiddenReplies counts the replies of posts that v reads though a moderator hid them (0
+// for anyone who does not read hidden posts).
+func hiddenReplies(v *model.User, posts []*model.Post) int {
+	if !policy.CanReadHiddenPost(v) {
+		return 0
+	}
+	n := 0
+	for _, p := range posts {
+		if !p.Opening && p.HiddenAt != nil && p.DeletedAt == nil {
+			n++
+		}
+	}
+	return n
 }
