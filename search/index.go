@@ -28,9 +28,11 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/sync/errgroup"
+
+	"forum/app/model"
 )
 
-// lastChangeKey is where the index keeps the id of the last change-log row it applied.
+// lastChangeKey is where the index keeps the position of the last change-log row it applied.
 var lastChangeKey = []byte("last_change")
 
 // schemaKey is where the index keeps the version of the mapping it was built with.
@@ -230,25 +232,48 @@ func (ix *Index) Close() error {
 	return ix.closeShards()
 }
 
-// LastApplied returns the id of the last change-log row the index applied (0 for none).
-func (ix *Index) LastApplied() (int64, error) {
+// LastApplied returns the position of the last change-log row the index applied (zero for
+// none). An index written before positions had a transaction part records an id alone,
+// read as (0, id): on PostgreSQL the rows written before positions were recorded have
+// transaction 0, and a position that comes too early only applies rows again.
+func (ix *Index) LastApplied() (model.ChangePosition, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
-		return 0, bleve.ErrorIndexClosed
+		return model.ChangePosition{}, bleve.ErrorIndexClosed
 	}
 	b, err := ix.meta().GetInternal(lastChangeKey)
 	if err != nil || len(b) == 0 {
-		return 0, err
+		return model.ChangePosition{}, err
 	}
-	return strconv.ParseInt(string(b), 10, 64)
+	return parsePosition(string(b))
+}
+
+// parsePosition reads what formatPosition wrote, or an id alone.
+func parsePosition(s string) (model.ChangePosition, error) {
+	tx, id, ok := strings.Cut(s, "/")
+	if !ok {
+		tx, id = "0", s
+	}
+	var p model.ChangePosition
+	var err1, err2 error
+	p.Tx, err1 = strconv.ParseInt(tx, 10, 64)
+	p.ID, err2 = strconv.ParseInt(id, 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return model.ChangePosition{}, fmt.Errorf("the search index's change-log position %q: %w", s, err)
+	}
+	return p, nil
+}
+
+func formatPosition(p model.ChangePosition) string {
+	return strconv.FormatInt(p.Tx, 10) + "/" + strconv.FormatInt(p.ID, 10)
 }
 
 // Apply indexes docs, removes the threads in deletions and records lastChange. Each shard
 // takes its part in one batch, all at once, and lastChange is recorded only once every
 // shard has: after a crash the syncer applies the same rows again, and applying a row
 // twice leaves the same documents.
-func (ix *Index) Apply(docs []Document, deletions []int64, lastChange int64) error {
+func (ix *Index) Apply(docs []Document, deletions []int64, lastChange model.ChangePosition) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
@@ -277,7 +302,7 @@ func (ix *Index) Apply(docs []Document, deletions []int64, lastChange int64) err
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	return ix.meta().SetInternal(lastChangeKey, []byte(strconv.FormatInt(lastChange, 10)))
+	return ix.meta().SetInternal(lastChangeKey, []byte(formatPosition(lastChange)))
 }
 
 func (ix *Index) shardOf(id int64) int { return int(uint64(id) % uint64(len(ix.shards))) }

@@ -27,7 +27,7 @@ func Rebuild(ctx context.Context, st *store.Store, ix *Index, progress io.Writer
 	if err := ix.setSchema(""); err != nil {
 		return Summary{}, err
 	}
-	mark, err := st.LatestChangeID(ctx)
+	mark, err := st.ChangeHead(ctx)
 	if err != nil {
 		return Summary{}, err
 	}

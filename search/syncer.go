@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"forum/app/changelog"
+	"forum/app/config"
 	"forum/app/model"
 	"forum/app/store"
 )
@@ -20,6 +22,14 @@ const (
 	chunkSize = 200
 	// finishTimeout bounds the chunk the syncer finishes after it is told to stop.
 	finishTimeout = 15 * time.Second
+	// fallbackInterval is how often the syncer looks at the change log when nothing woke
+	// it, where every commit of every node wakes it (PostgreSQL's NOTIFY): only in case a
+	// signal was lost with its connection. pollInterval is how often it looks on SQLite,
+	// where this process's commits wake it but a command-line tool's are not heard.
+	fallbackInterval = 5 * time.Second
+	// heldWait bounds how long one SyncOnce waits for rows held back by an open transaction.
+	heldWait     = time.Second
+	pollInterval = time.Second
 
 	// readerName is the search index's name among the readers of the change log.
 	readerName = "search"
@@ -33,21 +43,25 @@ const (
 	pruneKeep = 24 * time.Hour
 )
 
-// Syncer follows the change log and keeps the index in step with the database. After
-// each batch it records how far it has applied the log (under the node's name, see
-// Index.Node), and now and then it prunes the rows every reader has applied.
+// Syncer follows the change log (through a changelog.Reader, which never skips a row) and
+// keeps the index in step with the database. It is woken as changes are committed, on
+// this node or another (store.Hear); after each batch it records how far it has applied
+// the log (under the node's name, see Index.Node), and now and then it prunes the rows
+// every reader has applied.
 type Syncer struct {
 	store *store.Store
 	index *Index
 	log   *slog.Logger
-	// Interval is how long the syncer waits when it has caught up.
+	wake  chan struct{}
+	// Interval is how long the syncer waits when it has caught up and nothing wakes it.
 	Interval time.Duration
 	// PruneEvery is how often Run prunes the change log; 0 never does.
 	PruneEvery time.Duration
 	lag        atomic.Int64
 
 	// Used by the one goroutine that syncs.
-	recordedAt time.Time // when the position was last recorded
+	reader     *changelog.Reader // at the index's position
+	recordedAt time.Time         // when the position was last recorded
 	prunedAt   time.Time
 }
 
@@ -56,7 +70,19 @@ func NewSyncer(st *store.Store, ix *Index, log *slog.Logger) *Syncer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{store: st, index: ix, log: log, Interval: 300 * time.Millisecond, PruneEvery: time.Hour}
+	interval := pollInterval
+	if st.HearsOtherNodes() {
+		interval = fallbackInterval
+	}
+	return &Syncer{store: st, index: ix, log: log, wake: make(chan struct{}, 1), Interval: interval, PruneEvery: time.Hour}
+}
+
+// Wake makes a waiting Run look at the change log at once.
+func (s *Syncer) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Run applies new change-log rows until ctx ends. It catches up first; an index that Open
@@ -65,6 +91,7 @@ func NewSyncer(st *store.Store, ix *Index, log *slog.Logger) *Syncer {
 // is indexing and records it before it returns, so that whoever waits for it may then
 // close the index and the database.
 func (s *Syncer) Run(ctx context.Context) {
+	s.store.Hear(ctx, store.Listeners{Changed: s.Wake})
 	if s.index.Replaced() {
 		err := s.rebuild(ctx, "search index built by an earlier version or left unfinished: rebuilding it from the database")
 		if err != nil && ctx.Err() == nil {
@@ -80,13 +107,16 @@ func (s *Syncer) Run(ctx context.Context) {
 			continue // more waiting
 		}
 		s.prune(ctx)
+		wait := time.NewTimer(s.Interval)
 		select {
 		case <-ctx.Done():
-		case <-time.After(s.Interval):
+		case <-s.wake:
+		case <-wait.C:
 		}
+		wait.Stop()
 	}
 	last, _ := s.index.LastApplied()
-	s.log.Info("search syncer stopped", "last_applied_change", last)
+	s.log.Info("search syncer stopped", "last_applied_change", last.ID, "last_applied_tx", last.Tx)
 }
 
 // rebuild indexes every thread again and records the position it reached.
@@ -97,7 +127,7 @@ func (s *Syncer) rebuild(ctx context.Context, why string) error {
 		return fmt.Errorf("rebuild: %w", err)
 	}
 	s.log.Info("search index rebuilt", "threads", sum.Threads, "posts", sum.Posts, "duration", sum.Duration.Round(time.Millisecond))
-	if last, err := s.index.LastApplied(); err == nil {
+	if last, err := s.lastApplied(); err == nil {
 		s.record(ctx, last)
 	}
 	return nil
@@ -109,7 +139,7 @@ func (s *Syncer) SyncOnce(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	last, err := s.index.LastApplied()
+	last, err := s.lastApplied()
 	if err != nil {
 		return 0, err
 	}
@@ -117,13 +147,28 @@ func (s *Syncer) SyncOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if last < pruned {
+	if last.Before(pruned) {
 		// Rows this index never applied were pruned (its node was stopped for longer than
 		// readers are waited for): only the database can bring it up to date.
-		err := s.rebuild(ctx, fmt.Sprintf("search index is at change %d, the change log was pruned through %d: rebuilding it from the database", last, pruned))
+		err := s.rebuild(ctx, fmt.Sprintf("search index is at change %v, the change log was pruned through %v: rebuilding it from the database", last, pruned))
 		return 0, err
 	}
-	changes, err := s.store.ChangesAfter(ctx, last, batchSize)
+	if s.reader == nil || s.reader.Position() != last {
+		// The first batch, or one stopped in the middle: read on from what the index holds.
+		s.reader = changelog.NewReaderAt(s.store, last)
+	}
+	changes, err := s.reader.Read(ctx, batchSize)
+	// Rows committed behind a transaction still open (PostgreSQL) are read as soon as it
+	// ends: such transactions are short, and whoever calls SyncOnce takes 0 for "caught up".
+	for wait, waited := time.Millisecond, time.Duration(0); err == nil && len(changes) == 0 && s.reader.Held() && waited < heldWait; wait = min(2*wait, 100*time.Millisecond) {
+		select {
+		case <-ctx.Done():
+			return 0, nil
+		case <-time.After(wait):
+		}
+		waited += wait
+		changes, err = s.reader.Read(ctx, batchSize)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -135,16 +180,29 @@ func (s *Syncer) SyncOnce(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	n, through, err := s.apply(ctx, last, changes)
-	if through > last {
+	if last.Before(through) {
 		s.record(ctx, through)
 	}
 	if err != nil {
 		return n, err
 	}
-	if latest, err := s.store.LatestChangeID(ctx); err == nil {
-		s.lag.Store(latest - through)
+	if len(changes) < batchSize && !s.reader.Held() {
+		s.lag.Store(0)
+	} else if latest, err := s.store.LatestChangeID(ctx); err == nil {
+		s.lag.Store(max(latest-through.ID, 0)) // ids are not in order on PostgreSQL: about as many
 	}
 	return n, nil
+}
+
+// lastApplied returns the index's position in the change log. On SQLite a row's
+// transaction order is its id, which an index written before positions had a
+// transaction part does not record.
+func (s *Syncer) lastApplied() (model.ChangePosition, error) {
+	last, err := s.index.LastApplied()
+	if err == nil && s.store.Driver() == config.DriverSQLite {
+		last.Tx = last.ID
+	}
+	return last, err
 }
 
 // apply indexes the threads that changes touch, chunkSize at a time; with each chunk the
@@ -152,7 +210,7 @@ func (s *Syncer) SyncOnce(ctx context.Context) (int, error) {
 // chunks (or a crash) leaves it at a row that was wholly applied. It returns how many
 // changes it applied and the last one. When ctx ends it stops reading changes and
 // finishes the chunk it holds.
-func (s *Syncer) apply(ctx context.Context, last int64, changes []model.Change) (int, int64, error) {
+func (s *Syncer) apply(ctx context.Context, last model.ChangePosition, changes []model.Change) (int, model.ChangePosition, error) {
 	var (
 		ids     []int64
 		queued  = map[int64]bool{}
@@ -167,7 +225,7 @@ func (s *Syncer) apply(ctx context.Context, last int64, changes []model.Change) 
 		// What is begun is finished, also after a stop (bounded by finishTimeout).
 		work, cancel := finishing(ctx)
 		defer cancel()
-		s.log.Debug("search index: applying changes", "threads", len(ids), "through_change", through)
+		s.log.Debug("search index: applying changes", "threads", len(ids), "through_change", through.ID)
 		docs, gone, _, err := loadDocuments(work, s.store, ids)
 		if err != nil {
 			return err
@@ -209,7 +267,7 @@ func (s *Syncer) apply(ctx context.Context, last int64, changes []model.Change) 
 		if err != nil {
 			break
 		}
-		through = c.ID
+		through = c.Position()
 		n++
 		if len(ids) >= chunkSize {
 			if err = flush(); err != nil {
@@ -247,7 +305,7 @@ func (s *Syncer) eachThreadWithTag(ctx context.Context, tagID int64, fn func(int
 
 // record writes how far this node's index has applied the change log; a failure is
 // logged, and the next batch writes it again.
-func (s *Syncer) record(ctx context.Context, applied int64) {
+func (s *Syncer) record(ctx context.Context, applied model.ChangePosition) {
 	work, cancel := finishing(ctx)
 	defer cancel()
 	now := time.Now().UTC()

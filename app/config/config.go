@@ -34,10 +34,17 @@ type Config struct {
 	DatabaseLabel string // DatabaseURL without a password, for messages and logs
 	BaseURL       *url.URL
 	SessionSecret []byte
-	Dev           bool
-	LogLevel      string
-	OAuth         OAuth
-	Mail          Mail
+	// SessionSecretKept: FORUM_SESSION_SECRET is unset, and the secret was read from (or
+	// written to) the data directory: right for one node, while the nodes of one forum
+	// must share one secret.
+	SessionSecretKept bool
+	// TrustedProxies are the load balancers and proxies (FORUM_TRUSTED_PROXIES) whose
+	// X-Forwarded-For header names the client; none: the client is the connection's peer.
+	TrustedProxies []*net.IPNet
+	Dev            bool
+	LogLevel       string
+	OAuth          OAuth
+	Mail           Mail
 	// LiveStreams bounds the live-update streams one node serves at once (FORUM_LIVE_STREAMS);
 	// LiveStreamsPerMember the streams of one member (FORUM_LIVE_STREAMS_PER_MEMBER).
 	LiveStreams, LiveStreamsPerMember int
@@ -185,6 +192,9 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 	c.BaseURL = u
 
 	if err := c.setSessionSecret(getenv("FORUM_SESSION_SECRET")); err != nil {
+		return nil, err
+	}
+	if c.TrustedProxies, err = parseNets(strings.TrimSpace(getenv("FORUM_TRUSTED_PROXIES"))); err != nil {
 		return nil, err
 	}
 	if c.LiveStreams, err = positive(getenv, "FORUM_LIVE_STREAMS", 1000); err != nil {
@@ -391,7 +401,7 @@ func (c *Config) setSessionSecret(env string) error {
 		if len(s) < 32 {
 			return &Error{v, fmt.Sprintf("the secret kept in %s is too short; delete the file to make a new one", path)}
 		}
-		c.SessionSecret = []byte(s)
+		c.SessionSecret, c.SessionSecretKept = []byte(s), true
 		return nil
 	case errors.Is(err, os.ErrNotExist):
 		raw := make([]byte, 32)
@@ -402,11 +412,40 @@ func (c *Config) setSessionSecret(env string) error {
 		if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
 			return &Error{v, fmt.Sprintf("unset, and cannot keep a generated one in %s: %v", path, unwrapPath(err))}
 		}
-		c.SessionSecret = []byte(s)
+		c.SessionSecret, c.SessionSecretKept = []byte(s), true
 		return nil
 	default:
 		return &Error{v, fmt.Sprintf("unset, and cannot read the kept one in %s: %v", path, unwrapPath(err))}
 	}
+}
+
+// parseNets reads FORUM_TRUSTED_PROXIES: addresses and CIDR ranges, separated by commas.
+func parseNets(v string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, &Error{"FORUM_TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or a CIDR range (for example 10.0.0.0/8)", f)}
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, &Error{"FORUM_TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or a CIDR range (for example 10.0.0.0/8)", f)}
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {

@@ -89,6 +89,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"FORUM_LIVE_STREAMS_PER_MEMBER": {"FORUM_LIVE_STREAMS_PER_MEMBER": "many"},
 		"FORUM_REVIEW_FIRST_POSTS":      {"FORUM_REVIEW_FIRST_POSTS": "-1"},
 		"FORUM_QUICK_EXIT_URL":          {"FORUM_QUICK_EXIT_URL": "javascript:alert(1)"},
+		"FORUM_TRUSTED_PROXIES":         {"FORUM_TRUSTED_PROXIES": "10.0.0.1, the balancer"},
 	}
 	for variable, vars := range cases {
 		_, err := load(t, vars)
@@ -96,6 +97,26 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Var != variable || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%v: error %v, want one line naming %s", vars, err, variable)
 		}
+	}
+}
+
+// TestTrustedProxiesAndKeptSecret: the proxies are addresses and ranges; a secret kept in
+// the data directory says so, one from the environment does not.
+func TestTrustedProxiesAndKeptSecret(t *testing.T) {
+	c, err := load(t, map[string]string{"FORUM_TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16,::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range c.TrustedProxies {
+		got = append(got, n.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.1/32 192.168.0.0/16 ::1/128" || !c.SessionSecretKept {
+		t.Fatalf("proxies %v, secret kept %v", got, c.SessionSecretKept)
+	}
+	c, err = load(t, map[string]string{"FORUM_SESSION_SECRET": strings.Repeat("s", 40)})
+	if err != nil || c.SessionSecretKept || len(c.TrustedProxies) != 0 {
+		t.Fatalf("secret from the environment: kept %v, proxies %v (%v)", c.SessionSecretKept, c.TrustedProxies, err)
 	}
 }
 

@@ -317,6 +317,26 @@ type Change struct {
 	ThreadID  int64     `bun:"thread_id,notnull"`
 	Op        string    `bun:"op,notnull"`
 	CreatedAt time.Time `bun:"created_at,notnull"`
+	// Tx orders the rows as their transactions do: on PostgreSQL the id of the transaction
+	// that wrote the row (set by the database), on SQLite, whose writers take turns, the
+	// row's own id. Read only.
+	Tx int64 `bun:"tx,scanonly"`
+}
+
+// Position is where the row stands in the change log, which is read in the order of
+// (Tx, ID).
+func (c Change) Position() ChangePosition { return ChangePosition{Tx: c.Tx, ID: c.ID} }
+
+// ChangePosition is a place in the change log: a reader there has read every row up to
+// it, in the order of (Tx, ID), and none after it.
+type ChangePosition struct {
+	Tx int64
+	ID int64
+}
+
+// Before reports whether p comes before q in the change log.
+func (p ChangePosition) Before(q ChangePosition) bool {
+	return p.Tx < q.Tx || (p.Tx == q.Tx && p.ID < q.ID)
 }
 
 // Level is how closely a member follows a thread or a topic.

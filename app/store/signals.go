@@ -79,6 +79,9 @@ type signals struct {
 	mu   sync.Mutex
 	next int
 	set  map[int]Listeners
+	// soon is the timer of a look asked for by WakeReadersIn, and due when it fires.
+	soon *time.Timer
+	due  time.Time
 }
 
 func (sg *signals) add(l Listeners) int {
@@ -118,6 +121,26 @@ func (sg *signals) changed() {
 	})
 }
 
+// wakeIn calls every Changed listener after d, once for all the calls that ask before then.
+func (sg *signals) wakeIn(d time.Duration) {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	at := time.Now().Add(d)
+	if sg.soon != nil && !sg.due.After(at) {
+		return // a look as soon or sooner is already due
+	}
+	if sg.soon != nil {
+		sg.soon.Stop()
+	}
+	sg.due = at
+	sg.soon = time.AfterFunc(d, func() {
+		sg.mu.Lock()
+		sg.soon = nil
+		sg.mu.Unlock()
+		sg.changed()
+	})
+}
+
 func (sg *signals) usersNotified(ids []int64) {
 	sg.each(func(l Listeners) {
 		if l.UsersNotified != nil {
@@ -145,18 +168,25 @@ func (s *Store) Hear(ctx context.Context, l Listeners) {
 	context.AfterFunc(ctx, func() { s.signals.remove(id) })
 }
 
-// ListenOtherNodes calls l's functions as other nodes commit changes and announce
-// notifications, until ctx ends. On PostgreSQL it listens on a connection of its own,
-// connecting again with a growing pause when the connection is lost; after each
-// (re)connection it calls l.Changed, since writes committed while it was not listening were
-// not heard. On SQLite, where other processes cannot be heard, it returns at once.
+// WakeReadersIn calls the Changed listeners (Hear) after d: a reader of the change log that
+// found committed rows waiting behind a transaction still open asks to look again, since
+// the end of that transaction (a write of no change-log row) sends no signal.
+func (s *Store) WakeReadersIn(d time.Duration) { s.signals.wakeIn(d) }
+
+// ListenOtherNodes passes what other nodes signal to this Store's listeners (Hear) as they
+// commit changes and announce notifications, until ctx ends: one connection per node wakes
+// all its readers of the change log at once. On PostgreSQL it listens on a connection of
+// its own, connecting again with a growing pause when the connection is lost, which it
+// reports to l.Trouble; after each (re)connection it calls the Changed listeners, since
+// writes committed while it was not listening were not heard. On SQLite, where other
+// processes cannot be heard, it returns at once.
 func (s *Store) ListenOtherNodes(ctx context.Context, l Listeners) {
 	if s.driver != config.DriverPostgres {
 		return
 	}
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		heard, err := s.listenOnce(ctx, l)
+		heard, err := s.listenOnce(ctx)
 		if ctx.Err() != nil {
 			return
 		}
@@ -175,9 +205,9 @@ func (s *Store) ListenOtherNodes(ctx context.Context, l Listeners) {
 	}
 }
 
-// listenOnce connects, listens and calls l until the connection fails or ctx ends. It
+// listenOnce connects, listens and tells the listeners until the connection fails or ctx ends. It
 // reports whether it got as far as listening.
-func (s *Store) listenOnce(ctx context.Context, l Listeners) (bool, error) {
+func (s *Store) listenOnce(ctx context.Context) (bool, error) {
 	connectCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, err := pgx.Connect(connectCtx, s.dsn)
 	cancel()
@@ -190,9 +220,7 @@ func (s *Store) listenOnce(ctx context.Context, l Listeners) (bool, error) {
 			return false, fmt.Errorf("listen on %s: %s", ch, oneLine(err))
 		}
 	}
-	if l.Changed != nil {
-		l.Changed() // what was committed while nobody listened
-	}
+	s.signals.changed() // what was committed while nobody listened
 	for {
 		wait, cancel := context.WithTimeout(ctx, listenCheckEvery)
 		n, err := conn.WaitForNotification(wait)
@@ -216,15 +244,13 @@ func (s *Store) listenOnce(ctx context.Context, l Listeners) (bool, error) {
 		}
 		switch n.Channel {
 		case s.channels.changes:
-			if l.Changed != nil {
-				l.Changed()
-			}
+			s.signals.changed()
 		case s.channels.notified:
 			ids := parseIDs(rest)
 			// What this node remembers of their counts is out of date.
 			s.members.drop(ids)
-			if len(ids) > 0 && l.UsersNotified != nil {
-				l.UsersNotified(ids)
+			if len(ids) > 0 {
+				s.signals.usersNotified(ids)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"forum/app/config"
+	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
 )
@@ -109,7 +110,7 @@ func TestListenHearsCommittedChanges(t *testing.T) {
 		}
 		addChange(t, st, true)
 		if err := st.Tx(context.Background(), func(tx *store.Tx) error {
-			return tx.SetReaderPosition(context.Background(), "n", "r", 1, time.Now().UTC())
+			return tx.SetReaderPosition(context.Background(), "n", "r", model.ChangePosition{Tx: 1, ID: 1}, time.Now().UTC())
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -85,10 +86,16 @@ func Open(ctx context.Context, driver, dsn, label string) (*Store, error) {
 		sqldb.SetConnMaxIdleTime(0)
 		db = bun.NewDB(sqldb, sqlitedialect.New())
 	case config.DriverPostgres:
-		sqldb, err := sql.Open("pgx", dsn)
+		cc, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL database %s: %s", label, oneLine(err))
 		}
+		// bun writes each query's values into its text, so nearly every query is a text of
+		// its own: pgx's default, preparing and keeping every text on every connection (up
+		// to 512 each, on the client and in the server), would only grow the memory of both.
+		// Each query is sent in one round trip instead, prepared for that run only.
+		cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+		sqldb := stdlib.OpenDB(*cc)
 		sqldb.SetMaxOpenConns(20)
 		sqldb.SetMaxIdleConns(10)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
@@ -153,12 +160,18 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	return names, err
 }
 
-// WithMigrationLock runs fn while this process alone migrates the database: on PostgreSQL,
-// nodes starting together take turns on an advisory lock (it waits, where bun's lock table
-// would fail). Migrations other than the forum's (the job queue's) run under it too.
-// SQLite serves one node, and takes no lock.
+// WithMigrationLock runs fn while this process alone migrates the database, so that any
+// number of processes started together on a new database all succeed: on PostgreSQL they
+// take turns on an advisory lock (it waits, where bun's lock table would fail); on SQLite
+// on a lock file beside the database (its name with ".migrate-lock" added). Migrations
+// other than the forum's (the job queue's) run under it too.
 func (s *Store) WithMigrationLock(ctx context.Context, fn func(ctx context.Context) error) error {
 	if s.driver != config.DriverPostgres {
+		unlock, err := lockFile(ctx, sqlitePath(s.dsn)+".migrate-lock")
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		return fn(ctx)
 	}
 	conn, err := s.db.Conn(ctx)
@@ -166,12 +179,19 @@ func (s *Store) WithMigrationLock(ctx context.Context, fn func(ctx context.Conte
 		return err
 	}
 	defer conn.Close()
-	const lockID = 7_246_150_011
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", lockID); err != nil {
+	// One lock per schema: forums in other schemas of the database migrate on their own.
+	const lockClass = 724_615_001
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?, hashtext(current_schema()))", lockClass); err != nil {
 		return fmt.Errorf("lock migrations: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", lockID) //nolint:errcheck
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?, hashtext(current_schema()))", lockClass) //nolint:errcheck
 	return fn(ctx)
+}
+
+// sqlitePath returns the file of a SQLite DSN (config.SQLiteDSN).
+func sqlitePath(dsn string) string {
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	return path
 }
 
 // oneLine joins a driver error's lines into one readable line.

@@ -226,7 +226,12 @@ func (tx *Tx) AddChange(ctx context.Context, entity string, entityID, threadID i
 	return nil
 }
 
-// ChangesAfter returns up to limit change-log rows with an id above after, oldest first.
+// WrittenChangeID returns the id of the newest change-log row this transaction wrote (0: none).
+func (tx *Tx) WrittenChangeID() int64 { return tx.lastChange }
+
+// ChangesAfter returns up to limit change-log rows with an id above after, in the order of
+// their ids: a listing of the log. On PostgreSQL ids are not committed in order, so a reader
+// that follows the log reads it through app/changelog (ChangesSince), never this way.
 func (q queries) ChangesAfter(ctx context.Context, after int64, limit int) ([]model.Change, error) {
 	var cs []model.Change
 	err := q.db.NewSelect().Model(&cs).Where("id > ?", after).Order("id").Limit(int64(limit)).Scan(ctx)

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
+
+	"forum/app/ratelimit"
 )
 
 // routes is the one table of every route: method, path, handler, and who may call it.
@@ -22,26 +22,26 @@ func (s *Server) routes() {
 	e.GET("/favicon.ico", s.favicon)
 
 	// Pages that read the forum: members see everything; visitors see what the forum is.
-	e.GET("/", s.home)                                                                // visitors: what the community is; pending: welcome
-	e.GET("/t/:id", s.thread)                                                         // policy.CanView
-	e.GET("/t/:id/:slug", s.thread)                                                   // policy.CanView
-	e.GET("/u/:name", s.profile)                                                      // policy.CanViewProfile
-	e.GET("/search", s.searchPage, s.rateLimit(rate.Every(200*time.Millisecond), 30)) // anyone; visitors see the public archive
-	e.GET("/archive.atom", s.archiveFeed)                                             // anyone: published threads only
-	e.GET("/crisis", s.crisis)                                                        // anyone
-	e.GET("/unanswered", s.unanswered)                                                // members
-	e.GET("/mine", s.mine)                                                            // members
-	e.GET("/tags", s.tagIndex)                                                        // members
-	e.GET("/tags/:slug", s.tagPage)                                                   // members
+	e.GET("/", s.home)                                                              // visitors: what the community is; pending: welcome
+	e.GET("/t/:id", s.thread)                                                       // policy.CanView
+	e.GET("/t/:id/:slug", s.thread)                                                 // policy.CanView
+	e.GET("/u/:name", s.profile)                                                    // policy.CanViewProfile
+	e.GET("/search", s.searchPage, s.rateLimit("search", 200*time.Millisecond, 30)) // anyone; visitors see the public archive
+	e.GET("/archive.atom", s.archiveFeed)                                           // anyone: published threads only
+	e.GET("/crisis", s.crisis)                                                      // anyone
+	e.GET("/unanswered", s.unanswered)                                              // members
+	e.GET("/mine", s.mine)                                                          // members
+	e.GET("/tags", s.tagIndex)                                                      // members
+	e.GET("/tags/:slug", s.tagPage)                                                 // members
 
 	// Live updates (Server-Sent Events): what changes on an open page. Opening a stream is
 	// limited per address as pages are; the streams are bounded per member and in total.
-	liveOpening := s.rateLimit(rate.Every(500*time.Millisecond), 40)
+	liveOpening := s.rateLimit("live", 500*time.Millisecond, 40)
 	e.GET("/live/thread/:id", s.liveThread, liveOpening) // policy.CanView
 	e.GET("/live/me", s.liveMe, liveOpening)             // members
 
 	// Writing: members; each operation asks app/policy again.
-	posting := s.rateLimit(rate.Every(2*time.Second), 20)
+	posting := s.rateLimit("posting", 2*time.Second, 20)
 	e.GET("/ask", s.ask)                        // policy.CanAsk
 	e.POST("/ask", s.askSubmit, posting)        // policy.CanAsk (articles: CanWriteArticle)
 	e.POST("/t/:id/reply", s.reply, posting)    // policy.CanReply
@@ -71,21 +71,21 @@ func (s *Server) routes() {
 	e.GET("/following", s.following)                                                                 // policy.CanFollowTopic
 	e.POST("/t/:id/follow", s.threadFollow)                                                          // policy.CanFollowThread
 	e.POST("/tags/:slug/follow", s.tagFollow)                                                        // policy.CanFollowTopic
-	e.GET("/members/complete", s.membersComplete, s.rateLimit(rate.Every(200*time.Millisecond), 30)) // policy.CanCompleteNames
+	e.GET("/members/complete", s.membersComplete, s.rateLimit("complete", 200*time.Millisecond, 30)) // policy.CanCompleteNames
 
 	// Autosave and preview. The forms save a draft every 1.5 to 2 seconds of typing and ask
 	// for a preview half a second after typing stops (views/pages/ask.html,
 	// views/partials/reply.html): people typing, even a few behind one address, stay far
 	// below these limits.
-	drafting := s.rateLimit(rate.Every(500*time.Millisecond), 20)
-	previewing := s.rateLimit(rate.Every(400*time.Millisecond), 20)
+	drafting := s.rateLimit("drafting", 500*time.Millisecond, 20)
+	previewing := s.rateLimit("previewing", 400*time.Millisecond, 20)
 	e.POST("/ask/draft", s.askDraft, drafting)           // members
 	e.POST("/t/:id/reply/draft", s.replyDraft, drafting) // policy.CanReply
 	e.POST("/preview", s.preview, previewing)            // members
 	e.POST("/danger", s.dangerCheck, previewing)         // members: the crisis box as words are typed
 
 	// Signing in and out.
-	signIn := s.rateLimit(rate.Every(3*time.Second), 10)
+	signIn := s.rateLimit("sign-in", 3*time.Second, 10)
 	e.GET("/login", s.login)                                  // anyone
 	e.GET("/auth/:provider", s.authBegin, signIn)             // anyone
 	e.GET("/auth/:provider/callback", s.authCallback, signIn) // anyone; the state is checked
@@ -141,21 +141,19 @@ func (s *Server) routes() {
 	e.RouteNotFound(notFoundRoute, func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) })
 }
 
-// rateLimit allows each client address a burst of requests, refilled at r.
-func (s *Server) rateLimit(r rate.Limit, burst int) echo.MiddlewareFunc {
+// rateLimit allows each client address a burst of requests, refilled one every every,
+// under a budget named name: the same budget on every node (ratelimit.New).
+func (s *Server) rateLimit(name string, every time.Duration, burst int) echo.MiddlewareFunc {
 	if s.noRateLimits {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: r, Burst: burst, ExpiresIn: 10 * time.Minute,
-		}),
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		ErrorHandler: func(c echo.Context, err error) error {
-			return echo.NewHTTPError(http.StatusForbidden, "cannot identify the client")
-		},
-		DenyHandler: func(c echo.Context, id string, err error) error {
-			return echo.NewHTTPError(http.StatusTooManyRequests)
-		},
-	})
+	rule := ratelimit.Rule{Name: name, Every: every, Burst: burst}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !s.limits.Allow(c.Request().Context(), rule, c.RealIP()) {
+				return echo.NewHTTPError(http.StatusTooManyRequests)
+			}
+			return next(c)
+		}
+	}
 }

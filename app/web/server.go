@@ -28,6 +28,7 @@ import (
 	"forum/app/notify"
 	"forum/app/pagecache"
 	"forum/app/policy"
+	"forum/app/ratelimit"
 	"forum/app/store"
 	"forum/app/unread"
 	"forum/search"
@@ -53,6 +54,9 @@ type Options struct {
 	// NoRateLimits turns the per-client rate limits off; only the load benchmark does,
 	// since all of its requests come from one address.
 	NoRateLimits bool
+	// Limits keeps the per-client budgets of requests; nil: ratelimit.New, shared by every
+	// node on PostgreSQL and in memory on SQLite.
+	Limits ratelimit.Limiter
 	// Background owns the server's own background work (the change watcher, the
 	// notification fan-out), which Serve starts in it; nil: Serve runs that work itself and
 	// waits for it before it returns.
@@ -88,6 +92,7 @@ type Server struct {
 	reads *unread.Positions
 
 	noRateLimits bool
+	limits       ratelimit.Limiter
 	background   *background.Group
 
 	// live pushes changes to open pages; wake wakes the change watcher; serving says that
@@ -124,7 +129,7 @@ func New(o Options) (*Server, error) {
 		ReadTimeout:     60 * time.Second,
 		WriteTimeout:    120 * time.Second,
 		sessions:        auth.NewSessions(o.Store), providers: o.Providers, search: o.Search, syncer: o.Syncer,
-		noRateLimits: o.NoRateLimits, background: o.Background, notify: o.Notify,
+		noRateLimits: o.NoRateLimits, limits: o.Limits, background: o.Background, notify: o.Notify,
 	}
 	if s.notify == nil {
 		s.notify = notify.New(o.Store, notify.Options{Logger: o.Logger})
@@ -151,6 +156,9 @@ func New(o Options) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.limits == nil {
+		s.limits = ratelimit.New(o.Store, s.log)
 	}
 	s.wake = make(chan struct{}, 1)
 	s.liveSource = &liveSource{s: s}
@@ -201,8 +209,16 @@ func New(o Options) (*Server, error) {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	// Never trust X-Forwarded-For by default: rate limits key on the client address.
+	// Never trust X-Forwarded-For by default: rate limits key on the client address. Behind
+	// the configured proxies (a load balancer before several nodes), the address they name.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(s.cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range s.cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
 	e.HTTPErrorHandler = s.handleError
 	s.echo = e
 	s.routes()

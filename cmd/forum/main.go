@@ -55,7 +55,8 @@ Every command reads the same configuration from environment variables
 (FORUM_ADDR, FORUM_DATA_DIR, FORUM_DATABASE_URL, FORUM_BASE_URL,
 FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, FORUM_METRICS_ADDR, FORUM_SMTP_URL,
 FORUM_MAIL_FROM, FORUM_LIVE_STREAMS, FORUM_LIVE_STREAMS_PER_MEMBER,
-FORUM_PAGE_CACHE_MB, FORUM_REVIEW_FIRST_POSTS, FORUM_QUICK_EXIT_URL, and the
+FORUM_PAGE_CACHE_MB, FORUM_REVIEW_FIRST_POSTS, FORUM_QUICK_EXIT_URL,
+FORUM_TRUSTED_PROXIES, and the
 FORUM_GITHUB_*, FORUM_GOOGLE_* and FORUM_OIDC_* sign-in settings); flags
 override them.
 Run "forum COMMAND --help" for a command's flags.
@@ -217,6 +218,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
+	if cfg.Driver == config.DriverPostgres && cfg.SessionSecretKept {
+		log.Warn("FORUM_SESSION_SECRET is unset: this node keeps a secret of its own in its data directory; every node of one forum must be given the same secret, or a form served by one is refused by another")
+	}
 
 	providers, err := auth.NewProviders(ctx, cfg, st)
 	if err != nil {

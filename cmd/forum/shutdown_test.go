@@ -127,7 +127,8 @@ func TestStopWaitsForTheSyncer(t *testing.T) {
 			if ix.Replaced() {
 				t.Fatal("the index was left unfinished and replaced")
 			}
-			last, err := ix.LastApplied()
+			lastPos, err := ix.LastApplied()
+			last := lastPos.ID
 			if err != nil || last != inFlight {
 				t.Fatalf("the index is at change %d (%v), want %d", last, err, inFlight)
 			}
