@@ -463,6 +463,15 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, actor *model.User, ac
 		}
 	case "user":
 		e.SubjectID = &targetID
+	case "held_post":
+		h, err := tx.HeldPostByID(ctx, targetID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		if h != nil {
+			e.SubjectID = &h.AuthorID
+			e.ThreadID = h.ThreadID
+		}
 	}
 	return tx.InsertAudit(ctx, e)
 }

@@ -54,6 +54,8 @@ var auditActions = []struct {
 	{"archive", "Published or unpublished", []string{"publish", "unpublish"}},
 	{"links", "Linked threads", []string{"link_threads", "unlink_threads"}},
 	{"topics", "Changed topics", []string{"create_tag", "update_tag", "merge_tag"}},
+	{"review", "Published or declined first posts", []string{"approve_post", "decline_post"}},
+	{"moves", "Moved or merged threads", []string{"move_thread", "merge_thread"}},
 }
 
 // verbs say what each action did, before what it did it to.
@@ -65,6 +67,8 @@ var verbs = map[string]string{
 	"suspend": "suspended", "unsuspend": "reinstated", "suspension_ended": "saw the suspension end of", "warn": "warned",
 	"approve_member": "approved", "decline_member": "declined", "set_role": "changed the role of",
 	"join_with_invite": "let in with an invite", "create_tag": "created", "update_tag": "changed", "merge_tag": "merged",
+	"approve_post": "published", "decline_post": "declined", "move_thread": "changed the topics of",
+	"merge_thread": "merged the duplicate",
 }
 
 type auditData struct {
@@ -288,6 +292,12 @@ func (s *Server) auditRows(ctx context.Context, v *model.User, entries []*model.
 				auditPart{Text: " by "}, person(users[t.AuthorID], t.Anonymous))
 		case "user":
 			r.Parts = append(r.Parts, person(users[e.TargetID], false))
+		case "held_post":
+			// Declined before anyone read it: its words stay with its author alone.
+			r.Parts = append(r.Parts, auditPart{Text: "a post waiting for review"})
+			if e.SubjectID != nil {
+				r.Parts = append(r.Parts, auditPart{Text: " by "}, person(users[*e.SubjectID], false))
+			}
 		case "tag":
 			name := "a topic"
 			if tag := tags[e.TargetID]; tag != nil {

@@ -85,6 +85,7 @@ func TestModeratorsMoveAndMergeThreads(t *testing.T) {
 		mustNotContain(t, member.get("/search?q=pangolin").Body.String(), "Pangolin question")
 		mustContain(t, member.get("/search?q=wombats").Body.String(), e.question.Title)
 		audit := mod.get("/mod/audit").Body.String()
-		mustContain(t, audit, "merge_thread", "Asked twice", "move_thread", "It is about CRAFT, not MAT")
+		mustContain(t, audit, "merged the duplicate", "Asked twice", "changed the topics of", "It is about CRAFT, not MAT")
+		mustContain(t, mod.get("/mod/audit?action=moves").Body.String(), "merged the duplicate", "changed the topics of")
 	})
 }

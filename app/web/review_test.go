@@ -120,6 +120,11 @@ func TestNewMembersReplyShowsOnlyToItsAuthor(t *testing.T) {
 		held := author.get("/held").Body.String()
 		mustContain(t, held, "Not published", "Please keep advice kind.", words)
 		mustNotContain(t, author.get(path).Body.String(), words)
+		// The audit log says it in a sentence, names the author to moderators, and keeps
+		// the declined words out; its filter finds it.
+		audit := mod.get("/mod/audit?action=review").Body.String()
+		mustContain(t, audit, "declined", "a post waiting for review", "new_here", "Please keep advice kind.")
+		mustNotContain(t, audit, words, "held_post #")
 	})
 }
 
