@@ -206,7 +206,7 @@ func TestKillAndRestartCatchesUp(t *testing.T) {
 
 		// Written while no syncer runs.
 		second := b.ask(t, "While the index was down", "naloxone in the car", "craft")
-		if _, err := b.svc.ModerateThread(context.Background(), &model.User{ID: b.member.ID, Role: model.RoleModerator, Status: model.StatusActive}, first.ID, forum.ActionHide, ""); err != nil {
+		if _, err := b.svc.ModerateThread(context.Background(), &model.User{ID: b.member.ID, Role: model.RoleModerator, Status: model.StatusActive}, first.ID, forum.ActionHide, "Off topic for this board"); err != nil {
 			t.Fatal(err)
 		}
 

@@ -130,7 +130,9 @@ func TestWriteDropsOnlyWhatItChanged(t *testing.T) {
 
 // TestListQueryCountsAreBounded counts the queries of each shared page as a member with
 // unread state: a handful when nothing is cached, and once cached only the member's own
-// overlays (their read positions, their header count).
+// overlays (their read positions, their header count, a moderator's warning waiting for
+// them, a topic's follow form). The search rate limit's shared budget (one small
+// transaction on PostgreSQL) is the limiter's, not the page's, and is not counted.
 func TestListQueryCountsAreBounded(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st)
@@ -139,24 +141,35 @@ func TestListQueryCountsAreBounded(t *testing.T) {
 		e.replyAs(e.coach, e.answered, "Something new for the parent.")
 		e.fanOut()
 		e.sync()
-		counter := storetest.CountQueries(st)
+		recorder := storetest.RecordQueries(st)
+		count := func() int {
+			n := 0
+			for _, q := range recorder.Take() {
+				if q == "BEGIN" || q == "COMMIT" || strings.Contains(q, "rate_limits") {
+					continue
+				}
+				n++
+			}
+			return n
+		}
 		for _, p := range []string{"/", "/tags/craft", "/unanswered", "/mine", "/u/coach_dana", "/notifications", "/search?q=medication"} {
 			c.get(p)     // settle the session
 			st.Changed() // nothing cached holds
-			counter.Reset()
+			recorder.Take()
 			if rec := c.get(p); rec.Code != http.StatusOK {
 				t.Fatalf("%s = %d", p, rec.Code)
 			}
-			cold := counter.Count()
-			counter.Reset()
+			cold := count()
 			c.get(p)
-			warm := counter.Count()
+			warm := count()
 			t.Logf("%s: %d queries cold, %d cached", p, cold, warm)
-			if cold > 14 {
-				t.Errorf("%s runs %d queries with nothing cached, want at most 14", p, cold)
+			// A profile reads the most: the answers, their counts and topics, the threads
+			// and replies under the name.
+			if cold > 16 {
+				t.Errorf("%s runs %d queries with nothing cached, want at most 16", p, cold)
 			}
-			if warm > 3 {
-				t.Errorf("%s runs %d queries cached, want at most 3 (the member's own)", p, warm)
+			if warm > 4 {
+				t.Errorf("%s runs %d queries cached, want at most 4 (the member's own)", p, warm)
 			}
 		}
 	})
