@@ -55,9 +55,25 @@
     }
     event.preventDefault();
     if (existing.tagName !== "FORM") {
+      var hadFocus = existing.contains(document.activeElement);
       htmx.swap(existing, message.data, { swapStyle: "outerHTML" });
+      if (hadFocus) {
+        keepFocus(document.getElementById(post.id));
+      }
     }
   });
+
+  // keepFocus gives the focus to a post that took the place of the one that had it, so
+  // that a live update never drops a keyboard user's place on the page.
+  function keepFocus(el) {
+    if (!el || el.contains(document.activeElement)) {
+      return;
+    }
+    if (!el.hasAttribute("tabindex")) {
+      el.setAttribute("tabindex", "-1");
+    }
+    el.focus({ preventScroll: true });
+  }
 
   // A post can arrive twice: in the answer to the member's own reply and in the live
   // updates, whichever comes first. The one that came last stays.
@@ -73,7 +89,11 @@
       if (other.tagName === "FORM") {
         added.remove(); // being edited: the member's words come first
       } else {
+        var hadFocus = other.contains(document.activeElement);
         other.remove();
+        if (hadFocus) {
+          keepFocus(added);
+        }
       }
     });
   });
