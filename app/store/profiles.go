@@ -34,25 +34,7 @@ func (q queries) ExpertAnswersByAuthor(ctx context.Context, authorID int64, limi
 	if err != nil {
 		return nil, fmt.Errorf("answers of user %d: %w", authorID, err)
 	}
-	ids := make([]int64, len(posts))
-	for i, p := range posts {
-		ids[i] = p.ThreadID
-	}
-	threads, err := q.ThreadsByIDs(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[int64]*model.Thread, len(threads))
-	for _, t := range threads {
-		byID[t.ID] = t
-	}
-	out := make([]AuthorAnswer, 0, len(posts))
-	for _, p := range posts {
-		if t, ok := byID[p.ThreadID]; ok {
-			out = append(out, AuthorAnswer{Post: p, Thread: t})
-		}
-	}
-	return out, nil
+	return q.withThreads(ctx, posts)
 }
 
 // ExpertAnswerCounts counts a person's expert answers (as ExpertAnswersByAuthor selects
@@ -116,6 +98,12 @@ func (q queries) NamedPostsByAuthor(ctx context.Context, authorID int64, opening
 	if err != nil {
 		return nil, fmt.Errorf("named posts of user %d: %w", authorID, err)
 	}
+	return q.withThreads(ctx, posts)
+}
+
+// withThreads pairs each post with its thread (and the thread's tags), in the posts' order,
+// reading the threads in one query.
+func (q queries) withThreads(ctx context.Context, posts []*model.Post) ([]AuthorAnswer, error) {
 	ids := make([]int64, len(posts))
 	for i, p := range posts {
 		ids[i] = p.ThreadID
