@@ -58,6 +58,22 @@ var ErrInUse = errors.New("the search index is in use by another process (a runn
 // shard (see globalStats), so results rank as in one index. Changing it rebuilds the index.
 const shards = 2
 
+// mergePlan is how bleve merges the small segments each batch of changes writes. Its
+// default treats every segment under 2,000 documents as 2,000 big, so a shard of fewer
+// than 2,000 threads is allowed one segment: every batch (a reply re-indexes its thread)
+// was merged with the whole shard, rewriting all its terms several times a second while
+// people wrote; at 1,000 threads and 10 replies a second that merging took half of the
+// machine. A floor of 64 documents keeps a small shard to a handful of segments, merges
+// the small ones among themselves and the large ones rarely (tiers grow tenfold).
+var mergePlan = map[string]any{
+	"MaxSegmentsPerTier":   10,
+	"MaxSegmentSize":       5000000,
+	"TierGrowth":           10.0,
+	"SegmentsPerMergeTask": 10,
+	"FloorSegmentSize":     64,
+	"ReclaimDeletesWeight": 2.0,
+}
+
 // Index is the bleve index of threads, in shards searched together.
 type Index struct {
 	mu     sync.RWMutex
@@ -154,7 +170,7 @@ func (ix *Index) Node() string { return ix.node }
 // open opens the shards in path, or creates them all when one is missing, of another
 // version or unfinished.
 func open(path string) (*Index, error) {
-	config := map[string]interface{}{"bolt_timeout": "2s"}
+	config := map[string]interface{}{"bolt_timeout": "2s", "scorchMergePlanOptions": mergePlan}
 	ix := &Index{path: path}
 	current := true
 	for i := 0; i < shards; i++ {

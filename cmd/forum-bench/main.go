@@ -20,6 +20,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // --pprof: profiles of the server under load
 	"net/url"
 	"os"
 	"os/exec"
@@ -55,6 +56,8 @@ func main() {
 	flag.IntVar(&o.connections, "connections", 32, "wrk's connections")
 	flag.StringVar(&o.writes, "writes", "0,1,10", "replies per second posted during the page loads, one table per rate")
 	flag.DurationVar(&o.soak, "soak", 0, "instead of the page table: a mixed load of reads and 10 replies a second for this long, reporting memory")
+	flag.StringVar(&o.pprof, "pprof", "", "serve net/http/pprof on this loopback address while the benchmark runs (e.g. 127.0.0.1:6060)")
+	flag.StringVar(&o.pages, "pages", "", "load only the pages whose names contain one of these comma-separated words")
 	flag.Parse()
 	o.databaseURL = os.Getenv("BENCH_DATABASE_URL")
 	if err := run(o); err != nil {
@@ -68,6 +71,7 @@ type options struct {
 	seed                        uint64
 	duration, soak              time.Duration
 	writes, databaseURL         string
+	pprof, pages                string
 }
 
 // bench is one run: the board, the server and who reads and writes.
@@ -93,6 +97,9 @@ func run(o options) error {
 	}
 	defer os.RemoveAll(dir)
 	b := &bench{o: o, threads: o.threads, dbName: "SQLite"}
+	if o.pprof != "" {
+		go http.ListenAndServe(o.pprof, nil) //nolint:errcheck // a diagnostic listener; the benchmark goes on without it
+	}
 	var st *store.Store
 	if o.databaseURL != "" {
 		b.dbName = "PostgreSQL"
@@ -551,6 +558,9 @@ func (b *bench) loadPages(ctx context.Context, pages []page, rate int) error {
 	}
 	b.rows = append(b.rows, []string{fmt.Sprintf("**%s**: bare net/http hello-world (ceiling), %d connections", label, b.o.connections), helloRow})
 	for _, p := range pages {
+		if !b.selected(p.name) {
+			continue
+		}
 		for _, who := range []struct {
 			name, cookie string
 			paths        []string
@@ -577,6 +587,19 @@ func (b *bench) loadPages(ctx context.Context, pages []page, rate int) error {
 			fmt.Sprintf("%d posted, p50 %s, p99 %s, %d not sent (16 still waiting)", len(times), pct(times, 50), pct(times, 99), skipped)})
 	}
 	return ctx.Err()
+}
+
+// selected reports whether --pages asks for the page with this name.
+func (b *bench) selected(name string) bool {
+	if b.o.pages == "" {
+		return true
+	}
+	for _, w := range strings.Split(b.o.pages, ",") {
+		if w = strings.TrimSpace(w); w != "" && strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // soakRun loads a mix of every page at 64 connections with 10 replies a second for the

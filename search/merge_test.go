@@ -1,0 +1,85 @@
+package search
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"forum/app/model"
+)
+
+// mergeWritten returns the bytes bleve's merger has written in every shard so far.
+func mergeWritten(t *testing.T, ix *Index) (written, onDisk uint64) {
+	t.Helper()
+	for _, s := range ix.shards {
+		m, _ := s.StatsMap()["index"].(map[string]any)
+		w, ok1 := m["TotFileMergeWrittenBytes"].(uint64)
+		d, ok2 := m["CurOnDiskBytes"].(uint64)
+		if !ok1 || !ok2 {
+			t.Fatalf("bleve's statistics changed: %v", m)
+		}
+		written += w
+		onDisk += d
+	}
+	return written, onDisk
+}
+
+// A reply re-indexes its thread in a small batch of its own. On a small board (fewer than a
+// few thousand threads a shard) bleve's default merge plan merged every such batch with the
+// whole shard, so the index was rewritten several times a second while people wrote.
+func TestSmallBatchesAreNotMergedIntoTheWholeIndex(t *testing.T) {
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	words := strings.Fields("relapse boundaries treatment recovery probation detox rehab sober craving trust money court therapist medication naloxone")
+	doc := func(id int64, round int) Document {
+		var b strings.Builder
+		for i := 0; i < 120; i++ {
+			fmt.Fprintf(&b, "%s w%d_%d ", words[(int(id)+i)%len(words)], id, i)
+		}
+		fmt.Fprintf(&b, "reply%d", round)
+		text := b.String()
+		return Document{ID: id, Text: text, All: text, Title: fmt.Sprintf("Thread %d", id), Body: text,
+			Kind: "question", State: "open", Visibility: "members", Created: time.Now(), LastActivity: time.Now()}
+	}
+	var docs []Document
+	for id := int64(1); id <= 600; id++ {
+		docs = append(docs, doc(id, 0))
+	}
+	if err := ix.Apply(docs, nil, model.ChangePosition{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	settle := func() (uint64, uint64) {
+		var last uint64
+		for i := 0; i < 200; i++ {
+			w, d := mergeWritten(t, ix)
+			if i > 0 && w == last {
+				return w, d
+			}
+			last = w
+			time.Sleep(50 * time.Millisecond)
+		}
+		return mergeWritten(t, ix)
+	}
+	before, size := settle()
+	// Forty replies, each re-indexing one thread in a batch of its own, as the syncer does
+	// when replies come one at a time.
+	for i := 0; i < 40; i++ {
+		if err := ix.Apply([]Document{doc(int64(1+i*13%600), i+1)}, nil, model.ChangePosition{ID: int64(i + 2)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond) // room for the merger to act on each batch, as between real replies
+	}
+	after, _ := settle()
+	if merged := after - before; merged > 2*size {
+		t.Errorf("40 one-thread batches made bleve's merger write %d KB, %.1f times the whole index (%d KB): "+
+			"small batches are being merged into the large segments", merged/1024, float64(merged)/float64(size), size/1024)
+	}
+	if n, err := ix.Count(); err != nil || n != 600 {
+		t.Errorf("the index holds %d threads (%v), want 600", n, err)
+	}
+	t.Logf("merged %d KB for an index of %d KB", (after-before)/1024, size/1024)
+}
