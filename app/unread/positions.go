@@ -150,11 +150,44 @@ func (p *Positions) Counts(ctx context.Context, userID int64, threadIDs []int64)
 }
 
 // Positions returns how far the member has seen each of threads: what this node recorded,
-// over what is stored (one query). A thread never opened is left out.
+// over what is stored. Stored positions are remembered per member and thread for a few
+// seconds (storedTTL), as by Position, so a member going from list to list costs one query
+// for the threads not remembered, and none when every thread is. A thread never opened is
+// left out.
 func (p *Positions) Positions(ctx context.Context, userID int64, threadIDs []int64) (map[int64]int64, error) {
-	out, err := p.store.ReadPositions(ctx, userID, threadIDs)
-	if err != nil {
-		return nil, err
+	now := p.now()
+	out := make(map[int64]int64, len(threadIDs))
+	var stale []int64
+	p.mu.Lock()
+	for _, t := range threadIDs {
+		s, ok := p.stored[key{userID, t}]
+		if !ok || now.Sub(s.at) >= storedTTL || now.Before(s.at) {
+			stale = append(stale, t)
+		} else if s.post > 0 {
+			out[t] = s.post
+		}
+	}
+	p.mu.Unlock()
+	if len(stale) > 0 {
+		loaded, err := p.store.ReadPositions(ctx, userID, stale)
+		if err != nil {
+			return nil, err
+		}
+		p.mu.Lock()
+		if len(p.stored)+len(stale) > maxStored {
+			clear(p.stored)
+		}
+		for _, t := range stale {
+			k, pos := key{userID, t}, loaded[t]
+			if old, ok := p.stored[k]; ok && old.post > pos {
+				pos = old.post // stored positions only move forward
+			}
+			p.stored[k] = storedPos{post: pos, at: now}
+			if pos > 0 {
+				out[t] = pos
+			}
+		}
+		p.mu.Unlock()
 	}
 	for t, pos := range p.buffered(userID, threadIDs) {
 		if pos > out[t] {

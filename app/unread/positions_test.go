@@ -186,3 +186,52 @@ func TestRunWritesEverySecondAndAtShutdown(t *testing.T) {
 		}
 	})
 }
+
+// TestListPositionsAreRememberedBriefly: a member going from list to list reads their
+// positions once; what they read on this node shows at once, before and after it is
+// written; what another node wrote shows once the remembered positions expire.
+func TestListPositionsAreRememberedBriefly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		ctx := context.Background()
+		p := unread.New(st, nil)
+		now := time.Now()
+		p.SetClock(func() time.Time { return now })
+		threads := []int64{f.thread.ID, f.thread.ID + 1000}
+
+		got, err := p.Positions(ctx, f.reader.ID, threads)
+		if err != nil || len(got) != 0 {
+			t.Fatalf("a reader who opened nothing: %v, %v", got, err)
+		}
+		counter := storetest.CountQueries(st)
+		if got, _ = p.Positions(ctx, f.reader.ID, threads); len(got) != 0 {
+			t.Fatalf("second read: %v", got)
+		}
+		if n := counter.Count(); n != 0 {
+			t.Fatalf("the second list within seconds ran %d queries, want 0", n)
+		}
+
+		// Read on this node: shown at once, and still after the flush wrote it.
+		p.Record(f.reader.ID, f.thread.ID, f.answer.ID)
+		if got, _ = p.Positions(ctx, f.reader.ID, threads); got[f.thread.ID] != f.answer.ID {
+			t.Fatalf("after reading: %v, want %d", got, f.answer.ID)
+		}
+		if err := p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = p.Positions(ctx, f.reader.ID, threads); got[f.thread.ID] != f.answer.ID {
+			t.Fatalf("after the flush: %v, want %d (the remembered position lagged behind)", got, f.answer.ID)
+		}
+
+		// Another node records the second reply as read.
+		other := unread.New(st, nil)
+		other.Record(f.reader.ID, f.thread.ID, f.second.ID)
+		if err := other.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(6 * time.Second)
+		if got, _ = p.Positions(ctx, f.reader.ID, threads); got[f.thread.ID] != f.second.ID {
+			t.Fatalf("another node's position after the remembered one expired: %v, want %d", got, f.second.ID)
+		}
+	})
+}

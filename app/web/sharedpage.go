@@ -244,13 +244,29 @@ func (s *Server) unreadBadges(c echo.Context, r *sharedRendering) (map[int64]str
 		if n == 0 {
 			continue
 		}
-		h, err := s.renderBlock("home", "new_badge", threadItem{URL: r.urls[id], NewCount: n, FirstNew: first})
+		h, err := s.newBadge(id, r.urls[id], n, first)
 		if err != nil {
 			return nil, err
 		}
 		out[id] = h
 	}
 	return out, nil
+}
+
+// newBadge returns the rendered "N new" badge of a thread, kept in the page cache until the
+// thread changes: members who have read a thread as far see the same badge.
+func (s *Server) newBadge(thread int64, url string, n int, first int64) (string, error) {
+	k := "badge:" + strconv.FormatInt(thread, 10) + ":" + strconv.Itoa(n) + ":" + strconv.FormatInt(first, 10) + ":" + url
+	if e := s.pages.Peek(k); e != nil {
+		return e.Value.(string), nil
+	}
+	stamp := s.pages.Stamp(threadKey(thread))
+	h, err := s.renderBlock("home", "new_badge", threadItem{URL: url, NewCount: n, FirstNew: first})
+	if err != nil {
+		return "", err
+	}
+	s.pages.Put(k, h, len(k)+len(h), stamp, postMarksTTL)
+	return h, nil
 }
 
 // postMarksTTL bounds how long the posts of a thread are kept for counting what is new.
