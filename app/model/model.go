@@ -24,10 +24,19 @@ var Roles = []Role{RolePending, RoleMember, RoleExpert, RoleModerator, RoleAdmin
 
 // Rank orders roles: a higher rank may do all a lower one may.
 func (r Role) Rank() int {
-	for i, role := range Roles {
-		if role == r {
-			return i
-		}
+	// A switch, not a search of Roles: it is asked several times for every post a page
+	// counts.
+	switch r {
+	case RolePending:
+		return 0
+	case RoleMember:
+		return 1
+	case RoleExpert:
+		return 2
+	case RoleModerator:
+		return 3
+	case RoleAdmin:
+		return 4
 	}
 	return -1
 }

@@ -13,6 +13,7 @@ import (
 
 	"forum/app/forum"
 	"forum/app/model"
+	"forum/app/pagecache"
 	"forum/app/policy"
 )
 
@@ -416,10 +417,28 @@ func (s *Server) openFlagsBadge(c echo.Context, v *model.User) template.HTML {
 		`<span class="visually-hidden">` + label + `</span></span>`)
 }
 
-// openWarning returns the moderator's warning the viewer has not acknowledged, or nil.
+// openWarning returns the moderator's warning the viewer has not acknowledged, or nil. It
+// is asked on every page a member opens, so it is kept in the page cache under the
+// member's key (a warning given or acknowledged on this node drops it at once; one given
+// through another node shows within pageTTL).
 func (s *Server) openWarning(ctx context.Context, v *model.User) (*model.Warning, error) {
 	if !policy.IsMember(v) {
 		return nil, nil
 	}
-	return s.store.OpenWarning(ctx, v.ID)
+	e, err := s.pages.Get(ctx, "warning:"+strconv.FormatInt(v.ID, 10), []string{memberKey(v.ID)}, pageTTL,
+		func(ctx context.Context) (pagecache.Loaded, error) {
+			w, err := s.store.OpenWarning(ctx, v.ID)
+			if err != nil {
+				return pagecache.Loaded{}, err
+			}
+			size := 16
+			if w != nil {
+				size += 200 + len(w.Message)
+			}
+			return pagecache.Loaded{Value: w, Size: size}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return e.Value.(*model.Warning), nil
 }

@@ -338,6 +338,9 @@ func TestWarningShowsUntilAcknowledged(t *testing.T) {
 			t.Fatal(err)
 		}
 		own := posts[1] // quiet_harbor's reply
+		// A page seen before the warning: what it remembered of the member's warnings
+		// must not hide the new one.
+		mustNotContain(t, e.as(e.spouse).get("/tags").Body.String(), "A message from the moderators")
 		if _, err := e.forum.ActOnFlags(ctx, e.moderator, own.ID, forum.FlagAction{Action: forum.FlagWarn, Reason: "Tone",
 			Message: "Please keep replies kind."}); err != nil {
 			t.Fatal(err)
