@@ -12,6 +12,7 @@ import (
 
 	"forum/app/forum"
 	"forum/app/model"
+	"forum/app/pagecache"
 	"forum/app/policy"
 	"forum/app/store"
 )
@@ -103,7 +104,7 @@ func (s *Server) tagPage(c echo.Context) error {
 	}
 	// The member's follow level goes into the shared rendering: read it first.
 	if policy.CanFollowTopic(v) {
-		t, err := s.store.TagBySlug(c.Request().Context(), slug)
+		t, err := s.cachedTag(c.Request().Context(), slug)
 		if err != nil {
 			return err
 		}
@@ -117,9 +118,42 @@ func (s *Server) tagPage(c echo.Context) error {
 	return redirected(c, s.serveList(c, key, keys, "tags", load, view, fill))
 }
 
+// cachedTag returns the topic of slug from the page cache: every member's view of a topic
+// page asks for it (a topic's own writes drop every page, and so this).
+func (s *Server) cachedTag(ctx context.Context, slug string) (*model.Tag, error) {
+	e, err := s.pages.Get(ctx, "tag:"+slug, []string{topicKey(slug)}, pageTTL, func(ctx context.Context) (pagecache.Loaded, error) {
+		t, err := s.store.TagBySlug(ctx, slug)
+		if err != nil {
+			return pagecache.Loaded{}, err
+		}
+		return pagecache.Loaded{Value: t, Size: 200 + len(t.Name) + len(t.Slug) + len(t.Description)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.Value.(*model.Tag), nil
+}
+
+// topicLevels returns the levels the viewer follows topics at, kept in the page cache under
+// the member's key (a follow changed on this node drops it at once).
+func (s *Server) topicLevels(ctx context.Context, v *model.User) (map[int64]model.Level, error) {
+	e, err := s.pages.Get(ctx, "topic-levels:"+strconv.FormatInt(v.ID, 10), []string{memberKey(v.ID)}, pageTTL,
+		func(ctx context.Context) (pagecache.Loaded, error) {
+			levels, err := s.notify.TopicLevels(ctx, v)
+			if err != nil {
+				return pagecache.Loaded{}, err
+			}
+			return pagecache.Loaded{Value: levels, Size: 64 + 32*len(levels)}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return e.Value.(map[int64]model.Level), nil
+}
+
 // topicFollowHTML renders the viewer's follow form of a topic; empty when it cannot be read.
 func (s *Server) topicFollowHTML(c echo.Context, tag *model.Tag, ret string) string {
-	levels, err := s.notify.TopicLevels(c.Request().Context(), viewer(c))
+	levels, err := s.topicLevels(c.Request().Context(), viewer(c))
 	if err != nil {
 		s.log.Warn("read topic follows", "id", requestID(c), "err", err)
 		return ""
