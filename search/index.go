@@ -93,6 +93,54 @@ type Index struct {
 	// version counts the batches applied, so that a cache of search results can tell
 	// that the index changed (Version).
 	version atomic.Uint64
+	// recent are the threads the latest batches changed, by version (ChangedSince).
+	recentMu sync.Mutex
+	recent   []batchChange
+}
+
+// batchChange is the threads one applied batch indexed or removed, and the version it made.
+type batchChange struct {
+	version uint64
+	threads []int64
+}
+
+// recentBatches is how many batches ChangedSince remembers: at 10 a second, 25 seconds.
+const recentBatches = 256
+
+// ChangedSince returns the threads that the batches applied after version v indexed or
+// removed; false when the index no longer remembers every one of them (v is too old) or
+// they are too many to be worth checking.
+func (ix *Index) ChangedSince(v uint64) ([]int64, bool) {
+	ix.recentMu.Lock()
+	defer ix.recentMu.Unlock()
+	cur := ix.version.Load()
+	if v == cur {
+		return nil, true
+	}
+	if v > cur || len(ix.recent) == 0 || ix.recent[0].version > v+1 || ix.recent[len(ix.recent)-1].version < cur {
+		return nil, false
+	}
+	var out []int64
+	for _, b := range ix.recent {
+		if b.version > v {
+			out = append(out, b.threads...)
+		}
+	}
+	if len(out) > 512 {
+		return nil, false
+	}
+	return out, true
+}
+
+// recordBatch notes the threads of a batch under the next version.
+func (ix *Index) recordBatch(threads []int64) {
+	ix.recentMu.Lock()
+	defer ix.recentMu.Unlock()
+	v := ix.version.Add(1)
+	if len(ix.recent) >= recentBatches {
+		ix.recent = append(ix.recent[:0], ix.recent[len(ix.recent)-recentBatches+1:]...)
+	}
+	ix.recent = append(ix.recent, batchChange{version: v, threads: threads})
 }
 
 // Version counts the batches the index applied since it was opened: a search whose
@@ -314,7 +362,11 @@ func (ix *Index) Apply(docs []Document, deletions []int64, lastChange model.Chan
 		}
 	}
 	// Whatever the outcome, the documents may have changed.
-	defer ix.version.Add(1)
+	changed := make([]int64, 0, len(docs)+len(deletions))
+	for _, d := range docs {
+		changed = append(changed, d.ID)
+	}
+	defer ix.recordBatch(append(changed, deletions...))
 	if err := g.Wait(); err != nil {
 		return err
 	}

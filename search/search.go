@@ -280,6 +280,31 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	return out, nil
 }
 
+// MatchesAny reports whether r's query (its words, filters and visibility) matches any of
+// threads: a cached page of r's results still holds after a batch that changed only
+// threads it does not match and does not show.
+func (ix *Index) MatchesAny(ctx context.Context, r Request, threads []int64) (bool, error) {
+	if len(threads) == 0 {
+		return false, nil
+	}
+	ids := make([]string, len(threads))
+	for i, id := range threads {
+		ids[i] = docID(id)
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return false, bleve.ErrorIndexClosed
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), ix.build(r.Query, r.PublicOnly)), 0, 0, false)
+	req.Score = "none"
+	res, err := ix.all.SearchInContext(ctx, req)
+	if err != nil {
+		return false, fmt.Errorf("search: %w", err)
+	}
+	return res.Total > 0, nil
+}
+
 // searchScored runs req, whose query is pass, in every shard at once, scored with the term
 // statistics of the whole index. The caller holds ix.mu.
 func (ix *Index) searchScored(ctx context.Context, pass *onePass, req *bleve.SearchRequest) (*bleve.SearchResult, error) {

@@ -176,6 +176,16 @@ func (c *Cache) Put(key string, value any, size int, st Stamp, ttl time.Duration
 		size: int64(size) + int64(len(key)) + overhead})
 }
 
+// Drop removes e, when it is still the entry of its key: for an entry its user found out
+// of date in a way no key tells.
+func (c *Cache) Drop(e *Entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[e.key]; ok && el.Value.(*Entry) == e {
+		c.remove(el)
+	}
+}
+
 // Peek returns the entry of key while it holds, or nil.
 func (c *Cache) Peek(key string) *Entry { return c.lookup(key) }
 

@@ -248,3 +248,30 @@ func BenchmarkPages(b *testing.B) {
 		}
 	}
 }
+
+// TestSearchPageHoldsThroughUnrelatedWrites: a search page is kept while the search index
+// applies replies to threads its query does not match, and is searched again as soon as
+// the index changes a thread it matches (a new one among them).
+func TestSearchPageHoldsThroughUnrelatedWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		c := e.as(e.parent)
+		const path = "/search?q=capybara"
+		e.sync()
+		mustContain(t, c.get(path).Body.String(), "No threads found")
+		// A reply elsewhere, indexed: the page holds.
+		e.replyAs(e.coach, e.question, "Nothing about the animal.")
+		e.sync()
+		rec := storetest.RecordQueries(st)
+		c.get(path)
+		for _, q := range rec.Take() {
+			if strings.Contains(q, `FROM "threads"`) || strings.Contains(q, `FROM "tags"`) {
+				t.Fatalf("the search page was loaded again after an unrelated reply: %s", q)
+			}
+		}
+		// A reply that brings the word into a thread, indexed: the page finds it.
+		e.replyAs(e.coach, e.answered, "Our capybara helped with the calm at home.")
+		e.sync()
+		mustContain(t, c.get(path).Body.String(), e.answered.Title)
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -100,20 +101,41 @@ func (s *Server) searchPage(c echo.Context) error {
 		threads map[int64]*model.Thread
 		tags    []*model.Tag
 		members bool
+		// version is the index's version the page was searched at, or since which it was
+		// last found to hold.
+		version atomic.Uint64
 	}
+	req := search.Request{Query: q, PublicOnly: !member, Newest: d.Newest, From: (page - 1) * searchPageSize, Size: searchPageSize}
 	// Members and visitors search different indexes' worth (the visibility filter is part
-	// of the query): each has pages of their own. A page holds while the index applied
-	// nothing new (its version) and its threads are unchanged.
-	key := "search:" + strconv.FormatUint(s.search.Version(), 10) + ":" + strconv.FormatBool(member) + ":" + strconv.Itoa(page) + ":" + strconv.FormatBool(d.Newest) + ":" +
+	// of the query): each has pages of their own. A page holds while its threads are
+	// unchanged (their keys) and every thread the index changed since it was searched is
+	// one its query does not match (valid): a reply elsewhere on the board leaves it.
+	key := "search:" + strconv.FormatBool(member) + ":" + strconv.Itoa(page) + ":" + strconv.FormatBool(d.Newest) + ":" +
 		strings.Join(q.Tags, ",") + ":" + raw
 	return s.serveShared(c, sharedPage{key: key, ttl: searchTTL, name: "search", nav: "search",
+		valid: func(ctx context.Context, val any) bool {
+			l := val.(*loaded)
+			since, now := l.version.Load(), s.search.Version()
+			if since == now || l.res == nil {
+				return true
+			}
+			changed, ok := s.search.ChangedSince(since)
+			if !ok {
+				return false
+			}
+			if match, err := s.search.MatchesAny(ctx, req, changed); err != nil || match {
+				return false
+			}
+			l.version.CompareAndSwap(since, now)
+			return true
+		},
 		load: func(ctx context.Context) (loadedPage, error) {
 			l := &loaded{threads: map[int64]*model.Thread{}}
+			l.version.Store(s.search.Version()) // before the search: a batch applied meanwhile is checked again
 			if q.Empty() {
 				return loadedPage{value: l}, nil
 			}
-			res, err := s.search.Search(ctx, search.Request{Query: q, PublicOnly: !member, Newest: d.Newest,
-				From: (page - 1) * searchPageSize, Size: searchPageSize})
+			res, err := s.search.Search(ctx, req)
 			if err != nil {
 				return loadedPage{}, err
 			}

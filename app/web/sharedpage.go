@@ -87,6 +87,10 @@ type sharedPage struct {
 	name, nav, block string
 	// load reads what the page shows, the same for every viewer who may see it.
 	load func(ctx context.Context) (loadedPage, error)
+	// valid, when set, tells whether a kept value still holds, for what no key names
+	// (a search page and the batches the search index applied since); one that does not
+	// is loaded again.
+	valid func(ctx context.Context, value any) bool
 	// check, when set, refuses the viewer what they may not see of what load read.
 	check func(v *model.User, value any) error
 	// view builds the template's data for viewer v (whose kind of viewer the rendering is
@@ -130,7 +134,7 @@ type renderingKey struct {
 func (s *Server) serveShared(c echo.Context, sp sharedPage) error {
 	ctx := c.Request().Context()
 	v := viewer(c)
-	e, err := s.pages.Get(ctx, sp.key, sp.keys, sp.ttl, func(ctx context.Context) (pagecache.Loaded, error) {
+	load := func(ctx context.Context) (pagecache.Loaded, error) {
 		l, err := sp.load(ctx)
 		if err != nil {
 			return pagecache.Loaded{}, err
@@ -140,9 +144,16 @@ func (s *Server) serveShared(c echo.Context, sp sharedPage) error {
 			sv.authors[id] = true
 		}
 		return pagecache.Loaded{Value: sv, Size: l.size + 16*len(l.authors), Keys: l.keys}, nil
-	})
+	}
+	e, err := s.pages.Get(ctx, sp.key, sp.keys, sp.ttl, load)
 	if err != nil {
 		return err
+	}
+	if sp.valid != nil && !sp.valid(ctx, e.Value.(*sharedValue).value) {
+		s.pages.Drop(e)
+		if e, err = s.pages.Get(ctx, sp.key, sp.keys, sp.ttl, load); err != nil {
+			return err
+		}
 	}
 	sv := e.Value.(*sharedValue)
 	if sp.check != nil {
