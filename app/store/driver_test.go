@@ -32,6 +32,7 @@ func TestEverySQLiteConnectionHasThePragmas(t *testing.T) {
 		"synchronous":   "1", // NORMAL
 		"foreign_keys":  "1",
 		"secure_delete": "1",
+		"temp_store":    "2", // MEMORY
 	}
 	var conns []bun.Conn
 	defer func() {

@@ -586,6 +586,7 @@ func (b *bench) loadPages(ctx context.Context, pages []page, rate int) error {
 		b.rows = append(b.rows, []string{fmt.Sprintf("%s: the replies themselves (through the reply form, while pages load)", label),
 			fmt.Sprintf("%d posted, p50 %s, p99 %s, %d not sent (16 still waiting)", len(times), pct(times, 50), pct(times, 99), skipped)})
 	}
+	b.rows = append(b.rows, []string{fmt.Sprintf("%s: the server's resident memory after these loads", label), rss().String()})
 	return ctx.Err()
 }
 
@@ -617,7 +618,7 @@ func (b *bench) soakRun(ctx context.Context, pages []page) error {
 	collect := b.writes(10, stop)
 	type sample struct {
 		at  time.Duration
-		rss int64
+		mem memory
 	}
 	var samples []sample
 	start := time.Now()
@@ -647,38 +648,58 @@ func (b *bench) soakRun(ctx context.Context, pages []page) error {
 	if len(times) > 0 {
 		b.rows = append(b.rows, []string{"soak: replies", fmt.Sprintf("%d posted, p50 %s, p99 %s, %d not sent (16 still waiting)", len(times), pct(times, 50), pct(times, 99), skipped)})
 	}
-	var after1, peak int64
+	var after1, peak memory
 	var series []string
 	for _, s := range samples {
-		series = append(series, fmt.Sprintf("%s %d MB", s.at, s.rss>>20))
+		series = append(series, fmt.Sprintf("%s %d MB (%d MB anonymous)", s.at, s.mem.rss>>20, s.mem.anon>>20))
 		if s.at >= time.Minute {
-			if after1 == 0 {
-				after1 = s.rss
+			if after1.rss == 0 {
+				after1 = s.mem
 			}
-			peak = max(peak, s.rss)
+			peak.rss, peak.anon = max(peak.rss, s.mem.rss), max(peak.anon, s.mem.anon)
 		}
 	}
 	b.rows = append(b.rows, []string{"soak: resident memory over time", strings.Join(series, ", ")})
-	if after1 > 0 {
-		b.rows = append(b.rows, []string{"soak: growth after the first minute", fmt.Sprintf("%d MB to at most %d MB (%.0f%%)", after1>>20, peak>>20, 100*float64(peak-after1)/float64(after1))})
+	if after1.rss > 0 {
+		b.rows = append(b.rows, []string{"soak: growth after the first minute", fmt.Sprintf("all: %d MB to at most %d MB (%+.0f%%); anonymous: %d MB to at most %d MB (%+.0f%%)",
+			after1.rss>>20, peak.rss>>20, 100*float64(peak.rss-after1.rss)/float64(after1.rss),
+			after1.anon>>20, peak.anon>>20, 100*float64(peak.anon-after1.anon)/float64(max(after1.anon, 1)))})
 	}
 	b.print()
 	return ctx.Err()
 }
 
-// rss returns the process's resident memory in bytes (Linux), or 0.
-func rss() int64 {
+// memory is the process's resident memory in bytes (Linux; zeros elsewhere): all of it,
+// its anonymous part (the Go heap, SQLite's page caches, the stacks) and the pages of files
+// it maps (the search index's segments, which the kernel can take back when it needs).
+type memory struct{ rss, anon, file int64 }
+
+func (m memory) String() string {
+	return fmt.Sprintf("%d MB (anonymous %d MB, mapped files %d MB)", m.rss>>20, m.anon>>20, m.file>>20)
+}
+
+func rss() memory {
+	var m memory
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0
+		return m
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			m.rss = kb << 10
+		case "RssAnon:":
+			m.anon = kb << 10
+		case "RssFile:":
+			m.file = kb << 10
 		}
 	}
-	return 0
+	return m
 }
 
 // settle waits until the set of segment files under dir has not changed for quiet, or
