@@ -231,6 +231,7 @@ func BenchmarkPages(b *testing.B) {
 							if _, err := e.forum.Reply(ctx, e.coach, other.ID, forum.ReplyInput{Body: "One more weekend idea."}); err != nil {
 								b.Fatal(err)
 							}
+							e.sync() // the search index applies the reply too
 							b.StartTimer()
 						}
 						req := httptest.NewRequest(http.MethodGet, p.path, nil)

@@ -31,9 +31,12 @@ import (
 // and writes that reach this node in no other way (another node's profile change).
 const pageTTL = 5 * time.Second
 
-// searchTTL bounds how long a search page is kept; it is also dropped as soon as the search
-// index applies a change (its version is part of the page's key).
-const searchTTL = 5 * time.Second
+// searchTTL bounds how long a search page is kept. Its threads' keys drop it when one of
+// them changes, and it is searched again when the index changes a thread its query matches
+// (searchPage's valid), so what the bound covers is only its "2 hours ago" times: it is
+// longer than pageTTL, as each of the many queries a board is searched with misses once
+// per TTL, and a search costs milliseconds of CPU at 100,000 threads.
+const searchTTL = 30 * time.Second
 
 // Keys that cached pages depend on.
 const (
