@@ -114,32 +114,11 @@ func (p *Positions) buffered(userID int64, threads []int64) map[int64]int64 {
 // recorded, over what is stored (read at most every few seconds per member and thread).
 // 0: the member never opened the thread.
 func (p *Positions) Position(ctx context.Context, userID, threadID int64) (int64, error) {
-	k := key{userID, threadID}
-	now := p.now()
-	p.mu.Lock()
-	s, ok := p.stored[k]
-	p.mu.Unlock()
-	if !ok || now.Sub(s.at) >= storedTTL || now.Before(s.at) {
-		pos, err := p.store.ReadPosition(ctx, userID, threadID)
-		if err != nil {
-			return 0, err
-		}
-		s = storedPos{post: pos, at: now}
-		p.mu.Lock()
-		if len(p.stored) >= maxStored {
-			clear(p.stored)
-		}
-		if old, ok := p.stored[k]; ok && old.post > s.post {
-			s.post = old.post // stored positions only move forward
-		}
-		p.stored[k] = s
-		p.mu.Unlock()
+	out, err := p.Positions(ctx, userID, []int64{threadID})
+	if err != nil {
+		return 0, err
 	}
-	pos := s.post
-	if b := p.buffered(userID, []int64{threadID})[threadID]; b > pos {
-		pos = b
-	}
-	return pos, nil
+	return out[threadID], nil
 }
 
 // Counts returns what the member has not read of each of threadIDs that they have

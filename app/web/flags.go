@@ -13,7 +13,6 @@ import (
 
 	"forum/app/forum"
 	"forum/app/model"
-	"forum/app/pagecache"
 	"forum/app/policy"
 )
 
@@ -425,20 +424,11 @@ func (s *Server) openWarning(ctx context.Context, v *model.User) (*model.Warning
 	if !policy.IsMember(v) {
 		return nil, nil
 	}
-	e, err := s.pages.Get(ctx, "warning:"+strconv.FormatInt(v.ID, 10), []string{memberKey(v.ID)}, pageTTL,
-		func(ctx context.Context) (pagecache.Loaded, error) {
-			w, err := s.store.OpenWarning(ctx, v.ID)
-			if err != nil {
-				return pagecache.Loaded{}, err
-			}
-			size := 16
-			if w != nil {
-				size += 200 + len(w.Message)
-			}
-			return pagecache.Loaded{Value: w, Size: size}, nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return e.Value.(*model.Warning), nil
+	return cached(ctx, s, "warning:"+strconv.FormatInt(v.ID, 10), []string{memberKey(v.ID)}, func(ctx context.Context) (*model.Warning, int, error) {
+		w, err := s.store.OpenWarning(ctx, v.ID)
+		if w == nil {
+			return w, 16, err
+		}
+		return w, 216 + len(w.Message), err
+	})
 }

@@ -267,6 +267,24 @@ func (s *Server) unreadBadges(c echo.Context, r *sharedRendering) (map[int64]str
 	return out, nil
 }
 
+// cached returns the value kept under key in the page cache, loading it (with its size in
+// bytes) when it is not held: for the small per-member and per-topic values many pages ask
+// for, which depend on keys and expire after pageTTL.
+func cached[T any](ctx context.Context, s *Server, key string, keys []string, load func(ctx context.Context) (T, int, error)) (T, error) {
+	e, err := s.pages.Get(ctx, key, keys, pageTTL, func(ctx context.Context) (pagecache.Loaded, error) {
+		v, size, err := load(ctx)
+		if err != nil {
+			return pagecache.Loaded{}, err
+		}
+		return pagecache.Loaded{Value: v, Size: size}, nil
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return e.Value.(T), nil
+}
+
 // newBadge returns the rendered "N new" badge of a thread, kept in the page cache until the
 // thread changes: members who have read a thread as far see the same badge.
 func (s *Server) newBadge(thread int64, url string, n int, first int64) (string, error) {

@@ -12,7 +12,6 @@ import (
 
 	"forum/app/forum"
 	"forum/app/model"
-	"forum/app/pagecache"
 	"forum/app/policy"
 	"forum/app/store"
 )
@@ -121,34 +120,22 @@ func (s *Server) tagPage(c echo.Context) error {
 // cachedTag returns the topic of slug from the page cache: every member's view of a topic
 // page asks for it (a topic's own writes drop every page, and so this).
 func (s *Server) cachedTag(ctx context.Context, slug string) (*model.Tag, error) {
-	e, err := s.pages.Get(ctx, "tag:"+slug, []string{topicKey(slug)}, pageTTL, func(ctx context.Context) (pagecache.Loaded, error) {
+	return cached(ctx, s, "tag:"+slug, []string{topicKey(slug)}, func(ctx context.Context) (*model.Tag, int, error) {
 		t, err := s.store.TagBySlug(ctx, slug)
 		if err != nil {
-			return pagecache.Loaded{}, err
+			return nil, 0, err
 		}
-		return pagecache.Loaded{Value: t, Size: 200 + len(t.Name) + len(t.Slug) + len(t.Description)}, nil
+		return t, 200 + len(t.Name) + len(t.Slug) + len(t.Description), nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return e.Value.(*model.Tag), nil
 }
 
 // topicLevels returns the levels the viewer follows topics at, kept in the page cache under
 // the member's key (a follow changed on this node drops it at once).
 func (s *Server) topicLevels(ctx context.Context, v *model.User) (map[int64]model.Level, error) {
-	e, err := s.pages.Get(ctx, "topic-levels:"+strconv.FormatInt(v.ID, 10), []string{memberKey(v.ID)}, pageTTL,
-		func(ctx context.Context) (pagecache.Loaded, error) {
-			levels, err := s.notify.TopicLevels(ctx, v)
-			if err != nil {
-				return pagecache.Loaded{}, err
-			}
-			return pagecache.Loaded{Value: levels, Size: 64 + 32*len(levels)}, nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return e.Value.(map[int64]model.Level), nil
+	return cached(ctx, s, "topic-levels:"+strconv.FormatInt(v.ID, 10), []string{memberKey(v.ID)}, func(ctx context.Context) (map[int64]model.Level, int, error) {
+		levels, err := s.notify.TopicLevels(ctx, v)
+		return levels, 64 + 32*len(levels), err
+	})
 }
 
 // topicFollowHTML renders the viewer's follow form of a topic; empty when it cannot be read.
