@@ -272,26 +272,37 @@ const (
 	slotQueue // the moderator's count of posts waiting for review
 )
 
-// Slots are marked in cached HTML with random strings, new in each process, so no text a
-// member writes can contain one.
+// Slots are marked in cached HTML with one random string, new in each process, so no
+// text a member writes can contain a mark, followed by a letter that names the slot: a
+// page is split at its slots in one pass over it, however many slots it has.
 var (
-	csrfSlot, replySlot    = newSlot("csrf"), newSlot("reply")
-	contentSlot, titleSlot = newSlot("content"), newSlot("title")
-	loginSlot              = newSlot("login")
-	nameSlot               = newSlot("name")
-	liveSlot               = newSlot("live")
-	badgeSlot              = newSlot("badge")
-	noticesSlot            = newSlot("notices")
-	followSlot             = newSlot("follow")
-	unreadSlot             = newSlot("unread")
-	beforePostSlot         = newSlot("before-post")
-	newBadgeSlot           = newSlot("new")
-	queueSlot              = newSlot("queue")
-	slotMarks              = [...]string{slotCSRF: csrfSlot, slotReply: replySlot, slotTitle: titleSlot, slotContent: contentSlot,
-		slotLogin: loginSlot, slotName: nameSlot, slotLive: liveSlot, slotBadge: badgeSlot, slotNotices: noticesSlot,
-		slotFollow: followSlot, slotUnread: unreadSlot, slotBeforePost: beforePostSlot,
-		slotNew: newBadgeSlot, slotQueue: queueSlot}
+	slotPrefix = newSlotPrefix()
+
+	csrfSlot, replySlot    = markOf(slotCSRF), markOf(slotReply)
+	contentSlot, titleSlot = markOf(slotContent), markOf(slotTitle)
+	loginSlot              = markOf(slotLogin)
+	nameSlot               = markOf(slotName)
+	liveSlot               = markOf(slotLive)
+	badgeSlot              = markOf(slotBadge)
+	noticesSlot            = markOf(slotNotices)
+	followSlot             = markOf(slotFollow)
+	unreadSlot             = markOf(slotUnread)
+	beforePostSlot         = markOf(slotBeforePost)
+	newBadgeSlot           = markOf(slotNew)
+	queueSlot              = markOf(slotQueue)
 )
+
+// slotCount is the number of kinds of slot.
+const slotCount = int(slotQueue) + 1
+
+func newSlotPrefix() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "slot-" + hex.EncodeToString(b) + "-"
+}
+
+// markOf returns the mark of slot k: the prefix, then a letter.
+func markOf(k slot) string { return slotPrefix + string(rune('a'+k)) }
 
 // beforePostMark marks the place before post id: the slot's mark, then ":id;".
 func beforePostMark(id int64) string { return beforePostSlot + ":" + strconv.FormatInt(id, 10) + ";" }
@@ -316,12 +327,6 @@ func slotArg(h string) (int64, int) {
 	return n, end + 1
 }
 
-func newSlot(name string) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return name + "-slot-" + hex.EncodeToString(b)
-}
-
 // slotted is cached HTML split at its slots once, so that a page view writes its parts
 // and its own values between them without searching the HTML again.
 type slotted struct {
@@ -333,20 +338,22 @@ type slotted struct {
 // splitSlots splits h at every slot mark.
 func splitSlots(h string) slotted {
 	var s slotted
-	for {
-		at, which := -1, slot(0)
-		for k, m := range slotMarks {
-			if i := strings.Index(h, m); i >= 0 && (at < 0 || i < at) {
-				at, which = i, slot(k)
-			}
-		}
-		if at < 0 {
+	for from := 0; ; {
+		i := strings.Index(h[from:], slotPrefix)
+		if i < 0 {
 			s.parts = append(s.parts, h)
 			return s
 		}
+		at := from + i
+		end := at + len(slotPrefix) + 1
+		if end > len(h) || h[end-1] < 'a' || int(h[end-1]-'a') >= slotCount {
+			from = at + len(slotPrefix) // not a mark
+			continue
+		}
+		which := slot(h[end-1] - 'a')
 		s.parts = append(s.parts, h[:at])
 		s.slots = append(s.slots, which)
-		h = h[at+len(slotMarks[which]):]
+		h, from = h[end:], 0
 		var arg int64
 		if which == slotBeforePost || which == slotNew {
 			var n int
