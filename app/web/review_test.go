@@ -157,6 +157,24 @@ func TestCrisisBoxInComposerAndThread(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustNotContain(t, member.get(threadPath(e.answered)).Body.String(), "crisis-box")
+		// An edit that brings danger words shows the box on the page read before it; an
+		// edit that takes them out hides it again.
+		reply, err := e.forum.Reply(context.Background(), e.parent, e.answered.ID, forum.ReplyInput{Body: "Thank you, we will keep watch."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustNotContain(t, member.get(threadPath(e.answered)).Body.String(), "crisis-box")
+		for _, edit := range []struct {
+			body string
+			box  bool
+		}{{"He took too many pills and is not breathing", true}, {"Thank you, we will keep watch.", false}} {
+			if _, _, err := e.forum.EditPost(context.Background(), e.parent, reply.ID, forum.EditInput{Body: edit.body}); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(member.get(threadPath(e.answered)).Body.String(), "crisis-box"); got != edit.box {
+				t.Errorf("after the edit to %q: crisis box shown %v, want %v", edit.body, got, edit.box)
+			}
+		}
 		rec = member.post("/ask", url.Values{"title": {"He will not wake up tonight"}, "body": {"His lips are turning blue, what do I do"}, "tags": {"craft"}})
 		if rec.Code != http.StatusSeeOther {
 			t.Fatalf("posting with danger words: %d; it must never be blocked", rec.Code)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -28,8 +29,47 @@ import (
 // The content is rendered once per audience (policy.AudienceOf): every name and button on
 // the page is decided by app/policy from the viewer's audience.
 type threadCache struct {
-	store *store.Store
-	pages *pagecache.Cache
+	store  *store.Store
+	pages  *pagecache.Cache
+	danger dangerMemo
+}
+
+// dangerMemo remembers, for each text of a post (and title of the thread it opens),
+// whether its words suggest someone may be in danger. danger.Match runs a set of regular
+// expressions over the text: over a long thread, loaded again after every reply, it cost
+// as much as the rest of the load; a post's words change only when it is edited.
+type dangerMemo struct {
+	mu   sync.Mutex
+	m    map[dangerKey]bool
+	seed maphash.Seed
+}
+
+type dangerKey struct {
+	post  int64
+	body  uint64 // a hash of the text: an edit is another key
+	title string
+}
+
+// dangerMemoMax bounds the versions remembered; past it they are forgotten at once.
+const dangerMemoMax = 50_000
+
+// match reports whether the post, with the title when it opens the thread, suggests danger.
+func (d *dangerMemo) match(p *model.Post, title string) bool {
+	k := dangerKey{post: p.ID, body: maphash.String(d.seed, p.BodySource), title: title}
+	d.mu.Lock()
+	found, ok := d.m[k]
+	d.mu.Unlock()
+	if ok {
+		return found
+	}
+	found = danger.Match(title, p.BodySource)
+	d.mu.Lock()
+	if len(d.m) >= dangerMemoMax {
+		clear(d.m)
+	}
+	d.m[k] = found
+	d.mu.Unlock()
+	return found
 }
 
 const (
@@ -66,7 +106,7 @@ type (
 )
 
 func newThreadCache(st *store.Store, pages *pagecache.Cache) *threadCache {
-	return &threadCache{store: st, pages: pages}
+	return &threadCache{store: st, pages: pages, danger: dangerMemo{m: map[dangerKey]bool{}, seed: maphash.MakeSeed()}}
 }
 
 // get returns the snapshot of thread id, from the cache or freshly loaded.
@@ -98,7 +138,7 @@ func (tc *threadCache) get(ctx context.Context, id int64) (*threadSnapshot, erro
 				if p.Opening {
 					title = t.Title
 				}
-				snap.danger = danger.Match(title, p.BodySource)
+				snap.danger = tc.danger.match(p, title)
 			}
 		}
 		for _, h := range held {
