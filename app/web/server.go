@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/singleflight"
 
 	"forum/app/auth"
 	"forum/app/background"
@@ -90,6 +91,9 @@ type Server struct {
 	pages *pagecache.Cache
 	own   ownChanges
 	reads *unread.Positions
+	// marks loads the posts of threads for unread badges once for the requests that ask
+	// for the same threads at the same time (postMarks).
+	marks singleflight.Group
 
 	noRateLimits bool
 	limits       ratelimit.Limiter

@@ -5,7 +5,9 @@ import (
 	"context"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -305,39 +307,56 @@ func (s *Server) newBadge(thread int64, url string, n int, first int64) (string,
 const postMarksTTL = time.Minute
 
 // postMarks returns the visible posts of each thread in threads, from the page cache or,
-// for those it does not hold, from one query.
+// for those it does not hold, from one query. The threads a reply moved to the top of a
+// list are missing for every member who reads the list next: the query is run once for
+// the requests that miss the same threads at the same time.
 func (s *Server) postMarks(ctx context.Context, threads map[int64]int64) (map[int64][]store.PostMark, error) {
 	out := make(map[int64][]store.PostMark, len(threads))
-	var missing, keys []string
-	var missingIDs []int64
+	var missing []int64
 	for id := range threads {
-		k := "marks:" + strconv.FormatInt(id, 10)
-		if e := s.pages.Peek(k); e != nil {
+		if e := s.pages.Peek(marksKey(id)); e != nil {
 			out[id] = e.Value.([]store.PostMark)
 			continue
 		}
-		missing, missingIDs, keys = append(missing, k), append(missingIDs, id), append(keys, threadKey(id))
+		missing = append(missing, id)
 	}
-	if len(missingIDs) == 0 {
+	if len(missing) == 0 {
 		return out, nil
 	}
-	// Each thread's versions before the query: a reply committed meanwhile leaves its
-	// posts already stale.
-	stamps := make([]pagecache.Stamp, len(keys))
-	for i, k := range keys {
-		stamps[i] = s.pages.Stamp(k)
+	slices.Sort(missing)
+	var flight strings.Builder
+	for _, id := range missing {
+		flight.WriteString(strconv.FormatInt(id, 10))
+		flight.WriteByte(',')
 	}
-	loaded, err := s.store.VisiblePostMarks(ctx, missingIDs)
+	v, err, _ := s.marks.Do(flight.String(), func() (any, error) {
+		// Each thread's versions before the query: a reply committed meanwhile leaves its
+		// posts already stale.
+		stamps := make([]pagecache.Stamp, len(missing))
+		for i, id := range missing {
+			stamps[i] = s.pages.Stamp(threadKey(id))
+		}
+		// The query serves every request waiting for it: one that goes away does not end it.
+		loaded, err := s.store.VisiblePostMarks(context.WithoutCancel(ctx), missing)
+		if err != nil {
+			return nil, err
+		}
+		for i, id := range missing {
+			ms := loaded[id]
+			s.pages.Put(marksKey(id), ms, 24*len(ms), stamps[i], postMarksTTL)
+		}
+		return loaded, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	for i, id := range missingIDs {
-		ms := loaded[id]
+	for id, ms := range v.(map[int64][]store.PostMark) {
 		out[id] = ms
-		s.pages.Put(missing[i], ms, 24*len(ms), stamps[i], postMarksTTL)
 	}
 	return out, nil
 }
+
+func marksKey(thread int64) string { return "marks:" + strconv.FormatInt(thread, 10) }
 
 // markBadges puts the slot of the unread badge into every thread item of a page's data,
 // and notes each thread's address.

@@ -10,10 +10,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
 
 	"forum/app/forum"
 	"forum/app/model"
@@ -413,6 +416,71 @@ func TestThreadPageNewsUncached(t *testing.T) {
 		}
 		if count, _, _ := threadNews(t, c.get(threadPath(answer)).Body.String()); count != 0 {
 			t.Fatalf("after reading: %d new", count)
+		}
+	})
+}
+
+// marksHold holds the first query for the posts behind unread badges until a second one
+// comes, or a while has passed, and counts them.
+type marksHold struct {
+	n       atomic.Int64
+	another chan struct{}
+}
+
+func (h *marksHold) BeforeQuery(ctx context.Context, ev *bun.QueryEvent) context.Context {
+	if !strings.Contains(ev.Query, "p.thread_id IN") {
+		return ctx
+	}
+	switch h.n.Add(1) {
+	case 1:
+		select {
+		case <-h.another:
+		case <-time.After(2 * time.Second):
+		}
+	case 2:
+		close(h.another)
+	}
+	return ctx
+}
+
+func (h *marksHold) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// TestBadgesReadAThreadsPostsOnceForEveryone: a reply moves its thread to the top of the
+// lists and drops its posts, as unread badges count them, from the cache; the members who
+// load a list at that moment wait for one query of them, not one each (each ran its own,
+// and at 10 replies a second on PostgreSQL a member's home page served 1% of what a
+// visitor's did).
+func TestBadgesReadAThreadsPostsOnceForEveryone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		th, err := e.forum.Ask(context.Background(), e.parent, forum.AskInput{Title: "Evenings after he moved out",
+			Body: "How do you fill the quiet?", Tags: []string{"craft"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.as(e.parent).get(threadPath(th)) // read as far as the question
+		answer := e.replyAs(e.coach, th, "Small routines help: a walk, a call, a book.")
+		hold := &marksHold{another: make(chan struct{})}
+		storetest.HookQueries(st, hold)
+		const readers = 6
+		var wg sync.WaitGroup
+		bodies := make([]string, readers)
+		for i := range readers {
+			c := e.as(e.parent)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				bodies[i] = c.get("/").Body.String()
+			}()
+		}
+		wg.Wait()
+		for i, body := range bodies {
+			if n, first := newBadge(t, body, th); n != 1 || first != answer.ID {
+				t.Fatalf("reader %d: home shows %d new from post %d, want 1 from %d", i, n, first, answer.ID)
+			}
+		}
+		if n := hold.n.Load(); n != 1 {
+			t.Fatalf("%d members loading home at once read the thread's posts %d times, want once", readers, n)
 		}
 	})
 }

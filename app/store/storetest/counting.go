@@ -80,3 +80,7 @@ func RecordQueries(st *store.Store) *QueryRecorder {
 	st.AddQueryHookForTests(fortests.Key{}, r)
 	return r
 }
+
+// HookQueries runs every later query of st through h: a test that must see or hold a
+// query as it runs.
+func HookQueries(st *store.Store, h bun.QueryHook) { st.AddQueryHookForTests(fortests.Key{}, h) }
