@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"forum/app/model"
 )
@@ -303,6 +306,115 @@ func (ix *Index) MatchesAny(ctx context.Context, r Request, threads []int64) (bo
 		return false, fmt.Errorf("search: %w", err)
 	}
 	return res.Total > 0, nil
+}
+
+// Outranks reports whether a page of r's results, in the order of relevance, whose last
+// hit is thread last, changes when the index changed threads: whether any of them matches
+// r's query and ranks with last or above it, so that it enters the page or moves within
+// it. A changed thread that matches but ranks below leaves the page as it was, but for
+// the total and the topic counts, which may then be short by the threads that newly match
+// beyond it. The threads and last are scored together by the page's own query (the same
+// words, filters, statistics and title boost), so that their order is the one a search
+// would give them now.
+func (ix *Index) Outranks(ctx context.Context, r Request, threads []int64, last int64) (bool, error) {
+	if len(threads) == 0 {
+		return false, nil
+	}
+	ids := make([]string, 0, len(threads)+1)
+	for _, id := range threads {
+		if id == last {
+			return true, nil
+		}
+		ids = append(ids, docID(id))
+	}
+	lastID := docID(last)
+	ids = append(ids, lastID)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return false, bleve.ErrorIndexClosed
+	}
+	pass := &onePass{Query: &onlyDocs{Query: ix.build(r.Query, r.PublicOnly), ids: ids}, titleWords: ix.titleTerms(r.Query)}
+	res, err := ix.searchScored(ctx, pass, bleve.NewSearchRequestOptions(pass, len(ids), 0, false))
+	if err != nil {
+		return false, fmt.Errorf("search: %w", err)
+	}
+	bar := -1.0
+	for _, h := range res.Hits {
+		if h.ID == lastID {
+			bar = h.Score
+		}
+	}
+	if bar < 0 {
+		return true, nil // the page's last hit matches no more
+	}
+	for _, h := range res.Hits {
+		if h.ID != lastID && h.Score >= bar {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// onlyDocs is a query that matches what its query matches among the documents ids only,
+// each scored as the query alone scores it (a conjunction with a query of the ids would
+// add that query's score to each).
+type onlyDocs struct {
+	query.Query
+	ids []string
+}
+
+// Searcher steps the query's searcher to each of the documents in turn.
+func (q *onlyDocs) Searcher(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
+	targets := make([]index.IndexInternalID, 0, len(q.ids))
+	for _, id := range q.ids {
+		n, err := r.InternalID(id)
+		if err != nil {
+			return nil, err
+		}
+		if len(n) > 0 { // in this shard
+			targets = append(targets, n)
+		}
+	}
+	slices.SortFunc(targets, index.IndexInternalID.Compare)
+	s, err := q.Query.Searcher(ctx, r, m, options)
+	if err != nil {
+		return nil, err
+	}
+	return &onlySearcher{Searcher: s, targets: targets}, nil
+}
+
+type onlySearcher struct {
+	search.Searcher
+	targets []index.IndexInternalID // in order; those before next were looked at
+	next    int
+}
+
+func (s *onlySearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
+	for s.next < len(s.targets) {
+		m, err := s.Searcher.Advance(ctx, s.targets[s.next])
+		if err != nil || m == nil {
+			s.next = len(s.targets)
+			return nil, err
+		}
+		// The targets before the match do not match.
+		for s.next < len(s.targets) && s.targets[s.next].Compare(m.IndexInternalID) < 0 {
+			s.next++
+		}
+		if s.next < len(s.targets) && s.targets[s.next].Equals(m.IndexInternalID) {
+			s.next++
+			return m, nil
+		}
+		ctx.DocumentMatchPool.Put(m)
+	}
+	return nil, nil
+}
+
+func (s *onlySearcher) Advance(ctx *search.SearchContext, id index.IndexInternalID) (*search.DocumentMatch, error) {
+	for s.next < len(s.targets) && s.targets[s.next].Compare(id) < 0 {
+		s.next++
+	}
+	return s.Next(ctx)
 }
 
 // searchScored runs req, whose query is pass, in every shard at once, scored with the term

@@ -439,3 +439,67 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestOutranksTellsWhetherAChangeReachesThePage: after each change, Outranks says whether
+// the first page of a search (relevance order) would change, and the page searched again
+// agrees: a thread the query does not match, or one that matches below the page, leaves
+// it; a thread that now ranks on the page, or a change to the page's last hit, does not.
+func TestOutranksTellsWhetherAChangeReachesThePage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		b := newBoard(t, st)
+		ix := openIndex(t)
+		syncer := search.NewSyncer(st, ix, nil)
+		top := b.ask(t, "Garden work on weekends", "The garden keeps us busy and calm.", "craft")
+		second := b.ask(t, "Weekends with a teenager", "We spend some time in the garden, among other things we try as a family.", "craft")
+		below := b.ask(t, "Long evenings", "Long evenings, long talks and long walks and, once, a garden centre visit; mostly we sit at home and talk about the week, what went well and what did not, and what we hope for.", "craft")
+		other := b.ask(t, "Probation meetings", "How do we prepare?", "probation")
+		sync(t, syncer)
+		req := search.Request{Query: search.ParseQuery("garden"), Size: 2}
+		page := func() []int64 {
+			t.Helper()
+			r, err := ix.Search(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids(r)
+		}
+		before := page()
+		if fmt.Sprint(before) != fmt.Sprint([]int64{top.ID, second.ID}) {
+			t.Fatalf("first page %v, want %v", before, []int64{top.ID, second.ID})
+		}
+		step := func(what string, changed []int64, want bool) {
+			t.Helper()
+			sync(t, syncer)
+			got, err := ix.Outranks(ctx, req, changed, second.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := page()
+			if moved := fmt.Sprint(after) != fmt.Sprint(before); moved != want || got != want {
+				t.Fatalf("%s: Outranks %v, the page went from %v to %v; want a change %v", what, got, before, after, want)
+			}
+		}
+		reply := func(th *model.Thread, body string) {
+			t.Helper()
+			if _, err := b.svc.Reply(ctx, b.member, th.ID, forum.ReplyInput{Body: body}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reply(other, "We wrote our questions down.")
+		step("a reply to a thread the query does not match", []int64{other.ID}, false)
+		reply(below, "Thank you all for the ideas.")
+		step("a reply to a thread that matches below the page", []int64{below.ID, other.ID}, false)
+		posts, err := st.PostsByThread(ctx, below.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := b.svc.EditPost(ctx, b.member, posts[0].ID, forum.EditInput{Title: "Garden centre visits, garden days", Body: posts[0].BodySource}); err != nil {
+			t.Fatal(err)
+		}
+		step("a thread that now ranks on the page", []int64{below.ID}, true)
+		if got, err := ix.Outranks(ctx, req, []int64{other.ID, second.ID}, second.ID); err != nil || !got {
+			t.Fatalf("a change to the page's last hit: Outranks %v, %v; want true", got, err)
+		}
+	})
+}

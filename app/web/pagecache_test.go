@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -274,5 +275,43 @@ func TestSearchPageHoldsThroughUnrelatedWrites(t *testing.T) {
 		e.replyAs(e.coach, e.answered, "Our capybara helped with the calm at home.")
 		e.sync()
 		mustContain(t, c.get(path).Body.String(), e.answered.Title)
+
+		// A full first page: a reply to a thread that matches below it leaves it; one that
+		// brings a thread onto it is shown.
+		quiet, err := e.forum.Ask(context.Background(), e.spouse, forum.AskInput{Title: "Quiet nights", Body: "We sit together.", Tags: []string{"craft"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			if _, err := e.forum.Ask(context.Background(), e.spouse, forum.AskInput{Title: fmt.Sprintf("Capybara evening %d", i),
+				Body: "The capybara at the farm calmed him.", Tags: []string{"craft"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.sync()
+		page := c.get(path).Body.String()
+		answered := fmt.Sprintf(`href="/t/%d/`, e.answered.ID) // a link to it, whatever its title
+		mustContain(t, page, "capybara-evening-19")
+		mustNotContain(t, page, answered) // ranked 21st
+		e.replyAs(e.coach, e.answered, "Glad the evenings are calmer now.")
+		e.sync()
+		rec.Take()
+		mustNotContain(t, c.get(path).Body.String(), answered)
+		for _, q := range rec.Take() {
+			if strings.Contains(q, `FROM "threads"`) || strings.Contains(q, `FROM "tags"`) {
+				t.Fatalf("the first page was loaded again after a reply to a thread ranked below it: %s", q)
+			}
+		}
+		// A thread edited to name the word again and again ranks on the page: it is shown.
+		posts, err := st.PostsByThread(context.Background(), quiet.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.forum.EditPost(context.Background(), e.spouse, posts[0].ID, forum.EditInput{
+			Title: "Capybara nights", Body: "Capybara, capybara, capybara."}); err != nil {
+			t.Fatal(err)
+		}
+		e.sync()
+		mustContain(t, c.get(path).Body.String(), fmt.Sprintf(`href="/t/%d/capybara-nights"`, quiet.ID))
 	})
 }

@@ -109,7 +109,8 @@ func (s *Server) searchPage(c echo.Context) error {
 	// Members and visitors search different indexes' worth (the visibility filter is part
 	// of the query): each has pages of their own. A page holds while its threads are
 	// unchanged (their keys) and every thread the index changed since it was searched is
-	// one its query does not match (valid): a reply elsewhere on the board leaves it.
+	// one its query does not match, or (a full first page by relevance) one that ranks
+	// below it (valid): a reply elsewhere on the board leaves it.
 	key := "search:" + strconv.FormatBool(member) + ":" + strconv.Itoa(page) + ":" + strconv.FormatBool(d.Newest) + ":" +
 		strings.Join(q.Tags, ",") + ":" + raw
 	return s.serveShared(c, sharedPage{key: key, ttl: searchTTL, name: "search", nav: "search",
@@ -123,7 +124,17 @@ func (s *Server) searchPage(c echo.Context) error {
 			if !ok {
 				return false
 			}
-			if match, err := s.search.MatchesAny(ctx, req, changed); err != nil || match {
+			var reached bool
+			var err error
+			if n := len(l.res.Hits); n == req.Size && req.From == 0 && !req.Newest {
+				// A full first page in the order of relevance changes only when a changed
+				// thread ranks on it: one that matches below it leaves it (but for the
+				// total, which may lag by the threads that newly match, for searchTTL).
+				reached, err = s.search.Outranks(ctx, req, changed, l.res.Hits[n-1].ThreadID)
+			} else {
+				reached, err = s.search.MatchesAny(ctx, req, changed)
+			}
+			if err != nil || reached {
 				return false
 			}
 			l.version.CompareAndSwap(since, now)
