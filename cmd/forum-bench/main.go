@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -651,19 +652,21 @@ func (b *bench) soakRun(ctx context.Context, pages []page) error {
 	var after1, peak memory
 	var series []string
 	for _, s := range samples {
-		series = append(series, fmt.Sprintf("%s %d MB (%d MB anonymous)", s.at, s.mem.rss>>20, s.mem.anon>>20))
+		series = append(series, fmt.Sprintf("%s %d MB (%d MB anonymous, live heap %d MB)", s.at, s.mem.rss>>20, s.mem.anon>>20, s.mem.live>>20))
 		if s.at >= time.Minute {
 			if after1.rss == 0 {
 				after1 = s.mem
 			}
-			peak.rss, peak.anon = max(peak.rss, s.mem.rss), max(peak.anon, s.mem.anon)
+			peak.rss, peak.anon, peak.live = max(peak.rss, s.mem.rss), max(peak.anon, s.mem.anon), max(peak.live, s.mem.live)
 		}
 	}
 	b.rows = append(b.rows, []string{"soak: resident memory over time", strings.Join(series, ", ")})
 	if after1.rss > 0 {
-		b.rows = append(b.rows, []string{"soak: growth after the first minute", fmt.Sprintf("all: %d MB to at most %d MB (%+.0f%%); anonymous: %d MB to at most %d MB (%+.0f%%)",
-			after1.rss>>20, peak.rss>>20, 100*float64(peak.rss-after1.rss)/float64(after1.rss),
-			after1.anon>>20, peak.anon>>20, 100*float64(peak.anon-after1.anon)/float64(max(after1.anon, 1)))})
+		growth := func(first, most int64) string {
+			return fmt.Sprintf("%d MB to at most %d MB (%+.0f%%)", first>>20, most>>20, 100*float64(most-first)/float64(max(first, 1)))
+		}
+		b.rows = append(b.rows, []string{"soak: growth after the first minute", fmt.Sprintf("all: %s; anonymous: %s; live heap: %s",
+			growth(after1.rss, peak.rss), growth(after1.anon, peak.anon), growth(after1.live, peak.live))})
 	}
 	b.print()
 	return ctx.Err()
@@ -672,14 +675,21 @@ func (b *bench) soakRun(ctx context.Context, pages []page) error {
 // memory is the process's resident memory in bytes (Linux; zeros elsewhere): all of it,
 // its anonymous part (the Go heap, SQLite's page caches, the stacks) and the pages of files
 // it maps (the search index's segments, which the kernel can take back when it needs).
-type memory struct{ rss, anon, file int64 }
+type memory struct{ rss, anon, file, live int64 }
 
 func (m memory) String() string {
-	return fmt.Sprintf("%d MB (anonymous %d MB, mapped files %d MB)", m.rss>>20, m.anon>>20, m.file>>20)
+	return fmt.Sprintf("%d MB (anonymous %d MB, mapped files %d MB; live heap %d MB)", m.rss>>20, m.anon>>20, m.file>>20, m.live>>20)
 }
 
 func rss() memory {
 	var m memory
+	// The heap that the last collection found in use: what the process holds, apart from
+	// the garbage that the collector lets grow to about as much again before it runs.
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	if live[0].Value.Kind() == metrics.KindUint64 {
+		m.live = int64(live[0].Value.Uint64())
+	}
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return m
