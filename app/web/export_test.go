@@ -16,3 +16,15 @@ func (s *Server) Echo() *echo.Echo { return s.echo }
 // FlushReadPositions writes the read positions recorded by page views (Serve's background
 // work does it every second).
 func (s *Server) FlushReadPositions(ctx context.Context) error { return s.reads.Flush(ctx) }
+
+// HoldReadTurns takes every place for page reads (readTurns) until release is called.
+func (s *Server) HoldReadTurns() (release func()) {
+	for range cap(s.reading) {
+		s.reading <- struct{}{}
+	}
+	return func() {
+		for range cap(s.reading) {
+			<-s.reading
+		}
+	}
+}

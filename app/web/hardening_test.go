@@ -550,3 +550,44 @@ func TestOddUserAgentSignsIn(t *testing.T) {
 		}
 	})
 }
+
+// TestRepliesDoNotWaitForReads: with every place for page reads taken (readTurns), a
+// reply is answered at once, and a page read waits until a place is free.
+func TestRepliesDoNotWaitForReads(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		c := e.as(e.parent)
+		c.get(threadPath(e.question)) // the form's CSRF token
+		release := e.srv.HoldReadTurns()
+		released := false
+		defer func() {
+			if !released {
+				release()
+			}
+		}()
+		rec := c.post(fmt.Sprintf("/t/%d/reply", e.question.ID), url.Values{"body": {"We tried the evening walks too."}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("reply while every read waits: %d %.300s", rec.Code, rec.Body.String())
+		}
+		read := make(chan int, 1)
+		reader := e.as(e.spouse)
+		go func() {
+			req := httptest.NewRequest(http.MethodGet, threadPath(e.question), nil)
+			for k, v := range reader.cookies {
+				req.AddCookie(&http.Cookie{Name: k, Value: v})
+			}
+			w := httptest.NewRecorder()
+			e.srv.Handler().ServeHTTP(w, req)
+			read <- w.Code
+		}()
+		select {
+		case code := <-read:
+			t.Fatalf("a page read ran while every place was taken: %d", code)
+		case <-time.After(200 * time.Millisecond):
+		}
+		release()
+		released = true
+		if code := <-read; code != http.StatusOK {
+			t.Fatalf("the page read after a place came free: %d", code)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -105,6 +106,8 @@ type Server struct {
 	liveSource *liveSource
 	wake       chan struct{}
 	serving    atomic.Bool
+	// reading holds a place for each page read running (readTurns).
+	reading chan struct{}
 
 	echo     *echo.Echo
 	assets   *static.Assets
@@ -165,6 +168,7 @@ func New(o Options) (*Server, error) {
 		s.limits = ratelimit.New(o.Store, s.log)
 	}
 	s.wake = make(chan struct{}, 1)
+	s.reading = make(chan struct{}, readersPerCore*runtime.GOMAXPROCS(0))
 	s.liveSource = &liveSource{s: s}
 	// The header count is the store's unread count; the fan-out's new notifications are
 	// announced to every node, whose live updates push the count to the member's pages.
