@@ -124,6 +124,10 @@ func (s *Service) ApproveHeldPost(ctx context.Context, actor *model.User, id int
 					return err
 				}
 			}
+			if !policy.CanReply(author, t) {
+				// Locked or hidden while the reply waited: the author could not post it now.
+				return model.Invalid("held", "The thread was locked or hidden after this reply was written: decline it, or unlock the thread first.")
+			}
 			if out.Post, err = s.publishReply(ctx, tx, author, t, w, h.CreatedAt, now, false); err != nil {
 				return err
 			}

@@ -375,3 +375,35 @@ func TestDeletedAccountLeavesNoHeldWords(t *testing.T) {
 		}
 	})
 }
+
+// TestHeldReplyIntoALockedThreadIsNotPublished: a reply that waited for review while its
+// thread was locked is not published into it; once the thread is unlocked, it is.
+func TestHeldReplyIntoALockedThreadIsNotPublished(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		b := newReviewBoard(t, st)
+		th, err := b.svc.Ask(ctx, b.member, forum.AskInput{Title: "Visiting days at the clinic", Body: "How often?", Tags: []string{"craft"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		posted, err := b.svc.ReplyPost(ctx, b.newcomer, th.ID, forum.ReplyInput{Body: "We went every Sunday."})
+		if err != nil || posted.Held == nil {
+			t.Fatalf("a newcomer's first reply: %+v, %v; want it held", posted, err)
+		}
+		if _, err := b.svc.ModerateThread(ctx, b.mod, th.ID, forum.ActionLock, "Cooling down."); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.svc.ApproveHeldPost(ctx, b.mod, posted.Held.ID); !isInvalid(err) {
+			t.Fatalf("approving a reply into a locked thread: %v; want it refused", err)
+		}
+		if posts, _ := st.PostsByThread(ctx, th.ID); len(posts) != 1 {
+			t.Fatalf("the locked thread has %d posts; want the question alone", len(posts))
+		}
+		if _, err := b.svc.ModerateThread(ctx, b.mod, th.ID, forum.ActionUnlock, "Open again."); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := b.svc.ApproveHeldPost(ctx, b.mod, posted.Held.ID); err != nil || out.Post == nil {
+			t.Fatalf("approving it after the unlock: %+v, %v", out, err)
+		}
+	})
+}
