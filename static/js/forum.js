@@ -39,8 +39,8 @@
 
   // Live updates (htmx's SSE extension, views/partials/live.html): a post already on the
   // page is swapped for its new self where it stands; a post not on it yet is added after
-  // the replies by the extension. A post its author is editing is left as it is, so that
-  // nothing they type is lost.
+  // the replies by the extension. A post its author is editing, or one with a form open in
+  // it (a report being written), is left as it is, so that nothing anyone types is lost.
   document.addEventListener("htmx:sseBeforeMessage", function (event) {
     var message = event.detail;
     if (!message || message.type !== "post" || typeof message.data !== "string") {
@@ -54,7 +54,7 @@
       return;
     }
     event.preventDefault();
-    if (existing.tagName !== "FORM") {
+    if (existing.tagName !== "FORM" && !existing.querySelector("textarea")) {
       var hadFocus = existing.contains(document.activeElement);
       htmx.swap(existing, message.data, { swapStyle: "outerHTML" });
       if (hadFocus) {
