@@ -570,15 +570,7 @@ func TestRepliesDoNotWaitForReads(t *testing.T) {
 		}
 		read := make(chan int, 1)
 		reader := e.as(e.spouse)
-		go func() {
-			req := httptest.NewRequest(http.MethodGet, threadPath(e.question), nil)
-			for k, v := range reader.cookies {
-				req.AddCookie(&http.Cookie{Name: k, Value: v})
-			}
-			w := httptest.NewRecorder()
-			e.srv.Handler().ServeHTTP(w, req)
-			read <- w.Code
-		}()
+		go func() { read <- reader.get(threadPath(e.question)).Code }()
 		select {
 		case code := <-read:
 			t.Fatalf("a page read ran while every place was taken: %d", code)

@@ -44,10 +44,12 @@ type dangerMemo struct {
 	seed maphash.Seed
 }
 
+// dangerKey names a version of a post by hashes of its words, so that the memo keeps no
+// text of anyone's (a deleted post's words are not held here).
 type dangerKey struct {
 	post  int64
-	body  uint64 // a hash of the text: an edit is another key
-	title string
+	body  uint64 // an edit is another key
+	title uint64
 }
 
 // dangerMemoMax bounds the versions remembered; past it they are forgotten at once.
@@ -55,7 +57,7 @@ const dangerMemoMax = 50_000
 
 // match reports whether the post, with the title when it opens the thread, suggests danger.
 func (d *dangerMemo) match(p *model.Post, title string) bool {
-	k := dangerKey{post: p.ID, body: maphash.String(d.seed, p.BodySource), title: title}
+	k := dangerKey{post: p.ID, body: maphash.String(d.seed, p.BodySource), title: maphash.String(d.seed, title)}
 	d.mu.Lock()
 	found, ok := d.m[k]
 	d.mu.Unlock()
