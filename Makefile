@@ -35,6 +35,7 @@ BENCH_POSTS   ?= 200000
 BENCH_SEED    ?= 1
 BENCH_DURATION ?= 10s
 SOAK_DURATION  ?= 10m
+SOAK_SAMPLE    ?= 30s
 
 ## bench: Go benchmarks, then the forum at a chosen size (BENCH_THREADS, BENCH_POSTS): index build,
 ## search latency, index lag, and every page with wrk (installed from Debian if missing) as a member
@@ -45,10 +46,10 @@ bench:
 	$(GO) run ./cmd/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED) --duration $(BENCH_DURATION)
 
 ## soak: a mixed load of every page at 64 connections with 10 replies/s for SOAK_DURATION,
-## reporting the process's memory over time (BENCH_DATABASE_URL for PostgreSQL)
+## reporting the process's memory every SOAK_SAMPLE (BENCH_DATABASE_URL for PostgreSQL)
 soak:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
-	$(GO) run ./cmd/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED) --soak $(SOAK_DURATION)
+	$(GO) run ./cmd/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED) --soak $(SOAK_DURATION) --sample $(SOAK_SAMPLE)
 
 ## docker: build the container image (needs a Docker engine)
 docker:

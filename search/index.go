@@ -4,6 +4,7 @@
 package search
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -25,7 +26,10 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
+	zapx "github.com/blevesearch/zapx/v17"
 	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/sync/errgroup"
 
@@ -78,6 +82,15 @@ var mergePlan = map[string]any{
 	"SegmentsPerMergeTask": 10,
 	"FloorSegmentSize":     64,
 	"ReclaimDeletesWeight": 0.0,
+}
+
+func init() {
+	// bleve sizes the buffer of each batch's new segment as if the batch held 100 more
+	// documents than it does, at the size of the documents of the batch before: meant for
+	// bulk loads, it made each reply (its thread re-indexed in a batch of its own) allocate
+	// about a hundred threads' worth, 25 MB for a long thread (BenchmarkApplyOneThread),
+	// held until the segment was written to disk. The buffer grows as needed instead.
+	zapx.NewSegmentBufferNumResultsBump = 0
 }
 
 // Index is the bleve index of threads, in shards searched together.
@@ -486,4 +499,38 @@ func must(err error) {
 // Remove deletes the index folder, and that of an earlier version.
 func Remove(dir string) error {
 	return errors.Join(os.RemoveAll(filepath.Join(dir, "search")), os.RemoveAll(filepath.Join(dir, "search.bleve")))
+}
+
+// compact merges each shard into one segment. A bulk build leaves each shard in many
+// segments of every size, a third of them or more of documents already replaced; the merge
+// plan would otherwise rewrite them bit by bit once replies start (at 20,000 threads, twice
+// in the first three minutes, each time holding some 40 MB more while it merged) and every
+// search would read them all meanwhile. One segment a shard also takes half the disk.
+func (ix *Index) compact(ctx context.Context) error {
+	// Not under ix.mu: a Close meanwhile ends the merge (bleve's ForceMerge returns when
+	// its index closes).
+	ix.mu.RLock()
+	shards, closed := ix.shards, ix.closed
+	ix.mu.RUnlock()
+	if closed {
+		return bleve.ErrorIndexClosed
+	}
+	var g errgroup.Group
+	for _, s := range shards {
+		g.Go(func() error {
+			adv, err := s.Advanced()
+			if err != nil {
+				return err
+			}
+			sc, ok := adv.(*scorch.Scorch)
+			if !ok {
+				return nil
+			}
+			return sc.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("compact the search index: %w", err)
+	}
+	return nil
 }

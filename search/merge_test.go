@@ -83,3 +83,38 @@ func TestSmallBatchesAreNotMergedIntoTheWholeIndex(t *testing.T) {
 	}
 	t.Logf("merged %d KB for an index of %d KB", (after-before)/1024, size/1024)
 }
+
+// BenchmarkApplyOneThread re-indexes one thread in a batch of its own, as the syncer does
+// for each reply: its allocations (B/op) are what a reply costs the search index.
+func BenchmarkApplyOneThread(b *testing.B) {
+	ix, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ix.Close() })
+	words := strings.Fields("relapse boundaries treatment recovery probation detox rehab sober craving trust money court therapist medication naloxone")
+	doc := func(id int64, round int) Document {
+		var t strings.Builder
+		for i := 0; i < 2000; i++ { // a thread of some twenty posts
+			fmt.Fprintf(&t, "%s w%d_%d ", words[(int(id)+i)%len(words)], id, i%300)
+		}
+		fmt.Fprintf(&t, "reply%d", round)
+		text := t.String()
+		return Document{ID: id, Text: text, All: text, Title: fmt.Sprintf("Thread %d", id), Body: text,
+			Kind: "question", State: "open", Visibility: "members", Created: time.Now(), LastActivity: time.Now()}
+	}
+	var docs []Document
+	for id := int64(1); id <= 200; id++ {
+		docs = append(docs, doc(id, 0))
+	}
+	if err := ix.Apply(docs, nil, model.ChangePosition{ID: 1}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := ix.Apply([]Document{doc(int64(1+i%200), i+1)}, nil, model.ChangePosition{ID: int64(i + 2)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -69,6 +69,9 @@ func Rebuild(ctx context.Context, st *store.Store, ix *Index, progress io.Writer
 	if progress != nil {
 		fmt.Fprintln(progress)
 	}
+	if err := ix.compact(ctx); err != nil {
+		return sum, err
+	}
 	sum.Duration = time.Since(start)
 	return sum, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 
+	"forum/app/benchdata"
 	"forum/app/forum"
 	"forum/app/markdown"
 	"forum/app/model"
@@ -502,4 +503,28 @@ func TestOutranksTellsWhetherAChangeReachesThePage(t *testing.T) {
 			t.Fatalf("a change to the page's last hit: Outranks %v, %v; want true", got, err)
 		}
 	})
+}
+
+// A rebuild leaves each shard in one segment: a bulk build left many, of every size, which
+// bleve's merger then rewrote while people wrote (tens of megabytes more memory while it
+// did, twice in the first minutes of a 20,000-thread board) and every search read.
+func TestRebuildLeavesOneSegmentPerShard(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t, "sqlite")
+	if _, err := benchdata.Generate(ctx, st, benchdata.Options{Threads: 2000, Posts: 4000, Seed: 5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ix := openIndex(t)
+	sum, err := search.Rebuild(ctx, st, ix, nil)
+	if err != nil || sum.Threads != 2000 {
+		t.Fatalf("rebuild = %+v, %v", sum, err)
+	}
+	for shard, n := range search.Segments(ix) {
+		if n != 1 {
+			t.Errorf("shard %d holds %d segments after a rebuild, want 1", shard, n)
+		}
+	}
+	if n, err := ix.Count(); err != nil || n != 2000 {
+		t.Errorf("the index holds %d threads (%v), want 2000", n, err)
+	}
 }

@@ -57,10 +57,15 @@ func main() {
 	flag.IntVar(&o.connections, "connections", 32, "wrk's connections")
 	flag.StringVar(&o.writes, "writes", "0,1,10", "replies per second posted during the page loads, one table per rate")
 	flag.DurationVar(&o.soak, "soak", 0, "instead of the page table: a mixed load of reads and 10 replies a second for this long, reporting memory")
+	flag.DurationVar(&o.sample, "sample", 30*time.Second, "with --soak: how often the memory is sampled")
 	flag.StringVar(&o.pprof, "pprof", "", "serve net/http/pprof on this loopback address while the benchmark runs (e.g. 127.0.0.1:6060)")
 	flag.StringVar(&o.pages, "pages", "", "load only the pages whose names contain one of these comma-separated words")
 	flag.Parse()
 	o.databaseURL = os.Getenv("BENCH_DATABASE_URL")
+	if o.sample <= 0 {
+		fmt.Fprintln(os.Stderr, "forum-bench: --sample must be a positive duration, such as 30s")
+		os.Exit(2)
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "forum-bench:", err)
 		os.Exit(1)
@@ -70,7 +75,7 @@ func main() {
 type options struct {
 	threads, posts, connections int
 	seed                        uint64
-	duration, soak              time.Duration
+	duration, soak, sample      time.Duration
 	writes, databaseURL         string
 	pprof, pages                string
 }
@@ -626,7 +631,7 @@ func (b *bench) soakRun(ctx context.Context, pages []page) error {
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
-		tick := time.NewTicker(30 * time.Second)
+		tick := time.NewTicker(b.o.sample)
 		defer tick.Stop()
 		for {
 			samples = append(samples, sample{time.Since(start).Round(time.Second), rss()})
