@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -185,11 +186,42 @@ func (s *Server) following(c echo.Context) error {
 
 // threadFollowHTML renders the follow form of the thread page for the viewer, who may
 // follow the thread: it goes in the page's follow slot, outside the cached content.
-func (s *Server) threadFollowHTML(c echo.Context, t *model.Thread, csrf string) (string, error) {
+func (s *Server) threadFollowHTML(c echo.Context, t *model.Thread) (slotted, error) {
 	v := viewer(c)
-	level, err := s.notify.ThreadLevel(c.Request().Context(), v, t)
+	// Kept for the member and thread until either changes: a follow, or a post of theirs,
+	// written on this node drops the member's key at once.
+	key := "thread-level:" + strconv.FormatInt(v.ID, 10) + ":" + strconv.FormatInt(t.ID, 10)
+	level, err := cached(c.Request().Context(), s, key, []string{memberKey(v.ID), threadKey(t.ID)},
+		func(ctx context.Context) (model.Level, int, error) {
+			l, err := s.notify.ThreadLevel(ctx, v, t)
+			return l, len(key) + 64, err
+		})
 	if err != nil {
-		return "", err
+		return slotted{}, err
 	}
-	return s.renderBlock("thread", "follow_form", threadFollowForm(v, t, level, threadURL(t), csrf))
+	return s.followFormOf("thread", threadFollowForm(v, t, level, threadURL(t), csrfSlot), threadKey(t.ID))
+}
+
+// followFormOf returns follow form f rendered with the template set of page, its CSRF token
+// a slot. Every member who follows the same thread or topic at the same level sees the same
+// form, so it is kept in the page cache under all that decides it, until key changes:
+// executing the template for each view was a quarter of the thread page's cost.
+func (s *Server) followFormOf(page string, f followForm, key string) (slotted, error) {
+	k := strings.Join([]string{"follow-form", page, f.ID, f.Action, f.Label, f.Return, string(f.Level),
+		strconv.FormatBool(f.CanStop), strconv.FormatBool(f.Topic), strconv.FormatBool(f.HideLabel)}, "\x00")
+	if f.CSRF == csrfSlot && !f.Saved && f.Error == "" {
+		if e := s.pages.Peek(k); e != nil {
+			return e.Value.(slotted), nil
+		}
+	}
+	stamp := s.pages.Stamp(key)
+	h, err := s.renderBlock(page, "follow_form", f)
+	if err != nil {
+		return slotted{}, err
+	}
+	form := splitSlots(h)
+	if f.CSRF == csrfSlot && !f.Saved && f.Error == "" {
+		s.pages.Put(k, form, len(k)+2*len(h), stamp, pageTTL)
+	}
+	return form, nil
 }

@@ -38,7 +38,13 @@ func (s *Server) noticeBadge(c echo.Context, v *model.User) template.HTML {
 	if !policy.CanReadNotices(v) {
 		return ""
 	}
-	n, err := s.notify.UnreadCount(c.Request().Context(), v)
+	// Kept under the member's key, which their notifications written or marked read on any
+	// node drop (store.Listeners.UsersNotified), so a page view runs no query for it.
+	n, err := cached(c.Request().Context(), s, "notice-count:"+strconv.FormatInt(v.ID, 10), []string{memberKey(v.ID)},
+		func(ctx context.Context) (int, int, error) {
+			n, err := s.notify.UnreadCount(ctx, v)
+			return n, 64, err
+		})
 	if err != nil {
 		// The header is no reason to fail a page: it shows no count this once.
 		s.log.Warn("unread notification count", "id", requestID(c), "err", err)

@@ -185,6 +185,17 @@ func levelShown(t *testing.T, body string) string {
 	return m[1]
 }
 
+var followToken = regexp.MustCompile(`class="follow-form"[^>]*>\s*<input type="hidden" name="_csrf" value="([^"]+)">`)
+
+// followFormCarries fails unless body's follow form carries the CSRF token of c, who read it.
+func followFormCarries(t *testing.T, c *client, body string) {
+	t.Helper()
+	m := followToken.FindStringSubmatch(body)
+	if m == nil || c.csrf == "" || m[1] != c.csrf {
+		t.Errorf("the follow form carries the token %q, the reader's is %q", m, c.csrf)
+	}
+}
+
 func TestFollowControls(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st)
@@ -200,6 +211,12 @@ func TestFollowControls(t *testing.T) {
 			t.Errorf("the spouse's follow form says %s", got)
 		}
 		mustContain(t, body, `action="/t/`+itoa(e.answered.ID)+`/follow"`, "Watching: tell me of every reply")
+		// The form is kept once for each level: each member's carries their own token.
+		followFormCarries(t, spouse, body)
+		followFormCarries(t, parent, parent.get(path).Body.String())
+		if parent.csrf == spouse.csrf {
+			t.Fatal("two members were given one CSRF token")
+		}
 		mustNotContain(t, e.as(nil).get("/t/"+itoa(e.question.ID)).Body.String(), "follow-form")
 
 		// Without JavaScript: back to the thread, now watching.
@@ -251,9 +268,16 @@ func TestFollowControls(t *testing.T) {
 		if rec := coach.post("/tags/craft/follow", url.Values{"level": {"watching"}, "return": {"/tags/craft"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("follow a topic = %d", rec.Code)
 		}
-		if got := levelShown(t, coach.get("/tags/craft").Body.String()); got != "watching" {
+		body = coach.get("/tags/craft").Body.String()
+		if got := levelShown(t, body); got != "watching" {
 			t.Errorf("the topic page shows %s", got)
 		}
+		followFormCarries(t, coach, body)
+		body = spouse.get("/tags/craft").Body.String()
+		if got := levelShown(t, body); got != "none" {
+			t.Errorf("the topic page shows the spouse %s, after the coach followed it", got)
+		}
+		followFormCarries(t, spouse, body)
 		th, err := e.forum.Ask(context.Background(), e.spouse, forum.AskInput{Title: "How do we start CRAFT at home?", Body: "Where to begin", Tags: []string{"craft"}})
 		if err != nil {
 			t.Fatal(err)

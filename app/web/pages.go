@@ -227,13 +227,12 @@ func (s *Server) thread(c echo.Context) error {
 			return err
 		}
 	}
-	var follow string
+	var followHTML slotted
 	if policy.CanFollowThread(v, t) {
-		if follow, err = s.threadFollowHTML(c, t, csrfSlot); err != nil {
+		if followHTML, err = s.threadFollowHTML(c, t); err != nil {
 			return err
 		}
 	}
-	followHTML := splitSlots(follow)
 	held, err := s.heldHTML(v, snap, csrf)
 	if err != nil {
 		return err

@@ -98,7 +98,7 @@ func (s *Server) tagPage(c echo.Context) error {
 	var tag *model.Tag
 	fill := func(w *bytes.Buffer, k slot, _ int64) {
 		if k == slotFollow && tag != nil {
-			w.WriteString(s.topicFollowHTML(c, tag, path))
+			s.writeTopicFollow(w, c, tag, path)
 		}
 	}
 	// The member's follow level goes into the shared rendering: read it first.
@@ -138,19 +138,25 @@ func (s *Server) topicLevels(ctx context.Context, v *model.User) (map[int64]mode
 	})
 }
 
-// topicFollowHTML renders the viewer's follow form of a topic; empty when it cannot be read.
-func (s *Server) topicFollowHTML(c echo.Context, tag *model.Tag, ret string) string {
+// writeTopicFollow writes the viewer's follow form of a topic to w; nothing when it cannot
+// be read.
+func (s *Server) writeTopicFollow(w *bytes.Buffer, c echo.Context, tag *model.Tag, ret string) {
 	levels, err := s.topicLevels(c.Request().Context(), viewer(c))
 	if err != nil {
 		s.log.Warn("read topic follows", "id", requestID(c), "err", err)
-		return ""
+		return
 	}
-	h, err := s.renderBlock("list", "follow_form", topicFollowForm(tag, levels[tag.ID], ret, csrfToken(c)))
+	form, err := s.followFormOf("list", topicFollowForm(tag, levels[tag.ID], ret, csrfSlot), topicKey(tag.Slug))
 	if err != nil {
 		s.log.Warn("render a topic's follow form", "id", requestID(c), "err", err)
-		return ""
+		return
 	}
-	return h
+	csrf := csrfToken(c)
+	form.write(w, func(w *bytes.Buffer, k slot, _ int64) {
+		if k == slotCSRF {
+			w.WriteString(csrf)
+		}
+	})
 }
 
 func (s *Server) renderTagPage(c echo.Context, status int, errs map[string]string, form tagForm) error {
