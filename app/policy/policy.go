@@ -5,7 +5,12 @@
 // decide what to show. A rule lives here and nowhere else.
 package policy
 
-import "forum/app/model"
+import (
+	"cmp"
+	"slices"
+
+	"forum/app/model"
+)
 
 // Active reports whether v is signed in and neither suspended, declined nor deleted.
 func Active(v *model.User) bool {
@@ -242,6 +247,28 @@ func CanUnpublish(v *model.User, t *model.Thread) bool { return has(v, model.Rol
 func IsNewTo(v *model.User, p *model.Post, readUpTo int64) bool {
 	return IsMember(v) && p != nil && readUpTo > 0 && p.ID > readUpTo && p.AuthorID != v.ID &&
 		p.DeletedAt == nil && p.HiddenAt == nil
+}
+
+// CountNew counts the posts new to v (IsNewTo) among posts, a thread's posts that are
+// neither deleted nor hidden, oldest first, whose ids and authors post gives, and returns
+// the first of them. It asks the viewer's questions once and passes over the posts up to
+// readUpTo without a look: a list asks it for every thread it shows.
+func CountNew[P any](v *model.User, readUpTo int64, posts []P, post func(P) (id, author int64)) (n int, first int64) {
+	if !IsMember(v) || readUpTo <= 0 {
+		return 0, 0
+	}
+	from, _ := slices.BinarySearchFunc(posts, readUpTo+1, func(p P, target int64) int {
+		id, _ := post(p)
+		return cmp.Compare(id, target)
+	})
+	for _, p := range posts[from:] {
+		if id, author := post(p); id > readUpTo && author != v.ID {
+			if n++; first == 0 {
+				first = id
+			}
+		}
+	}
+	return n, first
 }
 
 // CanEmail reports whether recipient may be e-mailed a notification of kind about thread t

@@ -609,3 +609,31 @@ func TestCountsForCrisisBox(t *testing.T) {
 		}
 	}
 }
+
+// CountNew, which lists ask for every thread they show, counts what IsNewTo counts, for
+// every kind of viewer, position and author, and names the same first post.
+func TestCountNewAgreesWithIsNewTo(t *testing.T) {
+	viewers := []*model.User{nil, user(1, model.RolePending, model.StatusActive), user(2, model.RoleMember, model.StatusActive),
+		user(3, model.RoleExpert, model.StatusSuspended), user(4, model.RoleModerator, model.StatusActive)}
+	type mark struct{ id, author int64 }
+	var posts []mark
+	for i := int64(1); i <= 40; i++ {
+		posts = append(posts, mark{id: i * 3, author: 1 + i%5}) // every viewer wrote some
+	}
+	for _, v := range viewers {
+		for _, pos := range []int64{-1, 0, 1, 2, 3, 4, 30, 59, 60, 61, 119, 120, 121, 500} {
+			wantN, wantFirst := 0, int64(0)
+			for _, p := range posts {
+				if policy.IsNewTo(v, &model.Post{ID: p.id, AuthorID: p.author}, pos) {
+					if wantN++; wantFirst == 0 {
+						wantFirst = p.id
+					}
+				}
+			}
+			n, first := policy.CountNew(v, pos, posts, func(p mark) (int64, int64) { return p.id, p.author })
+			if n != wantN || first != wantFirst {
+				t.Errorf("viewer %d read up to %d: CountNew = %d from %d, IsNewTo counts %d from %d", idOf(v), pos, n, first, wantN, wantFirst)
+			}
+		}
+	}
+}

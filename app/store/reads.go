@@ -108,6 +108,9 @@ type PostMark struct {
 	AuthorID int64 `bun:"author_id"`
 }
 
+// Post returns the mark's post id and author (for policy.CountNew).
+func (m PostMark) Post() (id, author int64) { return m.ID, m.AuthorID }
+
 // VisiblePostMarks returns the posts of threads that are neither deleted nor hidden, by
 // thread, oldest first: what a list counts as new to each reader (policy.IsNewTo).
 func (q queries) VisiblePostMarks(ctx context.Context, threadIDs []int64) (map[int64][]PostMark, error) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"html/template"
 	"net/http"
@@ -249,21 +248,8 @@ func (s *Server) unreadBadges(c echo.Context, r *sharedRendering) (map[int64]str
 		return nil, err
 	}
 	out := make(map[int64]string, len(positions))
-	var p model.Post
 	for id, pos := range positions {
-		n, first := 0, int64(0)
-		ms := marks[id]
-		// The marks are oldest first, and only a post after the member's position can be
-		// new to them: the posts they have read are passed over without a look.
-		from, _ := slices.BinarySearchFunc(ms, pos+1, func(m store.PostMark, id int64) int { return cmp.Compare(m.ID, id) })
-		for _, m := range ms[from:] {
-			p.ID, p.AuthorID = m.ID, m.AuthorID
-			if policy.IsNewTo(v, &p, pos) {
-				if n++; first == 0 {
-					first = m.ID
-				}
-			}
-		}
+		n, first := policy.CountNew(v, pos, marks[id], store.PostMark.Post)
 		if n == 0 {
 			continue
 		}
