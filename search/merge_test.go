@@ -25,6 +25,20 @@ func mergeWritten(t *testing.T, ix *Index) (written, onDisk uint64) {
 	return written, onDisk
 }
 
+// threadDoc is thread id's document as re-indexed for the round-th time: n words of the
+// community's, each followed by one of distinct words of the thread's own.
+func threadDoc(id int64, round, n, distinct int) Document {
+	words := strings.Fields("relapse boundaries treatment recovery probation detox rehab sober craving trust money court therapist medication naloxone")
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "%s w%d_%d ", words[(int(id)+i)%len(words)], id, i%distinct)
+	}
+	fmt.Fprintf(&b, "reply%d", round)
+	text := b.String()
+	return Document{ID: id, Text: text, All: text, Title: fmt.Sprintf("Thread %d", id), Body: text,
+		Kind: "question", State: "open", Visibility: "members", Created: time.Now(), LastActivity: time.Now()}
+}
+
 // A reply re-indexes its thread in a small batch of its own. On a small board (fewer than a
 // few thousand threads a shard) bleve's default merge plan merged every such batch with the
 // whole shard, so the index was rewritten several times a second while people wrote.
@@ -34,17 +48,7 @@ func TestSmallBatchesAreNotMergedIntoTheWholeIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	words := strings.Fields("relapse boundaries treatment recovery probation detox rehab sober craving trust money court therapist medication naloxone")
-	doc := func(id int64, round int) Document {
-		var b strings.Builder
-		for i := 0; i < 120; i++ {
-			fmt.Fprintf(&b, "%s w%d_%d ", words[(int(id)+i)%len(words)], id, i)
-		}
-		fmt.Fprintf(&b, "reply%d", round)
-		text := b.String()
-		return Document{ID: id, Text: text, All: text, Title: fmt.Sprintf("Thread %d", id), Body: text,
-			Kind: "question", State: "open", Visibility: "members", Created: time.Now(), LastActivity: time.Now()}
-	}
+	doc := func(id int64, round int) Document { return threadDoc(id, round, 120, 120) }
 	var docs []Document
 	for id := int64(1); id <= 600; id++ {
 		docs = append(docs, doc(id, 0))
@@ -92,17 +96,7 @@ func BenchmarkApplyOneThread(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { ix.Close() })
-	words := strings.Fields("relapse boundaries treatment recovery probation detox rehab sober craving trust money court therapist medication naloxone")
-	doc := func(id int64, round int) Document {
-		var t strings.Builder
-		for i := 0; i < 2000; i++ { // a thread of some twenty posts
-			fmt.Fprintf(&t, "%s w%d_%d ", words[(int(id)+i)%len(words)], id, i%300)
-		}
-		fmt.Fprintf(&t, "reply%d", round)
-		text := t.String()
-		return Document{ID: id, Text: text, All: text, Title: fmt.Sprintf("Thread %d", id), Body: text,
-			Kind: "question", State: "open", Visibility: "members", Created: time.Now(), LastActivity: time.Now()}
-	}
+	doc := func(id int64, round int) Document { return threadDoc(id, round, 2000, 300) } // some twenty posts
 	var docs []Document
 	for id := int64(1); id <= 200; id++ {
 		docs = append(docs, doc(id, 0))
