@@ -12,3 +12,13 @@ func Segments(ix *Index) []uint64 {
 	}
 	return out
 }
+
+// Replaced returns, per shard, how many documents its segments hold and how many of them
+// are versions replaced since.
+func Replaced(ix *Index) (all, gone []int64) {
+	for _, s := range ix.shards {
+		a, g := replaced(s)
+		all, gone = append(all, a), append(gone, g)
+	}
+	return all, gone
+}

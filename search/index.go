@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -26,7 +27,6 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 	zapx "github.com/blevesearch/zapx/v17"
@@ -115,6 +115,12 @@ type Index struct {
 	// recent are the threads the latest batches changed, by version (ChangedSince).
 	recentMu sync.Mutex
 	recent   []batchChange
+	// reclaiming tells, per shard, that it is being merged into one segment to drop the
+	// versions replies replaced (reclaimIfDue); reclaims are those merges, waited for by
+	// Close; reclaimMu lets one shard merge at a time.
+	reclaiming [shards]atomic.Bool
+	reclaims   sync.WaitGroup
+	reclaimMu  sync.Mutex
 }
 
 // batchChange is the threads one applied batch indexed or removed, and the version it made.
@@ -312,7 +318,9 @@ func (ix *Index) Close() error {
 		return nil
 	}
 	ix.closed = true
-	return ix.closeShards()
+	err := ix.closeShards()
+	ix.reclaims.Wait() // the shards' merges return as they close
+	return err
 }
 
 // LastApplied returns the position of the last change-log row the index applied (zero for
@@ -388,6 +396,11 @@ func (ix *Index) Apply(docs []Document, deletions []int64, lastChange model.Chan
 	defer ix.recordBatch(append(changed, deletions...))
 	if err := g.Wait(); err != nil {
 		return err
+	}
+	for i, b := range batches {
+		if b.Size() > 0 {
+			ix.reclaimIfDue(i)
+		}
 	}
 	return ix.meta().SetInternal(lastChangeKey, []byte(formatPosition(lastChange)))
 }
@@ -516,16 +529,21 @@ func (ix *Index) compact(ctx context.Context) error {
 		return bleve.ErrorIndexClosed
 	}
 	var g errgroup.Group
-	for _, s := range shards {
+	for i, s := range shards {
 		g.Go(func() error {
-			adv, err := s.Advanced()
-			if err != nil {
-				return err
-			}
-			sc, ok := adv.(*scorch.Scorch)
-			if !ok {
+			sc := scorchOf(s)
+			if sc == nil {
 				return nil
 			}
+			// bleve runs one forced merge a shard at a time: wait for a reclaim's.
+			for !ix.reclaiming[i].CompareAndSwap(false, true) {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+			defer ix.reclaiming[i].Store(false)
 			return sc.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions)
 		})
 	}

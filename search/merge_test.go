@@ -112,3 +112,47 @@ func BenchmarkApplyOneThread(b *testing.B) {
 		}
 	}
 }
+
+// Replies replace their threads' documents; the merge plan leaves the replaced versions in
+// the large segments (it does not merge to reclaim them), so without more the index files
+// grew with every reply. A shard whose replaced versions reach a tenth of its documents is
+// merged into one segment.
+func TestReplacedVersionsAreReclaimed(t *testing.T) {
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	doc := func(id int64, round int) Document { return threadDoc(id, round, 40, 40) }
+	var docs []Document
+	for id := int64(1); id <= 1000; id++ {
+		docs = append(docs, doc(id, 0))
+	}
+	if err := ix.Apply(docs, nil, model.ChangePosition{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// 300 replies to distinct threads, one batch each: 150 a shard, each version they
+	// replace in the shard's large segment.
+	for i := 0; i < 300; i++ {
+		if err := ix.Apply([]Document{doc(int64(1+i*3), 1)}, nil, model.ChangePosition{ID: int64(i + 2)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var all, gone []int64
+	for try := 0; try < 400; try++ { // until the merges end: 20 s at most
+		if !ix.reclaiming[0].Load() && !ix.reclaiming[1].Load() {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	all, gone = Replaced(ix)
+	for i := range all {
+		if gone[i] >= reclaimMinimum && float64(gone[i]) >= reclaimShare*float64(all[i]) {
+			t.Errorf("shard %d holds %d replaced versions among %d documents after 150 replies: they are not reclaimed", i, gone[i], all[i])
+		}
+	}
+	if n, err := ix.Count(); err != nil || n != 1000 {
+		t.Errorf("the index holds %d threads (%v), want 1000", n, err)
+	}
+	t.Logf("documents per shard %v, replaced %v", all, gone)
+}
