@@ -156,3 +156,34 @@ func TestReplacedVersionsAreReclaimed(t *testing.T) {
 	}
 	t.Logf("documents per shard %v, replaced %v", all, gone)
 }
+
+// A shard closed while it merges to reclaim ends its merge; nothing reads it afterwards.
+func TestCloseWhileReclaiming(t *testing.T) {
+	for round := 0; round < 3; round++ {
+		ix, err := Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []Document
+		for id := int64(1); id <= 1000; id++ {
+			docs = append(docs, threadDoc(id, 0, 40, 40))
+		}
+		if err := ix.Apply(docs, nil, model.ChangePosition{ID: 1}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; !ix.reclaiming[0].Load() && !ix.reclaiming[1].Load(); i++ {
+			if i == 1000 {
+				t.Fatal("1000 replies started no reclaim")
+			}
+			if err := ix.Apply([]Document{threadDoc(int64(1+i), 1, 40, 40)}, nil, model.ChangePosition{ID: int64(i + 2)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ix.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if ix.reclaiming[0].Load() || ix.reclaiming[1].Load() {
+			t.Error("a reclaim is still running after Close")
+		}
+	}
+}

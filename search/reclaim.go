@@ -35,11 +35,11 @@ func replaced(s bleve.Index) (all, gone int64) {
 	if err != nil {
 		return 0, 0
 	}
-	defer r.Close()
 	snap, ok := r.(*scorch.IndexSnapshot)
-	if !ok {
+	if !ok || snap == nil { // nil once the shard is closed
 		return 0, 0
 	}
+	defer snap.Close()
 	for _, seg := range snap.Segments() {
 		all += seg.FullSize()
 		gone += seg.FullSize() - seg.LiveSize()
