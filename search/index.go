@@ -127,6 +127,8 @@ type Index struct {
 type batchChange struct {
 	version uint64
 	threads []int64
+	// terms are the words of the threads a small batch indexed (see mayMatch).
+	terms map[int64][]string
 }
 
 // recentBatches is how many batches ChangedSince remembers: at 10 a second, 25 seconds.
@@ -157,15 +159,16 @@ func (ix *Index) ChangedSince(v uint64) ([]int64, bool) {
 	return out, true
 }
 
-// recordBatch notes the threads of a batch under the next version.
-func (ix *Index) recordBatch(threads []int64) {
+// recordBatch notes the threads of a batch, and the words of those it indexed, under the
+// next version.
+func (ix *Index) recordBatch(threads []int64, terms map[int64][]string) {
 	ix.recentMu.Lock()
 	defer ix.recentMu.Unlock()
 	v := ix.version.Add(1)
 	if len(ix.recent) >= recentBatches {
 		ix.recent = append(ix.recent[:0], ix.recent[len(ix.recent)-recentBatches+1:]...)
 	}
-	ix.recent = append(ix.recent, batchChange{version: v, threads: threads})
+	ix.recent = append(ix.recent, batchChange{version: v, threads: threads, terms: terms})
 }
 
 // Version counts the batches the index applied since it was opened: a search whose
@@ -393,7 +396,14 @@ func (ix *Index) Apply(docs []Document, deletions []int64, lastChange model.Chan
 	for _, d := range docs {
 		changed = append(changed, d.ID)
 	}
-	defer ix.recordBatch(append(changed, deletions...))
+	var terms map[int64][]string
+	if len(docs) <= termBatchMax {
+		terms = make(map[int64][]string, len(docs))
+		for _, d := range docs {
+			terms[d.ID] = ix.threadTerms(d)
+		}
+	}
+	defer ix.recordBatch(append(changed, deletions...), terms)
 	if err := g.Wait(); err != nil {
 		return err
 	}

@@ -290,14 +290,17 @@ func (ix *Index) MatchesAny(ctx context.Context, r Request, threads []int64) (bo
 	if len(threads) == 0 {
 		return false, nil
 	}
-	ids := make([]string, len(threads))
-	for i, id := range threads {
-		ids[i] = docID(id)
-	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
 		return false, bleve.ErrorIndexClosed
+	}
+	if threads = ix.mayMatch(r, threads); len(threads) == 0 {
+		return false, nil
+	}
+	ids := make([]string, len(threads))
+	for i, id := range threads {
+		ids[i] = docID(id)
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), ix.build(r.Query, r.PublicOnly)), 0, 0, false)
 	req.Score = "none"
@@ -320,20 +323,23 @@ func (ix *Index) Outranks(ctx context.Context, r Request, threads []int64, last 
 	if len(threads) == 0 {
 		return false, nil
 	}
-	ids := make([]string, 0, len(threads)+1)
-	for _, id := range threads {
-		if id == last {
-			return true, nil
-		}
-		ids = append(ids, docID(id))
+	if slices.Contains(threads, last) {
+		return true, nil
 	}
-	lastID := docID(last)
-	ids = append(ids, lastID)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
 		return false, bleve.ErrorIndexClosed
 	}
+	if threads = ix.mayMatch(r, threads); len(threads) == 0 {
+		return false, nil
+	}
+	ids := make([]string, 0, len(threads)+1)
+	for _, id := range threads {
+		ids = append(ids, docID(id))
+	}
+	lastID := docID(last)
+	ids = append(ids, lastID)
 	pass := &onePass{Query: &onlyDocs{Query: ix.build(r.Query, r.PublicOnly), ids: ids}, titleWords: ix.titleTerms(r.Query)}
 	res, err := ix.searchScored(ctx, pass, bleve.NewSearchRequestOptions(pass, len(ids), 0, false))
 	if err != nil {
