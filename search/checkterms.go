@@ -2,8 +2,6 @@ package search
 
 import (
 	"slices"
-
-	"github.com/blevesearch/bleve/v2/search/query"
 )
 
 // A kept search page is checked against every batch the index applied since it was
@@ -40,16 +38,14 @@ type wantTerm struct {
 }
 
 // requiredTerms returns the terms every thread r matches must hold in its text field: one
-// for each of the query's words that is one term (see build: textWord, word).
+// for each of the query's words that is one term (see build: textWord, word). A word of
+// five letters or more may be forgiven a typo; whether it is, for a member, depends on
+// how many threads hold it (textWord), which is not asked here (two dictionary look-ups a
+// word, a good part of a check): such a word is required within one edit, which the word
+// itself is too.
 func (ix *Index) requiredTerms(r Request) []wantTerm {
 	var out []wantTerm
 	for _, w := range r.Query.Words {
-		if !r.PublicOnly {
-			if tq, ok := ix.textWord(w).(*query.TermQuery); ok {
-				out = append(out, wantTerm{term: tq.Term})
-				continue
-			}
-		}
 		if tokens := ix.text.Analyze([]byte(w)); len(tokens) == 1 {
 			out = append(out, wantTerm{term: string(tokens[0].Term), fuzzy: len([]rune(w)) >= 5})
 		}
