@@ -49,6 +49,8 @@ type Store struct {
 	members memberCache
 	// commits are told of each commit (OnCommit).
 	commits commitHooks
+	// stopCheckpoints ends a SQLite store's checkpointer, which closes checkpointsDone.
+	stopCheckpoints, checkpointsDone chan struct{}
 }
 
 // newStore returns a Store reading and writing through db.
@@ -111,6 +113,10 @@ func Open(ctx context.Context, driver, dsn, label string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("cannot reach database %s: %s", label, oneLine(err))
 	}
+	if driver == config.DriverSQLite {
+		s.stopCheckpoints, s.checkpointsDone = make(chan struct{}), make(chan struct{})
+		go s.checkpointer(s.stopCheckpoints, s.checkpointsDone)
+	}
 	if driver == config.DriverPostgres {
 		if err := s.findChannels(pingCtx); err != nil {
 			_ = db.Close()
@@ -127,7 +133,14 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.stopCheckpoints != nil {
+		close(s.stopCheckpoints)
+		<-s.checkpointsDone
+		s.stopCheckpoints = nil
+	}
+	return s.db.Close()
+}
 
 // Migrate applies the migrations not yet applied and returns their names.
 func (s *Store) Migrate(ctx context.Context) ([]string, error) {

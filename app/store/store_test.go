@@ -201,3 +201,30 @@ func TestEverySQLiteConnectionZeroesDeletedText(t *testing.T) {
 		t.Fatalf("write-ahead log after a checkpoint: %v, %v", fi, err)
 	}
 }
+
+// A commit does not wait for the write-ahead log to be copied into the database file: the
+// store copies it in the background, long before SQLite's own threshold of 1,000 pages.
+func TestWriteAheadLogIsCopiedInTheBackground(t *testing.T) {
+	st := storetest.Open(t, config.DriverSQLite)
+	ctx := context.Background()
+	storetest.Exec(t, st, "CREATE TABLE ballast (b BLOB NOT NULL)")
+	if err := st.Checkpoint(ctx); err != nil { // the log empty, the file as it is
+		t.Fatal(err)
+	}
+	path := storetest.DatabaseFile(t, st)
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	storetest.Exec(t, st, "INSERT INTO ballast VALUES (randomblob(200000))") // some 50 pages, in the log
+	for deadline := time.Now().Add(10 * time.Second); size() < before+150000; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is still %d bytes (%d before the write): the log was not copied into it", size(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
