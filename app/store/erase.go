@@ -144,6 +144,8 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	if s.driver != config.DriverSQLite {
 		return nil
 	}
+	s.checkpointing.Lock()
+	defer s.checkpointing.Unlock()
 	var busy, logFrames, checkpointed int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
 		return fmt.Errorf("checkpoint the write-ahead log: %w", err)

@@ -25,3 +25,11 @@ func SetListenCheckEvery(d time.Duration) (restore func()) {
 	listenCheckEvery = d
 	return func() { listenCheckEvery = old }
 }
+
+// SetCheckpointEvery changes how often a SQLite store opened later checkpoints in the
+// background, until the returned function puts it back.
+func SetCheckpointEvery(d time.Duration) (restore func()) {
+	old := checkpointEvery
+	checkpointEvery = d
+	return func() { checkpointEvery = old }
+}

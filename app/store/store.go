@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,9 @@ type Store struct {
 	commits commitHooks
 	// stopCheckpoints ends a SQLite store's checkpointer, which closes checkpointsDone.
 	stopCheckpoints, checkpointsDone chan struct{}
+	// checkpointing is held through each checkpoint this store runs: SQLite refuses a
+	// second one at once (SQLITE_BUSY, no waiting), which would fail an erasure's.
+	checkpointing sync.Mutex
 }
 
 // newStore returns a Store reading and writing through db.
@@ -115,7 +119,7 @@ func Open(ctx context.Context, driver, dsn, label string) (*Store, error) {
 	}
 	if driver == config.DriverSQLite {
 		s.stopCheckpoints, s.checkpointsDone = make(chan struct{}), make(chan struct{})
-		go s.checkpointer(s.stopCheckpoints, s.checkpointsDone)
+		go s.checkpointer(db.DB, checkpointEvery, s.stopCheckpoints, s.checkpointsDone)
 	}
 	if driver == config.DriverPostgres {
 		if err := s.findChannels(pingCtx); err != nil {

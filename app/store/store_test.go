@@ -228,3 +228,17 @@ func TestWriteAheadLogIsCopiedInTheBackground(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// An erasure's checkpoint, which empties the log of the deleted text, is never refused
+// because the store's background checkpoint is running: SQLite refuses a second at once.
+func TestCheckpointIsNotRefusedForTheBackgroundOne(t *testing.T) {
+	defer store.SetCheckpointEvery(time.Millisecond)()
+	st := storetest.Open(t, config.DriverSQLite)
+	storetest.Exec(t, st, "CREATE TABLE ballast (b BLOB NOT NULL)")
+	for i := 0; i < 100; i++ {
+		storetest.Exec(t, st, "INSERT INTO ballast VALUES (randomblob(400000))")
+		if err := st.Checkpoint(context.Background()); err != nil {
+			t.Fatalf("checkpoint %d: %v", i, err)
+		}
+	}
+}
