@@ -9,8 +9,8 @@ import (
 // checkpointEvery is how often a SQLite store copies its write-ahead log into the
 // database file, in the background. SQLite does it itself when a commit takes the log
 // past 1,000 pages, in that commit: one reply in some dozens waited for 4 MB to be copied
-// and both files to be synced, and that wait was the tail of a reply's latency. Copied a
-// few replies at a time on a connection of the pool, the log rarely reaches that size,
+// and both files to be synced, part of the tail of a reply's latency. Copied a few
+// replies at a time on a connection of the pool, the log rarely reaches that size,
 // and SQLite's own checkpoint stays as the backstop (a bulk load, a checkpoint that
 // readers held back).
 var checkpointEvery = 200 * time.Millisecond
