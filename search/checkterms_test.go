@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -129,5 +130,41 @@ func TestWithinOneEdit(t *testing.T) {
 		if got := withinOneEdit(c.b, c.a); got != c.want {
 			t.Errorf("withinOneEdit(%q, %q) = %v, want %v", c.b, c.a, got, c.want)
 		}
+	}
+}
+
+// Only a thread's latest version keeps its words: a post removed from a thread leaves the
+// memory of the index's recent batches with the batch that indexed the thread without it,
+// as it does when the thread itself is removed.
+func TestKeptWordsAreOnlyTheLatestVersions(t *testing.T) {
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	doc := func(id int64, text string) Document {
+		return Document{ID: id, Text: text, All: text, Kind: "question", State: "open",
+			Visibility: string(model.VisibilityMembers), Created: time.Now(), LastActivity: time.Now()}
+	}
+	apply := func(docs []Document, deletions []int64, pos int64) {
+		if err := ix.Apply(docs, deletions, model.ChangePosition{ID: pos}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply([]Document{doc(1, "our daughter moved out"), doc(2, "naloxone kit")}, nil, 1)
+	apply([]Document{doc(1, "our daughter moved out zanzibarite")}, nil, 2) // a reply
+	apply([]Document{doc(1, "our daughter moved out")}, nil, 3)             // the reply deleted
+	apply(nil, []int64{2}, 4)                                               // a thread removed
+	ix.recentMu.Lock()
+	defer ix.recentMu.Unlock()
+	for _, b := range ix.recent {
+		for id, terms := range b.terms {
+			if id == 2 || slices.Contains(terms, "zanzibarit") || slices.Contains(terms, "zanzibarite") {
+				t.Errorf("batch %d still keeps thread %d's words %v", b.version, id, terms)
+			}
+		}
+	}
+	if terms, ok := ix.keptTerms(1); !ok || !slices.Contains(terms, "daughter") {
+		t.Errorf("thread 1's latest words: %v, %v", terms, ok)
 	}
 }

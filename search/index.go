@@ -160,13 +160,20 @@ func (ix *Index) ChangedSince(v uint64) ([]int64, bool) {
 }
 
 // recordBatch notes the threads of a batch, and the words of those it indexed, under the
-// next version.
+// next version. The words earlier batches kept of the same threads are let go: only a
+// thread's latest version is checked (keptTerms), and a removed post's words leave memory
+// with the batch that re-indexed its thread without them.
 func (ix *Index) recordBatch(threads []int64, terms map[int64][]string) {
 	ix.recentMu.Lock()
 	defer ix.recentMu.Unlock()
 	v := ix.version.Add(1)
 	if len(ix.recent) >= recentBatches {
 		ix.recent = append(ix.recent[:0], ix.recent[len(ix.recent)-recentBatches+1:]...)
+	}
+	for _, b := range ix.recent {
+		for _, id := range threads {
+			delete(b.terms, id)
+		}
 	}
 	ix.recent = append(ix.recent, batchChange{version: v, threads: threads, terms: terms})
 }
