@@ -21,17 +21,21 @@ type Document struct {
 	// the title is ranked by a clause of its own: see build.)
 	Text string `json:"text"`
 	// All is every word of the thread once, in order: its pairs of words find phrases.
-	All            string    `json:"all"`
-	Title          string    `json:"title"`
-	Body           string    `json:"body"`
-	Answers        string    `json:"answers"` // replies by experts, shown first in snippets
-	Tags           []string  `json:"tags"`
-	Kind           string    `json:"kind"`
-	State          string    `json:"state"`
-	Visibility     string    `json:"visibility"`
-	ExpertAnswered bool      `json:"expert_answered"`
-	Created        time.Time `json:"created"`
-	LastActivity   time.Time `json:"last_activity"`
+	// It is not indexed itself: Pairs are.
+	All string `json:"-"`
+	// Pairs are the pairs of words of All, in their buckets (see pairBuckets), filled as
+	// the document is indexed.
+	Pairs          map[string]string `json:"pairs"`
+	Title          string            `json:"title"`
+	Body           string            `json:"body"`
+	Answers        string            `json:"answers"` // replies by experts, shown first in snippets
+	Tags           []string          `json:"tags"`
+	Kind           string            `json:"kind"`
+	State          string            `json:"state"`
+	Visibility     string            `json:"visibility"`
+	ExpertAnswered bool              `json:"expert_answered"`
+	Created        time.Time         `json:"created"`
+	LastActivity   time.Time         `json:"last_activity"`
 	// Topics are the names of the thread's tags: with Title, the only words a visitor's
 	// search may count members-only threads on (see MembersOnlyMatch).
 	Topics string `json:"topics"`

@@ -26,6 +26,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -46,7 +47,7 @@ var schemaKey = []byte("schema")
 // documents change: an index built with an earlier version, or whose rebuild did not
 // finish, is then replaced by an empty one, which the syncer fills again from the
 // database.
-const schemaVersion = "3"
+const schemaVersion = "4"
 
 // pairsAnalyzer turns text into the pairs of words that follow each other (English
 // analysis first, so "the drug tests" gives "_ drug" and "drug test"): a phrase query
@@ -385,6 +386,7 @@ func (ix *Index) Apply(docs []Document, deletions []int64, lastChange model.Chan
 		batches[i] = s.NewBatch()
 	}
 	for _, d := range docs {
+		d.Pairs = ix.pairsOf(d.All)
 		if err := batches[ix.shardOf(d.ID)].Index(docID(d.ID), d); err != nil {
 			return fmt.Errorf("index thread %d: %w", d.ID, err)
 		}
@@ -465,10 +467,15 @@ func newMapping() mapping.IndexMapping {
 		f.IncludeTermVectors = store // positions, to highlight
 		return f
 	}
-	pairs := text(false)
-	pairs.Name = "pairs"
-	pairs.Analyzer = pairsAnalyzer
-	pairs.IncludeTermVectors = false
+	// The pairs, already made by the pairs analyzer (Index.pairsOf), one a line in each
+	// of their buckets (see pairBuckets).
+	pairs := bleve.NewDocumentStaticMapping()
+	for i := 0; i < pairBuckets; i++ {
+		f := text(false)
+		f.Analyzer = pairLinesAnalyzer
+		f.IncludeTermVectors = false
+		pairs.AddFieldMappingsAt(strconv.Itoa(i), f)
+	}
 	kw := func() *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
 		f.Analyzer = keyword.Name
@@ -489,7 +496,7 @@ func newMapping() mapping.IndexMapping {
 
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt("text", text(false))
-	doc.AddFieldMappingsAt("all", pairs)
+	doc.AddSubDocumentMapping(pairsPath, pairs)
 	doc.AddFieldMappingsAt("title", text(true))
 	doc.AddFieldMappingsAt("topics", text(false))
 	doc.AddFieldMappingsAt("body", text(true))
@@ -511,6 +518,8 @@ func newMapping() mapping.IndexMapping {
 		"tokenizer":     unicode.Name,
 		"token_filters": []string{en.PossessiveName, lowercase.Name, en.StopName, porter.Name, "pair"},
 	}))
+	must(m.AddCustomTokenizer("lines", map[string]interface{}{"type": regexp.Name, "regexp": `[^\n]+`}))
+	must(m.AddCustomAnalyzer(pairLinesAnalyzer, map[string]interface{}{"type": custom.Name, "tokenizer": "lines"}))
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = en.AnalyzerName
 	m.StoreDynamic = false

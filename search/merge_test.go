@@ -187,3 +187,63 @@ func TestCloseWhileReclaiming(t *testing.T) {
 		}
 	}
 }
+
+// The pairs of words that find phrases are most of the index's distinct terms, and bleve
+// builds each field's dictionary of terms whole in memory as it merges segments: in one
+// field, a merge of a shard held tens of megabytes for it at 20,000 threads. Spread over
+// their buckets, no field's dictionary holds a large share of the terms.
+func TestNoFieldHoldsMostOfTheTerms(t *testing.T) {
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	var docs []Document
+	for id := int64(1); id <= 300; id++ {
+		docs = append(docs, threadDoc(id, 0, 200, 200))
+	}
+	if err := ix.Apply(docs, nil, model.ChangePosition{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	terms := map[string]int{}
+	total := 0
+	for _, s := range ix.shards {
+		adv, err := s.Advanced()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := adv.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields, err := r.Fields()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fields {
+			d, err := r.FieldDict(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for e, err := d.Next(); e != nil && err == nil; e, err = d.Next() {
+				terms[f]++
+				total++
+			}
+			d.Close()
+		}
+		r.Close()
+	}
+	buckets := 0
+	for f, n := range terms {
+		if strings.HasPrefix(f, pairsPath+".") {
+			buckets++
+		}
+		if n*3 > total {
+			t.Errorf("field %s holds %d of the index's %d terms: its dictionary is built whole in memory by every merge", f, n, total)
+		}
+	}
+	if buckets != pairBuckets {
+		t.Errorf("the pairs are in %d fields, want %d: %v", buckets, pairBuckets, terms)
+	}
+	t.Logf("terms by field: %v", terms)
+}

@@ -123,15 +123,12 @@ func (ix *Index) threadsWith(field string, term []byte) (uint64, error) {
 // phraseMatch matches phrase p anywhere in a thread: it looks up the pairs of words of
 // p, all of which must be there; a "phrase" of one word is that word, exactly.
 func (ix *Index) phraseMatch(p string) query.Query {
+	if q := ix.pairsMatch(p); q != nil {
+		return q
+	}
 	m := bleve.NewMatchQuery(p)
 	m.SetOperator(query.MatchQueryOperatorAnd)
-	if len(ix.pairs.Analyze([]byte(p))) == 0 {
-		m.SetField("text")
-		return m
-	}
-	// The field's name is not the path of its document field, so the analyzer is named.
-	m.SetField("pairs")
-	m.Analyzer = pairsAnalyzer
+	m.SetField("text")
 	return m
 }
 
