@@ -454,8 +454,8 @@ func docID(id int64) string { return strconv.FormatInt(id, 10) }
 
 // newMapping is a lean mapping: no _all field, no doc values on text, only what search
 // and highlighting need. Every word of a thread is in text, the one field a query's words
-// must match and the one its score comes from, and every pair of words in pairs, the one
-// field its phrases must match; title, body and answers are kept, with positions, for
+// must match and the one its score comes from, and every pair of words in the pairs
+// fields, which its phrases must match; title, body and answers are kept, with positions, for
 // snippets and similar threads.
 func newMapping() mapping.IndexMapping {
 	text := func(store bool) *mapping.FieldMapping {

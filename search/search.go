@@ -145,7 +145,7 @@ func term(field, value string) *query.TermQuery {
 }
 
 // build turns a Query into a bleve query; visibility filters for visitors. The words must
-// match the text field and the phrases the pairs field, which hold all of a thread; the
+// match the text field and the phrases the pairs fields, which hold all of a thread; the
 // clauses on the ranked fields only add to the score of a phrase.
 //
 // For visitors, whether a word is matched exactly or with a typo forgiven does not depend
