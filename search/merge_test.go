@@ -225,7 +225,14 @@ func TestNoFieldHoldsMostOfTheTerms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for e, err := d.Next(); e != nil && err == nil; e, err = d.Next() {
+			for {
+				e, err := d.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e == nil {
+					break
+				}
 				terms[f]++
 				total++
 			}
