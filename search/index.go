@@ -122,6 +122,9 @@ type Index struct {
 	reclaiming [shards]atomic.Bool
 	reclaims   sync.WaitGroup
 	reclaimMu  sync.Mutex
+	// readThrough counts the bytes of the pages those merges read and let go of
+	// (mergeShard).
+	readThrough atomic.Int64
 }
 
 // batchChange is the threads one applied batch indexed or removed, and the version it made.
@@ -570,7 +573,7 @@ func (ix *Index) compact(ctx context.Context) error {
 				}
 			}
 			defer ix.reclaiming[i].Store(false)
-			return sc.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions)
+			return mergeShard(ctx, sc, &mergeplan.SingleSegmentMergePlanOptions, &ix.readThrough)
 		})
 	}
 	if err := g.Wait(); err != nil {

@@ -80,7 +80,7 @@ func (ix *Index) reclaimIfDue(i int) {
 			// error worth a word, a force merge already running, cannot happen: compact
 			// waits for reclaiming. A failed merge leaves the segments as they were, and
 			// the next batch tries again.
-			_ = sc.ForceMerge(context.Background(), &mergeplan.SingleSegmentMergePlanOptions)
+			_ = mergeShard(context.Background(), sc, &mergeplan.SingleSegmentMergePlanOptions, &ix.readThrough)
 			all, gone := replaced(shard)
 			if gone < reclaimMinimum || float64(gone) < reclaimShare*float64(all) {
 				return

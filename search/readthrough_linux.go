@@ -1,0 +1,105 @@
+package search
+
+import (
+	"encoding/binary"
+	"os"
+	"unsafe"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"golang.org/x/sys/unix"
+)
+
+// mappedSegment is a segment file's mapping and which of its pages were resident in the
+// process when a merge began.
+type mappedSegment struct {
+	data []byte
+	kept []bool
+}
+
+// workingSet is the pages of a snapshot's segment files that were resident when a merge
+// began; trim lets go of the others. A nil workingSet trims nothing.
+type workingSet struct {
+	pagemap *os.File // this process's page table, one entry a page
+	segs    []mappedSegment
+}
+
+var pageSize = os.Getpagesize()
+
+// newWorkingSet notes which pages of snap's segment files are resident now; nil when the
+// page table cannot be read (it can by the process itself since Linux 4.2).
+func newWorkingSet(snap *scorch.IndexSnapshot) *workingSet {
+	f, err := os.Open("/proc/self/pagemap")
+	if err != nil {
+		return nil
+	}
+	ws := &workingSet{pagemap: f}
+	for _, ss := range snap.Segments() {
+		seg, ok := ss.Segment().(interface{ Data() []byte }) // a segment in a file, mapped
+		if !ok || len(seg.Data()) == 0 {
+			continue
+		}
+		kept, err := ws.resident(seg.Data())
+		if err != nil {
+			f.Close()
+			return nil
+		}
+		ws.segs = append(ws.segs, mappedSegment{data: seg.Data(), kept: kept})
+	}
+	return ws
+}
+
+// resident reports, page by page, whether data's pages are mapped in this process
+// (bit 63 of the page's entry in /proc/self/pagemap: "page present").
+func (ws *workingSet) resident(data []byte) ([]bool, error) {
+	n := (len(data) + pageSize - 1) / pageSize
+	buf := make([]byte, 8*n)
+	addr := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+	if _, err := ws.pagemap.ReadAt(buf, int64(addr/uintptr(pageSize))*8); err != nil {
+		return nil, err
+	}
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint64(buf[8*i:])>>63 == 1
+	}
+	return out, nil
+}
+
+// trim lets go of the pages of the segments that have come into the process since the
+// working set was noted, and returns their bytes. The pages stay in the kernel's page
+// cache: a search that reads one again maps it back without reading the disk. The
+// mappings are shared and read-only, so nothing is lost.
+func (ws *workingSet) trim() int64 {
+	if ws == nil {
+		return 0
+	}
+	var dropped int64
+	for _, s := range ws.segs {
+		now, err := ws.resident(s.data)
+		if err != nil {
+			return dropped
+		}
+		for i := 0; i < len(now); {
+			if !now[i] || s.kept[i] {
+				i++
+				continue
+			}
+			j := i
+			for j < len(now) && now[j] && !s.kept[j] {
+				j++
+			}
+			run := s.data[i*pageSize : min(j*pageSize, len(s.data))]
+			if unix.Madvise(run, unix.MADV_DONTNEED) == nil {
+				dropped += int64(len(run))
+			}
+			i = j
+		}
+	}
+	return dropped
+}
+
+// close releases the page table.
+func (ws *workingSet) close() {
+	if ws != nil {
+		ws.pagemap.Close()
+	}
+}

@@ -1,0 +1,143 @@
+package search
+
+import (
+	"context"
+	"hash/crc32"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+
+	"forum/app/model"
+)
+
+// A merge reads its segments through the searches' mappings; what it brought in is let go
+// of, and what was resident before it began is kept.
+func TestTrimKeepsTheWorkingSetAndLetsGoOfTheRest(t *testing.T) {
+	ix := compactedIndex(t)
+	r, err := scorchOf(ix.shards[0]).Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	snap := r.(*scorch.IndexSnapshot)
+	var data []byte
+	for _, ss := range snap.Segments() {
+		if seg, ok := ss.Segment().(interface{ Data() []byte }); ok {
+			data = seg.Data()
+		}
+	}
+	pages := len(data) / pageSize
+	if pages < 64 {
+		t.Fatalf("the shard's segment is %d pages; the test needs a larger one", pages)
+	}
+	touch := func(b []byte) (sum byte) {
+		for i := 0; i < len(b); i += pageSize {
+			sum += b[i]
+		}
+		return sum
+	}
+	touch(data[:len(data)/4]) // what searches used
+
+	ws := newWorkingSet(snap)
+	if ws == nil {
+		t.Skip("/proc/self/pagemap cannot be read here")
+	}
+	defer ws.close()
+	kept := 0
+	for _, k := range ws.segs[len(ws.segs)-1].kept {
+		if k {
+			kept++
+		}
+	}
+	if kept == 0 || kept >= pages {
+		t.Fatalf("%d of %d pages resident before the merge's read; want some, not all", kept, pages)
+	}
+
+	sum := crc32.ChecksumIEEE(data) // the merge's read
+	before, err := ws.resident(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(before); n < pages {
+		t.Fatalf("%d of %d pages resident after reading every page", n, pages)
+	}
+	dropped := ws.trim()
+	if want := int64(pages-kept) * int64(pageSize); dropped < want-int64(pageSize) {
+		t.Errorf("trim let go of %d bytes, want about %d (%d pages not kept)", dropped, want, pages-kept)
+	}
+	after, err := ws.resident(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range ws.segs[len(ws.segs)-1].kept {
+		if after[i] != k {
+			t.Fatalf("page %d resident %v after the trim, was %v before the merge's read", i, after[i], k)
+		}
+	}
+	// The pages let go of read as they did: the data is the file's.
+	if crc32.ChecksumIEEE(data) != sum {
+		t.Fatal("the segment reads differently after the trim")
+	}
+}
+
+func count(b []bool) (n int) {
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
+// The merges that reclaim replaced versions let go of the pages they read.
+func TestReclaimLetsGoOfWhatItRead(t *testing.T) {
+	ix := compactedIndex(t)
+	if _, err := os.Stat("/proc/self/pagemap"); err != nil {
+		t.Skip("/proc/self/pagemap cannot be read here")
+	}
+	before := ix.readThrough.Load()
+	// Replies to 300 threads, one batch each: each shard's replaced versions pass the share
+	// that reclaims them.
+	for i := 0; i < 300; i++ {
+		if err := ix.Apply([]Document{threadDoc(int64(1+i*2), 1, 200, 200)}, nil, model.ChangePosition{ID: int64(i + 2)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for try := 0; try < 400; try++ { // until the merges end: 20 s at most
+		if !ix.reclaiming[0].Load() && !ix.reclaiming[1].Load() {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, gone := Replaced(ix); gone[0] >= reclaimMinimum || gone[1] >= reclaimMinimum {
+		t.Fatalf("replaced versions %v: the shards were not reclaimed", gone)
+	}
+	if got := ix.readThrough.Load() - before; got < 256<<10 {
+		t.Errorf("the merges that reclaimed let go of %d bytes of what they read; want at least 256 KB", got)
+	} else {
+		t.Logf("let go of %d KB", got>>10)
+	}
+}
+
+// compactedIndex returns an index of 600 threads of 200 words, one segment a shard.
+func compactedIndex(t *testing.T) *Index {
+	t.Helper()
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	var docs []Document
+	for id := int64(1); id <= 600; id++ {
+		docs = append(docs, threadDoc(id, 0, 200, 200))
+	}
+	if err := ix.Apply(docs, nil, model.ChangePosition{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}

@@ -1,0 +1,12 @@
+//go:build !linux
+
+package search
+
+import "github.com/blevesearch/bleve/v2/index/scorch"
+
+// workingSet lets go of a merge's pages on Linux only (see readthrough_linux.go).
+type workingSet struct{}
+
+func newWorkingSet(*scorch.IndexSnapshot) *workingSet { return nil }
+func (ws *workingSet) trim() int64                    { return 0 }
+func (ws *workingSet) close()                         {}
