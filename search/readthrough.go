@@ -21,7 +21,7 @@ import (
 // pressure and to drop when the old segment's file is removed after the merge.
 
 // trimEvery is how often a running merge's pages are let go of: at 20,000 threads a
-// shard's merge reads about 2 MB in that time.
+// shard's merge reads about 1 MB of its old segment in that time (53 MB in 10-20 s).
 const trimEvery = 250 * time.Millisecond
 
 // mergeShard merges shard sc by plan mo, letting go of the pages the merge reads in the
