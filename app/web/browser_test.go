@@ -30,7 +30,7 @@ func browser(t *testing.T) context.Context {
 	return browserWithin(t, 3*time.Minute)
 }
 
-// browserWithin is browser for a test that needs more than a minute in all.
+// browserWithin is browser with a bound of its own, for a journey longer than most.
 func browserWithin(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
 	var path string
