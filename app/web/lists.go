@@ -116,18 +116,6 @@ func pageOf(c echo.Context, threads []*model.Thread) threadPage {
 	return p
 }
 
-// renderList answers a list page; an htmx "load more" request gets only the next items.
-func (s *Server) renderList(c echo.Context, page string, nav string, d listData) error {
-	if err := s.markUnread(c, d.Page.Items); err != nil {
-		return err
-	}
-	if c.QueryParam("after") != "" && isFragment(c) {
-		return s.renderPartial(c, http.StatusOK, "thread_page", d.Page)
-	}
-	d.CurrentPath = c.Request().URL.Path
-	return s.render(c, http.StatusOK, page, nav, d)
-}
-
 // loadedList is a page of a list as loaded: its threads, and the address of the next page.
 type loadedList struct {
 	threads []*model.Thread

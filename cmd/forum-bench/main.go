@@ -251,12 +251,8 @@ func searchQueries(seed uint64) []string {
 	tags := []string{"craft", "dbt", "harm-reduction", "mat", "boundaries", "relapse", "probation", "motivational-interviewing"}
 	typos := []string{"recovry", "treatmnet", "boundries", "probaton", "medicaton", "thearpist", "overdoes", "sobreity"}
 	var qs []string
-	for _, w := range common {
-		qs = append(qs, w)
-	}
-	for _, w := range rare {
-		qs = append(qs, w)
-	}
+	qs = append(qs, common...)
+	qs = append(qs, rare...)
 	qs = append(qs, phrases...)
 	qs = append(qs, typos...)
 	for len(qs) < 220 {
