@@ -193,18 +193,7 @@ func TestCloseWhileReclaiming(t *testing.T) {
 // field, a merge of a shard held tens of megabytes for it at 20,000 threads. Spread over
 // their buckets, no field's dictionary holds a large share of the terms.
 func TestNoFieldHoldsMostOfTheTerms(t *testing.T) {
-	ix, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	var docs []Document
-	for id := int64(1); id <= 300; id++ {
-		docs = append(docs, threadDoc(id, 0, 200, 200))
-	}
-	if err := ix.Apply(docs, nil, model.ChangePosition{ID: 1}); err != nil {
-		t.Fatal(err)
-	}
+	ix := indexOfThreads(t, 300)
 	terms := map[string]int{}
 	total := 0
 	for _, s := range ix.shards {
@@ -253,4 +242,22 @@ func TestNoFieldHoldsMostOfTheTerms(t *testing.T) {
 		t.Errorf("the pairs are in %d fields, want %d: %v", buckets, pairBuckets, terms)
 	}
 	t.Logf("terms by field: %v", terms)
+}
+
+// indexOfThreads returns an index of n threads of 200 words, applied in one batch.
+func indexOfThreads(t *testing.T, n int64) *Index {
+	t.Helper()
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	var docs []Document
+	for id := int64(1); id <= n; id++ {
+		docs = append(docs, threadDoc(id, 0, 200, 200))
+	}
+	if err := ix.Apply(docs, nil, model.ChangePosition{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return ix
 }

@@ -124,18 +124,7 @@ func TestReclaimLetsGoOfWhatItRead(t *testing.T) {
 // compactedIndex returns an index of 600 threads of 200 words, one segment a shard.
 func compactedIndex(t *testing.T) *Index {
 	t.Helper()
-	ix, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	var docs []Document
-	for id := int64(1); id <= 600; id++ {
-		docs = append(docs, threadDoc(id, 0, 200, 200))
-	}
-	if err := ix.Apply(docs, nil, model.ChangePosition{ID: 1}); err != nil {
-		t.Fatal(err)
-	}
+	ix := indexOfThreads(t, 600)
 	if err := ix.compact(context.Background()); err != nil {
 		t.Fatal(err)
 	}
