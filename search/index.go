@@ -125,6 +125,12 @@ type Index struct {
 	// readThrough counts the bytes of the pages those merges read and let go of
 	// (mergeShard).
 	readThrough atomic.Int64
+	// released counts the bytes of the pages of the index's files let go of every
+	// releaseEvery (releaseLoop, stopped by closing stopRelease).
+	released      atomic.Int64
+	stopRelease   chan struct{}
+	releaseDone   chan struct{}
+	stopReleasing sync.Once
 }
 
 // batchChange is the threads one applied batch indexed or removed, and the version it made.
@@ -221,6 +227,8 @@ func Open(dir string) (*Index, error) {
 		ix.Close()
 		return nil, err
 	}
+	ix.stopRelease, ix.releaseDone = make(chan struct{}), make(chan struct{})
+	go ix.releaseLoop(ix.stopRelease, ix.releaseDone)
 	return ix, nil
 }
 
@@ -326,6 +334,12 @@ func (ix *Index) Replaced() bool { return ix.replaced }
 
 // Close closes the index; closing it again does nothing.
 func (ix *Index) Close() error {
+	ix.stopReleasing.Do(func() {
+		if ix.stopRelease != nil { // nil when Open failed
+			close(ix.stopRelease)
+			<-ix.releaseDone
+		}
+	})
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if ix.closed {

@@ -13,7 +13,7 @@ import (
 // process when a merge began.
 type mappedSegment struct {
 	data []byte
-	kept []bool
+	kept []bool // nil: none
 }
 
 // workingSet is the pages of a snapshot's segment files that were resident when a merge
@@ -27,7 +27,13 @@ var pageSize = os.Getpagesize()
 
 // newWorkingSet notes which pages of snap's segment files are resident now; nil when the
 // page table cannot be read (it can by the process itself since Linux 4.2).
-func newWorkingSet(snap *scorch.IndexSnapshot) *workingSet {
+func newWorkingSet(snap *scorch.IndexSnapshot) *workingSet { return pagesOf(snap, true) }
+
+// noWorkingSet is snap's segment files with no page kept: its trim lets go of every page
+// that is resident. Nil when the page table cannot be read.
+func noWorkingSet(snap *scorch.IndexSnapshot) *workingSet { return pagesOf(snap, false) }
+
+func pagesOf(snap *scorch.IndexSnapshot, keepResident bool) *workingSet {
 	f, err := os.Open("/proc/self/pagemap")
 	if err != nil {
 		return nil
@@ -38,12 +44,14 @@ func newWorkingSet(snap *scorch.IndexSnapshot) *workingSet {
 		if !ok || len(seg.Data()) == 0 {
 			continue
 		}
-		kept, err := ws.resident(seg.Data())
-		if err != nil {
-			f.Close()
-			return nil
+		s := mappedSegment{data: seg.Data()}
+		if keepResident {
+			if s.kept, err = ws.resident(s.data); err != nil {
+				f.Close()
+				return nil
+			}
 		}
-		ws.segs = append(ws.segs, mappedSegment{data: seg.Data(), kept: kept})
+		ws.segs = append(ws.segs, s)
 	}
 	return ws
 }
@@ -78,13 +86,14 @@ func (ws *workingSet) trim() int64 {
 		if err != nil {
 			return dropped
 		}
+		kept := func(i int) bool { return s.kept != nil && s.kept[i] }
 		for i := 0; i < len(now); {
-			if !now[i] || s.kept[i] {
+			if !now[i] || kept(i) {
 				i++
 				continue
 			}
 			j := i
-			for j < len(now) && now[j] && !s.kept[j] {
+			for j < len(now) && now[j] && !kept(j) {
 				j++
 			}
 			run := s.data[i*pageSize : min(j*pageSize, len(s.data))]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/crc32"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -119,6 +120,99 @@ func TestReclaimLetsGoOfWhatItRead(t *testing.T) {
 	} else {
 		t.Logf("let go of %d KB", got>>10)
 	}
+}
+
+// Every page of the index's files that searches brought into the process is let go of,
+// and searches read the same after.
+func TestSearchedPagesAreLetGoOf(t *testing.T) {
+	ix := compactedIndex(t)
+	if _, err := os.Stat("/proc/self/pagemap"); err != nil {
+		t.Skip("/proc/self/pagemap cannot be read here")
+	}
+	search := func() (hits []int64) {
+		for _, q := range []string{"w9_1", `"sober w7_0"`, "court w12_0"} { // under 50 hits each
+			r, err := ix.Search(context.Background(), Request{Query: ParseQuery(q), Size: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64 // in order of score; equal scores come in either order
+			for _, h := range r.Hits {
+				ids = append(ids, h.ThreadID)
+			}
+			slices.Sort(ids)
+			hits = append(append(hits, ids...), -int64(r.Total))
+		}
+		return hits
+	}
+	found := search()
+	if len(found) < 6 {
+		t.Fatalf("the searches found %v; want threads for each", found)
+	}
+	// A search that reads the whole of every segment, as a merge or a long query can.
+	sums := map[int]uint32{}
+	forEachSegment(t, ix, func(i int, data []byte) { sums[i] = crc32.ChecksumIEEE(data) })
+	if resident := residentBytes(t, ix); resident < 1<<20 {
+		t.Fatalf("%d bytes of the index resident after reading it all; want over 1 MB", resident)
+	}
+	released := ix.releasePages()
+	if left := residentBytes(t, ix); left != 0 {
+		t.Errorf("%d bytes of the index still resident after releasePages (released %d)", left, released)
+	}
+	if released < 1<<20 {
+		t.Errorf("releasePages let go of %d bytes; want over 1 MB", released)
+	}
+	if got := search(); !slices.Equal(got, found) {
+		t.Errorf("searches found %v after the pages were let go of, %v before", got, found)
+	}
+	forEachSegment(t, ix, func(i int, data []byte) {
+		if crc32.ChecksumIEEE(data) != sums[i] {
+			t.Errorf("segment %d reads differently after its pages were let go of", i)
+		}
+	})
+	ix.Close() // stops the release loop
+	if n := ix.releasePages(); n != 0 {
+		t.Errorf("a closed index let go of %d bytes", n)
+	}
+}
+
+// forEachSegment calls f with the mapped data of every segment of ix's shards, numbered,
+// while a snapshot holds them.
+func forEachSegment(t *testing.T, ix *Index, f func(i int, data []byte)) {
+	t.Helper()
+	i := 0
+	for _, s := range ix.shards {
+		r, err := scorchOf(s).Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ss := range r.(*scorch.IndexSnapshot).Segments() {
+			if seg, ok := ss.Segment().(interface{ Data() []byte }); ok {
+				f(i, seg.Data())
+				i++
+			}
+		}
+		r.Close()
+	}
+}
+
+// residentBytes returns how much of ix's segment files is resident in the process.
+func residentBytes(t *testing.T, ix *Index) (n int64) {
+	t.Helper()
+	ws := &workingSet{}
+	f, err := os.Open("/proc/self/pagemap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ws.pagemap = f
+	forEachSegment(t, ix, func(_ int, data []byte) {
+		res, err := ws.resident(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += int64(count(res)) * int64(pageSize)
+	})
+	return n
 }
 
 // compactedIndex returns an index of 600 threads of 200 words, one segment a shard.

@@ -8,5 +8,6 @@ import "github.com/blevesearch/bleve/v2/index/scorch"
 type workingSet struct{}
 
 func newWorkingSet(*scorch.IndexSnapshot) *workingSet { return nil }
+func noWorkingSet(*scorch.IndexSnapshot) *workingSet  { return nil }
 func (ws *workingSet) trim() int64                    { return 0 }
 func (ws *workingSet) close()                         {}
