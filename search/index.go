@@ -334,12 +334,7 @@ func (ix *Index) Replaced() bool { return ix.replaced }
 
 // Close closes the index; closing it again does nothing.
 func (ix *Index) Close() error {
-	ix.stopReleasing.Do(func() {
-		if ix.stopRelease != nil { // nil when Open failed
-			close(ix.stopRelease)
-			<-ix.releaseDone
-		}
-	})
+	ix.stopReleaseLoop()
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if ix.closed {

@@ -76,17 +76,26 @@ func (ws *workingSet) resident(data []byte) ([]bool, error) {
 // working set was noted, and returns their bytes. The pages stay in the kernel's page
 // cache: a search that reads one again maps it back without reading the disk. The
 // mappings are shared and read-only, so nothing is lost.
-func (ws *workingSet) trim() int64 {
+func (ws *workingSet) trim() int64 { return ws.trimPart(0, 1) }
+
+// trimPart trims the k-th of parts equal runs of pages of each segment (k from 0).
+func (ws *workingSet) trimPart(k, parts int) int64 {
 	if ws == nil {
 		return 0
 	}
 	var dropped int64
 	for _, s := range ws.segs {
-		now, err := ws.resident(s.data)
+		n := (len(s.data) + pageSize - 1) / pageSize
+		lo, hi := k*n/parts, (k+1)*n/parts
+		if lo >= hi {
+			continue
+		}
+		part := s.data[lo*pageSize : min(hi*pageSize, len(s.data))]
+		now, err := ws.resident(part)
 		if err != nil {
 			return dropped
 		}
-		kept := func(i int) bool { return s.kept != nil && s.kept[i] }
+		kept := func(i int) bool { return s.kept != nil && s.kept[lo+i] }
 		for i := 0; i < len(now); {
 			if !now[i] || kept(i) {
 				i++
@@ -96,7 +105,7 @@ func (ws *workingSet) trim() int64 {
 			for j < len(now) && now[j] && !kept(j) {
 				j++
 			}
-			run := s.data[i*pageSize : min(j*pageSize, len(s.data))]
+			run := part[i*pageSize : min(j*pageSize, len(part))]
 			if unix.Madvise(run, unix.MADV_DONTNEED) == nil {
 				dropped += int64(len(run))
 			}
