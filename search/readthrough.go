@@ -34,7 +34,6 @@ func mergeShard(ctx context.Context, sc *scorch.Scorch, mo *mergeplan.MergePlanO
 		return err
 	}
 	defer r.Close()
-	defer lowerGCHeadroom()() // see headroom.go
 	var ws *workingSet
 	if snap, ok := r.(*scorch.IndexSnapshot); ok {
 		ws = newWorkingSet(snap)
