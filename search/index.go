@@ -125,9 +125,8 @@ type Index struct {
 	// readThrough counts the bytes of the pages those merges read and let go of
 	// (mergeShard).
 	readThrough atomic.Int64
-	// released counts the bytes of the pages of the index's files let go of every
-	// releaseEvery (releaseLoop, stopped by closing stopRelease).
-	released      atomic.Int64
+	// stopRelease stops releaseLoop, which lets go of the pages of the index's files;
+	// releaseDone tells that it has.
 	stopRelease   chan struct{}
 	releaseDone   chan struct{}
 	stopReleasing sync.Once
