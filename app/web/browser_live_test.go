@@ -129,6 +129,7 @@ func TestBrowserLiveReply(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			shot(ctx, "asker-timeout")
+			shot(coach, "expert-timeout")
 			t.Fatalf("the answer did not appear on the asker's page within 2 s (the list: %q)", text)
 		}
 		time.Sleep(20 * time.Millisecond)
