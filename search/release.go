@@ -19,10 +19,9 @@ import (
 // So the index lets go of the pages of its files the process has mapped in, a part at a
 // time: every releaseEvery one of releaseParts equal runs of each segment, in turn, so each
 // page once every 30 seconds (releasePart). The pages stay in the kernel's page cache: a
-// search that reads one again maps it back without reading the disk (a minor fault, about
-// a microsecond for a run of pages), and the kernel can take back first the ones nobody
-// read again. What the process holds of the index is then what searches read in the last
-// half minute or less. A part at a time, not all at once: searches map back most of what
+// search that reads one again maps it back without reading the disk (a minor fault), and
+// the kernel can take back first the ones nobody read again. What the process holds of the
+// index is then what searches read in the last half minute or less. A part at a time, not all at once: searches map back most of what
 // is let go of within seconds, so letting go of all of it every 5 seconds (tried) made the
 // resident memory dip by 20-25 MB at 20,000 threads and climb back within 3 seconds, each
 // time, and a sample's figure depended on when it fell.
