@@ -21,10 +21,12 @@ import (
 // page once every 30 seconds (releasePart). The pages stay in the kernel's page cache: a
 // search that reads one again maps it back without reading the disk (a minor fault), and
 // the kernel can take back first the ones nobody read again. What the process holds of the
-// index is then what searches read in the last half minute or less. A part at a time, not all at once: searches map back most of what
-// is let go of within seconds, so letting go of all of it every 5 seconds (tried) made the
-// resident memory dip by 20-25 MB at 20,000 threads and climb back within 3 seconds, each
-// time, and a sample's figure depended on when it fell.
+// index is then what searches read in the last half minute or less.
+//
+// A part at a time, not all at once: searches map back most of what is let go of within
+// seconds, so letting go of all of it every 5 seconds (tried) made the resident memory dip
+// by 20-25 MB at 20,000 threads and climb back within 3 seconds, each time, and a sample's
+// figure depended on when it fell.
 const (
 	releaseEvery = 5 * time.Second
 	releaseParts = 6
