@@ -380,9 +380,27 @@ func markBadges(data any, urls map[int64]string) {
 // pageCommitted drops, after a commit on this node, what the transaction changed. The
 // change watcher skips these rows when it reads them back from the change log, so a node
 // invalidates once for its own writes.
+//
+// The changed threads' snapshots go first, before the rows are marked as this node's: the
+// watcher may read the rows back at once (its poll, or another commit's wake), and hands
+// them to the live updates, which render from the thread's snapshot. Were the snapshot
+// still the one from before the write (the rest of the invalidation reads the database),
+// open pages would be sent the thread as it was, and the new post never.
 func (s *Server) pageCommitted(ctx context.Context, c store.Committed) {
+	s.pages.Invalidate(changedThreadKeys(c.Changes)...)
 	s.own.add(c.Changes)
 	s.invalidate(ctx, c.Changes, c.Members)
+}
+
+// changedThreadKeys returns the keys of the snapshots of the threads the changes name.
+func changedThreadKeys(changes []model.Change) []string {
+	var keys []string
+	for _, ch := range changes {
+		if ch.Entity != "tag" && ch.ThreadID > 0 {
+			keys = append(keys, threadKey(ch.ThreadID))
+		}
+	}
+	return keys
 }
 
 // invalidate drops the pages that the change-log rows and the members' changed
