@@ -50,7 +50,7 @@ func (s *Service) FanOut(ctx context.Context) (int, error) {
 }
 
 // fanOutEvent writes the notifications of event id and marks it fanned out, in one
-// transaction; it reports false when the event was fanned out already or another node
+// transaction (an event that tells nobody is removed instead); it reports false when the event was fanned out already or another node
 // holds it.
 func (s *Service) fanOutEvent(ctx context.Context, id int64) (bool, error) {
 	var (
@@ -82,6 +82,10 @@ func (s *Service) fanOutEvent(ctx context.Context, id int64) (bool, error) {
 			for _, n := range stored {
 				recipients = append(recipients, n.UserID)
 			}
+		}
+		if len(ns) == 0 {
+			// It told nobody: nothing needs it any more.
+			return tx.DeleteNotifyEvent(ctx, ev.ID)
 		}
 		return tx.MarkNotifyEventFannedOut(ctx, ev.ID, s.now())
 	})

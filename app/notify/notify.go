@@ -106,14 +106,27 @@ func (s *Service) tellNotified(users []int64) {
 	}
 }
 
+// pruneEvery is how often Run removes the events that notify nobody any more
+// (store.PruneNotifyEvents); the first time as it starts.
+const pruneEvery = 6 * time.Hour
+
 // Run fans out events as they are written until ctx ends: when poked, and every poll
 // interval. Run it in the server's background group.
 func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(s.poll)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
 		if _, err := s.FanOut(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("notification fan-out: an event failed; it is tried again", "err", err)
+		}
+		if now := s.Now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			if n, err := s.store.PruneNotifyEvents(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("notification events that notify nobody were not removed; tried again later", "err", err)
+			} else if n > 0 {
+				s.log.Info("notification events that notify nobody removed", "rows", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -467,6 +467,57 @@ func TestFanOutIsIdempotent(t *testing.T) {
 	})
 }
 
+// TestEventsThatNotifyNobodyAreRemoved: an event that tells nobody anything is removed as
+// it is fanned out, and the pruning removes the fanned-out events no notification refers
+// to any more; an event still pending, or one whose notifications remain, stays, and so do
+// those notifications.
+func TestEventsThatNotifyNobodyAreRemoved(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := newBoard(t, st)
+		events := func(where string) int {
+			var n int
+			storetest.Scan(t, st, &n, "SELECT COUNT(*) FROM notify_events WHERE "+where)
+			return n
+		}
+		th := b.ask(b.parent, "How do we talk about the weekend?", false) // nobody watches the topic
+		b.follow(b.watcher, th, model.LevelWatching)
+		answer := b.reply(b.coach, th, "Plan it together, a day ahead.", false)
+		if n := b.fanOut(); n != 2 {
+			t.Fatalf("fanned out %d events, want the question's and the answer's", n)
+		}
+		if got := events("true"); got != 1 {
+			t.Fatalf("%d events after the fan-out, want the answer's alone (the question told nobody)", got)
+		}
+		if got := events(fmt.Sprintf("post_id = %d AND fanned_out_at IS NOT NULL", answer.ID)); got != 1 {
+			t.Fatal("the answer's event, which notified the asker and the watcher, is gone")
+		}
+
+		// A reply not fanned out yet, and the answer's notifications gone with their readers'
+		// accounts except the asker's.
+		b.forum.AfterEvent = nil
+		b.reply(b.spouse, th, "We write it down first.", false)
+		storetest.Exec(t, st, "DELETE FROM notifications WHERE user_id <> ?", b.parent.ID)
+		n, err := st.PruneNotifyEvents(b.ctx)
+		b.must(err)
+		if n != 0 || events("true") != 2 {
+			t.Fatalf("pruned %d events, %d left; want none pruned (one pending, one the asker's notification refers to)", n, events("true"))
+		}
+		if got := b.received(b.parent); len(got) != 1 {
+			t.Fatalf("the asker has %d notifications after the pruning, want 1", len(got))
+		}
+		storetest.Exec(t, st, "DELETE FROM notifications")
+		if n, err = st.PruneNotifyEvents(b.ctx); err != nil || n != 1 {
+			t.Fatalf("pruned %d events (%v), want the answer's, which no notification refers to any more", n, err)
+		}
+		if events("fanned_out_at IS NULL") != 1 || events("true") != 1 {
+			t.Fatal("the pending reply's event was pruned")
+		}
+		if n := b.fanOut(); n != 1 {
+			t.Fatalf("fanned out %d events after the pruning, want the pending reply's", n)
+		}
+	})
+}
+
 // TestTwoFanOutsAtOnce runs two fan-outs (as on two nodes) over the same events at once:
 // every notification is written once and handed to the mailer once.
 func TestTwoFanOutsAtOnce(t *testing.T) {

@@ -61,6 +61,43 @@ func (tx *Tx) MarkNotifyEventFannedOut(ctx context.Context, id int64, at time.Ti
 	return nil
 }
 
+// DeleteNotifyEvent removes an event that notified nobody, as its fan-out ends: nothing
+// reads an event once it is fanned out but its notifications, and it names who acted on
+// what, in which thread.
+func (tx *Tx) DeleteNotifyEvent(ctx context.Context, id int64) error {
+	if _, err := tx.db.NewDelete().Model((*model.NotifyEvent)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete notify event %d: %w", id, err)
+	}
+	return nil
+}
+
+// pruneNotifyChunk is how many events one pruning statement removes, so that the first
+// pruning of a large board does not hold the database's writer for long.
+const pruneNotifyChunk = 5000
+
+// PruneNotifyEvents removes the events that were fanned out and that no notification
+// refers to (those that notified nobody, as the demo board's history, and those whose
+// notifications went with their recipients' accounts), and returns how many it removed.
+// An event a notification refers to stays: the notification goes with it.
+func (s *Store) PruneNotifyEvents(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		res, err := s.db.NewRaw(`DELETE FROM notify_events WHERE id IN (
+			SELECT e.id FROM notify_events AS e
+			WHERE e.fanned_out_at IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM notifications AS n WHERE n.event_id = e.id)
+			ORDER BY e.id LIMIT ?)`, pruneNotifyChunk).Exec(ctx)
+		if err != nil {
+			return total, fmt.Errorf("prune notify events: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < pruneNotifyChunk || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}
+
 // SettleNotifyEventsAfter marks every event above id that is not fanned out yet as fanned
 // out, without notifying anybody: what the demo board's seeding wrote is its history, not
 // news. It returns how many it settled.
