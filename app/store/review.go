@@ -13,7 +13,7 @@ import (
 
 // InsertHeldPost writes a post held for review, with the topics chosen for a new thread.
 func (tx *Tx) InsertHeldPost(ctx context.Context, h *model.HeldPost, tagIDs []int64) error {
-	if _, err := tx.write().NewInsert().Model(h).Returning("id").Exec(ctx); err != nil {
+	if _, err := tx.heldWrite(h).NewInsert().Model(h).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert held post: %w", mapError(err))
 	}
 	if len(tagIDs) == 0 {
@@ -23,7 +23,7 @@ func (tx *Tx) InsertHeldPost(ctx context.Context, h *model.HeldPost, tagIDs []in
 	for i, id := range tagIDs {
 		links[i] = model.HeldPostTag{HeldPostID: h.ID, TagID: id}
 	}
-	if _, err := tx.write().NewInsert().Model(&links).Exec(ctx); err != nil {
+	if _, err := tx.heldWrite(h).NewInsert().Model(&links).Exec(ctx); err != nil {
 		return fmt.Errorf("tag held post %d: %w", h.ID, mapError(err))
 	}
 	return nil
@@ -74,7 +74,7 @@ func (q queries) HeldTagIDs(ctx context.Context, heldID int64) ([]int64, error) 
 
 // UpdateHeldPost writes the named columns of h.
 func (tx *Tx) UpdateHeldPost(ctx context.Context, h *model.HeldPost, columns ...string) error {
-	if _, err := tx.write().NewUpdate().Model(h).Column(columns...).WherePK().Exec(ctx); err != nil {
+	if _, err := tx.heldWrite(h).NewUpdate().Model(h).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update held post %d: %w", h.ID, mapError(err))
 	}
 	return nil

@@ -45,12 +45,28 @@ type Tx struct {
 	// members lists the members whose follows or notifications the transaction changed:
 	// what is remembered of them (memberCache) is dropped after the commit.
 	members []int64
+	// threads lists the threads whose pages changed in a way no change-log row names: a
+	// reply held for review, shown to its author alone (see heldWrite).
+	threads []int64
 }
 
 // write returns the transaction for a write that may change what a page shows, in a way
 // no change-log row names.
 func (tx *Tx) write() bun.IDB {
 	tx.shown = true
+	return tx.db
+}
+
+// heldWrite returns the transaction for a write to post h held for review: it changes
+// what its author sees (their own lists, and the thread it answers, where it shows to
+// them alone) and nothing anyone else sees, so those pages are dropped after the commit
+// (Committed.Members and Threads) rather than every page. It writes no change-log row:
+// another node learns nothing of it, and its pages there hold until they expire.
+func (tx *Tx) heldWrite(h *model.HeldPost) bun.IDB {
+	tx.members = append(tx.members, h.AuthorID)
+	if h.ThreadID != nil {
+		tx.threads = append(tx.threads, *h.ThreadID)
+	}
 	return tx.db
 }
 
@@ -95,8 +111,8 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			if tx.shown || (tx.content && len(tx.changed) == 0) {
 				s.Changed()
 			}
-			if len(tx.changed) > 0 || len(tx.members) > 0 {
-				s.commits.tell(ctx, Committed{Changes: tx.changed, Members: tx.members})
+			if len(tx.changed) > 0 || len(tx.members) > 0 || len(tx.threads) > 0 {
+				s.commits.tell(ctx, Committed{Changes: tx.changed, Members: tx.members, Threads: tx.threads})
 			}
 			if tx.changes {
 				s.signals.changed()

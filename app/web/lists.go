@@ -308,6 +308,6 @@ func (s *Server) mine(c echo.Context) error {
 		}, nil
 	}
 	// The member's own list: kept for them alone. A post of theirs put in or taken out of
-	// the review queue changes every cached page (a write no change-log row names).
+	// the review queue drops it (the commit names the member: store.Committed).
 	return s.serveList(c, listKey(c, "mine:"+strconv.FormatInt(v.ID, 10)), []string{memberKey(v.ID)}, "mine", load, view, nil)
 }

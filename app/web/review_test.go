@@ -29,6 +29,8 @@ func TestNewMembersQuestionIsUnseenUntilApproved(t *testing.T) {
 		const title = "Zebrafinch worries about my brother"
 
 		author.get("/ask")
+		mustNotContain(t, author.get("/mine").Body.String(), "waiting for review") // kept in the cache
+		gen := st.Generation()
 		rec := author.post("/ask", url.Values{"title": {title}, "body": {"He sleeps all day and lies about money."}, "tags": {"craft"}})
 		loc := rec.Header().Get("Location")
 		m := heldAnchor.FindStringSubmatch(loc)
@@ -39,6 +41,9 @@ func TestNewMembersQuestionIsUnseenUntilApproved(t *testing.T) {
 		page := author.get(loc).Body.String()
 		mustContain(t, page, title, "Waiting for review", "Only you and the moderators can see this")
 		mustContain(t, author.get("/mine").Body.String(), "1 post of yours is waiting for review")
+		if st.Generation() != gen {
+			t.Error("a question held for review dropped every cached page (the store's generation moved)")
+		}
 
 		e.sync()
 		e.fanOut()
@@ -96,7 +101,8 @@ func TestNewMembersReplyShowsOnlyToItsAuthor(t *testing.T) {
 		author, asker, mod := e.as(newcomer), e.as(e.parent), e.as(e.moderator)
 		path := threadPath(e.question)
 		const words = "Quokka advice from a new member"
-		author.get(path)
+		author.get(path) // the thread's snapshot, kept in the cache
+		gen, home := st.Generation(), asker.get("/").Body.String()
 		rec := author.post("/t/"+strconv.FormatInt(e.question.ID, 10)+"/reply", url.Values{"body": {words}}, "HX-Request", "true")
 		if rec.Code != http.StatusNoContent || !strings.Contains(rec.Header().Get("HX-Redirect"), path+"#held-") {
 			t.Fatalf("a held reply answered %d, HX-Redirect %q", rec.Code, rec.Header().Get("HX-Redirect"))
@@ -107,6 +113,14 @@ func TestNewMembersReplyShowsOnlyToItsAuthor(t *testing.T) {
 			mustNotContain(t, asker.get(path).Body.String(), words)
 			mustNotContain(t, mod.get(path).Body.String(), words)
 			mustNotContain(t, e.as(nil).get(path).Body.String(), words)
+		}
+		// The reply changed the thread's page for its author alone: the rest of the board's
+		// cached pages hold.
+		if st.Generation() != gen {
+			t.Error("a reply held for review dropped every cached page (the store's generation moved)")
+		}
+		if again := asker.get("/").Body.String(); again != home {
+			t.Error("the asker's home page changed with a reply only its author sees (its thread's activity, its count of replies)")
 		}
 		e.fanOut()
 		mustNotContain(t, asker.get("/notifications").Body.String(), "new_here")
