@@ -11,6 +11,13 @@
 // leaves it already stale, never wrongly fresh. A global generation (the store's, for
 // the rare writes no key names) and a time to live bound the rest.
 //
+// An entry past its time to live, and nothing else (no key of it invalidated, the
+// generation the same), is aged: for at most another time to live, the first request to
+// find it loads it again, and the requests that come while that load runs are served the
+// aged entry instead of waiting for it (Get). A page that expired only by time costs one
+// request the load, not every request that arrived during it. A write never leaves an
+// entry aged: what a key or the generation drops is loaded again before it is served.
+//
 // An entry holds its loaded value and any number of variants of it (renderings, one per
 // kind of viewer), added as they are first asked for and counted in the same bytes. When
 // the cache holds more bytes than its ceiling, the least recently used entries go.
@@ -47,7 +54,7 @@ type Cache struct {
 	lru     list.List                // most recently used first
 	bytes   int64
 
-	hits, misses, evictions atomic.Int64
+	hits, misses, evictions, aged atomic.Int64
 }
 
 // New returns a cache that holds at most limit bytes. generation, when not nil, is a
@@ -76,6 +83,8 @@ type Entry struct {
 	ttl     time.Duration
 	size    int64
 	removed bool // no longer counted in the cache (guarded by cache.mu)
+	// reloading: a request is loading the entry again, aged (Get).
+	reloading atomic.Bool
 
 	mu       sync.Mutex
 	variants map[any]any
@@ -137,11 +146,21 @@ type Loaded struct {
 
 // Get returns the entry of key while it holds; else it runs load (once, however many
 // requests ask at the same time) and keeps what it returns for at most ttl, depending on
-// keys and on the keys load names.
+// keys and on the keys load names. An aged entry (see the package's comment) is loaded
+// again by the first request that finds it, in that request, and served meanwhile to the
+// others.
 func (c *Cache) Get(ctx context.Context, key string, keys []string, ttl time.Duration, load func(ctx context.Context) (Loaded, error)) (*Entry, error) {
-	if e := c.lookup(key); e != nil {
+	e, aged := c.find(key)
+	switch {
+	case e != nil && !aged:
 		c.hits.Add(1)
 		return e, nil
+	case e != nil && !e.reloading.CompareAndSwap(false, true):
+		c.aged.Add(1)
+		return e, nil
+	case e != nil:
+		// This request loads it again (below); should that fail, the next one tries.
+		defer e.reloading.Store(false)
 	}
 	v, err, _ := c.flight.Do(key, func() (any, error) {
 		if e := c.lookup(key); e != nil {
@@ -190,38 +209,64 @@ func (c *Cache) Drop(e *Entry) {
 func (c *Cache) Peek(key string) *Entry { return c.lookup(key) }
 
 func (c *Cache) lookup(key string) *Entry {
-	c.mu.Lock()
-	el, ok := c.entries[key]
-	if !ok {
-		c.mu.Unlock()
-		return nil
+	if e, aged := c.find(key); !aged {
+		return e
 	}
-	e := el.Value.(*Entry)
-	if !c.fresh(e) {
-		c.remove(el)
-		c.mu.Unlock()
-		return nil
-	}
-	c.lru.MoveToFront(el)
-	c.mu.Unlock()
-	return e
+	return nil
 }
 
-// fresh reports whether e still holds.
-func (c *Cache) fresh(e *Entry) bool {
-	if e.gen != c.generation() {
-		return false
+// find returns the entry of key while it holds or is aged (and which), or nil.
+func (c *Cache) find(key string) (e *Entry, aged bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		return nil, false
 	}
-	if now := c.now(); now.Sub(e.loaded) >= e.ttl || now.Before(e.loaded) {
-		return false
+	e = el.Value.(*Entry)
+	switch c.state(e) {
+	case holds:
+	case aging:
+		aged = true
+	default:
+		c.remove(el)
+		return nil, false
+	}
+	c.lru.MoveToFront(el)
+	return e, aged
+}
+
+// entryState is whether an entry holds, is aged, or is dropped.
+type entryState int
+
+const (
+	holds entryState = iota
+	aging
+	dropped
+)
+
+// state tells whether e still holds, is aged (past its time to live by less than another,
+// and nothing else changed), or is dropped.
+func (c *Cache) state(e *Entry) entryState {
+	if e.gen != c.generation() {
+		return dropped
 	}
 	for i, d := range e.deps {
 		if c.versions[d].Load() != e.vers[i] {
-			return false
+			return dropped
 		}
 	}
-	return true
+	switch age := c.now().Sub(e.loaded); {
+	case age < 0 || age >= 2*e.ttl:
+		return dropped
+	case age >= e.ttl:
+		return aging
+	}
+	return holds
 }
+
+// fresh reports whether e still holds.
+func (c *Cache) fresh(e *Entry) bool { return c.state(e) == holds }
 
 // Fresh reports whether the entry still holds: a request that took it may keep using it
 // either way, as what it shows was true when the request came.
@@ -311,11 +356,12 @@ func (e *Entry) Variant(k any, make func() (any, int, error)) (any, error) {
 	return v, nil
 }
 
-// Stats are counts of the cache's work, for metrics.
+// Stats are counts of the cache's work, for metrics. Aged counts the requests served an
+// aged entry while another loaded it again.
 type Stats struct {
-	Entries                 int
-	Bytes, Limit            int64
-	Hits, Misses, Evictions int64
+	Entries                       int
+	Bytes, Limit                  int64
+	Hits, Misses, Evictions, Aged int64
 }
 
 // Stats returns the cache's counts now.
@@ -323,5 +369,6 @@ func (c *Cache) Stats() Stats {
 	c.mu.Lock()
 	n, b := len(c.entries), c.bytes
 	c.mu.Unlock()
-	return Stats{Entries: n, Bytes: b, Limit: c.limit, Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load()}
+	return Stats{Entries: n, Bytes: b, Limit: c.limit, Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(),
+		Aged: c.aged.Load()}
 }

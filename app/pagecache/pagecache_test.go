@@ -118,6 +118,88 @@ func TestTTL(t *testing.T) {
 	}
 }
 
+// TestAgedEntryServedWhileLoadedAgain: past its time to live, and with nothing it depends
+// on changed, an entry is loaded again by the first request that finds it while the
+// others are served it; past twice its time to live, or once a key of it is invalidated or
+// the generation moves, nobody is served it.
+func TestAgedEntryServedWhileLoadedAgain(t *testing.T) {
+	var gen atomic.Uint64
+	c := pagecache.New(1<<20, gen.Load)
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	const ttl = 5 * time.Second
+	var loads atomic.Int32
+	load := func(v int, wait <-chan struct{}) func(context.Context) (pagecache.Loaded, error) {
+		return func(context.Context) (pagecache.Loaded, error) {
+			loads.Add(1)
+			if wait != nil {
+				<-wait
+			}
+			return pagecache.Loaded{Value: v}, nil
+		}
+	}
+	get := func(v int, wait <-chan struct{}) int {
+		e, err := c.Get(context.Background(), "k", []string{"thread:1"}, ttl, load(v, wait))
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		return e.Value.(int)
+	}
+	get(1, nil)
+
+	advance(ttl + time.Second) // aged
+	if c.Peek("k") != nil {
+		t.Fatal("Peek gave an entry past its time to live")
+	}
+	release := make(chan struct{})
+	first := make(chan int)
+	go func() { first <- get(2, release) }()
+	for loads.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	for range 5 {
+		got := make(chan int, 1)
+		go func() { got <- get(99, nil) }()
+		select {
+		case v := <-got:
+			if v != 1 {
+				t.Fatalf("while the first request loaded the aged entry again, another got %d, want the aged 1", v)
+			}
+		case <-time.After(5 * time.Second):
+			close(release)
+			t.Fatal("a request that found the entry aged waited for another's load")
+		}
+	}
+	if n := loads.Load(); n != 2 {
+		t.Fatalf("%d loads, want 2: requests that found the entry being loaded again loaded it too", n)
+	}
+	close(release)
+	if v := <-first; v != 2 {
+		t.Fatalf("the request that loaded the aged entry again got %d, want 2", v)
+	}
+	if v := get(99, nil); v != 2 {
+		t.Fatalf("after the load, %d, want the new 2", v)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		change func()
+	}{
+		{"past twice its time to live", func() { advance(2 * ttl) }},
+		{"a key of it invalidated", func() { advance(ttl + time.Second); c.Invalidate("thread:1") }},
+		{"the generation moved", func() { advance(ttl + time.Second); gen.Add(1) }},
+	} {
+		before := get(99, nil) // fresh
+		tc.change()
+		if v := get(before+1, nil); v != before+1 {
+			t.Fatalf("%s: served %d, want %d loaded again", tc.name, v, before+1)
+		}
+	}
+}
+
 // Many requests for a page nobody holds load it once; a failed load is not kept.
 func TestLoadsOnceAndKeepsNoError(t *testing.T) {
 	c := pagecache.New(1<<20, nil)
