@@ -419,7 +419,8 @@ func (s *Server) openFlagsBadge(c echo.Context, v *model.User) template.HTML {
 // openWarning returns the moderator's warning the viewer has not acknowledged, or nil. It
 // is asked on every page a member opens, so it is kept in the page cache under the
 // member's key (a warning given or acknowledged on this node drops it at once; one given
-// through another node shows within pageTTL).
+// through another node shows within pageTTL, or the load after it: pagecache's aged
+// entries).
 func (s *Server) openWarning(ctx context.Context, v *model.User) (*model.Warning, error) {
 	if !policy.IsMember(v) {
 		return nil, nil

@@ -30,7 +30,9 @@ import (
 // appears on, its author's profile, the members whose notifications or follows it changed.
 
 // pageTTL bounds how long a page is kept when nothing drops it: the "2 hours ago" times,
-// and writes that reach this node in no other way (another node's profile change).
+// and writes that reach this node in no other way (another node's profile change). Past
+// it, the requests that come while one loads the page again are served it (pagecache's
+// aged entries).
 const pageTTL = 5 * time.Second
 
 // searchTTL bounds how long a search page is kept. Its threads' keys drop it when one of
