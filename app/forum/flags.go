@@ -151,7 +151,8 @@ func (s *Service) Flag(ctx context.Context, v *model.User, postID int64, in Flag
 // FlagAction is a moderator's decision on a reported post.
 type FlagAction struct {
 	Action string // FlagDismiss, FlagHide, FlagEdit, FlagWarn or FlagSuspend
-	// Reason is why (required): the audit log keeps it; a hidden post's author is told it.
+	// Reason is why (required): the audit log keeps it; a hidden or edited post's author is
+	// told it.
 	Reason string
 	// Body is the post's new text (FlagEdit).
 	Body string
@@ -236,6 +237,14 @@ func (s *Service) ActOnFlags(ctx context.Context, actor *model.User, postID int6
 		case FlagEdit:
 			if err := s.moderatorEdit(ctx, tx, actor, t, p, a.Body, now); err != nil {
 				return err
+			}
+			if p.AuthorID != actor.ID {
+				// The author is told, with the moderator's reason; never who reported it.
+				e := event(model.NotifyPostEdited, actor, t, p, now)
+				e.UserID, e.Reason = &p.AuthorID, a.Reason
+				if err := tx.InsertNotifyEvent(ctx, e); err != nil {
+					return err
+				}
 			}
 			if err := s.audit(ctx, tx, actor, "edit_post", "post", p.ID, a.Reason, now); err != nil {
 				return err

@@ -125,11 +125,19 @@ func TestEveryEventWritesOneNotifyEvent(t *testing.T) {
 		_, err = b.svc.ModeratePost(ctx, b.mod, own.ID, forum.ActionRestore, "a moderator's reason")
 		must(err)
 		expect("restore a post", model.NotifyPostRestored, b.mod, q.ID, own.ID, b.asker.ID, "a moderator's reason")
+		_, err = b.svc.ActOnFlags(ctx, b.mod, own.ID, forum.FlagAction{Action: forum.FlagEdit, Reason: " Took out a name ", Body: "Thank you, all"})
+		must(err)
+		expect("a moderator's edit", model.NotifyPostEdited, b.mod, q.ID, own.ID, b.asker.ID, "Took out a name")
+		_, err = b.svc.ActOnFlags(ctx, b.mod, p.ID, forum.FlagAction{Action: forum.FlagEdit, Reason: "Shorter", Body: "An answer."})
+		must(err)
+		if evs := b.events(); len(evs) != 1 || evs[0].UserID == nil || *evs[0].UserID != b.expert.ID {
+			t.Fatalf("a moderator's edit of an expert's post wrote %+v, want one event for its author", evs)
+		}
 		pending := b.user("newcomer", model.RolePending)
 		must(b.svc.DecideMembership(ctx, b.mod, pending.ID, forum.DecisionApprove, ""))
 		expect("approve a member", model.NotifyApproved, b.mod, 0, 0, pending.ID, "")
-		if b.pokes != 8 {
-			t.Errorf("the fan-out was woken %d times for 8 events", b.pokes)
+		if b.pokes != 10 {
+			t.Errorf("the fan-out was woken %d times for 10 events", b.pokes)
 		}
 		// A declined applicant is told nothing; a rejected reply writes nothing.
 		declined := b.user("declined", model.RolePending)
@@ -137,7 +145,7 @@ func TestEveryEventWritesOneNotifyEvent(t *testing.T) {
 		if _, err := b.svc.Reply(ctx, b.asker, q.ID, forum.ReplyInput{Body: " "}); err == nil {
 			t.Fatal("an empty reply was taken")
 		}
-		if evs := b.events(); len(evs) != 0 || b.pokes != 8 {
+		if evs := b.events(); len(evs) != 0 || b.pokes != 10 {
 			t.Errorf("a decline and a rejected reply wrote %v and woke the fan-out %d times", evs, b.pokes)
 		}
 		// The asker follows the question they asked, watching; those who replied, normal.

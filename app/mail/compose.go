@@ -83,6 +83,10 @@ var kindWords = map[model.NotifyKind]words{
 		subject: "a moderator restored one of your posts", headline: "A moderator restored one of your posts: everyone can read it again.",
 		linkText: "See it", stop: "e-mail when a moderator restores one of your posts",
 		one: "post of yours restored by a moderator", many: "posts of yours restored by a moderator"},
+	model.NotifyPostEdited: {
+		subject: "a moderator edited one of your posts", headline: "A moderator edited one of your posts. The reason is on the forum.",
+		linkText: "See why", stop: "e-mail when a moderator edits one of your posts",
+		one: "post of yours edited by a moderator", many: "posts of yours edited by a moderator"},
 	model.NotifyFlagDanger: {
 		subject: "a member reported that someone may be in danger", headline: "A member reported a post because someone may be in danger. Please look at it now.",
 		linkText: "Open the reports", stop: "e-mail when a member reports that someone may be in danger",
@@ -96,7 +100,7 @@ var kindWords = map[model.NotifyKind]words{
 // digestKinds is the order of kinds in a digest: what matters most first.
 var digestKinds = []model.NotifyKind{
 	model.NotifyAnswer, model.NotifyHelpful, model.NotifyMention, model.NotifyReply, model.NotifyNewQuestion,
-	model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyApproved, model.NotifyFlagDanger, model.NotifyFlagHandled,
+	model.NotifyPostHidden, model.NotifyPostEdited, model.NotifyPostRestored, model.NotifyApproved, model.NotifyFlagDanger, model.NotifyFlagHandled,
 }
 
 // digestKind stands for every kind a member gets in a digest, in an unsubscribe token.

@@ -387,6 +387,7 @@ const (
 	NotifyApproved     NotifyKind = "approved"      // my membership was approved
 	NotifyPostHidden   NotifyKind = "post_hidden"   // a moderator hid my post (with the reason)
 	NotifyPostRestored NotifyKind = "post_restored" // a moderator restored my post
+	NotifyPostEdited   NotifyKind = "post_edited"   // a moderator edited my post (with the reason)
 	NotifyFlagDanger   NotifyKind = "flag_danger"   // to moderators: a member reported that someone may be in danger
 	NotifyFlagHandled  NotifyKind = "flag_handled"  // to a flagger: a moderator handled the post I reported
 )

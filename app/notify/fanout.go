@@ -50,8 +50,8 @@ func (s *Service) FanOut(ctx context.Context) (int, error) {
 }
 
 // fanOutEvent writes the notifications of event id and marks it fanned out, in one
-// transaction (an event that tells nobody is removed instead); it reports false when the event was fanned out already or another node
-// holds it.
+// transaction (an event that tells nobody is removed instead); it reports false when the
+// event was fanned out already or another node holds it.
 func (s *Service) fanOutEvent(ctx context.Context, id int64) (bool, error) {
 	var (
 		claimed    bool
@@ -204,8 +204,8 @@ func (s *Service) notificationsOf(ctx context.Context, tx *store.Tx, ev *model.N
 		if f == nil || f.Level != model.LevelMuted {
 			add(*ev.UserID, ev.Kind)
 		}
-	case model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyFlagHandled,
-		model.NotifyPostApproved, model.NotifyPostDeclined:
+	case model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyPostEdited,
+		model.NotifyFlagHandled, model.NotifyPostApproved, model.NotifyPostDeclined:
 		if ev.UserID != nil {
 			add(*ev.UserID, ev.Kind)
 		}

@@ -82,6 +82,8 @@ func Describe(v *model.User, n *model.Notification, t *model.Thread, p *model.Po
 		out.Text, out.Reason = "A moderator hid your post", n.Reason
 	case model.NotifyPostRestored:
 		out.Text, out.Reason = "A moderator restored your post", n.Reason
+	case model.NotifyPostEdited:
+		out.Text, out.Reason = "A moderator edited your post", n.Reason
 	case model.NotifyFlagDanger:
 		out.Text = "A member reported that someone may be in danger"
 	case model.NotifyFlagHandled:

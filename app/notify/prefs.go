@@ -12,7 +12,7 @@ import (
 // Kinds lists every kind of notification, in the order the account page offers them.
 func Kinds() []model.NotifyKind {
 	return []model.NotifyKind{model.NotifyAnswer, model.NotifyReply, model.NotifyMention, model.NotifyHelpful,
-		model.NotifyNewQuestion, model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored,
+		model.NotifyNewQuestion, model.NotifyApproved, model.NotifyPostHidden, model.NotifyPostRestored, model.NotifyPostEdited,
 		model.NotifyFlagHandled, model.NotifyFlagDanger}
 }
 

@@ -43,7 +43,7 @@ func Mentionable(u *model.User) bool { return IsMember(u) && u.PseudonymChosenAt
 // IsModerationNotice reports whether a notification of kind tells of a moderator's action
 // on the recipient's own post.
 func IsModerationNotice(kind model.NotifyKind) bool {
-	return kind == model.NotifyPostHidden || kind == model.NotifyPostRestored
+	return kind == model.NotifyPostHidden || kind == model.NotifyPostRestored || kind == model.NotifyPostEdited
 }
 
 // MayNotify reports whether recipient may be told, now, of an event of kind about post p

@@ -301,6 +301,8 @@ func CanEmail(recipient *model.User, kind model.NotifyKind, t *model.Thread, p *
 		return p.HiddenAt != nil && p.AuthorID == recipient.ID
 	case kind == model.NotifyPostRestored:
 		return p.HiddenAt == nil && p.AuthorID == recipient.ID
+	case kind == model.NotifyPostEdited:
+		return p.AuthorID == recipient.ID
 	case p.HiddenAt != nil:
 		return CanReadHiddenPost(recipient)
 	}

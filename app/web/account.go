@@ -53,6 +53,7 @@ var emailLabels = map[model.NotifyKind]string{
 	model.NotifyApproved:     "Your membership is approved",
 	model.NotifyPostHidden:   "A moderator hides one of your posts",
 	model.NotifyPostRestored: "A moderator restores one of your posts",
+	model.NotifyPostEdited:   "A moderator edits one of your posts",
 	model.NotifyFlagHandled:  "A moderator handles a post you reported",
 	model.NotifyFlagDanger:   "A member reports that someone may be in danger",
 }

@@ -202,6 +202,23 @@ func TestModeratorHandlesAReport(t *testing.T) {
 			t.Fatal("the restored post is still hidden")
 		}
 
+		// Reported again and edited: the author reads that a moderator edited it, and why;
+		// the member who reported it, that it was edited, never the reason nor the words.
+		if _, err := e.forum.Flag(ctx, e.parent, answer.ID, forum.FlagInput{Reason: model.FlagIdentity}); err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, mod.get("/mod/flags").Body.String(), "Reason (required), told to the author")
+		rec = mod.post(act, url.Values{"action": {"edit"}, "reason": {"Took out a clinic's name"}, "body": {"Medication is evidence-based treatment."},
+			"confirmed": {"yes"}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("the edit: %d %s", rec.Code, rec.Body.String())
+		}
+		e.fanOut()
+		mustContain(t, e.as(e.coach).get("/notifications").Body.String(), "A moderator edited your post", "Took out a clinic&#39;s name")
+		flagger := e.as(e.parent).get("/notifications").Body.String()
+		mustContain(t, flagger, "A moderator looked at the post you reported and edited it.")
+		mustNotContain(t, flagger, "clinic", "evidence-based")
+
 		audit := mod.get("/mod/audit").Body.String()
 		link := `<a href="` + threadPath(e.answered) + `#post-` + itoa(answer.ID) + `"><em>Is MAT just swapping one drug for another?</em></a>`
 		mustContain(t, audit, `<a href="/u/river_stone">river_stone</a> hid a reply by <a href="/u/coach_dana">coach_dana</a> in `+link+`: <span class="audit-note">Off topic</span>`,
