@@ -1,10 +1,14 @@
 package search
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 
 	"forum/app/model"
 )
@@ -185,6 +189,24 @@ func TestCloseWhileReclaiming(t *testing.T) {
 		if ix.reclaiming[0].Load() || ix.reclaiming[1].Load() {
 			t.Error("a reclaim is still running after Close")
 		}
+	}
+}
+
+// A reclaim that goes on as the index closes finds its shard closed: its merge ends
+// quietly (scorch then gives a nil snapshot as the shard's reader, which the merge neither
+// reads nor closes).
+func TestMergeOfAClosedShardEndsQuietly(t *testing.T) {
+	ix := indexOfThreads(t, 50)
+	sc := scorchOf(ix.shards[0])
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var dropped atomic.Int64
+	if err := mergeShard(context.Background(), sc, &mergeplan.SingleSegmentMergePlanOptions, &dropped); err != nil {
+		t.Fatalf("merging a closed shard: %v", err)
+	}
+	if n := dropped.Load(); n != 0 {
+		t.Fatalf("merging a closed shard let go of %d bytes", n)
 	}
 }
 

@@ -33,9 +33,15 @@ func mergeShard(ctx context.Context, sc *scorch.Scorch, mo *mergeplan.MergePlanO
 	if err != nil {
 		return err
 	}
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if ok && snap == nil {
+		// The shard was closed (a reclaim that went on as the index closed): nothing to
+		// merge, and nothing to close.
+		return nil
+	}
 	defer r.Close()
 	var ws *workingSet
-	if snap, ok := r.(*scorch.IndexSnapshot); ok {
+	if ok {
 		ws = newWorkingSet(snap)
 	}
 	defer ws.close()

@@ -22,8 +22,9 @@ import (
 // A snapshot holds while its thread is unchanged (threadKey: a reply, an edit, a helpful
 // mark in the thread drop it, a write elsewhere on the board does not), while no write
 // that no change-log row names was committed (the store's generation: a new role or
-// pseudonym), and for at most pageTTL, which bounds the "2 hours ago" times and what
-// reaches this node in no other way. Snapshots are shared between requests: nothing in
+// pseudonym), and for at most pageTTL (past it, served while one request loads it again:
+// pagecache's aged entries), which bounds the "2 hours ago" times and what reaches this
+// node in no other way. Snapshots are shared between requests: nothing in
 // them is modified after it is filled; renderings are variants of the snapshot's entry.
 //
 // The content is rendered once per audience (policy.AudienceOf): every name and button on
