@@ -191,4 +191,22 @@ func TestBrowserQuickExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	saveShot(t, ctx, "safety-quick-exit")
+	hint := `getComputedStyle(document.querySelector(".quick-exit-hint")).display`
+	height := `document.getElementById("quick-exit").getBoundingClientRect().height`
+	if d := run(t, ctx, chromedp.Evaluate[string](hint)); d == "none" {
+		t.Error("with a keyboard, the hint to press Escape twice is hidden")
+	}
+	// On a phone there is no Escape key to press, and the button takes a thumb.
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Navigate(thread), chromedp.WaitVisible(chromedp.ID("quick-exit"))); err != nil {
+		t.Fatal(err)
+	}
+	if d := run(t, ctx, chromedp.Evaluate[string](hint)); d != "none" {
+		t.Errorf("on a phone the hint to press Escape twice shows (display %q)", d)
+	}
+	if h := run(t, ctx, chromedp.Evaluate[float64](height)); h < 32 {
+		t.Errorf("on a phone the quick exit button is %.0f px high; want at least 32 for a thumb", h)
+	}
+	saveShot(t, ctx, "safety-quick-exit-phone")
 }
