@@ -258,6 +258,9 @@ func (s *Syncer) apply(ctx context.Context, last model.ChangePosition, changes [
 			break
 		}
 		switch {
+		case c.Entity == model.ChangeHeldPost:
+			// A post held for review is in no thread's document until it is published
+			// (which writes rows of its own).
 		case c.Entity == "tag":
 			// A renamed topic changes every thread it has: they are read a page at a time.
 			err = s.eachThreadWithTag(ctx, c.EntityID, queueAndFlush)

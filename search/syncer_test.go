@@ -248,3 +248,30 @@ func TestSyncerRebuildsBehindThePrunedLog(t *testing.T) {
 		}
 	})
 }
+
+// TestHeldPostsAreNotIndexed: a post held for review is in no thread's document until it
+// is published; the syncer reads past its change-log row and indexes nothing for it.
+func TestHeldPostsAreNotIndexed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if _, err := benchdata.Generate(ctx, st, benchdata.Options{Threads: 10, Posts: 20, Seed: 5}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ix := openIndex(t)
+		s := search.NewSyncer(st, ix, slog.New(&logHook{}))
+		sync(t, s)
+		version := ix.Version()
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			return tx.AddChange(ctx, model.ChangeHeldPost, 1, 3, "hold", time.Now().UTC())
+		}); err != nil {
+			t.Fatal(err)
+		}
+		sync(t, s)
+		if got, want := position(t, ix), newestRow(t, st); got != want {
+			t.Fatalf("the index stands at %+v, want past the held post's row at %+v", got, want)
+		}
+		if threads, ok := ix.ChangedSince(version); !ok || len(threads) != 0 {
+			t.Fatalf("a held post's row had threads %v indexed again (%v)", threads, ok)
+		}
+	})
+}

@@ -284,6 +284,11 @@ func (b *Broker) Changed(changes []model.Change) {
 		if c.ThreadID == 0 || !b.hasTopic(ThreadTopic(c.ThreadID)) {
 			continue // nobody has the thread open
 		}
+		if c.Entity == model.ChangeHeldPost {
+			// A post held for review shows to its author alone, and not as a live update:
+			// no stream is told even that something changed.
+			continue
+		}
 		// Beyond the bound (a bulk change), the thread's state is still pushed with the rest.
 		if pending := b.threads[c.ThreadID]; len(pending) < maxPendingChanges {
 			b.threads[c.ThreadID] = append(pending, c)

@@ -275,3 +275,35 @@ func TestServeWritesEventsAndHeartbeats(t *testing.T) {
 		t.Errorf("no heartbeat in %q", out)
 	}
 }
+
+// A post held for review shows to its author alone: no stream hears of its change-log
+// row, not even that something changed in the thread.
+func TestHeldPostsReachNoStream(t *testing.T) {
+	src := newRecorder()
+	b := NewBroker(src, nil, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := mustSubscribe(t, b, Viewer{UserID: 3, SessionID: 1}, ThreadTopic(1))
+	b.Changed([]model.Change{{ID: 10, Entity: model.ChangeHeldPost, EntityID: 4, ThreadID: 1, Op: "hold"}})
+	b.pmu.Lock()
+	queued := len(b.threads)
+	b.pmu.Unlock()
+	if queued != 0 {
+		t.Fatalf("a held post's row was queued for %d threads' streams", queued)
+	}
+	go b.Run(ctx)
+	wait := serve(ctx, open)
+	b.Changed([]model.Change{{ID: 11, Entity: model.ChangeHeldPost, EntityID: 5, ThreadID: 1, Op: "hold"}, {ID: 12, Entity: "post", EntityID: 6, ThreadID: 1, Op: "create"}})
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		out, _ := wait(10 * time.Millisecond)
+		if strings.Contains(out, "data: create\n") {
+			if strings.Contains(out, "data: hold\n") {
+				t.Fatalf("the thread's stream heard of a held post: %q", out)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the thread's stream got %q", out)
+		}
+	}
+}

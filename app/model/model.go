@@ -332,6 +332,13 @@ type Change struct {
 	Tx int64 `bun:"tx,scanonly"`
 }
 
+// ChangeHeldPost is the entity of a change-log row that names a post held for review (its
+// EntityID the held post, its ThreadID the thread a held reply answers, 0 for a held
+// question): it changes what its author sees, on every node (the thread's page, their own
+// lists), and nothing anyone else sees. Caches drop those pages; the search index and the
+// live updates skip the row.
+const ChangeHeldPost = "held_post"
+
 // Position is where the row stands in the change log, which is read in the order of
 // (Tx, ID).
 func (c Change) Position() ChangePosition { return ChangePosition{Tx: c.Tx, ID: c.ID} }

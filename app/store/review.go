@@ -16,6 +16,9 @@ func (tx *Tx) InsertHeldPost(ctx context.Context, h *model.HeldPost, tagIDs []in
 	if _, err := tx.heldWrite(h).NewInsert().Model(h).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert held post: %w", mapError(err))
 	}
+	if err := tx.heldChange(ctx, h, "hold"); err != nil {
+		return err
+	}
 	if len(tagIDs) == 0 {
 		return nil
 	}
@@ -77,7 +80,18 @@ func (tx *Tx) UpdateHeldPost(ctx context.Context, h *model.HeldPost, columns ...
 	if _, err := tx.heldWrite(h).NewUpdate().Model(h).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update held post %d: %w", h.ID, mapError(err))
 	}
-	return nil
+	return tx.heldChange(ctx, h, "update")
+}
+
+// heldChange writes the change-log row of a write to held post h (model.ChangeHeldPost):
+// another node learns of it as of any change, and drops the pages that show h to its
+// author, at once instead of when they expire.
+func (tx *Tx) heldChange(ctx context.Context, h *model.HeldPost, op string) error {
+	var thread int64
+	if h.ThreadID != nil {
+		thread = *h.ThreadID
+	}
+	return tx.AddChange(ctx, model.ChangeHeldPost, h.ID, thread, op, time.Now().UTC())
 }
 
 // HeldCursor marks a place in the moderators' queue, oldest first.

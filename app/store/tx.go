@@ -60,8 +60,8 @@ func (tx *Tx) write() bun.IDB {
 // heldWrite returns the transaction for a write to post h held for review: it changes
 // what its author sees (their own lists, and the thread it answers, where it shows to
 // them alone) and nothing anyone else sees, so those pages are dropped after the commit
-// (Committed.Members and Threads) rather than every page. It writes no change-log row:
-// another node learns nothing of it, and its pages there hold until they expire.
+// (Committed.Members and Threads) rather than every page. The write adds a change-log
+// row of its own (heldChange), so that the other nodes drop the same pages.
 func (tx *Tx) heldWrite(h *model.HeldPost) bun.IDB {
 	tx.members = append(tx.members, h.AuthorID)
 	if h.ThreadID != nil {

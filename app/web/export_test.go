@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -28,3 +29,7 @@ func (s *Server) HoldReadTurns() (release func()) {
 		}
 	}
 }
+
+// SetPageClock sets the clock of the page cache: a test that stops it tells a page dropped
+// by an invalidation from one that expired.
+func (s *Server) SetPageClock(now func() time.Time) { s.pages.SetClock(now) }

@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"forum/app/forum"
+	"forum/app/markdown"
 	"forum/app/model"
 	"forum/app/store"
 	"forum/app/store/storetest"
@@ -229,4 +231,67 @@ func TestQuickExitAndDiscreetTitles(t *testing.T) {
 		member.post("/account/discreet", url.Values{})
 		mustContain(t, member.get(path).Body.String(), "<title>"+e.question.Title+" · Kinship</title>")
 	})
+}
+
+// TestHeldPostsReachOtherNodes holds a newcomer's reply and question on another node (a
+// second store on the same database): this node's cached pages show them to their author
+// as soon as the change watcher reads the log, not when the pages expire (the page cache's
+// clock is stopped, so nothing here expires), and to nobody else.
+func TestHeldPostsReachOtherNodes(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		frozen := time.Now()
+		e.srv.SetPageClock(func() time.Time { return frozen })
+		e.served(t)
+		newcomer := e.addUser("new_here", model.RoleMember, model.StatusActive)
+		author, asker := e.as(newcomer), e.as(e.parent)
+		path := threadPath(e.question)
+		home := asker.get("/").Body.String()
+		mustNotContain(t, author.get(path).Body.String(), "Waiting for review") // kept in the cache
+		mustNotContain(t, author.get("/mine").Body.String(), "waiting for review")
+		asker.get(path)
+
+		otherNode := forum.New(storetest.OtherNode(e.st), markdown.New())
+		otherNode.ReviewFirstPosts = 2
+		const words = "Okapi advice written on another node"
+		posted, err := otherNode.ReplyPost(context.Background(), newcomer, e.question.ID, forum.ReplyInput{Body: words})
+		if err != nil || posted.Held == nil {
+			t.Fatalf("the newcomer's reply was not held: %+v, %v", posted, err)
+		}
+		waitFor := func(what string, shows func() bool) {
+			t.Helper()
+			for start := time.Now(); !shows(); time.Sleep(20 * time.Millisecond) {
+				if time.Since(start) > 15*time.Second {
+					t.Fatalf("%s: this node's cached page never showed it", what)
+				}
+			}
+		}
+		waitFor("a held reply", func() bool { return strings.Contains(author.get(path).Body.String(), words) })
+		mustContain(t, author.get(path).Body.String(), "Waiting for review")
+		mustNotContain(t, asker.get(path).Body.String(), words)
+		mustNotContain(t, e.as(e.moderator).get(path).Body.String(), words)
+
+		const title = "Okapi question written on another node"
+		if _, err := otherNode.AskPost(context.Background(), newcomer, forum.AskInput{Title: title, Body: "He sleeps all day.", Tags: []string{"craft"}}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("a held question", func() bool {
+			return strings.Contains(author.get("/mine").Body.String(), "2 posts of yours are waiting for review")
+		})
+		// Shown to its author alone: another member's home lists the same threads, with the
+		// same counts (the header around it holds their notifications, which the fan-out
+		// writes meanwhile).
+		if again := mainOf(asker.get("/").Body.String()); again != mainOf(home) {
+			t.Error("another member's home changed with posts only their author sees")
+		}
+		mustNotContain(t, asker.get("/tags/craft").Body.String(), title)
+	})
+}
+
+// mainOf returns the main part of a page, without the header and footer around it.
+func mainOf(page string) string {
+	start, end := strings.Index(page, "<main"), strings.Index(page, "</main>")
+	if start < 0 || end < start {
+		return page
+	}
+	return page[start:end]
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"html/template"
 	"net/http"
 	"slices"
@@ -415,6 +416,19 @@ func (s *Server) invalidate(ctx context.Context, changes []model.Change, members
 	keys := map[string]bool{}
 	threads := map[int64]bool{}
 	for _, ch := range changes {
+		if ch.Entity == model.ChangeHeldPost {
+			// Shown to its author alone: the thread it answers, where it shows to them, and
+			// their own lists; no list or count anyone else sees.
+			if ch.ThreadID > 0 {
+				keys[threadKey(ch.ThreadID)] = true
+			}
+			if h, err := s.store.HeldPostByID(context.WithoutCancel(ctx), ch.EntityID); err == nil {
+				keys[memberKey(h.AuthorID)] = true
+			} else if !errors.Is(err, model.ErrNotFound) { // gone with its author's account
+				s.store.Changed()
+			}
+			continue
+		}
 		if ch.Entity == "thread" {
 			// A new, moved or hidden thread changes the topics' counts; a reply does not.
 			keys[topicsKey] = true
