@@ -422,9 +422,12 @@ func (s *Server) invalidate(ctx context.Context, changes []model.Change, members
 			if ch.ThreadID > 0 {
 				keys[threadKey(ch.ThreadID)] = true
 			}
-			if h, err := s.store.HeldPostByID(context.WithoutCancel(ctx), ch.EntityID); err == nil {
+			switch h, err := s.store.HeldPostByID(context.WithoutCancel(ctx), ch.EntityID); {
+			case err == nil:
 				keys[memberKey(h.AuthorID)] = true
-			} else if !errors.Is(err, model.ErrNotFound) { // gone with its author's account
+			case errors.Is(err, model.ErrNotFound):
+				// Deleted since, with its author's account: no page shows it.
+			default:
 				s.store.Changed()
 			}
 			continue
