@@ -178,7 +178,7 @@ func (tx *Tx) InsertWarning(ctx context.Context, w *model.Warning) error {
 	if _, err := tx.write().NewInsert().Model(w).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert warning: %w", err)
 	}
-	tx.members = append(tx.members, w.UserID) // the member's pages show it
+	tx.memberChanged(w.UserID) // the member's pages show it
 	return nil
 }
 
@@ -204,7 +204,7 @@ func (tx *Tx) AcknowledgeWarning(ctx context.Context, userID, id int64, at time.
 	}
 	n, err := res.RowsAffected()
 	if n > 0 {
-		tx.members = append(tx.members, userID) // the member's pages stop showing it
+		tx.memberChanged(userID) // the member's pages stop showing it
 	}
 	return n > 0, err
 }

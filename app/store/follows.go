@@ -18,7 +18,7 @@ import (
 // SetThreadFollow makes a member follow a thread at level, chosen by the member (not auto).
 func (tx *Tx) SetThreadFollow(ctx context.Context, userID, threadID int64, level model.Level, at time.Time) error {
 	f := &model.Follow{UserID: userID, ThreadID: &threadID, Level: level, CreatedAt: at, UpdatedAt: at}
-	tx.members = append(tx.members, userID)
+	tx.memberChanged(userID)
 	_, err := tx.db.NewInsert().Model(f).
 		On("CONFLICT (user_id, thread_id) WHERE thread_id IS NOT NULL DO UPDATE").
 		Set("level = EXCLUDED.level, auto = EXCLUDED.auto, updated_at = EXCLUDED.updated_at").
@@ -33,7 +33,7 @@ func (tx *Tx) SetThreadFollow(ctx context.Context, userID, threadID int64, level
 // replied to it, unless they follow it already (at whatever level they chose).
 func (tx *Tx) AutoFollowThread(ctx context.Context, userID, threadID int64, level model.Level, at time.Time) error {
 	f := &model.Follow{UserID: userID, ThreadID: &threadID, Level: level, Auto: true, CreatedAt: at, UpdatedAt: at}
-	tx.members = append(tx.members, userID)
+	tx.memberChanged(userID)
 	_, err := tx.db.NewInsert().Model(f).
 		On("CONFLICT (user_id, thread_id) WHERE thread_id IS NOT NULL DO NOTHING").
 		Exec(ctx)
@@ -45,7 +45,7 @@ func (tx *Tx) AutoFollowThread(ctx context.Context, userID, threadID int64, leve
 
 // DeleteThreadFollow stops a member following a thread.
 func (tx *Tx) DeleteThreadFollow(ctx context.Context, userID, threadID int64) error {
-	tx.members = append(tx.members, userID)
+	tx.memberChanged(userID)
 	_, err := tx.db.NewDelete().Model((*model.Follow)(nil)).Where("user_id = ? AND thread_id = ?", userID, threadID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("unfollow thread %d: %w", threadID, err)
@@ -56,7 +56,7 @@ func (tx *Tx) DeleteThreadFollow(ctx context.Context, userID, threadID int64) er
 // SetTagFollow makes a member follow a topic at level.
 func (tx *Tx) SetTagFollow(ctx context.Context, userID, tagID int64, level model.Level, at time.Time) error {
 	f := &model.Follow{UserID: userID, TagID: &tagID, Level: level, CreatedAt: at, UpdatedAt: at}
-	tx.members = append(tx.members, userID)
+	tx.memberChanged(userID)
 	_, err := tx.db.NewInsert().Model(f).
 		On("CONFLICT (user_id, tag_id) WHERE tag_id IS NOT NULL DO UPDATE").
 		Set("level = EXCLUDED.level, updated_at = EXCLUDED.updated_at").
@@ -69,7 +69,7 @@ func (tx *Tx) SetTagFollow(ctx context.Context, userID, tagID int64, level model
 
 // DeleteTagFollow stops a member following a topic.
 func (tx *Tx) DeleteTagFollow(ctx context.Context, userID, tagID int64) error {
-	tx.members = append(tx.members, userID)
+	tx.memberChanged(userID)
 	_, err := tx.db.NewDelete().Model((*model.Follow)(nil)).Where("user_id = ? AND tag_id = ?", userID, tagID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("unfollow topic %d: %w", tagID, err)
@@ -79,7 +79,7 @@ func (tx *Tx) DeleteTagFollow(ctx context.Context, userID, tagID int64) error {
 
 // DeleteFollows removes every follow of a member (when the account is deleted).
 func (tx *Tx) DeleteFollows(ctx context.Context, userID int64) error {
-	tx.members = append(tx.members, userID)
+	tx.memberChanged(userID)
 	if _, err := tx.db.NewDelete().Model((*model.Follow)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
 		return fmt.Errorf("delete follows of user %d: %w", userID, err)
 	}

@@ -84,7 +84,7 @@ func (tx *Tx) MoveThreadContent(ctx context.Context, from, into int64, at time.T
 	if err := tx.db.NewSelect().Model((*model.Follow)(nil)).Column("user_id").Where("thread_id = ?", from).Scan(ctx, &followers); err != nil {
 		return fmt.Errorf("followers of thread %d: %w", from, err)
 	}
-	tx.members = append(tx.members, followers...)
+	tx.memberChanged(followers...)
 	if _, err := db.NewRaw(`INSERT INTO follows (user_id, thread_id, tag_id, level, auto, created_at, updated_at)
 		SELECT f.user_id, ?, NULL, f.level, f.auto, f.created_at, ? FROM follows f
 		WHERE f.thread_id = ?

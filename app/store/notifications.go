@@ -207,7 +207,7 @@ func (q queries) NotificationOf(ctx context.Context, userID, id int64) (*model.N
 // MarkNotificationRead marks one of a member's notifications read; it reports false when
 // the member has no such notification.
 func (tx *Tx) MarkNotificationRead(ctx context.Context, userID, id int64, at time.Time) (bool, error) {
-	tx.members = append(tx.members, userID)
+	tx.memberChanged(userID)
 	res, err := tx.db.NewUpdate().Model((*model.Notification)(nil)).Set("read_at = COALESCE(read_at, ?)", at).
 		Where("id = ? AND user_id = ?", id, userID).Exec(ctx)
 	if err != nil {
@@ -219,7 +219,7 @@ func (tx *Tx) MarkNotificationRead(ctx context.Context, userID, id int64, at tim
 
 // MarkAllNotificationsRead marks every unread notification of a member read.
 func (tx *Tx) MarkAllNotificationsRead(ctx context.Context, userID int64, at time.Time) error {
-	tx.members = append(tx.members, userID)
+	tx.memberChanged(userID)
 	_, err := tx.db.NewUpdate().Model((*model.Notification)(nil)).Set("read_at = ?", at).
 		Where("user_id = ? AND read_at IS NULL", userID).Exec(ctx)
 	if err != nil {
@@ -272,7 +272,7 @@ func (tx *Tx) DeleteNotificationPrefs(ctx context.Context, userID int64) error {
 // meant for them alone (an approval, a moderator's action on their post), when the
 // account is deleted.
 func (tx *Tx) DeleteNotificationsOf(ctx context.Context, userID int64) error {
-	tx.members = append(tx.members, userID)
+	tx.memberChanged(userID)
 	if _, err := tx.db.NewDelete().Model((*model.Notification)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
 		return fmt.Errorf("delete notifications of user %d: %w", userID, err)
 	}
@@ -296,7 +296,7 @@ func (tx *Tx) ScrubNotifyReasons(ctx context.Context, actorID int64) error {
 		Where("actor_id = ? AND reason <> ''", actorID).Scan(ctx, &users); err != nil {
 		return fmt.Errorf("notifications by user %d: %w", actorID, err)
 	}
-	tx.members = append(tx.members, users...)
+	tx.memberChanged(users...)
 	if _, err := tx.db.NewUpdate().Model((*model.Notification)(nil)).Set("reason = ''").
 		Where("actor_id = ? AND reason <> ''", actorID).Exec(ctx); err != nil {
 		return fmt.Errorf("scrub notifications by user %d: %w", actorID, err)

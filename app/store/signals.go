@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +22,8 @@ import (
 // tells this process's listeners after it commits; on PostgreSQL it also sends a NOTIFY on
 // the channel forum_changes (from inside the transaction, so PostgreSQL delivers it at the
 // commit and never for a rollback), which every node's listener hears on a connection of
-// its own. A member's new notifications are announced the same way on forum_notified. A
+// its own. A member's new notifications, and a member's own changes (follows, notifications
+// read: Tx.memberChanged), are announced the same way on forum_notified. A
 // payload carries the sending node's name, so that a node does not hear its own writes
 // twice, and nothing else that a person wrote: a change id, or member ids.
 const (
@@ -265,6 +267,24 @@ func (tx *Tx) notifyChanged(ctx context.Context, last int64) error {
 	_, err := tx.db.NewRaw("SELECT pg_notify(?, ?)", tx.store.channels.changes, tx.store.node+" "+strconv.FormatInt(last, 10)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("notify other nodes of change %d: %w", last, err)
+	}
+	return nil
+}
+
+// announceMembers sends, inside a transaction, the NOTIFY that tells the other nodes (when
+// PostgreSQL delivers it, at the commit) that the members the transaction changed
+// (memberChanged) have their own state changed: they drop what they remember of them and
+// the pages kept for them, as for members notified.
+func (tx *Tx) announceMembers(ctx context.Context) error {
+	if len(tx.announce) == 0 || tx.store.driver != config.DriverPostgres {
+		return nil
+	}
+	ids := slices.Clone(tx.announce)
+	slices.Sort(ids)
+	for _, payload := range idPayloads(tx.store.node, slices.Compact(ids)) {
+		if _, err := tx.db.NewRaw("SELECT pg_notify(?, ?)", tx.store.channels.notified, payload).Exec(ctx); err != nil {
+			return fmt.Errorf("announce changed members to other nodes: %w", err)
+		}
 	}
 	return nil
 }

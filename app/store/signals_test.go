@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"forum/app/benchdata"
 	"forum/app/config"
 	"forum/app/model"
 	"forum/app/store"
@@ -187,5 +188,68 @@ func TestListenHearsOtherNodes(t *testing.T) {
 	}
 	if !slices.Equal(got, ids) {
 		t.Fatalf("heard %d members, not the %d announced in order", len(got), len(ids))
+	}
+}
+
+// TestMembersOwnChangesReachOtherNodes: on PostgreSQL a member's own change committed on
+// another node (a thread followed, notifications read) is announced at its commit: this
+// node drops what it remembers of the member before its listeners hear of it, so the
+// member's next page here shows the change; a rolled back change is not announced.
+func TestMembersOwnChangesReachOtherNodes(t *testing.T) {
+	st := storetest.Open(t, config.DriverPostgres)
+	ctx := context.Background()
+	if _, err := benchdata.Generate(ctx, st, benchdata.Options{Threads: 3, Posts: 3, Seed: 5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := st.ThreadIDsAfter(ctx, 0, 1)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("threads %v, %v", ids, err)
+	}
+	th, err := st.ThreadByID(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := th.AuthorID + 1 // not its author: follows it at no level of their own
+	other := storetest.OtherNode(st)
+	h := listen(t, st)
+	follow := func(level model.Level, fail bool) {
+		t.Helper()
+		errRollback := errors.New("roll back")
+		err := other.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.SetThreadFollow(ctx, member, th.ID, level, time.Now().UTC()); err != nil {
+				return err
+			}
+			if fail {
+				return errRollback
+			}
+			return nil
+		})
+		if fail != errors.Is(err, errRollback) {
+			t.Fatalf("follow: %v", err)
+		}
+	}
+	for _, level := range []model.Level{model.LevelWatching, model.LevelMuted} {
+		before, err := st.ThreadFollowLevel(ctx, member, th.ID) // remembered here
+		if err != nil || before == level {
+			t.Fatalf("level before %q, %v", before, err)
+		}
+		follow(level, false)
+		if !within(h.usersCh, 5*time.Second) {
+			t.Fatalf("following at %q on another node was not announced", level)
+		}
+		if got, err := st.ThreadFollowLevel(ctx, member, th.ID); err != nil || got != level {
+			t.Fatalf("after another node's change this node answers %q (%v), want %q", got, err, level)
+		}
+	}
+	follow(model.LevelWatching, true)
+	if within(h.usersCh, 300*time.Millisecond) {
+		t.Fatal("a rolled back change was announced")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, heard := range h.users {
+		if !slices.Equal(heard, []int64{member}) {
+			t.Fatalf("heard members %v, want only %d", heard, member)
+		}
 	}
 }

@@ -43,8 +43,12 @@ type Tx struct {
 	changes    bool
 	lastChange int64
 	// members lists the members whose follows or notifications the transaction changed:
-	// what is remembered of them (memberCache) is dropped after the commit.
-	members []int64
+	// what is remembered of them (memberCache) is dropped after the commit. announce are
+	// those of them the other nodes are told of at the commit (memberChanged); the
+	// fan-out tells them of the members it notified itself, after its commit
+	// (AnnounceNotified).
+	members  []int64
+	announce []int64
 	// threads lists the threads whose pages changed in a way no change-log row names: a
 	// reply held for review, shown to its author alone (see heldWrite).
 	threads []int64
@@ -70,6 +74,16 @@ func (tx *Tx) heldWrite(h *model.HeldPost) bun.IDB {
 	return tx.db
 }
 
+// memberChanged records members whose own state the transaction changes (follows,
+// notifications read, a warning): what this node remembers of them and the pages kept for
+// them alone are dropped after the commit, and on PostgreSQL the other nodes are told at
+// the commit (announceMembers), as of members notified, so that a member whose next page
+// comes from another node does not see their change undone there for a while.
+func (tx *Tx) memberChanged(ids ...int64) {
+	tx.members = append(tx.members, ids...)
+	tx.announce = append(tx.announce, ids...)
+}
+
 // writeContent returns the transaction for a write to a thread or a post: the change-log
 // row the operation writes with it names what changed.
 func (tx *Tx) writeContent() bun.IDB {
@@ -93,8 +107,11 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			if err := fn(tx); err != nil {
 				return err
 			}
+			// Delivered to the other nodes at the commit, never for a rollback.
+			if err := tx.announceMembers(ctx); err != nil {
+				return err
+			}
 			if tx.changes {
-				// Delivered to the other nodes at the commit, never for a rollback.
 				return tx.notifyChanged(ctx, tx.lastChange)
 			}
 			return nil
