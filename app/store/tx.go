@@ -49,9 +49,6 @@ type Tx struct {
 	// (AnnounceNotified).
 	members  []int64
 	announce []int64
-	// threads lists the threads whose pages changed in a way no change-log row names: a
-	// reply held for review, shown to its author alone (see heldWrite).
-	threads []int64
 }
 
 // write returns the transaction for a write that may change what a page shows, in a way
@@ -63,14 +60,11 @@ func (tx *Tx) write() bun.IDB {
 
 // heldWrite returns the transaction for a write to post h held for review: it changes
 // what its author sees (their own lists, and the thread it answers, where it shows to
-// them alone) and nothing anyone else sees, so those pages are dropped after the commit
-// (Committed.Members and Threads) rather than every page. The write adds a change-log
-// row of its own (heldChange), so that the other nodes drop the same pages.
+// them alone) and nothing anyone else sees, so only those pages are dropped after the
+// commit, on every node: the write adds a change-log row of its own (heldChange), which
+// names the thread, and the author is among Committed.Members.
 func (tx *Tx) heldWrite(h *model.HeldPost) bun.IDB {
 	tx.members = append(tx.members, h.AuthorID)
-	if h.ThreadID != nil {
-		tx.threads = append(tx.threads, *h.ThreadID)
-	}
 	return tx.db
 }
 
@@ -128,8 +122,8 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			if tx.shown || (tx.content && len(tx.changed) == 0) {
 				s.Changed()
 			}
-			if len(tx.changed) > 0 || len(tx.members) > 0 || len(tx.threads) > 0 {
-				s.commits.tell(ctx, Committed{Changes: tx.changed, Members: tx.members, Threads: tx.threads})
+			if len(tx.changed) > 0 || len(tx.members) > 0 {
+				s.commits.tell(ctx, Committed{Changes: tx.changed, Members: tx.members})
 			}
 			if tx.changes {
 				s.signals.changed()

@@ -390,11 +390,7 @@ func markBadges(data any, urls map[int64]string) {
 // still the one from before the write (the rest of the invalidation reads the database),
 // open pages would be sent the thread as it was, and the new post never.
 func (s *Server) pageCommitted(ctx context.Context, c store.Committed) {
-	keys := changedThreadKeys(c.Changes)
-	for _, id := range c.Threads {
-		keys = append(keys, threadKey(id))
-	}
-	s.pages.Invalidate(keys...)
+	s.pages.Invalidate(changedThreadKeys(c.Changes)...)
 	s.own.add(c.Changes)
 	s.invalidate(ctx, c.Changes, c.Members)
 }
