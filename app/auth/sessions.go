@@ -27,9 +27,11 @@ var ErrNoSession = errors.New("no valid session")
 // Sessions creates, finds and revokes database sessions.
 //
 // A checked session is remembered for a few seconds (lookupCacheTTL), so that a page view
-// does not read the session and its user again. Any write this process commits drops what
-// it remembers (store.Generation), so a sign-out, a suspension or a new role here takes
-// effect at once; one made by another node or a command-line tool within lookupCacheTTL.
+// does not read the session and its user again. Any write that drops every cached page
+// drops what it remembers (store.Generation), so a sign-out, a suspension or a new role
+// takes effect at once: here at the commit, and on PostgreSQL on every other node as it
+// hears of it (forum_generation, a few milliseconds); on SQLite a command-line tool's
+// within lookupCacheTTL.
 type Sessions struct {
 	store *store.Store
 	Now   func() time.Time

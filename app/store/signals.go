@@ -23,12 +23,16 @@ import (
 // the channel forum_changes (from inside the transaction, so PostgreSQL delivers it at the
 // commit and never for a rollback), which every node's listener hears on a connection of
 // its own. A member's new notifications, and a member's own changes (follows, notifications
-// read: Tx.memberChanged), are announced the same way on forum_notified. A
+// read: Tx.memberChanged), are announced the same way on forum_notified, and a write that
+// no change-log row names and that drops every cached page here (an account suspended, a
+// session revoked, a role, a topic's name: Store.Changed) on forum_generation, so that the
+// other nodes drop theirs, and the sessions they remember, at the same moment. A
 // payload carries the sending node's name, so that a node does not hear its own writes
 // twice, and nothing else that a person wrote: a change id, or member ids.
 const (
-	changesChannel  = "forum_changes"
-	notifiedChannel = "forum_notified"
+	changesChannel    = "forum_changes"
+	notifiedChannel   = "forum_notified"
+	generationChannel = "forum_generation"
 	// maxPayload keeps a NOTIFY below PostgreSQL's limit of 8,000 bytes.
 	maxPayload = 7000
 )
@@ -40,7 +44,7 @@ var listenCheckEvery = time.Minute
 // channels are the names of a forum's channels. NOTIFY reaches every session of the
 // database: a forum in a schema other than public (tests, or two forums on one database)
 // has channels of its own, so that it never hears another's writes.
-type channels struct{ changes, notified string }
+type channels struct{ changes, notified, generation string }
 
 func channelsOf(schema string) channels {
 	name := func(base string) string {
@@ -53,7 +57,7 @@ func channelsOf(schema string) channels {
 		sum := sha256.Sum256([]byte(schema))
 		return base + "_" + hex.EncodeToString(sum[:8])
 	}
-	return channels{changes: name(changesChannel), notified: name(notifiedChannel)}
+	return channels{changes: name(changesChannel), notified: name(notifiedChannel), generation: name(generationChannel)}
 }
 
 // findChannels names the channels of the forum in the database's current schema.
@@ -217,12 +221,15 @@ func (s *Store) listenOnce(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("connect to listen for other nodes' changes: %s", oneLine(err))
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	for _, ch := range []string{s.channels.changes, s.channels.notified} {
+	for _, ch := range []string{s.channels.changes, s.channels.notified, s.channels.generation} {
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
 			return false, fmt.Errorf("listen on %s: %s", ch, oneLine(err))
 		}
 	}
-	s.signals.changed() // what was committed while nobody listened
+	// What was committed while nobody listened: the change log is read again, and what no
+	// row names is dropped.
+	s.Changed()
+	s.signals.changed()
 	for {
 		wait, cancel := context.WithTimeout(ctx, listenCheckEvery)
 		n, err := conn.WaitForNotification(wait)
@@ -247,6 +254,8 @@ func (s *Store) listenOnce(ctx context.Context) (bool, error) {
 		switch n.Channel {
 		case s.channels.changes:
 			s.signals.changed()
+		case s.channels.generation:
+			s.Changed()
 		case s.channels.notified:
 			ids := parseIDs(rest)
 			// What this node remembers of their counts is out of date.
@@ -267,6 +276,20 @@ func (tx *Tx) notifyChanged(ctx context.Context, last int64) error {
 	_, err := tx.db.NewRaw("SELECT pg_notify(?, ?)", tx.store.channels.changes, tx.store.node+" "+strconv.FormatInt(last, 10)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("notify other nodes of change %d: %w", last, err)
+	}
+	return nil
+}
+
+// announceGeneration sends, inside a transaction that drops every cached page here after
+// its commit (Store.Changed), the NOTIFY that has the other nodes do the same when
+// PostgreSQL delivers it, at the commit: their pages, and the sessions and accounts they
+// remember, so that a suspension or a session revoked here holds on every node at once.
+func (tx *Tx) announceGeneration(ctx context.Context) error {
+	if tx.store.driver != config.DriverPostgres {
+		return nil
+	}
+	if _, err := tx.db.NewRaw("SELECT pg_notify(?, ?)", tx.store.channels.generation, tx.store.node).Exec(ctx); err != nil {
+		return fmt.Errorf("announce a change to other nodes: %w", err)
 	}
 	return nil
 }

@@ -13,14 +13,14 @@ func TestChannelNames(t *testing.T) {
 		{strings.Repeat("s", 60), ""}, // too long: hashed
 	} {
 		got := channelsOf(tc.schema)
-		if len(got.changes) > 63 || len(got.notified) > 63 {
-			t.Errorf("schema %q: channel names %q, %q are longer than PostgreSQL takes", tc.schema, got.changes, got.notified)
+		if len(got.changes) > 63 || len(got.notified) > 63 || len(got.generation) > 63 {
+			t.Errorf("schema %q: channel names %+v are longer than PostgreSQL takes", tc.schema, got)
 		}
 		if len(tc.schema) < 40 && got.changes != tc.changes {
 			t.Errorf("schema %q: channel %q, want %q", tc.schema, got.changes, tc.changes)
 		}
-		if got.changes == got.notified {
-			t.Errorf("schema %q: one channel for both signals", tc.schema)
+		if got.changes == got.notified || got.changes == got.generation || got.notified == got.generation {
+			t.Errorf("schema %q: one channel for two signals: %+v", tc.schema, got)
 		}
 	}
 	if a, b := channelsOf(strings.Repeat("a", 60)), channelsOf(strings.Repeat("a", 59)+"b"); a == b {

@@ -68,6 +68,11 @@ func (tx *Tx) heldWrite(h *model.HeldPost) bun.IDB {
 	return tx.db
 }
 
+// dropsEverything reports whether, after its commit, the transaction drops every cached
+// page (Store.Changed): a write that may change what a page shows and that no change-log
+// row names.
+func (tx *Tx) dropsEverything() bool { return tx.shown || (tx.content && len(tx.changed) == 0) }
+
 // memberChanged records members whose own state the transaction changes (follows,
 // notifications read, a warning): what this node remembers of them and the pages kept for
 // them alone are dropped after the commit, and on PostgreSQL the other nodes are told at
@@ -105,6 +110,11 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			if err := tx.announceMembers(ctx); err != nil {
 				return err
 			}
+			if tx.dropsEverything() {
+				if err := tx.announceGeneration(ctx); err != nil {
+					return err
+				}
+			}
 			if tx.changes {
 				return tx.notifyChanged(ctx, tx.lastChange)
 			}
@@ -119,7 +129,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			if len(tx.members) > 0 {
 				s.members.drop(tx.members)
 			}
-			if tx.shown || (tx.content && len(tx.changed) == 0) {
+			if tx.dropsEverything() {
 				s.Changed()
 			}
 			if len(tx.changed) > 0 || len(tx.members) > 0 {
