@@ -9,7 +9,7 @@ import (
 
 // Committed is what one committed transaction changed that pages show: its change-log
 // rows (a post waiting for review among them: model.ChangeHeldPost), and the members whose
-// follows, notifications or posts waiting for review it changed. It is told to this
+// follows or notifications it changed. It is told to this
 // process's OnCommit functions right after the commit, so that caches drop exactly what
 // the write changed before the writer's next page is served.
 type Committed struct {

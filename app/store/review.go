@@ -13,7 +13,7 @@ import (
 
 // InsertHeldPost writes a post held for review, with the topics chosen for a new thread.
 func (tx *Tx) InsertHeldPost(ctx context.Context, h *model.HeldPost, tagIDs []int64) error {
-	if _, err := tx.heldWrite(h).NewInsert().Model(h).Returning("id").Exec(ctx); err != nil {
+	if _, err := tx.db.NewInsert().Model(h).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert held post: %w", mapError(err))
 	}
 	if err := tx.heldChange(ctx, h, "hold"); err != nil {
@@ -26,7 +26,7 @@ func (tx *Tx) InsertHeldPost(ctx context.Context, h *model.HeldPost, tagIDs []in
 	for i, id := range tagIDs {
 		links[i] = model.HeldPostTag{HeldPostID: h.ID, TagID: id}
 	}
-	if _, err := tx.heldWrite(h).NewInsert().Model(&links).Exec(ctx); err != nil {
+	if _, err := tx.db.NewInsert().Model(&links).Exec(ctx); err != nil {
 		return fmt.Errorf("tag held post %d: %w", h.ID, mapError(err))
 	}
 	return nil
@@ -48,6 +48,16 @@ func (q queries) HeldPostByID(ctx context.Context, id int64) (*model.HeldPost, e
 		return nil, fmt.Errorf("held post %d: %w", id, model.ErrNotFound)
 	}
 	return out[0], nil
+}
+
+// HeldPostAuthor returns the author of a held post.
+func (q queries) HeldPostAuthor(ctx context.Context, id int64) (int64, error) {
+	var author int64
+	err := q.db.NewSelect().Model((*model.HeldPost)(nil)).Column("author_id").Where("id = ?", id).Scan(ctx, &author)
+	if err != nil {
+		return 0, fmt.Errorf("author of held post %d: %w", id, mapError(err))
+	}
+	return author, nil
 }
 
 // HeldPostForUpdate returns a held post for a moderator's decision, locked on PostgreSQL
@@ -77,15 +87,16 @@ func (q queries) HeldTagIDs(ctx context.Context, heldID int64) ([]int64, error) 
 
 // UpdateHeldPost writes the named columns of h.
 func (tx *Tx) UpdateHeldPost(ctx context.Context, h *model.HeldPost, columns ...string) error {
-	if _, err := tx.heldWrite(h).NewUpdate().Model(h).Column(columns...).WherePK().Exec(ctx); err != nil {
+	if _, err := tx.db.NewUpdate().Model(h).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update held post %d: %w", h.ID, mapError(err))
 	}
 	return tx.heldChange(ctx, h, "update")
 }
 
-// heldChange writes the change-log row of a write to held post h (model.ChangeHeldPost):
-// another node learns of it as of any change, and drops the pages that show h to its
-// author, at once instead of when they expire.
+// heldChange writes the change-log row of a write to held post h (model.ChangeHeldPost).
+// The write changes what its author sees (their own lists, and the thread it answers,
+// where it shows to them alone) and nothing anyone else sees: every node, this one at the
+// commit and the others as they read the row, drops those pages only, not every page.
 func (tx *Tx) heldChange(ctx context.Context, h *model.HeldPost, op string) error {
 	var thread int64
 	if h.ThreadID != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
 
 	"forum/app/config"
 )
@@ -304,10 +305,8 @@ func (tx *Tx) announceMembers(ctx context.Context) error {
 	}
 	ids := slices.Clone(tx.announce)
 	slices.Sort(ids)
-	for _, payload := range idPayloads(tx.store.node, slices.Compact(ids)) {
-		if _, err := tx.db.NewRaw("SELECT pg_notify(?, ?)", tx.store.channels.notified, payload).Exec(ctx); err != nil {
-			return fmt.Errorf("announce changed members to other nodes: %w", err)
-		}
+	if err := tx.store.notifyMembers(ctx, tx.db, slices.Compact(ids)); err != nil {
+		return fmt.Errorf("announce changed members to other nodes: %w", err)
 	}
 	return nil
 }
@@ -323,16 +322,22 @@ func (s *Store) AnnounceNotified(ctx context.Context, userIDs []int64) error {
 	if s.driver != config.DriverPostgres {
 		return nil
 	}
-	var errs []error
-	for _, payload := range idPayloads(s.node, userIDs) {
-		if _, err := s.db.NewRaw("SELECT pg_notify(?, ?)", s.channels.notified, payload).Exec(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := s.notifyMembers(ctx, s.db, userIDs); err != nil {
 		return fmt.Errorf("announce notifications to other nodes: %w", err)
 	}
 	return nil
+}
+
+// notifyMembers sends through db the NOTIFYs on forum_notified that name members to the
+// other nodes, as many as their ids take (idPayloads).
+func (s *Store) notifyMembers(ctx context.Context, db bun.IDB, ids []int64) error {
+	var errs []error
+	for _, payload := range idPayloads(s.node, ids) {
+		if _, err := db.NewRaw("SELECT pg_notify(?, ?)", s.channels.notified, payload).Exec(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // idPayloads splits ids into NOTIFY payloads "node 1,2,3" below maxPayload.

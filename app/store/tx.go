@@ -58,16 +58,6 @@ func (tx *Tx) write() bun.IDB {
 	return tx.db
 }
 
-// heldWrite returns the transaction for a write to post h held for review: it changes
-// what its author sees (their own lists, and the thread it answers, where it shows to
-// them alone) and nothing anyone else sees, so only those pages are dropped after the
-// commit, on every node: the write adds a change-log row of its own (heldChange), which
-// names the thread, and the author is among Committed.Members.
-func (tx *Tx) heldWrite(h *model.HeldPost) bun.IDB {
-	tx.members = append(tx.members, h.AuthorID)
-	return tx.db
-}
-
 // dropsEverything reports whether, after its commit, the transaction drops every cached
 // page (Store.Changed): a write that may change what a page shows and that no change-log
 // row names.

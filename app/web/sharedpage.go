@@ -418,9 +418,9 @@ func (s *Server) invalidate(ctx context.Context, changes []model.Change, members
 			if ch.ThreadID > 0 {
 				keys[threadKey(ch.ThreadID)] = true
 			}
-			switch h, err := s.store.HeldPostByID(context.WithoutCancel(ctx), ch.EntityID); {
+			switch author, err := s.store.HeldPostAuthor(context.WithoutCancel(ctx), ch.EntityID); {
 			case err == nil:
-				keys[memberKey(h.AuthorID)] = true
+				keys[memberKey(author)] = true
 			case errors.Is(err, model.ErrNotFound):
 				// Deleted since, with its author's account: no page shows it.
 			default:
