@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -122,6 +123,7 @@ func BenchmarkApplyOneThread(b *testing.B) {
 // grew with every reply. A shard whose replaced versions reach a tenth of its documents is
 // merged into one segment.
 func TestReplacedVersionsAreReclaimed(t *testing.T) {
+	limitBefore := debug.SetMemoryLimit(-1)
 	ix, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +150,9 @@ func TestReplacedVersionsAreReclaimed(t *testing.T) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if limit := debug.SetMemoryLimit(-1); limit != limitBefore {
+		t.Errorf("the Go runtime's memory limit is %d after the reclaims ended; want %d, as before them (holdMemory)", limit, limitBefore)
 	}
 	all, gone = Replaced(ix)
 	for i := range all {

@@ -75,6 +75,8 @@ func (ix *Index) reclaimIfDue(i int) {
 		// and replies reach both shards' share together.
 		ix.reclaimMu.Lock()
 		defer ix.reclaimMu.Unlock()
+		// Its allocations are met by collecting sooner, not by a larger heap (holdMemory).
+		defer holdMemory()()
 		for {
 			// It returns when the shard closes (replaced then finds nothing). Its only
 			// error worth a word, a force merge already running, cannot happen: compact
