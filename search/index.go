@@ -130,6 +130,10 @@ type Index struct {
 	stopRelease   chan struct{}
 	releaseDone   chan struct{}
 	stopReleasing sync.Once
+	// mappedLimit is the ceiling on those pages (LimitMapped), mappedNow what the release
+	// loop found mapped in last (Mapped).
+	mappedLimit atomic.Int64
+	mappedNow   atomic.Int64
 }
 
 // batchChange is the threads one applied batch indexed or removed, and the version it made.

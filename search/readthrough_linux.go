@@ -115,6 +115,26 @@ func (ws *workingSet) trimPart(k, parts int) int64 {
 	return dropped
 }
 
+// residentBytes returns the bytes of the segments' pages mapped in this process now.
+func (ws *workingSet) residentBytes() int64 {
+	if ws == nil {
+		return 0
+	}
+	var n int64
+	for _, s := range ws.segs {
+		now, err := ws.resident(s.data)
+		if err != nil {
+			return n
+		}
+		for _, in := range now {
+			if in {
+				n += int64(pageSize)
+			}
+		}
+	}
+	return n
+}
+
 // close releases the page table.
 func (ws *workingSet) close() {
 	if ws != nil {

@@ -184,6 +184,70 @@ func TestSearchedPagesAreLetGoOf(t *testing.T) {
 	}
 }
 
+// Over the ceiling, the release lets go of further parts until what stays mapped in is
+// under it; without one, of one part at a time.
+func TestReleaseKeepsTheIndexUnderItsCeiling(t *testing.T) {
+	ix := compactedIndex(t)
+	ix.stopReleaseLoop() // the test lets go of the pages itself
+	if _, err := os.Stat("/proc/self/pagemap"); err != nil {
+		t.Skip("/proc/self/pagemap cannot be read here")
+	}
+	readAll := func() int64 {
+		forEachSegment(t, ix, func(_ int, data []byte) { crc32.ChecksumIEEE(data) })
+		return residentBytes(t, ix)
+	}
+	all := readAll()
+	if all < 2<<20 {
+		t.Fatalf("%d bytes of the index resident after reading it all; want over 2 MB", all)
+	}
+	// No ceiling: one part of releaseParts. (Where the kernel maps a file by 2 MB pages,
+	// letting go of part of one lets go of all of it: up to two more a segment.)
+	slack := int64(len(ix.shards)) * 4 << 20
+	k := ix.release(0, true)
+	left := residentBytes(t, ix)
+	if k != 1 || left < all-all/releaseParts-slack || left >= all {
+		t.Errorf("with no ceiling the release left %d of %d bytes and goes on at part %d; want about %d, at part 1", left, all, k, all-all/releaseParts)
+	}
+	if ix.Mapped() != left {
+		t.Errorf("Mapped() = %d after the release; %d are mapped in", ix.Mapped(), left)
+	}
+	// A ceiling of a third: the parts after it go too, not all of them.
+	readAll()
+	ix.LimitMapped(all / 3)
+	from := k
+	k = ix.release(k, true)
+	left = residentBytes(t, ix)
+	if left > all/3 || left == 0 {
+		t.Errorf("with a ceiling of %d the release left %d of %d bytes mapped in; want some, under the ceiling", all/3, left, all)
+	}
+	if parts := (k - from + releaseParts) % releaseParts; parts < 2 {
+		t.Errorf("the release let go of %d parts (from %d on to %d); want more than one, fewer than all", parts, from, k)
+	}
+	if ix.Mapped() != left {
+		t.Errorf("Mapped() = %d after the release; %d are mapped in", ix.Mapped(), left)
+	}
+	// A ceiling above what is mapped in: one part.
+	readAll()
+	ix.LimitMapped(2 * all)
+	if next := ix.release(k, true); next != (k+1)%releaseParts {
+		t.Errorf("under the ceiling the release went from part %d to %d", k, next)
+	}
+	if next := ix.release(k, false); next != k {
+		t.Errorf("a look at the ceiling under it went from part %d to %d", k, next)
+	}
+	// Between two parts, a look at the ceiling lets go of what is over it.
+	readAll()
+	ix.LimitMapped(all / 2)
+	if ix.release(k, false); residentBytes(t, ix) > all/2 {
+		t.Errorf("a look at the ceiling of %d left %d bytes mapped in", all/2, residentBytes(t, ix))
+	}
+	// Searches read the same from pages let go of.
+	r, err := ix.Search(context.Background(), Request{Query: ParseQuery("w9_1"), Size: 50})
+	if err != nil || r.Total == 0 {
+		t.Errorf("a search after the release found %v, %v", r, err)
+	}
+}
+
 // forEachSegment calls f with the mapped data of every segment of ix's shards, numbered,
 // while a snapshot holds them.
 func forEachSegment(t *testing.T, ix *Index, f func(i int, data []byte)) {

@@ -27,51 +27,152 @@ import (
 // seconds, so letting go of all of it every 5 seconds (tried) made the resident memory dip
 // by 20-25 MB at 20,000 threads and climb back within 3 seconds, each time, and a sample's
 // figure depended on when it fell.
+//
+// And a ceiling (LimitMapped): when the pages mapped in are more than it allows, the parts
+// let go of longest ago are let go of again at once, until they are under it. Without one
+// the part of the process the index holds rose and fell by a third between the reclaims of
+// a living board (45 to 66 MB at 20,000 threads on PostgreSQL, a tenth of the process's
+// memory either way), as the small segments replies write grew and searches read them
+// whole, and rose again as a merged segment was read beside the one it replaced.
+//
+// The ceiling is looked at more often than a part is let go of (ceilingEvery): searches
+// map back what they use within a second, 10-15 MB of it at 20,000 threads when the
+// ceiling is under what they use, so a look every releaseEvery let the process's figure
+// rise that far above it between two looks.
 const (
-	releaseEvery = 5 * time.Second
-	releaseParts = 6
+	releaseEvery = 1250 * time.Millisecond
+	releaseParts = 24
+	ceilingEvery = 250 * time.Millisecond
 )
 
-// releasePart lets go of the mapped pages of the k-th of releaseParts runs of each of the
-// shards' segment files (parts 1 of 1: every page), and returns their bytes.
-func (ix *Index) releasePart(k, parts int) int64 {
+// mappedFiles is the index's segment files as a moment's snapshots hold them, so they stay
+// mapped until it is closed.
+type mappedFiles struct {
+	sets  []*workingSet
+	snaps []*scorch.IndexSnapshot
+}
+
+// mapped returns the shards' segment files; nil once the index is closed. The caller
+// closes it.
+func (ix *Index) mapped() *mappedFiles {
 	ix.mu.RLock()
 	shards, closed := ix.shards, ix.closed
 	ix.mu.RUnlock()
 	if closed {
-		return 0
+		return nil
 	}
-	var released int64
+	m := &mappedFiles{}
 	for _, s := range shards {
 		sc := scorchOf(s)
 		if sc == nil {
 			continue
 		}
-		// The snapshot holds its segments, so they stay mapped until it is closed.
 		r, err := sc.Reader()
 		if err != nil {
 			continue
 		}
 		if snap, ok := r.(*scorch.IndexSnapshot); ok && snap != nil {
-			ws := noWorkingSet(snap)
-			released += ws.trimPart(k, parts)
-			ws.close()
-			snap.Close()
+			if ws := noWorkingSet(snap); ws != nil {
+				m.sets = append(m.sets, ws)
+			}
+			m.snaps = append(m.snaps, snap)
 		}
 	}
-	return released
+	return m
 }
 
-// releaseLoop lets go of the index's pages, a part every releaseEvery, until stop is
-// closed.
+// resident returns the bytes of the files' pages the process has mapped in.
+func (m *mappedFiles) resident() int64 {
+	if m == nil {
+		return 0
+	}
+	var n int64
+	for _, ws := range m.sets {
+		n += ws.residentBytes()
+	}
+	return n
+}
+
+// trimPart lets go of the pages of the k-th of parts equal runs of each file, and returns
+// their bytes.
+func (m *mappedFiles) trimPart(k, parts int) int64 {
+	if m == nil {
+		return 0
+	}
+	var n int64
+	for _, ws := range m.sets {
+		n += ws.trimPart(k, parts)
+	}
+	return n
+}
+
+func (m *mappedFiles) close() {
+	if m == nil {
+		return
+	}
+	for _, ws := range m.sets {
+		ws.close()
+	}
+	for _, snap := range m.snaps {
+		snap.Close()
+	}
+}
+
+// releasePart lets go of the mapped pages of the k-th of parts runs of each of the
+// shards' segment files (parts 1 of 1: every page), and returns their bytes.
+func (ix *Index) releasePart(k, parts int) int64 {
+	m := ix.mapped()
+	defer m.close()
+	return m.trimPart(k, parts)
+}
+
+// LimitMapped sets the most bytes of the index's files the process keeps mapped in
+// (FORUM_SEARCH_MEMORY_MB); 0 or less: no ceiling but the release of each page in turn.
+func (ix *Index) LimitMapped(bytes int64) { ix.mappedLimit.Store(max(bytes, 0)) }
+
+// Mapped returns the bytes of the index's files the process had mapped in when the
+// release loop last looked (every releaseEvery).
+func (ix *Index) Mapped() int64 { return ix.mappedNow.Load() }
+
+// release lets go of part k when rotate is set, then, while what stays mapped in is over
+// the ceiling, of the parts after it, in the order they were let go of last; it returns
+// the part to let go of next.
+//
+// What stays is measured again after each part, not reckoned from what was let go of:
+// where the kernel maps a file by 2 MB pages, letting go of part of one lets go of all of
+// it.
+func (ix *Index) release(k int, rotate bool) int {
+	limit := ix.mappedLimit.Load()
+	if !rotate && limit <= 0 {
+		return k
+	}
+	m := ix.mapped()
+	defer m.close()
+	if rotate {
+		m.trimPart(k, releaseParts)
+		k = (k + 1) % releaseParts
+	}
+	now := m.resident()
+	for i := 0; i < releaseParts-1 && limit > 0 && now > limit; i++ {
+		m.trimPart(k, releaseParts)
+		k = (k + 1) % releaseParts
+		now = m.resident()
+	}
+	ix.mappedNow.Store(now)
+	return k
+}
+
+// releaseLoop lets go of the index's pages, a part every releaseEvery and more over the
+// ceiling, until stop is closed.
 func (ix *Index) releaseLoop(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(releaseEvery)
+	t := time.NewTicker(ceilingEvery)
 	defer t.Stop()
-	for k := 0; ; k = (k + 1) % releaseParts {
+	perPart := int(releaseEvery / ceilingEvery)
+	for tick, k := 1, 0; ; tick++ {
 		select {
 		case <-t.C:
-			ix.releasePart(k, releaseParts)
+			k = ix.release(k, tick%perPart == 0)
 		case <-stop:
 			return
 		}

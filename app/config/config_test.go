@@ -40,6 +40,12 @@ func TestDefaults(t *testing.T) {
 	if c, err := load(t, map[string]string{"FORUM_PAGE_CACHE_MB": "16"}); err != nil || c.PageCacheBytes != 16<<20 {
 		t.Errorf("FORUM_PAGE_CACHE_MB=16: %v, %v", c, err)
 	}
+	if c.SearchMemoryBytes != 48<<20 {
+		t.Errorf("search index's mapped files bounded at %d bytes; want 48 MiB", c.SearchMemoryBytes)
+	}
+	if c, err := load(t, map[string]string{"FORUM_SEARCH_MEMORY_MB": "200"}); err != nil || c.SearchMemoryBytes != 200<<20 {
+		t.Errorf("FORUM_SEARCH_MEMORY_MB=200: %v, %v", c, err)
+	}
 	if c, err := load(t, map[string]string{"FORUM_LIVE_STREAMS": "20000", "FORUM_LIVE_STREAMS_PER_MEMBER": "2"}); err != nil || c.LiveStreams != 20000 || c.LiveStreamsPerMember != 2 {
 		t.Errorf("live stream bounds not read: %v", err)
 	}
@@ -86,6 +92,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"FORUM_DEV":                     {"FORUM_DEV": "maybe"},
 		"FORUM_LIVE_STREAMS":            {"FORUM_LIVE_STREAMS": "0"},
 		"FORUM_PAGE_CACHE_MB":           {"FORUM_PAGE_CACHE_MB": "-3"},
+		"FORUM_SEARCH_MEMORY_MB":        {"FORUM_SEARCH_MEMORY_MB": "lots"},
 		"FORUM_LIVE_STREAMS_PER_MEMBER": {"FORUM_LIVE_STREAMS_PER_MEMBER": "many"},
 		"FORUM_REVIEW_FIRST_POSTS":      {"FORUM_REVIEW_FIRST_POSTS": "-1"},
 		"FORUM_QUICK_EXIT_URL":          {"FORUM_QUICK_EXIT_URL": "javascript:alert(1)"},

@@ -209,6 +209,14 @@ func New(o Options) (*Server, error) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "forum", Subsystem: "pagecache", Name: "aged_total",
 			Help: "Pages served past their time to live, unchanged, while another request loaded them again."},
 			func() float64 { return float64(s.pages.Stats().Aged) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "forum", Subsystem: "search", Name: "mapped_bytes",
+			Help: "Bytes of the search index's files mapped in this process's memory (at most FORUM_SEARCH_MEMORY_MB, give or take what searches read back between two looks)."},
+			func() float64 {
+				if s.search == nil {
+					return 0
+				}
+				return float64(s.search.Mapped())
+			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "forum", Subsystem: "live", Name: "streams",
 			Help: "Live-update streams open on this node."},
 			func() float64 { return float64(s.live.Open()) }),

@@ -59,6 +59,7 @@ func main() {
 	flag.DurationVar(&o.soak, "soak", 0, "instead of the page table: a mixed load of reads and 10 replies a second for this long, reporting memory")
 	flag.DurationVar(&o.sample, "sample", 30*time.Second, "with --soak: how often the memory is sampled")
 	flag.StringVar(&o.pprof, "pprof", "", "serve net/http/pprof on this loopback address while the benchmark runs (e.g. 127.0.0.1:6060)")
+	flag.IntVar(&o.searchMemoryMB, "search-memory", config.DefaultSearchMemoryBytes>>20, "the ceiling on the search index's files mapped in memory, in MiB, as FORUM_SEARCH_MEMORY_MB (0: none)")
 	flag.StringVar(&o.pages, "pages", "", "load only the pages whose names contain one of these comma-separated words")
 	flag.Parse()
 	o.databaseURL = os.Getenv("BENCH_DATABASE_URL")
@@ -74,6 +75,7 @@ func main() {
 
 type options struct {
 	threads, posts, connections int
+	searchMemoryMB              int
 	seed                        uint64
 	duration, soak, sample      time.Duration
 	writes, databaseURL         string
@@ -138,6 +140,7 @@ func run(o options) error {
 		return err
 	}
 	defer ix.Close()
+	ix.LimitMapped(int64(o.searchMemoryMB) << 20)
 	fmt.Fprintln(os.Stderr, "building the search index...")
 	built, err := search.Rebuild(ctx, st, ix, os.Stderr)
 	if err != nil {
@@ -653,7 +656,7 @@ func (b *bench) soakRun(ctx context.Context, pages []page) error {
 	var after1, peak memory
 	var series []string
 	for _, s := range samples {
-		series = append(series, fmt.Sprintf("%s %d MB (%d MB anonymous, live heap %d MB)", s.at, s.mem.rss>>20, s.mem.anon>>20, s.mem.live>>20))
+		series = append(series, fmt.Sprintf("%s %d MB (%d MB anonymous, %d MB files, live heap %d MB)", s.at, s.mem.rss>>20, s.mem.anon>>20, s.mem.file>>20, s.mem.live>>20))
 		if s.at >= time.Minute {
 			if after1.rss == 0 {
 				after1 = s.mem

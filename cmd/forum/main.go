@@ -55,7 +55,7 @@ Every command reads the same configuration from environment variables
 (FORUM_ADDR, FORUM_DATA_DIR, FORUM_DATABASE_URL, FORUM_BASE_URL,
 FORUM_SESSION_SECRET, FORUM_LOG_LEVEL, FORUM_METRICS_ADDR, FORUM_SMTP_URL,
 FORUM_MAIL_FROM, FORUM_LIVE_STREAMS, FORUM_LIVE_STREAMS_PER_MEMBER,
-FORUM_PAGE_CACHE_MB, FORUM_REVIEW_FIRST_POSTS, FORUM_QUICK_EXIT_URL,
+FORUM_PAGE_CACHE_MB, FORUM_SEARCH_MEMORY_MB, FORUM_REVIEW_FIRST_POSTS, FORUM_QUICK_EXIT_URL,
 FORUM_TRUSTED_PROXIES, and the
 FORUM_GITHUB_*, FORUM_GOOGLE_* and FORUM_OIDC_* sign-in settings); flags
 override them.
@@ -231,6 +231,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer index.Close()
+	index.LimitMapped(cfg.SearchMemoryBytes)
 	mailer, err := newMailer(cfg, st, log)
 	if err != nil {
 		return err
