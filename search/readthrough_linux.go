@@ -1,8 +1,12 @@
 package search
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/binary"
 	"os"
+	"path/filepath"
+	"strconv"
 	"unsafe"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -133,6 +137,64 @@ func (ws *workingSet) residentBytes() int64 {
 		}
 	}
 	return n
+}
+
+// residentUnder returns the bytes of the pages of the files under dir that this process
+// has mapped in, whoever maps them: a segment that a merge or bleve's persister has just
+// written, before it is in the index's snapshot, and one a merge replaced, until the last
+// search that read it closes it, count as well as those of the snapshot. False when the
+// process's memory map cannot be read.
+func residentUnder(dir string) (int64, bool) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return 0, false
+	}
+	prefix := []byte(abs + string(filepath.Separator))
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return 0, false
+	}
+	pm, err := os.Open("/proc/self/pagemap")
+	if err != nil {
+		return 0, false
+	}
+	defer pm.Close()
+	var n int64
+	var buf []byte
+	lines := bufio.NewScanner(bytes.NewReader(maps))
+	for lines.Scan() {
+		// "start-end perms offset dev inode path", the path from the sixth field on.
+		line := lines.Bytes()
+		i := bytes.IndexByte(line, '/')
+		if i < 0 || !bytes.HasPrefix(line[i:], prefix) {
+			continue
+		}
+		span, _, _ := bytes.Cut(line, []byte(" "))
+		lo, hi, ok := bytes.Cut(span, []byte("-"))
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(string(lo), 16, 64)
+		end, err2 := strconv.ParseUint(string(hi), 16, 64)
+		if err1 != nil || err2 != nil || end <= start {
+			continue
+		}
+		pages := int((end - start) / uint64(pageSize))
+		if cap(buf) < 8*pages {
+			buf = make([]byte, 8*pages)
+		}
+		b := buf[:8*pages]
+		// A mapping closed meanwhile reads as pages not present: nothing is counted.
+		if _, err := pm.ReadAt(b, int64(start/uint64(pageSize))*8); err != nil {
+			continue
+		}
+		for p := 0; p < pages; p++ {
+			if binary.LittleEndian.Uint64(b[8*p:])>>63 == 1 {
+				n += int64(pageSize)
+			}
+		}
+	}
+	return n, true
 }
 
 // close releases the page table.

@@ -152,14 +152,25 @@ func (ix *Index) release(k int, rotate bool) int {
 		m.trimPart(k, releaseParts)
 		k = (k + 1) % releaseParts
 	}
-	now := m.resident()
+	now := ix.resident(m)
 	for i := 0; i < releaseParts-1 && limit > 0 && now > limit; i++ {
 		m.trimPart(k, releaseParts)
 		k = (k + 1) % releaseParts
-		now = m.resident()
+		now = ix.resident(m)
 	}
 	ix.mappedNow.Store(now)
 	return k
+}
+
+// resident returns the bytes of the index's files the process has mapped in: those of m,
+// and those of the files in the index's directory that no snapshot in m holds (a segment
+// written and not yet in place, one replaced and still read), which only the segments of
+// m can make room for. Where the process's memory map cannot be read, those of m.
+func (ix *Index) resident(m *mappedFiles) int64 {
+	if n, ok := residentUnder(ix.path); ok {
+		return n
+	}
+	return m.resident()
 }
 
 // releaseLoop lets go of the index's pages, a part every releaseEvery and more over the
