@@ -30,10 +30,10 @@ import (
 //
 // And a ceiling (LimitMapped): when the pages mapped in are more than it allows, the parts
 // let go of longest ago are let go of again at once, until they are under it. Without one
-// the part of the process the index holds rose and fell by a third between the reclaims of
-// a living board (45 to 66 MB at 20,000 threads on PostgreSQL, a tenth of the process's
-// memory either way), as the small segments replies write grew and searches read them
-// whole, and rose again as a merged segment was read beside the one it replaced.
+// the part of the process the index holds rose by nearly half between the reclaims of a
+// living board (45 to 66 MB at 20,000 threads on PostgreSQL, 150 MB in all), as the small
+// segments replies write grew and searches read them whole, and rose again as a merged
+// segment was read beside the one it replaced.
 //
 // The ceiling is looked at more often than a part is let go of (ceilingEvery): searches
 // map back what they use within a second, 10-15 MB of it at 20,000 threads when the
@@ -146,31 +146,39 @@ func (ix *Index) release(k int, rotate bool) int {
 	if !rotate && limit <= 0 {
 		return k
 	}
-	m := ix.mapped()
-	defer m.close()
+	// The snapshots are taken only when a part is let go of.
+	var m *mappedFiles
+	files := func() *mappedFiles {
+		if m == nil {
+			m = ix.mapped()
+		}
+		return m
+	}
+	defer func() { m.close() }()
 	if rotate {
-		m.trimPart(k, releaseParts)
+		files().trimPart(k, releaseParts)
 		k = (k + 1) % releaseParts
 	}
-	now := ix.resident(m)
+	now := ix.resident(files)
 	for i := 0; i < releaseParts-1 && limit > 0 && now > limit; i++ {
-		m.trimPart(k, releaseParts)
+		files().trimPart(k, releaseParts)
 		k = (k + 1) % releaseParts
-		now = ix.resident(m)
+		now = ix.resident(files)
 	}
 	ix.mappedNow.Store(now)
 	return k
 }
 
-// resident returns the bytes of the index's files the process has mapped in: those of m,
-// and those of the files in the index's directory that no snapshot in m holds (a segment
-// written and not yet in place, one replaced and still read), which only the segments of
-// m can make room for. Where the process's memory map cannot be read, those of m.
-func (ix *Index) resident(m *mappedFiles) int64 {
+// resident returns the bytes of the index's files the process has mapped in: those of its
+// snapshots, and those of the files in the index's directory that no snapshot holds (a
+// segment written and not yet in place, one replaced and still read), which only the
+// snapshots' segments can make room for. Where the process's memory map cannot be read,
+// those of the snapshots.
+func (ix *Index) resident(files func() *mappedFiles) int64 {
 	if n, ok := residentUnder(ix.path); ok {
 		return n
 	}
-	return m.resident()
+	return files().resident()
 }
 
 // releaseLoop lets go of the index's pages, a part every releaseEvery and more over the
