@@ -319,6 +319,9 @@ func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `forum_http_requests_total{code="200",method="GET",route="/healthz"} 1`) {
 		t.Fatalf("metrics address: %d %.300s", code, body)
 	}
+	if !strings.Contains(body, "forum_search_mapped_bytes ") {
+		t.Error("the metrics lack forum_search_mapped_bytes, the search index's files mapped in")
+	}
 	cancel()
 	select {
 	case err := <-done:
