@@ -130,6 +130,9 @@ type Index struct {
 	stopRelease   chan struct{}
 	releaseDone   chan struct{}
 	stopReleasing sync.Once
+	// releaseNow asks releaseLoop for a look at the ceiling before its next tick (a
+	// reclaim's merge is in place).
+	releaseNow chan struct{}
 	// mappedLimit is the ceiling on those pages (LimitMapped), mappedNow what the release
 	// loop found mapped in last (Mapped).
 	mappedLimit atomic.Int64
@@ -231,6 +234,7 @@ func Open(dir string) (*Index, error) {
 		return nil, err
 	}
 	ix.stopRelease, ix.releaseDone = make(chan struct{}), make(chan struct{})
+	ix.releaseNow = make(chan struct{}, 1)
 	go ix.releaseLoop(ix.stopRelease, ix.releaseDone)
 	return ix, nil
 }

@@ -62,6 +62,14 @@ func mergeShard(ctx context.Context, sc *scorch.Scorch, mo *mergeplan.MergePlanO
 	err = sc.ForceMerge(ctx, mo)
 	close(stop)
 	<-stopped
+	if err == nil {
+		// The merged segment is in place: what searches kept of the ones it replaced goes
+		// too, at once, rather than when the last search reading them closes them. Until
+		// then both were mapped in, the new one as searches began to read it: seen each
+		// second in /proc/<pid>/smaps at a shard's reclaim (SQLite, 20,000 threads), 14-16
+		// MB of the old segments beside the new one's first reads.
+		ws.forgetKept()
+	}
 	dropped.Add(ws.trim())
 	return err
 }

@@ -82,6 +82,18 @@ func (ws *workingSet) resident(data []byte) ([]bool, error) {
 // mappings are shared and read-only, so nothing is lost.
 func (ws *workingSet) trim() int64 { return ws.trimPart(0, 1) }
 
+// forgetKept makes the next trim let go of the pages that were resident when the working
+// set was noted too: once a merge is in place, searches read the segment it wrote, not
+// those it replaced.
+func (ws *workingSet) forgetKept() {
+	if ws == nil {
+		return
+	}
+	for i := range ws.segs {
+		ws.segs[i].kept = nil
+	}
+}
+
 // trimPart trims the k-th of parts equal runs of pages of each segment (k from 0).
 func (ws *workingSet) trimPart(k, parts int) int64 {
 	if ws == nil {

@@ -13,5 +13,6 @@ func (ws *workingSet) trim() int64                    { return 0 }
 func (ws *workingSet) trimPart(k, parts int) int64    { return 0 }
 func (ws *workingSet) residentBytes() int64           { return 0 }
 func (ws *workingSet) close()                         {}
+func (ws *workingSet) forgetKept()                    {}
 
 func residentUnder(string) (int64, bool) { return 0, false }

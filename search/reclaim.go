@@ -83,6 +83,7 @@ func (ix *Index) reclaimIfDue(i int) {
 			// waits for reclaiming. A failed merge leaves the segments as they were, and
 			// the next batch tries again.
 			_ = mergeShard(context.Background(), sc, &mergeplan.SingleSegmentMergePlanOptions, &ix.readThrough)
+			ix.releaseSoon()
 			all, gone := replaced(shard)
 			if gone < reclaimMinimum || float64(gone) < reclaimShare*float64(all) {
 				return

@@ -192,9 +192,20 @@ func (ix *Index) releaseLoop(stop <-chan struct{}, done chan<- struct{}) {
 		select {
 		case <-t.C:
 			k = ix.release(k, tick%perPart == 0)
+		case <-ix.releaseNow:
+			k = ix.release(k, false)
 		case <-stop:
 			return
 		}
+	}
+}
+
+// releaseSoon asks the release loop to look at the ceiling now: a merge put a segment in
+// place, which searches are reading into the process.
+func (ix *Index) releaseSoon() {
+	select {
+	case ix.releaseNow <- struct{}{}:
+	default: // asked already
 	}
 }
 
