@@ -131,7 +131,7 @@ func (ix *Index) releasePart(k, parts int) int64 {
 func (ix *Index) LimitMapped(bytes int64) { ix.mappedLimit.Store(max(bytes, 0)) }
 
 // Mapped returns the bytes of the index's files the process had mapped in when the
-// release loop last looked (every releaseEvery).
+// release loop last looked (every releaseEvery; every ceilingEvery under a ceiling).
 func (ix *Index) Mapped() int64 { return ix.mappedNow.Load() }
 
 // release lets go of part k when rotate is set, then, while what stays mapped in is over
