@@ -131,26 +131,6 @@ func (ws *workingSet) trimPart(k, parts int) int64 {
 	return dropped
 }
 
-// residentBytes returns the bytes of the segments' pages mapped in this process now.
-func (ws *workingSet) residentBytes() int64 {
-	if ws == nil {
-		return 0
-	}
-	var n int64
-	for _, s := range ws.segs {
-		now, err := ws.resident(s.data)
-		if err != nil {
-			return n
-		}
-		for _, in := range now {
-			if in {
-				n += int64(pageSize)
-			}
-		}
-	}
-	return n
-}
-
 // residentUnder returns the bytes of the pages of the files under dir that this process
 // has mapped in, whoever maps them: a segment that a merge or bleve's persister has just
 // written, before it is in the index's snapshot, and one a merge replaced, until the last

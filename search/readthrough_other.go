@@ -11,7 +11,6 @@ func newWorkingSet(*scorch.IndexSnapshot) *workingSet { return nil }
 func noWorkingSet(*scorch.IndexSnapshot) *workingSet  { return nil }
 func (ws *workingSet) trim() int64                    { return 0 }
 func (ws *workingSet) trimPart(k, parts int) int64    { return 0 }
-func (ws *workingSet) residentBytes() int64           { return 0 }
 func (ws *workingSet) close()                         {}
 func (ws *workingSet) forgetKept()                    {}
 

@@ -81,18 +81,6 @@ func (ix *Index) mapped() *mappedFiles {
 	return m
 }
 
-// resident returns the bytes of the files' pages the process has mapped in.
-func (m *mappedFiles) resident() int64 {
-	if m == nil {
-		return 0
-	}
-	var n int64
-	for _, ws := range m.sets {
-		n += ws.residentBytes()
-	}
-	return n
-}
-
 // trimPart lets go of the pages of the k-th of parts equal runs of each file, and returns
 // their bytes.
 func (m *mappedFiles) trimPart(k, parts int) int64 {
@@ -148,37 +136,29 @@ func (ix *Index) release(k int, rotate bool) int {
 	}
 	// The snapshots are taken only when a part is let go of.
 	var m *mappedFiles
-	files := func() *mappedFiles {
+	defer func() { m.close() }()
+	trim := func(k int) {
 		if m == nil {
 			m = ix.mapped()
 		}
-		return m
+		m.trimPart(k, releaseParts)
 	}
-	defer func() { m.close() }()
 	if rotate {
-		files().trimPart(k, releaseParts)
+		trim(k)
 		k = (k + 1) % releaseParts
 	}
-	now := ix.resident(files)
+	// Every file of the index's directory counts, in a snapshot or not (a segment written
+	// and not yet in place, one replaced and still read); only the snapshots' segments can
+	// make room. Where the process's memory map cannot be read, neither can its page table:
+	// nothing is measured, and nothing let go of but the part in turn.
+	now, _ := residentUnder(ix.path)
 	for i := 0; i < releaseParts-1 && limit > 0 && now > limit; i++ {
-		files().trimPart(k, releaseParts)
+		trim(k)
 		k = (k + 1) % releaseParts
-		now = ix.resident(files)
+		now, _ = residentUnder(ix.path)
 	}
 	ix.mappedNow.Store(now)
 	return k
-}
-
-// resident returns the bytes of the index's files the process has mapped in: those of its
-// snapshots, and those of the files in the index's directory that no snapshot holds (a
-// segment written and not yet in place, one replaced and still read), which only the
-// snapshots' segments can make room for. Where the process's memory map cannot be read,
-// those of the snapshots.
-func (ix *Index) resident(files func() *mappedFiles) int64 {
-	if n, ok := residentUnder(ix.path); ok {
-		return n
-	}
-	return files().resident()
 }
 
 // releaseLoop lets go of the index's pages, a part every releaseEvery and more over the
