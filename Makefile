@@ -45,11 +45,15 @@ bench:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(GO) run ./cmd/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED) --duration $(BENCH_DURATION)
 
+SOAK_GOMEMLIMIT ?= 96MiB
+
 ## soak: a mixed load of every page at 64 connections with 10 replies/s for SOAK_DURATION,
-## reporting the process's memory every SOAK_SAMPLE (BENCH_DATABASE_URL for PostgreSQL)
+## reporting the process's memory every SOAK_SAMPLE (BENCH_DATABASE_URL for PostgreSQL); the Go
+## runtime's memory held at SOAK_GOMEMLIMIT with GOGC=off, as README advises for a node
 soak:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
-	$(GO) run ./cmd/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED) --soak $(SOAK_DURATION) --sample $(SOAK_SAMPLE)
+	$(GO) build -o bin/forum-bench ./cmd/forum-bench
+	GOGC=off GOMEMLIMIT=$(SOAK_GOMEMLIMIT) ./bin/forum-bench --threads $(BENCH_THREADS) --posts $(BENCH_POSTS) --seed $(BENCH_SEED) --soak $(SOAK_DURATION) --sample $(SOAK_SAMPLE)
 
 ## docker: build the container image (needs a Docker engine)
 docker:

@@ -216,6 +216,9 @@ func Load(getenv func(string) string, f *Flags) (*Config, error) {
 		return nil, err
 	}
 	c.SearchMemoryBytes = int64(mb) << 20
+	if err := runtimeMemory(getenv); err != nil {
+		return nil, err
+	}
 	if c.ReviewFirstPosts, err = notNegative(getenv, "FORUM_REVIEW_FIRST_POSTS", 2); err != nil {
 		return nil, err
 	}
@@ -251,6 +254,21 @@ const DefaultPageCacheBytes = 64 << 20
 // when FORUM_SEARCH_MEMORY_MB is not set: at 20,000 threads searches keep 45-50 MB of them
 // in use.
 const DefaultSearchMemoryBytes = 48 << 20
+
+// runtimeMemory refuses GOGC=off without GOMEMLIMIT, which the Go runtime reads for
+// itself: with the collector off and no limit the heap is never collected and the node
+// grows until the system stops it. With a limit, GOGC=off is how a node's memory is held
+// flat: the collector runs as the runtime's memory nears the limit, not each time the
+// heap doubles what it keeps (README, "Memory over a 10-minute soak").
+func runtimeMemory(getenv func(string) string) error {
+	if !strings.EqualFold(strings.TrimSpace(getenv("GOGC")), "off") {
+		return nil
+	}
+	if limit := strings.TrimSpace(getenv("GOMEMLIMIT")); limit != "" && !strings.EqualFold(limit, "off") {
+		return nil
+	}
+	return &Error{"GOGC", `"off" without GOMEMLIMIT leaves the heap uncollected: set GOMEMLIMIT too (for example GOMEMLIMIT=96MiB), or leave GOGC unset`}
+}
 
 // notNegative reads a whole number from 0 up from env, or def when it is unset.
 func notNegative(getenv func(string) string, env string, def int) (int, error) {

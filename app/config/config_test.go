@@ -46,6 +46,16 @@ func TestDefaults(t *testing.T) {
 	if c, err := load(t, map[string]string{"FORUM_SEARCH_MEMORY_MB": "200"}); err != nil || c.SearchMemoryBytes != 200<<20 {
 		t.Errorf("FORUM_SEARCH_MEMORY_MB=200: %v, %v", c, err)
 	}
+	// The collector off is a node's memory held at the runtime's limit; off without a
+	// limit is refused (see the bad values below), and so is a limit of "off".
+	for _, vars := range []map[string]string{{"GOGC": "off", "GOMEMLIMIT": "96MiB"}, {"GOGC": "50"}, {"GOMEMLIMIT": "96MiB"}} {
+		if _, err := load(t, vars); err != nil {
+			t.Errorf("%v: %v", vars, err)
+		}
+	}
+	if _, err := load(t, map[string]string{"GOGC": "OFF", "GOMEMLIMIT": "off"}); err == nil {
+		t.Error("GOGC=off with GOMEMLIMIT=off accepted: the heap would never be collected")
+	}
 	if c, err := load(t, map[string]string{"FORUM_LIVE_STREAMS": "20000", "FORUM_LIVE_STREAMS_PER_MEMBER": "2"}); err != nil || c.LiveStreams != 20000 || c.LiveStreamsPerMember != 2 {
 		t.Errorf("live stream bounds not read: %v", err)
 	}
@@ -97,6 +107,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"FORUM_REVIEW_FIRST_POSTS":      {"FORUM_REVIEW_FIRST_POSTS": "-1"},
 		"FORUM_QUICK_EXIT_URL":          {"FORUM_QUICK_EXIT_URL": "javascript:alert(1)"},
 		"FORUM_TRUSTED_PROXIES":         {"FORUM_TRUSTED_PROXIES": "10.0.0.1, the balancer"},
+		"GOGC":                          {"GOGC": "off"},
 	}
 	for variable, vars := range cases {
 		_, err := load(t, vars)
