@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -358,4 +359,44 @@ func compactedIndex(t *testing.T) *Index {
 		t.Fatal(err)
 	}
 	return ix
+}
+
+// BenchmarkResidentUnder is one look of the ceiling (release) at an index the size of
+// 20,000 threads: two shards' large segments of 60 MB and 300 small segments of 64 KB,
+// a quarter of each mapped in.
+func BenchmarkResidentUnder(b *testing.B) {
+	if _, err := os.Stat("/proc/self/pagemap"); err != nil {
+		b.Skip("/proc/self/pagemap cannot be read here")
+	}
+	dir := b.TempDir()
+	sizes := []int{60 << 20, 60 << 20}
+	for range 300 {
+		sizes = append(sizes, 64<<10)
+	}
+	sink := 0
+	for i, size := range sizes {
+		path := filepath.Join(dir, fmt.Sprintf("%012x.zap", i))
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Truncate(int64(size)); err != nil {
+			b.Fatal(err)
+		}
+		data, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer unix.Munmap(data)
+		for p := 0; p < size/4; p += pageSize {
+			sink += int(data[p])
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if n, ok := residentUnder(dir); !ok || n == 0 || sink != 0 {
+			b.Fatalf("residentUnder: %d, %v", n, ok)
+		}
+	}
 }
