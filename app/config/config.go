@@ -261,10 +261,11 @@ const DefaultSearchMemoryBytes = 48 << 20
 // flat: the collector runs as the runtime's memory nears the limit, not each time the
 // heap doubles what it keeps (README, "Memory over a 10-minute soak").
 func runtimeMemory(getenv func(string) string) error {
-	if !strings.EqualFold(strings.TrimSpace(getenv("GOGC")), "off") {
+	// The runtime reads both as they are: "off" exactly, no spaces.
+	if getenv("GOGC") != "off" {
 		return nil
 	}
-	if limit := strings.TrimSpace(getenv("GOMEMLIMIT")); limit != "" && !strings.EqualFold(limit, "off") {
+	if limit := getenv("GOMEMLIMIT"); limit != "" && limit != "off" {
 		return nil
 	}
 	return &Error{"GOGC", `"off" without GOMEMLIMIT leaves the heap uncollected: set GOMEMLIMIT too (for example GOMEMLIMIT=96MiB), or leave GOGC unset`}

@@ -53,7 +53,7 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("%v: %v", vars, err)
 		}
 	}
-	if _, err := load(t, map[string]string{"GOGC": "OFF", "GOMEMLIMIT": "off"}); err == nil {
+	if _, err := load(t, map[string]string{"GOGC": "off", "GOMEMLIMIT": "off"}); err == nil {
 		t.Error("GOGC=off with GOMEMLIMIT=off accepted: the heap would never be collected")
 	}
 	if c, err := load(t, map[string]string{"FORUM_LIVE_STREAMS": "20000", "FORUM_LIVE_STREAMS_PER_MEMBER": "2"}); err != nil || c.LiveStreams != 20000 || c.LiveStreamsPerMember != 2 {
